@@ -1,0 +1,420 @@
+//! The instruction model: one classic-BPF instruction, exactly as the kernel's
+//! `struct sock_filter` (include/uapi/linux/filter.h) lays it out.
+//!
+//! ```text
+//! struct sock_filter {   /* 8 bytes, host byte order */
+//!     __u16 code;        /* class | size/op | mode/src */
+//!     __u8  jt;          /* conditional jumps: offset when true  */
+//!     __u8  jf;          /*                    offset when false */
+//!     __u32 k;           /* generic field */
+//! };
+//! ```
+//!
+//! The `code` field packs three parts (include/uapi/linux/bpf_common.h):
+//!
+//! ```text
+//!   bits 0..=2  class  LD LDX ST STX ALU JMP RET MISC
+//!   bits 3..=4  size   W H B          (LD/LDX)
+//!   bits 5..=7  mode   IMM ABS IND MEM LEN MSH   (LD/LDX)
+//!   bits 3     src    K X            (ALU/JMP), or RVAL for RET: K X A
+//!   bits 4..=7  op     ADD SUB … / JA JEQ JGT JGE JSET
+//! ```
+//!
+//! The constructors below cover every opcode that seccomp accepts
+//! (`seccomp_check_filter` in kernel/seccomp.c); [`Insn::new`] builds any
+//! other code for tests and for reading foreign programs.
+
+/// Instruction classes (`BPF_CLASS`).
+pub mod class {
+    pub const LD: u16 = 0x00;
+    pub const LDX: u16 = 0x01;
+    pub const ST: u16 = 0x02;
+    pub const STX: u16 = 0x03;
+    pub const ALU: u16 = 0x04;
+    pub const JMP: u16 = 0x05;
+    pub const RET: u16 = 0x06;
+    pub const MISC: u16 = 0x07;
+}
+
+/// Load sizes (`BPF_SIZE`).
+pub mod size {
+    pub const W: u16 = 0x00;
+    pub const H: u16 = 0x08;
+    pub const B: u16 = 0x10;
+}
+
+/// Load modes (`BPF_MODE`).
+pub mod mode {
+    pub const IMM: u16 = 0x00;
+    pub const ABS: u16 = 0x20;
+    pub const IND: u16 = 0x40;
+    pub const MEM: u16 = 0x60;
+    pub const LEN: u16 = 0x80;
+    pub const MSH: u16 = 0xa0;
+}
+
+/// ALU and jump operations (`BPF_OP`).
+pub mod op {
+    pub const ADD: u16 = 0x00;
+    pub const SUB: u16 = 0x10;
+    pub const MUL: u16 = 0x20;
+    pub const DIV: u16 = 0x30;
+    pub const OR: u16 = 0x40;
+    pub const AND: u16 = 0x50;
+    pub const LSH: u16 = 0x60;
+    pub const RSH: u16 = 0x70;
+    pub const NEG: u16 = 0x80;
+    pub const MOD: u16 = 0x90;
+    pub const XOR: u16 = 0xa0;
+
+    pub const JA: u16 = 0x00;
+    pub const JEQ: u16 = 0x10;
+    pub const JGT: u16 = 0x20;
+    pub const JGE: u16 = 0x30;
+    pub const JSET: u16 = 0x40;
+}
+
+/// Operand source (`BPF_SRC`) for ALU and JMP, and `BPF_RVAL` for RET.
+pub mod src {
+    pub const K: u16 = 0x00;
+    pub const X: u16 = 0x08;
+    /// `BPF_RVAL` A: `ret a`.
+    pub const A: u16 = 0x10;
+}
+
+/// MISC operations (`BPF_MISCOP`).
+pub mod misc {
+    pub const TAX: u16 = 0x00;
+    pub const TXA: u16 = 0x80;
+}
+
+/// Number of scratch memory words `M[]` (`BPF_MEMWORDS`).
+pub const MEMWORDS: u32 = 16;
+
+/// The largest program the kernel accepts (`BPF_MAXINSNS`).
+pub const MAX_INSNS: usize = 4096;
+
+/// An arithmetic operation of the `ALU` class that seccomp accepts.
+///
+/// `MOD` is deliberately absent: `seccomp_check_filter` rejects it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AluOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    And,
+    Or,
+    Xor,
+    Lsh,
+    Rsh,
+}
+
+impl AluOp {
+    pub const ALL: [AluOp; 9] = [
+        AluOp::Add,
+        AluOp::Sub,
+        AluOp::Mul,
+        AluOp::Div,
+        AluOp::And,
+        AluOp::Or,
+        AluOp::Xor,
+        AluOp::Lsh,
+        AluOp::Rsh,
+    ];
+
+    /// The `BPF_OP` bits.
+    pub const fn bits(self) -> u16 {
+        match self {
+            AluOp::Add => op::ADD,
+            AluOp::Sub => op::SUB,
+            AluOp::Mul => op::MUL,
+            AluOp::Div => op::DIV,
+            AluOp::And => op::AND,
+            AluOp::Or => op::OR,
+            AluOp::Xor => op::XOR,
+            AluOp::Lsh => op::LSH,
+            AluOp::Rsh => op::RSH,
+        }
+    }
+
+    /// Decodes the `BPF_OP` bits of an ALU instruction (`NEG` and `MOD` excluded).
+    pub const fn from_bits(bits: u16) -> Option<AluOp> {
+        Some(match bits {
+            op::ADD => AluOp::Add,
+            op::SUB => AluOp::Sub,
+            op::MUL => AluOp::Mul,
+            op::DIV => AluOp::Div,
+            op::AND => AluOp::And,
+            op::OR => AluOp::Or,
+            op::XOR => AluOp::Xor,
+            op::LSH => AluOp::Lsh,
+            op::RSH => AluOp::Rsh,
+            _ => return None,
+        })
+    }
+
+    /// The mnemonic used by the text form.
+    pub const fn mnemonic(self) -> &'static str {
+        match self {
+            AluOp::Add => "add",
+            AluOp::Sub => "sub",
+            AluOp::Mul => "mul",
+            AluOp::Div => "div",
+            AluOp::And => "and",
+            AluOp::Or => "or",
+            AluOp::Xor => "xor",
+            AluOp::Lsh => "lsh",
+            AluOp::Rsh => "rsh",
+        }
+    }
+}
+
+/// The condition of a conditional jump.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JmpCond {
+    /// `A == operand`
+    Eq,
+    /// `A >= operand` (unsigned)
+    Ge,
+    /// `A > operand` (unsigned)
+    Gt,
+    /// `A & operand != 0`
+    Set,
+}
+
+impl JmpCond {
+    pub const ALL: [JmpCond; 4] = [JmpCond::Eq, JmpCond::Ge, JmpCond::Gt, JmpCond::Set];
+
+    /// The `BPF_OP` bits.
+    pub const fn bits(self) -> u16 {
+        match self {
+            JmpCond::Eq => op::JEQ,
+            JmpCond::Ge => op::JGE,
+            JmpCond::Gt => op::JGT,
+            JmpCond::Set => op::JSET,
+        }
+    }
+
+    /// Decodes the `BPF_OP` bits of a conditional jump.
+    pub const fn from_bits(bits: u16) -> Option<JmpCond> {
+        Some(match bits {
+            op::JEQ => JmpCond::Eq,
+            op::JGE => JmpCond::Ge,
+            op::JGT => JmpCond::Gt,
+            op::JSET => JmpCond::Set,
+            _ => return None,
+        })
+    }
+
+    /// Evaluates the condition on unsigned 32-bit operands, as the kernel does.
+    pub const fn holds(self, a: u32, operand: u32) -> bool {
+        match self {
+            JmpCond::Eq => a == operand,
+            JmpCond::Ge => a >= operand,
+            JmpCond::Gt => a > operand,
+            JmpCond::Set => a & operand != 0,
+        }
+    }
+
+    /// The mnemonic used by the text form.
+    pub const fn mnemonic(self) -> &'static str {
+        match self {
+            JmpCond::Eq => "jeq",
+            JmpCond::Ge => "jge",
+            JmpCond::Gt => "jgt",
+            JmpCond::Set => "jset",
+        }
+    }
+}
+
+/// One classic-BPF instruction, field for field the kernel's `struct sock_filter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Insn {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+impl Insn {
+    /// Any instruction, valid or not.
+    pub const fn new(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+        Insn { code, jt, jf, k }
+    }
+
+    /// `ld [k]` — A = 32-bit word at byte offset `k` of `struct seccomp_data`.
+    pub const fn ld_abs(k: u32) -> Insn {
+        Insn::new(class::LD | size::W | mode::ABS, 0, 0, k)
+    }
+
+    /// `ld #len` — A = the length of the input (64 for seccomp).
+    pub const fn ld_len() -> Insn {
+        Insn::new(class::LD | size::W | mode::LEN, 0, 0, 0)
+    }
+
+    /// `ld #k` — A = k.
+    pub const fn ld_imm(k: u32) -> Insn {
+        Insn::new(class::LD | size::W | mode::IMM, 0, 0, k)
+    }
+
+    /// `ld M[k]` — A = scratch word k.
+    pub const fn ld_mem(k: u32) -> Insn {
+        Insn::new(class::LD | size::W | mode::MEM, 0, 0, k)
+    }
+
+    /// `ldx #k` — X = k.
+    pub const fn ldx_imm(k: u32) -> Insn {
+        Insn::new(class::LDX | size::W | mode::IMM, 0, 0, k)
+    }
+
+    /// `ldx #len` — X = the length of the input (64 for seccomp).
+    pub const fn ldx_len() -> Insn {
+        Insn::new(class::LDX | size::W | mode::LEN, 0, 0, 0)
+    }
+
+    /// `ldx M[k]` — X = scratch word k.
+    pub const fn ldx_mem(k: u32) -> Insn {
+        Insn::new(class::LDX | size::W | mode::MEM, 0, 0, k)
+    }
+
+    /// `st M[k]` — scratch word k = A.
+    pub const fn st(k: u32) -> Insn {
+        Insn::new(class::ST, 0, 0, k)
+    }
+
+    /// `stx M[k]` — scratch word k = X.
+    pub const fn stx(k: u32) -> Insn {
+        Insn::new(class::STX, 0, 0, k)
+    }
+
+    /// `<op> #k` — A = A op k.
+    pub const fn alu_k(alu: AluOp, k: u32) -> Insn {
+        Insn::new(class::ALU | alu.bits() | src::K, 0, 0, k)
+    }
+
+    /// `<op> x` — A = A op X.
+    pub const fn alu_x(alu: AluOp) -> Insn {
+        Insn::new(class::ALU | alu.bits() | src::X, 0, 0, 0)
+    }
+
+    /// `neg` — A = -A.
+    pub const fn neg() -> Insn {
+        Insn::new(class::ALU | op::NEG, 0, 0, 0)
+    }
+
+    /// `ja +k` — unconditional jump over `k` instructions.
+    pub const fn ja(k: u32) -> Insn {
+        Insn::new(class::JMP | op::JA, 0, 0, k)
+    }
+
+    /// `j<cond> #k, +jt, +jf` — compare A with the constant k.
+    pub const fn jmp_k(cond: JmpCond, k: u32, jt: u8, jf: u8) -> Insn {
+        Insn::new(class::JMP | cond.bits() | src::K, jt, jf, k)
+    }
+
+    /// `j<cond> x, +jt, +jf` — compare A with X.
+    pub const fn jmp_x(cond: JmpCond, jt: u8, jf: u8) -> Insn {
+        Insn::new(class::JMP | cond.bits() | src::X, jt, jf, 0)
+    }
+
+    /// `ret #k` — return the constant k.
+    pub const fn ret_k(k: u32) -> Insn {
+        Insn::new(class::RET | src::K, 0, 0, k)
+    }
+
+    /// `ret a` — return A.
+    pub const fn ret_a() -> Insn {
+        Insn::new(class::RET | src::A, 0, 0, 0)
+    }
+
+    /// `tax` — X = A.
+    pub const fn tax() -> Insn {
+        Insn::new(class::MISC | misc::TAX, 0, 0, 0)
+    }
+
+    /// `txa` — A = X.
+    pub const fn txa() -> Insn {
+        Insn::new(class::MISC | misc::TXA, 0, 0, 0)
+    }
+
+    /// The `BPF_CLASS` bits.
+    pub const fn class(self) -> u16 {
+        self.code & 0x07
+    }
+
+    /// True for `JEQ`/`JGT`/`JGE`/`JSET` (both operand sources), whatever
+    /// the other bits say. `JA` is not conditional.
+    pub const fn is_conditional_jump(self) -> bool {
+        self.class() == class::JMP && self.code & 0xf0 != op::JA
+    }
+
+    /// True for `JA`.
+    pub const fn is_ja(self) -> bool {
+        self.class() == class::JMP && self.code & 0xf0 == op::JA
+    }
+
+    /// True for `RET` of any source.
+    pub const fn is_ret(self) -> bool {
+        self.class() == class::RET
+    }
+
+    /// The instruction as the kernel stores it: 8 bytes, host byte order.
+    pub fn to_bytes(self) -> [u8; 8] {
+        let mut out = [0u8; 8];
+        out[0..2].copy_from_slice(&self.code.to_ne_bytes());
+        out[2] = self.jt;
+        out[3] = self.jf;
+        out[4..8].copy_from_slice(&self.k.to_ne_bytes());
+        out
+    }
+
+    /// Reads one instruction from 8 bytes in host byte order.
+    pub fn from_bytes(bytes: [u8; 8]) -> Insn {
+        Insn {
+            code: u16::from_ne_bytes([bytes[0], bytes[1]]),
+            jt: bytes[2],
+            jf: bytes[3],
+            k: u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_produce_the_kernel_opcodes() {
+        // Values from include/uapi/linux/filter.h and bpf_common.h.
+        assert_eq!(Insn::ld_abs(0).code, 0x20);
+        assert_eq!(Insn::ld_imm(0).code, 0x00);
+        assert_eq!(Insn::ld_len().code, 0x80);
+        assert_eq!(Insn::ld_mem(0).code, 0x60);
+        assert_eq!(Insn::ldx_imm(0).code, 0x01);
+        assert_eq!(Insn::ldx_mem(0).code, 0x61);
+        assert_eq!(Insn::ldx_len().code, 0x81);
+        assert_eq!(Insn::st(0).code, 0x02);
+        assert_eq!(Insn::stx(0).code, 0x03);
+        assert_eq!(Insn::alu_k(AluOp::And, 1).code, 0x54);
+        assert_eq!(Insn::alu_x(AluOp::Add).code, 0x0c);
+        assert_eq!(Insn::neg().code, 0x84);
+        assert_eq!(Insn::ja(0).code, 0x05);
+        assert_eq!(Insn::jmp_k(JmpCond::Eq, 0, 0, 0).code, 0x15);
+        assert_eq!(Insn::jmp_k(JmpCond::Gt, 0, 0, 0).code, 0x25);
+        assert_eq!(Insn::jmp_k(JmpCond::Ge, 0, 0, 0).code, 0x35);
+        assert_eq!(Insn::jmp_k(JmpCond::Set, 0, 0, 0).code, 0x45);
+        assert_eq!(Insn::jmp_x(JmpCond::Eq, 0, 0).code, 0x1d);
+        assert_eq!(Insn::ret_k(0).code, 0x06);
+        assert_eq!(Insn::ret_a().code, 0x16);
+        assert_eq!(Insn::tax().code, 0x07);
+        assert_eq!(Insn::txa().code, 0x87);
+    }
+
+    #[test]
+    fn bytes_round_trip_in_host_order() {
+        let insn = Insn::jmp_k(JmpCond::Eq, 0xc000_003e, 1, 2);
+        assert_eq!(Insn::from_bytes(insn.to_bytes()), insn);
+        assert_eq!(&insn.to_bytes()[2..4], &[1, 2]);
+    }
+}

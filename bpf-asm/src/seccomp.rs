@@ -1,0 +1,312 @@
+//! What seccomp adds to classic BPF: the input (`struct seccomp_data`), the
+//! meaning of return values, and the audit architecture tokens.
+//!
+//! Sources: include/uapi/linux/seccomp.h, include/uapi/linux/audit.h,
+//! kernel/seccomp.c (`__seccomp_filter`).
+
+/// Size of `struct seccomp_data` in bytes; loads must stay inside it.
+pub const DATA_SIZE: u32 = 64;
+
+/// Byte offsets of the fields of `struct seccomp_data`.
+pub mod offset {
+    /// `int nr` — the syscall number (the filter sees all 32 bits).
+    pub const NR: u32 = 0;
+    /// `__u32 arch` — an `AUDIT_ARCH_*` value.
+    pub const ARCH: u32 = 4;
+    /// `__u64 instruction_pointer`, low word (little-endian host).
+    pub const IP_LO: u32 = 8;
+    /// `__u64 instruction_pointer`, high word (little-endian host).
+    pub const IP_HI: u32 = 12;
+
+    /// Offset of the low 32 bits of `args[i]` on a little-endian host.
+    pub const fn arg_lo(i: u32) -> u32 {
+        16 + 8 * i + if cfg!(target_endian = "little") { 0 } else { 4 }
+    }
+
+    /// Offset of the high 32 bits of `args[i]` on a little-endian host.
+    pub const fn arg_hi(i: u32) -> u32 {
+        16 + 8 * i + if cfg!(target_endian = "little") { 4 } else { 0 }
+    }
+}
+
+/// The input of a seccomp filter, `struct seccomp_data`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SeccompData {
+    pub nr: u32,
+    pub arch: u32,
+    pub instruction_pointer: u64,
+    pub args: [u64; 6],
+}
+
+impl SeccompData {
+    /// The 32-bit word at byte offset `k` (4-aligned, `k < 64`), in host
+    /// byte order, as `LD|W|ABS` reads it. `None` outside the struct or unaligned.
+    pub fn word(&self, k: u32) -> Option<u32> {
+        if k % 4 != 0 || k >= DATA_SIZE {
+            return None;
+        }
+        let bytes = self.to_bytes();
+        let k = k as usize;
+        Some(u32::from_ne_bytes([
+            bytes[k],
+            bytes[k + 1],
+            bytes[k + 2],
+            bytes[k + 3],
+        ]))
+    }
+
+    /// The struct's 64 bytes in host byte order.
+    pub fn to_bytes(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out[0..4].copy_from_slice(&self.nr.to_ne_bytes());
+        out[4..8].copy_from_slice(&self.arch.to_ne_bytes());
+        out[8..16].copy_from_slice(&self.instruction_pointer.to_ne_bytes());
+        for (i, a) in self.args.iter().enumerate() {
+            out[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_ne_bytes());
+        }
+        out
+    }
+}
+
+/// Return values (`SECCOMP_RET_*`).
+pub mod ret {
+    pub const KILL_PROCESS: u32 = 0x8000_0000;
+    pub const KILL_THREAD: u32 = 0x0000_0000;
+    pub const TRAP: u32 = 0x0003_0000;
+    pub const ERRNO: u32 = 0x0005_0000;
+    pub const USER_NOTIF: u32 = 0x7fc0_0000;
+    pub const TRACE: u32 = 0x7ff0_0000;
+    pub const LOG: u32 = 0x7ffc_0000;
+    pub const ALLOW: u32 = 0x7fff_0000;
+    /// `SECCOMP_RET_ACTION_FULL`
+    pub const ACTION_FULL: u32 = 0xffff_0000;
+    /// `SECCOMP_RET_DATA`
+    pub const DATA: u32 = 0x0000_ffff;
+    /// `MAX_ERRNO` (include/linux/err.h): the kernel caps ERRNO data at this.
+    pub const MAX_ERRNO: u32 = 4095;
+}
+
+/// A filter's return value, decoded as `__seccomp_filter` acts on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    KillProcess,
+    KillThread,
+    Trap(u16),
+    Errno(u16),
+    UserNotif,
+    Trace(u16),
+    Log,
+    Allow,
+    /// An action value the kernel does not know; it acts as `KILL_PROCESS`.
+    Unknown(u32),
+}
+
+impl Verdict {
+    /// Decodes a raw return value by its `SECCOMP_RET_ACTION_FULL` bits.
+    pub fn from_raw(raw: u32) -> Verdict {
+        let data = (raw & ret::DATA) as u16;
+        match raw & ret::ACTION_FULL {
+            ret::KILL_PROCESS => Verdict::KillProcess,
+            ret::KILL_THREAD => Verdict::KillThread,
+            ret::TRAP => Verdict::Trap(data),
+            ret::ERRNO => Verdict::Errno(data),
+            ret::USER_NOTIF => Verdict::UserNotif,
+            ret::TRACE => Verdict::Trace(data),
+            ret::LOG => Verdict::Log,
+            ret::ALLOW => Verdict::Allow,
+            _ => Verdict::Unknown(raw),
+        }
+    }
+
+    /// The canonical raw value (data bits of data-less actions are zero).
+    pub fn to_raw(self) -> u32 {
+        match self {
+            Verdict::KillProcess => ret::KILL_PROCESS,
+            Verdict::KillThread => ret::KILL_THREAD,
+            Verdict::Trap(d) => ret::TRAP | u32::from(d),
+            Verdict::Errno(d) => ret::ERRNO | u32::from(d),
+            Verdict::UserNotif => ret::USER_NOTIF,
+            Verdict::Trace(d) => ret::TRACE | u32::from(d),
+            Verdict::Log => ret::LOG,
+            Verdict::Allow => ret::ALLOW,
+            Verdict::Unknown(raw) => raw,
+        }
+    }
+
+    /// The action's name without data: `ALLOW`, `ERRNO`, `KILL_PROCESS`…
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::KillProcess => "KILL_PROCESS",
+            Verdict::KillThread => "KILL_THREAD",
+            Verdict::Trap(_) => "TRAP",
+            Verdict::Errno(_) => "ERRNO",
+            Verdict::UserNotif => "USER_NOTIF",
+            Verdict::Trace(_) => "TRACE",
+            Verdict::Log => "LOG",
+            Verdict::Allow => "ALLOW",
+            Verdict::Unknown(_) => "UNKNOWN",
+        }
+    }
+
+    /// The 16 data bits, for actions that carry them.
+    pub fn data(self) -> Option<u16> {
+        match self {
+            Verdict::Trap(d) | Verdict::Errno(d) | Verdict::Trace(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// An audit architecture token (`AUDIT_ARCH_*`, include/uapi/linux/audit.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Arch {
+    X86_64,
+    X86,
+    Aarch64,
+    Arm,
+    Riscv64,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 5] = [
+        Arch::X86_64,
+        Arch::X86,
+        Arch::Aarch64,
+        Arch::Arm,
+        Arch::Riscv64,
+    ];
+
+    /// The `AUDIT_ARCH_*` value that `seccomp_data.arch` carries.
+    pub const fn audit(self) -> u32 {
+        match self {
+            Arch::X86_64 => 0xc000_003e,
+            Arch::X86 => 0x4000_0003,
+            Arch::Aarch64 => 0xc000_00b7,
+            Arch::Arm => 0x4000_0028,
+            Arch::Riscv64 => 0xc000_00f3,
+        }
+    }
+
+    pub fn from_audit(value: u32) -> Option<Arch> {
+        Arch::ALL.into_iter().find(|a| a.audit() == value)
+    }
+
+    /// The name used on the command line and in the text form.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::X86 => "x86",
+            Arch::Aarch64 => "aarch64",
+            Arch::Arm => "arm",
+            Arch::Riscv64 => "riscv64",
+        }
+    }
+
+    /// The constant's name in the text form (`AUDIT_ARCH_X86_64`).
+    pub const fn audit_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "AUDIT_ARCH_X86_64",
+            Arch::X86 => "AUDIT_ARCH_I386",
+            Arch::Aarch64 => "AUDIT_ARCH_AARCH64",
+            Arch::Arm => "AUDIT_ARCH_ARM",
+            Arch::Riscv64 => "AUDIT_ARCH_RISCV64",
+        }
+    }
+
+    /// Parses `x86_64`, `i386`/`x86`/`i686`, `aarch64`/`arm64`, `arm`, `riscv64`,
+    /// an `AUDIT_ARCH_*` name, or a hex audit value `0x…` of a known arch.
+    pub fn parse(s: &str) -> Option<Arch> {
+        let lower = s.to_ascii_lowercase();
+        let arch = match lower.as_str() {
+            "x86_64" | "amd64" | "x86-64" => Arch::X86_64,
+            "x86" | "i386" | "i686" => Arch::X86,
+            "aarch64" | "arm64" => Arch::Aarch64,
+            "arm" => Arch::Arm,
+            "riscv64" => Arch::Riscv64,
+            _ => {
+                if let Some(hex) = lower.strip_prefix("0x") {
+                    return u32::from_str_radix(hex, 16).ok().and_then(Arch::from_audit);
+                }
+                return Arch::ALL
+                    .into_iter()
+                    .find(|a| a.audit_name().eq_ignore_ascii_case(s));
+            }
+        };
+        Some(arch)
+    }
+
+    /// The arch this binary runs on.
+    pub const fn native() -> Arch {
+        if cfg!(target_arch = "x86_64") {
+            Arch::X86_64
+        } else if cfg!(target_arch = "x86") {
+            Arch::X86
+        } else if cfg!(target_arch = "aarch64") {
+            Arch::Aarch64
+        } else if cfg!(target_arch = "arm") {
+            Arch::Arm
+        } else {
+            Arch::Riscv64
+        }
+    }
+
+    /// True when arguments are 64 bits wide.
+    pub const fn is_64bit(self) -> bool {
+        matches!(self, Arch::X86_64 | Arch::Aarch64 | Arch::Riscv64)
+    }
+}
+
+/// `__X32_SYSCALL_BIT` (arch/x86/include/uapi/asm/unistd.h).
+pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_round_trip() {
+        for v in [
+            Verdict::KillProcess,
+            Verdict::KillThread,
+            Verdict::Trap(3),
+            Verdict::Errno(1),
+            Verdict::UserNotif,
+            Verdict::Trace(7),
+            Verdict::Log,
+            Verdict::Allow,
+        ] {
+            assert_eq!(Verdict::from_raw(v.to_raw()), v);
+        }
+        assert_eq!(
+            Verdict::from_raw(0x1234_0000),
+            Verdict::Unknown(0x1234_0000)
+        );
+    }
+
+    #[test]
+    fn data_words_follow_the_kernel_layout() {
+        let d = SeccompData {
+            nr: 1,
+            arch: Arch::X86_64.audit(),
+            instruction_pointer: 0x1_0000_0002,
+            args: [0x3_0000_0004, 0, 0, 0, 0, u64::MAX],
+        };
+        assert_eq!(d.word(offset::NR), Some(1));
+        assert_eq!(d.word(offset::ARCH), Some(0xc000_003e));
+        assert_eq!(d.word(offset::IP_LO), Some(2));
+        assert_eq!(d.word(offset::IP_HI), Some(1));
+        assert_eq!(d.word(offset::arg_lo(0)), Some(4));
+        assert_eq!(d.word(offset::arg_hi(0)), Some(3));
+        assert_eq!(d.word(offset::arg_hi(5)), Some(u32::MAX));
+        assert_eq!(d.word(64), None);
+        assert_eq!(d.word(2), None);
+    }
+
+    #[test]
+    fn arch_names_parse() {
+        assert_eq!(Arch::parse("i386"), Some(Arch::X86));
+        assert_eq!(Arch::parse("0xc000003e"), Some(Arch::X86_64));
+        assert_eq!(Arch::parse("AUDIT_ARCH_AARCH64"), Some(Arch::Aarch64));
+        assert_eq!(Arch::parse("sparc"), None);
+    }
+}
