@@ -1,0 +1,404 @@
+//! The command line: clap definitions, and the rewriting that lets the
+//! original Go tool's single-dash long options (`-user daemon`,
+//! `-syscall-deny=write`) work verbatim beside GNU style (`--user=daemon`).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  go-jail -user daemon -group daemon -- whoami
+  go-jail -user nobody -caps=CAP_CHOWN -- grep CapBnd /proc/self/status
+  go-jail -user nobody -syscall-deny=write -- echo hi        (echo fails)
+  go-jail compile -syscall-allow=read,write,exit_group --dump
+
+Options may be written Go-style (-user daemon, -user=daemon) or GNU-style
+(--user daemon, --user=daemon). Everything after the first operand, or after
+`--`, belongs to COMMAND.
+
+Exit status: 125 when go-jail itself fails (bad input, or a step of the
+privilege drop: the message names the step and the errno), 126 when COMMAND
+is found but cannot be executed, 127 when it is not found; otherwise the
+status of COMMAND, which go-jail execs.
+
+Safe defaults that differ from the original go-jail: file descriptors above 2
+are closed (--keep-fd, --preserve-fds), supplementary groups are cleared
+(--groups), TIOCSTI/TIOCLINUX are denied so the command cannot type into your
+terminal (--allow-tty-injection), SIGPIPE and the signal mask are reset,
+no_new_privs is always set, and a foreign syscall ABI (i386 via int $0x80,
+x32) is killed unless targeted with --arch.";
+
+/// go-jail: run a command as another user, with a chosen capability set,
+/// no_new_privs and a seccomp filter.
+#[derive(Debug, Parser)]
+#[command(
+    name = "go-jail",
+    version,
+    about = "Run a command as another user, with capabilities, no_new_privs and an optimized seccomp filter",
+    override_usage = "go-jail [OPTIONS] [--] COMMAND [ARG]...\n       go-jail <compile|disasm|asm|verify|emu|completions|man> ...",
+    after_help = RUN_EXAMPLES
+)]
+pub struct RunArgs {
+    /// Target user: NAME, #UID, or a bare number when no user has that name.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Target group: NAME, #GID, or a bare number [default: the user's primary group].
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+
+    /// Supplementary groups: `init` (the user's groups from the group database),
+    /// or a comma-separated LIST of names/ids [default: none].
+    #[arg(long, value_name = "init|LIST")]
+    pub groups: Option<String>,
+
+    /// Capabilities to keep in the bounding set (and effective for a root
+    /// target): comma-separated, case-insensitive, `CAP_` prefix optional. Empty = none.
+    #[arg(long, value_name = "LIST", default_value = "")]
+    pub caps: String,
+
+    /// Capabilities a non-root target gets through the ambient set (a subset of --caps).
+    #[arg(long, value_name = "LIST")]
+    pub ambient_caps: Option<String>,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    /// Keep this file descriptor open in COMMAND (repeatable).
+    #[arg(long = "keep-fd", value_name = "FD")]
+    pub keep_fd: Vec<u32>,
+
+    /// Keep file descriptors 3..3+N open in COMMAND.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub preserve_fds: u32,
+
+    /// Allow COMMAND to inject terminal input (TIOCSTI/TIOCLINUX). Unsafe.
+    #[arg(long)]
+    pub allow_tty_injection: bool,
+
+    /// Start from an empty environment with HOME, USER, LOGNAME, SHELL from
+    /// the passwd entry and a standard PATH.
+    #[arg(long)]
+    pub reset_env: bool,
+
+    /// Set an environment variable for COMMAND (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Allow a uid 0 target (root keeps ownership of root's files even without capabilities).
+    #[arg(long)]
+    pub allow_root: bool,
+
+    /// Do not print warnings.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// The command to run and its arguments.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<OsString>,
+}
+
+/// The seccomp policy options shared by the run mode and `compile`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyArgs {
+    /// Allow only these syscalls (comma-separated); everything else fails with --errno.
+    #[arg(long, value_name = "LIST", conflicts_with = "syscall_deny")]
+    pub syscall_allow: Option<String>,
+
+    /// Deny these syscalls (comma-separated) with --errno; everything else is allowed.
+    #[arg(long, visible_alias = "syscall-block", value_name = "LIST")]
+    pub syscall_deny: Option<String>,
+
+    /// The errno a denied syscall returns: a name (EPERM) or a number [default: EPERM].
+    #[arg(long, value_name = "NAME|N")]
+    pub errno: Option<String>,
+
+    /// Target architectures (comma-separated); calls from any other ABI are killed
+    /// [default: the native one].
+    #[arg(long, value_name = "ARCH[,ARCH]")]
+    pub arch: Option<String>,
+
+    /// A syscall frequency profile (`name count` lines) that the compiler optimizes for.
+    #[arg(long, value_name = "FILE")]
+    pub profile_weights: Option<PathBuf>,
+}
+
+/// Subcommands: the tools to build, see and debug a filter.
+#[derive(Debug, Parser)]
+#[command(name = "go-jail", version)]
+pub struct ToolArgs {
+    #[command(subcommand)]
+    pub tool: Tool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Tool {
+    /// Compile a policy to seccomp BPF.
+    Compile(CompileArgs),
+    /// Disassemble a raw BPF program.
+    Disasm(DisasmArgs),
+    /// Assemble text into a raw BPF program.
+    Asm(AsmArgs),
+    /// Check a raw BPF program as the kernel would load it as a seccomp filter.
+    Verify(VerifyArgs),
+    /// Run a raw BPF program on one syscall.
+    Emu(EmuArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Annotated text, accepted by `go-jail asm`.
+    Asm,
+    /// The kernel's `struct sock_filter` array (what `bwrap --seccomp FD` reads).
+    Raw,
+    /// A C array initializer.
+    C,
+    /// A JSON array of {code, jt, jf, k}.
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  go-jail compile -syscall-allow=read,write,exit_group --dump")]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Print the annotated disassembly and statistics on stderr... or stdout when no -o.
+    #[arg(long)]
+    pub dump: bool,
+    /// Output format [default: asm on a terminal... raw with -o].
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Write the program to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Do not print warnings.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DisasmArgs {
+    /// The raw program.
+    pub file: PathBuf,
+    /// Name syscalls compared against `nr` for this architecture.
+    #[arg(long)]
+    pub arch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AsmArgs {
+    /// The text program.
+    pub file: PathBuf,
+    /// Write the raw program here instead of stdout.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The raw program.
+    pub file: PathBuf,
+    /// List the syscalls the kernel's action cache serves without running the filter.
+    #[arg(long)]
+    pub cache: bool,
+    /// The architecture for --cache [default: native].
+    #[arg(long)]
+    pub arch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EmuArgs {
+    /// The raw program.
+    pub file: PathBuf,
+    /// The architecture of the call: name or 0x audit value [default: native].
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// The instruction pointer.
+    #[arg(long, value_name = "N")]
+    pub ip: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// The syscall: a number (decimal or 0x) or a name for the arch.
+    #[arg(value_name = "NR|NAME", allow_hyphen_values = true)]
+    pub syscall: String,
+    /// Up to six arguments (decimal or 0x).
+    #[arg(value_name = "ARG", allow_hyphen_values = true, num_args = 0..=6)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
+}
+
+/// The names of the subcommands, which are recognized only as the first argument.
+pub const TOOLS: &[&str] = &["compile", "disasm", "asm", "verify", "emu", "completions", "man"];
+
+/// Rewrites Go-style single-dash long options into GNU style for `cmd`, and,
+/// when `stop_at_operand` is set, inserts `--` before the first operand so
+/// that nothing after it is parsed as an option (it belongs to COMMAND).
+///
+/// An argument is rewritten only when the word after the dash (up to `=`) is
+/// one of `cmd`'s long option names or aliases, so short options (`-o`,
+/// `-q`) and option values are left alone.
+pub fn normalize(cmd: &clap::Command, args: &[OsString], stop_at_operand: bool) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len() + 1);
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let text = arg.to_string_lossy();
+        if text == "--" {
+            out.extend(args[i..].iter().cloned());
+            return out;
+        }
+        if !text.starts_with('-') || text == "-" {
+            if stop_at_operand {
+                out.push("--".into());
+                out.extend(args[i..].iter().cloned());
+                return out;
+            }
+            out.push(arg.clone());
+            i += 1;
+            continue;
+        }
+        let body = text.trim_start_matches('-');
+        let (name, has_value) = match body.split_once('=') {
+            Some((name, _)) => (name, true),
+            None => (body, false),
+        };
+        let long = find_long(cmd, name);
+        let rewritten: OsString = match (&long, text.starts_with("--")) {
+            (Some(_), false) => format!("-{text}").into(),
+            _ => arg.clone(),
+        };
+        out.push(rewritten);
+        i += 1;
+        if let Some(takes_value) = long {
+            if takes_value && !has_value && i < args.len() {
+                out.push(args[i].clone());
+                i += 1;
+            }
+        } else if text.len() == 2 && !text.starts_with("--") {
+            // A short option such as `-o FILE`: keep its value with it.
+            let short = text.chars().nth(1);
+            let takes = cmd
+                .get_arguments()
+                .find(|a| a.get_short() == short)
+                .is_some_and(|a| a.get_action().takes_values());
+            if takes && i < args.len() {
+                out.push(args[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `Some(takes_value)` when `name` is a long option (or alias) of `cmd`.
+fn find_long(cmd: &clap::Command, name: &str) -> Option<bool> {
+    if name == "help" || name == "version" {
+        return Some(false);
+    }
+    cmd.get_arguments()
+        .find(|a| {
+            a.get_long() == Some(name)
+                || a.get_all_aliases().is_some_and(|al| al.contains(&name))
+        })
+        .map(|a| a.get_action().takes_values())
+}
+
+/// Parses the run mode's arguments (everything after argv[0]).
+pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
+    let cmd = RunArgs::command();
+    let mut argv = vec![OsString::from("go-jail")];
+    argv.extend(normalize(&cmd, args, true));
+    RunArgs::try_parse_from(argv)
+}
+
+/// Parses a subcommand's arguments; `args[0]` is the subcommand's name.
+pub fn parse_tool(args: &[OsString]) -> Result<ToolArgs, clap::Error> {
+    let top = ToolArgs::command();
+    let name = args[0].to_string_lossy().into_owned();
+    let sub = top.find_subcommand(&name).cloned().unwrap_or_default();
+    let mut argv = vec![OsString::from("go-jail"), args[0].clone()];
+    argv.extend(normalize(&sub, &args[1..], false));
+    ToolArgs::try_parse_from(argv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn go_style_and_gnu_style_options_are_equivalent() {
+        for argv in [
+            &["-user", "daemon", "-group", "daemon", "--", "whoami"][..],
+            &["-user=daemon", "-group=daemon", "whoami"],
+            &["--user", "daemon", "--group=daemon", "whoami"],
+            &["--user=daemon", "-group", "daemon", "--", "whoami"],
+        ] {
+            let run = parse_run(&os(argv)).unwrap();
+            assert_eq!(run.user.as_deref(), Some("daemon"), "{argv:?}");
+            assert_eq!(run.group.as_deref(), Some("daemon"), "{argv:?}");
+            assert_eq!(run.command, os(&["whoami"]), "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn options_after_the_command_belong_to_it() {
+        let run = parse_run(&os(&["-user", "nobody", "ls", "-l", "-user", "x"])).unwrap();
+        assert_eq!(run.command, os(&["ls", "-l", "-user", "x"]));
+    }
+
+    #[test]
+    fn syscall_block_is_an_alias_of_syscall_deny() {
+        let run = parse_run(&os(&["-syscall-block=write", "--", "echo", "hi"])).unwrap();
+        assert_eq!(run.policy.syscall_deny.as_deref(), Some("write"));
+    }
+
+    #[test]
+    fn empty_caps_value_is_accepted() {
+        let run = parse_run(&os(&["--caps=", "-user", "nobody", "id"])).unwrap();
+        assert_eq!(run.caps, "");
+        let run = parse_run(&os(&["-caps", "", "id"])).unwrap();
+        assert_eq!(run.caps, "");
+    }
+
+    #[test]
+    fn allow_and_deny_together_is_an_error() {
+        let err = parse_run(&os(&["-syscall-allow=read", "-syscall-deny=write", "id"]));
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn compile_accepts_go_style_policy_flags() {
+        let tool = parse_tool(&os(&["compile", "-syscall-allow=read,write", "--dump", "-o", "x"]))
+            .unwrap();
+        let Tool::Compile(c) = tool.tool else { panic!() };
+        assert_eq!(c.policy.syscall_allow.as_deref(), Some("read,write"));
+        assert!(c.dump);
+        assert_eq!(c.output, Some(PathBuf::from("x")));
+    }
+
+    #[test]
+    fn emu_takes_negative_and_hex_numbers() {
+        let tool =
+            parse_tool(&os(&["emu", "f.bpf", "-arch", "i386", "0xffffffff", "-1", "2"])).unwrap();
+        let Tool::Emu(e) = tool.tool else { panic!() };
+        assert_eq!(e.arch.as_deref(), Some("i386"));
+        assert_eq!(e.syscall, "0xffffffff");
+        assert_eq!(e.args, vec!["-1", "2"]);
+    }
+}

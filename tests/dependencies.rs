@@ -1,0 +1,126 @@
+//! Architecture invariants from ARCHITECTURE.md, checked on the real workspace.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `cargo metadata` as JSON.
+fn metadata() -> serde_json::Value {
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(workspace())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
+}
+
+/// The names of `package`'s normal (non-dev, non-build) dependencies.
+fn normal_dependencies(meta: &serde_json::Value, package: &str) -> Vec<(String, bool)> {
+    let pkg = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == package)
+        .unwrap_or_else(|| panic!("package {package} in the workspace"));
+    pkg["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"].is_null())
+        .map(|d| (d["name"].as_str().unwrap().to_owned(), d["path"].is_string()))
+        .collect()
+}
+
+#[test]
+fn bpf_asm_and_runner_depend_on_nothing_outside_the_workspace() {
+    let meta = metadata();
+    for package in ["bpf-asm", "runner"] {
+        for (dep, in_workspace) in normal_dependencies(&meta, package) {
+            assert!(in_workspace, "{package} depends on {dep}, which is not in the workspace");
+        }
+    }
+}
+
+#[test]
+fn clap_and_serde_are_used_only_by_the_cli() {
+    let meta = metadata();
+    for package in ["bpf-asm", "policy", "runner"] {
+        for (dep, _) in normal_dependencies(&meta, package) {
+            assert!(
+                !["clap", "serde", "serde_json", "nix", "libc"].contains(&dep.as_str()),
+                "{package} depends on {dep}"
+            );
+        }
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if !path.ends_with("target") {
+                rust_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn unsafe_code_lives_only_in_runner_sys() {
+    let root = workspace();
+    let sys = root.join("runner/src/sys");
+    let mut files = Vec::new();
+    for dir in ["src", "bpf-asm", "policy", "runner", "tests", "benches"] {
+        if root.join(dir).is_dir() {
+            rust_files(&root.join(dir), &mut files);
+        }
+    }
+    let needle = ["unsafe", " {"].concat();
+    let needle_fn = ["unsafe", " fn"].concat();
+    let needle_impl = ["unsafe", " impl"].concat();
+    for file in files {
+        if file.starts_with(&sys) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(
+                !(code.contains(&needle) || code.contains(&needle_fn) || code.contains(&needle_impl)),
+                "{}:{}: unsafe outside runner/src/sys: {line}",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn every_unsafe_block_in_runner_sys_has_a_safety_comment() {
+    let mut files = Vec::new();
+    rust_files(&workspace().join("runner/src/sys"), &mut files);
+    let needle = ["unsafe", " {"].concat();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
+            if !line.split("//").next().unwrap_or("").contains(&needle) {
+                continue;
+            }
+            // The SAFETY comment sits on one of the lines just above the block.
+            let window = &lines[n.saturating_sub(6)..=n];
+            assert!(
+                window.iter().any(|l| l.contains("SAFETY:")),
+                "{}:{}: unsafe block without a // SAFETY: comment",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+}
