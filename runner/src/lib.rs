@@ -1,1 +1,63 @@
-//! Privilege drop.
+//! Privilege drop for go-jail: switch to a user and group, shrink the
+//! capability sets, set no_new_privs, load a seccomp filter, `execve` —
+//! with raw syscalls, no dependencies, and no allocation after planning.
+//!
+//! Two phases:
+//! - **planning** ([`PlanBuilder::build`]) may allocate and read `/proc`: it
+//!   resolves every C string, pointer array, cap mask, group list, fd range
+//!   and the filter into a [`Plan`];
+//! - **applying** ([`Plan::apply`], [`Plan::apply_and_exec`]) only reads the
+//!   plan and makes raw syscalls, so it is safe between `fork` and `execve`,
+//!   e.g. in `std::process::Command::pre_exec`. The order of the steps is
+//!   documented in [`apply`](crate::Plan::apply_and_exec) and in `apply.rs`.
+//!
+//! # Invariants
+//! - `[dependencies]` is empty.
+//! - Only [`sys`] contains `unsafe` code; each block states its `SAFETY`.
+//! - Applying a plan does not allocate, lock, or call libc.
+//! - The runner is single-threaded while applying: raw credential syscalls
+//!   change only the calling thread.
+//! - After the seccomp filter is loaded, only `execve` is called.
+//!
+//! # Example: `Command::pre_exec`
+//!
+//! ```
+//! use std::os::unix::process::CommandExt;
+//! use std::process::Command;
+//!
+//! if runner::sys::getuid() != 0 {
+//!     println!("skipping: needs root");
+//!     return;
+//! }
+//! let plan = runner::PlanBuilder::new(65534, 65534).build().unwrap();
+//! let mut cmd = Command::new("id");
+//! cmd.arg("-u");
+//! // SAFETY: `Plan::apply` makes raw syscalls only and does not allocate,
+//! // so it is async-signal-safe as `pre_exec` requires.
+//! unsafe {
+//!     cmd.pre_exec(move || plan.apply().map_err(std::io::Error::from));
+//! }
+//! let out = cmd.output().unwrap();
+//! assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "65534");
+//! ```
+//!
+//! `std` then makes its own calls after the hook (it resets signals before
+//! the hook, and calls `execvp`); with a filter that denies those, use
+//! [`Plan::apply_and_exec`] instead.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod apply;
+mod guard;
+mod plan;
+pub mod probe;
+#[allow(unsafe_code)]
+pub mod sys;
+
+pub use apply::{Failure, Step, EXIT_FAILED_STEP, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND};
+pub use guard::{at_secure, check_invoker, Refusal};
+pub use plan::{read_cap_last_cap, FdMode, Plan, PlanBuilder, PlanError, TtyPolicy, MAX_GROUPS};
+pub use sys::abi::SockFilter;
+pub use sys::Errno;

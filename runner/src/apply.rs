@@ -1,0 +1,474 @@
+//! Applying a [`Plan`]: the privilege drop, in the order security.md requires.
+//!
+//! Nothing here allocates: every step reads pre-built memory from the plan and
+//! makes raw syscalls through [`crate::sys`]. The order (each step stops the
+//! whole drop on error):
+//!
+//! 1. signals: reset the planned dispositions (SIGPIPE) to `SIG_DFL`, empty the mask (S27);
+//! 2. fds ≥ 3 not kept: closed, or marked close-on-exec (S24);
+//! 3. optional `TIOCNOTTY` (S23);
+//! 4. `PR_CAP_AMBIENT_CLEAR_ALL` (S15);
+//! 5. `PR_CAPBSET_DROP` for every cap 0..=cap_last_cap not kept, while still privileged (S14, S16);
+//! 6. `PR_SET_KEEPCAPS 1` if ambient caps are wanted;
+//! 7. `setgroups`, `setresgid`, `setresuid` (S18, S19);
+//! 8. read back uids, gids and groups (S18, S20);
+//! 9. `capset`: root keeps the bounding mask as permitted and effective; others
+//!    get nothing, or exactly the ambient caps, which are then raised; keepcaps cleared (S15, S17);
+//! 10. `PR_SET_NO_NEW_PRIVS` (S13);
+//! 11. seccomp, last, so dropping privileges never depends on the filter (S12);
+//! 12. `execve` over the planned candidates, and nothing else (S11, S29).
+
+use crate::plan::{Bytes, FdMode, Plan, TtyPolicy, MAX_GROUPS};
+use crate::sys::{self, abi, abi::CapUserData, Errno};
+use std::fmt;
+
+/// The step of [`Plan::apply`] that failed. `Display` names the syscall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `rt_sigaction(sig, SIG_DFL)`.
+    ResetSignal(u32),
+    /// `rt_sigprocmask(SIG_SETMASK, {})`.
+    SignalMask,
+    /// `close_range` (or its fallback) over fds not kept.
+    CloseFds,
+    /// Clearing close-on-exec on a kept fd (`EBADF`: the fd is not open).
+    KeepFd(i32),
+    /// Giving up the controlling terminal.
+    DetachTty,
+    /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`.
+    AmbientClearAll,
+    /// `prctl(PR_CAPBSET_DROP, cap)`.
+    BoundingDrop(u32),
+    /// `prctl(PR_SET_KEEPCAPS, on)`.
+    KeepCaps(bool),
+    /// `setgroups`.
+    Setgroups,
+    /// `setresgid(gid, gid, gid)`.
+    Setresgid(u32),
+    /// `setresuid(uid, uid, uid)`.
+    Setresuid(u32),
+    /// The uids read back differ from the plan (errno `EPERM`) or could not be read.
+    VerifyUid,
+    /// The gids read back differ from the plan.
+    VerifyGid,
+    /// The supplementary groups read back differ from the plan.
+    VerifyGroups,
+    /// `capset`.
+    Capset,
+    /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)`.
+    AmbientRaise(u32),
+    /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+    NoNewPrivs,
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
+    Seccomp,
+    /// `execve`: `candidate` indexes [`Plan::exec_candidate`]; `None` when the
+    /// program was searched in `PATH` and not found, or there is no command.
+    Exec {
+        /// The candidate the error belongs to.
+        candidate: Option<usize>,
+    },
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Step::ResetSignal(s) => write!(f, "rt_sigaction({s}, SIG_DFL)"),
+            Step::SignalMask => f.write_str("rt_sigprocmask(SIG_SETMASK)"),
+            Step::CloseFds => f.write_str("close_range"),
+            Step::KeepFd(fd) => write!(f, "keep fd {fd}"),
+            Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
+            Step::AmbientClearAll => f.write_str("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"),
+            Step::BoundingDrop(c) => write!(f, "prctl(PR_CAPBSET_DROP, {c})"),
+            Step::KeepCaps(on) => write!(f, "prctl(PR_SET_KEEPCAPS, {})", on as u8),
+            Step::Setgroups => f.write_str("setgroups"),
+            Step::Setresgid(g) => write!(f, "setresgid({g})"),
+            Step::Setresuid(u) => write!(f, "setresuid({u})"),
+            Step::VerifyUid => f.write_str("verify uids"),
+            Step::VerifyGid => f.write_str("verify gids"),
+            Step::VerifyGroups => f.write_str("verify groups"),
+            Step::Capset => f.write_str("capset"),
+            Step::AmbientRaise(c) => write!(f, "prctl(PR_CAP_AMBIENT_RAISE, {c})"),
+            Step::NoNewPrivs => f.write_str("prctl(PR_SET_NO_NEW_PRIVS, 1)"),
+            Step::Seccomp => f.write_str("seccomp(SECCOMP_SET_MODE_FILTER)"),
+            Step::Exec { .. } => f.write_str("execve"),
+        }
+    }
+}
+
+/// A failed step and its errno. Display: `setresuid(1): Operation not permitted`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What failed.
+    pub step: Step,
+    /// Why.
+    pub errno: Errno,
+}
+
+/// Exit status for a failed step before `execve`.
+pub const EXIT_FAILED_STEP: i32 = 125;
+/// Exit status when the program exists but cannot be executed.
+pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+/// Exit status when the program is not found.
+pub const EXIT_NOT_FOUND: i32 = 127;
+
+impl Failure {
+    fn at(step: Step) -> impl FnOnce(Errno) -> Failure {
+        move |errno| Failure { step, errno }
+    }
+
+    /// 127 when the program was not found, 126 when it was found but could
+    /// not be executed, 125 for any earlier step.
+    pub fn exit_code(&self) -> i32 {
+        match self.step {
+            Step::Exec { .. } if self.errno == Errno::ENOENT => EXIT_NOT_FOUND,
+            Step::Exec { .. } => EXIT_NOT_EXECUTABLE,
+            _ => EXIT_FAILED_STEP,
+        }
+    }
+
+    /// A display that names the program for exec failures:
+    /// `execve /usr/bin/x: Permission denied`, `execve nosuch: No such file or directory`.
+    pub fn with_plan<'a>(&'a self, plan: &'a Plan) -> impl fmt::Display + 'a {
+        WithPlan(self, plan)
+    }
+
+    /// Writes `message\n` to `fd` with one `write`, formatting into a stack
+    /// buffer (truncated at 512 bytes): usable after `fork` and after the
+    /// filter is loaded, if the filter allows `write`.
+    pub fn report(&self, fd: i32, plan: &Plan) {
+        let mut w = StackWriter {
+            buf: [0; 512],
+            len: 0,
+        };
+        let _ = fmt::write(&mut w, format_args!("{}\n", self.with_plan(plan)));
+        let _ = sys::write_all(fd, &w.buf[..w.len]);
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.step, self.errno)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl From<Failure> for std::io::Error {
+    /// Keeps only the errno: what `Command::pre_exec` can carry (no allocation).
+    fn from(f: Failure) -> Self {
+        std::io::Error::from_raw_os_error(f.errno.0)
+    }
+}
+
+struct WithPlan<'a>(&'a Failure, &'a Plan);
+
+impl fmt::Display for WithPlan<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let WithPlan(failure, plan) = *self;
+        match failure.step {
+            Step::Exec { candidate } => {
+                let path = candidate
+                    .and_then(|i| plan.exec_candidate(i))
+                    .unwrap_or(plan.program());
+                write!(f, "execve {}: {}", Bytes(path.to_bytes()), failure.errno)
+            }
+            _ => fmt::Display::fmt(failure, f),
+        }
+    }
+}
+
+struct StackWriter {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl fmt::Write for StackWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.buf.len() - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+fn split(mask: u64) -> (u32, u32) {
+    (mask as u32, (mask >> 32) as u32)
+}
+
+impl Plan {
+    /// Performs steps 1–11 (everything but `execve`). Makes raw syscalls only
+    /// and never allocates, so it may run in `Command::pre_exec`.
+    ///
+    /// # Warning
+    /// Credential syscalls are per-thread: call this in a single-threaded
+    /// process (after `fork`). Calling it in a test harness process would drop
+    /// the privileges of one thread only.
+    pub fn apply(&self) -> Result<(), Failure> {
+        self.apply_signals()?;
+        self.apply_fds()?;
+        if self.tty == TtyPolicy::Detach {
+            self.detach_tty()?;
+        }
+        sys::cap_ambient_clear_all().map_err(Failure::at(Step::AmbientClearAll))?;
+        for cap in 0..=self.cap_last_cap {
+            if self.bounding_keep & (1 << cap) == 0 {
+                sys::capbset_drop(cap).map_err(Failure::at(Step::BoundingDrop(cap)))?;
+            }
+        }
+        if self.ambient != 0 {
+            sys::set_keepcaps(true).map_err(Failure::at(Step::KeepCaps(true)))?;
+        }
+        sys::setgroups(&self.groups).map_err(Failure::at(Step::Setgroups))?;
+        sys::setresgid(self.gid, self.gid, self.gid)
+            .map_err(Failure::at(Step::Setresgid(self.gid)))?;
+        sys::setresuid(self.uid, self.uid, self.uid)
+            .map_err(Failure::at(Step::Setresuid(self.uid)))?;
+        self.verify_ids()?;
+        self.apply_caps()?;
+        if self.no_new_privs {
+            sys::set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
+        }
+        if let Some(filter) = &self.filter {
+            sys::seccomp_set_mode_filter(self.filter_flags, filter)
+                .map_err(Failure::at(Step::Seccomp))?;
+        }
+        Ok(())
+    }
+
+    /// [`Plan::apply`], then `execve` like `execvp(3)` run as the target:
+    /// each candidate in order; `EACCES` is remembered and the search goes
+    /// on; `ENOENT`, `ENOTDIR`, `ESTALE`, `ENODEV` and `ETIMEDOUT` go on; any
+    /// other error stops. `ENOEXEC` retries the candidate as
+    /// `/bin/sh candidate args...` when the plan allows it (as glibc does).
+    /// At the end: `EACCES` if any candidate gave it, else the last error.
+    ///
+    /// Returns only on failure; after the filter is loaded it makes `execve`
+    /// calls and nothing else.
+    pub fn apply_and_exec(&self) -> Failure {
+        if let Err(f) = self.apply() {
+            return f;
+        }
+        let mut eacces: Option<usize> = None;
+        let mut last = Failure {
+            step: Step::Exec { candidate: None },
+            errno: Errno::ENOENT,
+        };
+        for (i, cand) in self.candidates.iter().enumerate() {
+            let mut e = sys::execve(&cand.path, &self.argv, &self.envp);
+            if e == Errno::ENOEXEC {
+                if let Some(sh_argv) = &cand.sh_argv {
+                    let e2 = sys::execve(&self.sh, sh_argv, &self.envp);
+                    // the shell itself missing keeps the original ENOEXEC
+                    if e2 != Errno::ENOENT {
+                        e = e2;
+                    }
+                }
+            }
+            match e {
+                Errno::EACCES => {
+                    eacces.get_or_insert(i);
+                }
+                Errno::ENOENT
+                | Errno::ENOTDIR
+                | Errno::ESTALE
+                | Errno::ENODEV
+                | Errno::ETIMEDOUT => {
+                    let candidate = if self.searched { None } else { Some(i) };
+                    last = Failure {
+                        step: Step::Exec { candidate },
+                        errno: e,
+                    };
+                }
+                _ => {
+                    return Failure {
+                        step: Step::Exec { candidate: Some(i) },
+                        errno: e,
+                    }
+                }
+            }
+        }
+        match eacces {
+            Some(i) => Failure {
+                step: Step::Exec { candidate: Some(i) },
+                errno: Errno::EACCES,
+            },
+            None => last,
+        }
+    }
+
+    fn apply_signals(&self) -> Result<(), Failure> {
+        for sig in 1..=64u32 {
+            if self.reset_signals & (1 << (sig - 1)) != 0
+                && sig != abi::SIGKILL
+                && sig != abi::SIGSTOP
+            {
+                sys::signal_default(sig).map_err(Failure::at(Step::ResetSignal(sig)))?;
+            }
+        }
+        if self.clear_signal_mask {
+            sys::set_signal_mask(0).map_err(Failure::at(Step::SignalMask))?;
+        }
+        Ok(())
+    }
+
+    fn apply_fds(&self) -> Result<(), Failure> {
+        for &fd in &self.keep_fds {
+            sys::fcntl_setfd(fd, 0).map_err(Failure::at(Step::KeepFd(fd)))?;
+        }
+        let flags = match self.fd_mode {
+            FdMode::Close => 0,
+            FdMode::CloseOnExec => abi::CLOSE_RANGE_CLOEXEC,
+        };
+        for &(first, last) in &self.close_ranges {
+            match sys::close_range(first, last, flags) {
+                Ok(()) => {}
+                // ENOSYS: before 5.9; EINVAL: CLOSE_RANGE_CLOEXEC before 5.11
+                Err(Errno::ENOSYS | Errno::EINVAL) => sys::close_range_fallback(first, last, flags)
+                    .map_err(Failure::at(Step::CloseFds))?,
+                Err(e) => {
+                    return Err(Failure {
+                        step: Step::CloseFds,
+                        errno: e,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn detach_tty(&self) -> Result<(), Failure> {
+        let fail = Failure::at(Step::DetachTty);
+        let fd = match sys::open(c"/dev/tty", abi::O_RDWR | abi::O_NOCTTY | abi::O_CLOEXEC) {
+            Ok(fd) => fd,
+            Err(Errno::ENXIO) => return Ok(()), // no controlling terminal
+            Err(e) => return Err(fail(e)),
+        };
+        let leader = sys::getsid(0).map(|sid| sid == sys::getpid());
+        let r = match leader {
+            Ok(false) => sys::ioctl_tiocnotty(fd),
+            Ok(true) => Err(Errno::EPERM), // would hang up the foreground group
+            Err(e) => Err(e),
+        };
+        let _ = sys::close(fd);
+        r.map_err(fail)
+    }
+
+    fn verify_ids(&self) -> Result<(), Failure> {
+        let (u, g) = (self.uid, self.gid);
+        match sys::getresuid() {
+            Ok(ids) if ids == (u, u, u) => {}
+            Ok(_) => {
+                return Err(Failure {
+                    step: Step::VerifyUid,
+                    errno: Errno::EPERM,
+                })
+            }
+            Err(e) => {
+                return Err(Failure {
+                    step: Step::VerifyUid,
+                    errno: e,
+                })
+            }
+        }
+        match sys::getresgid() {
+            Ok(ids) if ids == (g, g, g) => {}
+            Ok(_) => {
+                return Err(Failure {
+                    step: Step::VerifyGid,
+                    errno: Errno::EPERM,
+                })
+            }
+            Err(e) => {
+                return Err(Failure {
+                    step: Step::VerifyGid,
+                    errno: e,
+                })
+            }
+        }
+        let mut buf = [0u32; MAX_GROUPS];
+        let n = sys::getgroups(&mut buf).map_err(Failure::at(Step::VerifyGroups))?;
+        // the kernel keeps the list sorted, as the plan does
+        if buf[..n] != self.groups[..] {
+            return Err(Failure {
+                step: Step::VerifyGroups,
+                errno: Errno::EPERM,
+            });
+        }
+        Ok(())
+    }
+
+    fn apply_caps(&self) -> Result<(), Failure> {
+        let (eff, prm, inh) = if self.uid == 0 {
+            (self.bounding_keep, self.bounding_keep, 0)
+        } else {
+            (self.ambient, self.ambient, self.ambient)
+        };
+        let (e, p, i) = (split(eff), split(prm), split(inh));
+        let data = [
+            CapUserData {
+                effective: e.0,
+                permitted: p.0,
+                inheritable: i.0,
+            },
+            CapUserData {
+                effective: e.1,
+                permitted: p.1,
+                inheritable: i.1,
+            },
+        ];
+        sys::capset(&data).map_err(Failure::at(Step::Capset))?;
+        if self.ambient != 0 {
+            for cap in 0..=self.cap_last_cap {
+                if self.ambient & (1 << cap) != 0 {
+                    sys::cap_ambient_raise(cap).map_err(Failure::at(Step::AmbientRaise(cap)))?;
+                }
+            }
+            sys::set_keepcaps(false).map_err(Failure::at(Step::KeepCaps(false)))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_display_and_exit_codes() {
+        let f = Failure {
+            step: Step::Setresuid(1),
+            errno: Errno::EPERM,
+        };
+        assert_eq!(f.to_string(), "setresuid(1): Operation not permitted");
+        assert_eq!(f.exit_code(), 125);
+        let nf = Failure {
+            step: Step::Exec { candidate: None },
+            errno: Errno::ENOENT,
+        };
+        assert_eq!(nf.exit_code(), 127);
+        let na = Failure {
+            step: Step::Exec { candidate: Some(0) },
+            errno: Errno::EACCES,
+        };
+        assert_eq!(na.exit_code(), 126);
+        let plan = crate::PlanBuilder::new(1, 1)
+            .cap_last_cap(40)
+            .command(["/etc/passwd"])
+            .env([""; 0])
+            .build()
+            .unwrap();
+        assert_eq!(
+            na.with_plan(&plan).to_string(),
+            "execve /etc/passwd: Permission denied"
+        );
+        assert_eq!(
+            Failure {
+                step: Step::BoundingDrop(3),
+                errno: Errno(200)
+            }
+            .to_string(),
+            "prctl(PR_CAPBSET_DROP, 3): errno 200"
+        );
+    }
+}

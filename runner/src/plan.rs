@@ -1,0 +1,675 @@
+//! [`Plan`]: everything the privilege drop needs, resolved and allocated up
+//! front, so that applying it makes only raw syscalls over pre-built memory.
+
+use crate::sys::abi::{SockFilter, BPF_MAXINSNS, SIGPIPE};
+use crate::sys::CStrArray;
+use std::ffi::{CString, OsStr, OsString};
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
+
+/// The most supplementary groups a plan may set: the post-switch check reads
+/// them back into a stack buffer of this size (16 KiB).
+pub const MAX_GROUPS: usize = 4096;
+
+/// What happens to file descriptors 3 and up that are not kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FdMode {
+    /// Mark them close-on-exec (`close_range(.., CLOSE_RANGE_CLOEXEC)`): they
+    /// disappear at `execve`. The default: it works both for
+    /// [`Plan::apply_and_exec`] and inside `Command::pre_exec`, where closing
+    /// outright would also close the pipe std uses to report exec errors.
+    #[default]
+    CloseOnExec,
+    /// Close them now.
+    Close,
+}
+
+/// Whether to give up the controlling terminal (security.md S23).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TtyPolicy {
+    /// Leave the controlling terminal alone (TIOCSTI injection is then up to
+    /// the seccomp filter).
+    #[default]
+    Inherit,
+    /// If the process has a controlling terminal, `ioctl(TIOCNOTTY)` on
+    /// `/dev/tty`, so that TIOCSTI gets `EPERM`. The process stays in the
+    /// terminal's foreground group (Ctrl-C still works) but `/dev/tty` gives
+    /// `ENXIO` afterwards. A session leader holding a terminal cannot detach
+    /// without hanging up its foreground group: that is a failure
+    /// ([`crate::Step::DetachTty`] with `EPERM`). Any error opening
+    /// `/dev/tty` other than `ENXIO` (no terminal) is a failure too.
+    Detach,
+}
+
+/// A plan that failed validation. Messages are lowercase, without a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    /// A uid or gid of `u32::MAX`: the kernel reads it as "leave unchanged" (S20).
+    ReservedId(&'static str),
+    /// An argument, environment entry or path contains a NUL byte.
+    NulByte(&'static str),
+    /// An ambient cap is not in the bounding set that is kept (mask of the offenders).
+    AmbientNotInBounding(u64),
+    /// Ambient caps were requested for uid 0, where they mean nothing.
+    AmbientForRoot,
+    /// A cap above the kernel's `cap_last_cap`.
+    CapAboveLastCap {
+        /// The cap number.
+        cap: u32,
+        /// The kernel's last cap.
+        last: u32,
+    },
+    /// A seccomp filter with no instruction.
+    EmptyFilter,
+    /// A seccomp filter longer than [`BPF_MAXINSNS`].
+    FilterTooLong(usize),
+    /// More than [`MAX_GROUPS`] supplementary groups.
+    TooManyGroups(usize),
+    /// A negative fd in the keep list.
+    BadFd(i32),
+    /// `/proc/sys/kernel/cap_last_cap` could not be read or parsed.
+    CapLastCap(String),
+    /// No command was given (only [`Plan::apply`] is possible then).
+    NoCommand,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::ReservedId(what) => write!(
+                f,
+                "{what} 4294967295 is reserved (the kernel reads it as \"unchanged\")"
+            ),
+            PlanError::NulByte(what) => write!(f, "{what} contains a NUL byte"),
+            PlanError::AmbientNotInBounding(m) => {
+                write!(f, "ambient caps {m:#x} are not in the kept bounding set")
+            }
+            PlanError::AmbientForRoot => write!(
+                f,
+                "ambient caps make no sense for uid 0; keep them in the bounding set instead"
+            ),
+            PlanError::CapAboveLastCap { cap, last } => {
+                write!(f, "cap {cap} is above this kernel's last cap ({last})")
+            }
+            PlanError::EmptyFilter => write!(f, "seccomp filter is empty"),
+            PlanError::FilterTooLong(n) => write!(
+                f,
+                "seccomp filter too large: {n} instructions (kernel limit {BPF_MAXINSNS})"
+            ),
+            PlanError::TooManyGroups(n) => {
+                write!(f, "too many supplementary groups: {n} (limit {MAX_GROUPS})")
+            }
+            PlanError::BadFd(fd) => write!(f, "bad fd to keep: {fd}"),
+            PlanError::CapLastCap(e) => write!(f, "cannot read /proc/sys/kernel/cap_last_cap: {e}"),
+            PlanError::NoCommand => write!(f, "no command given"),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// Reads `/proc/sys/kernel/cap_last_cap` (40 on Linux 5.9+).
+pub fn read_cap_last_cap() -> Result<u32, PlanError> {
+    let s = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .map_err(|e| PlanError::CapLastCap(e.to_string()))?;
+    let n: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| PlanError::CapLastCap(format!("not a number: {:?}", s.trim())))?;
+    if n > 63 {
+        return Err(PlanError::CapLastCap(format!(
+            "{n} does not fit a 64-bit mask"
+        )));
+    }
+    Ok(n)
+}
+
+/// One place `execve` will try.
+#[derive(Debug)]
+pub(crate) struct Candidate {
+    pub(crate) path: CString,
+    /// `["/bin/sh", path, argv[1..]]`, for the `ENOEXEC` fallback.
+    pub(crate) sh_argv: Option<CStrArray>,
+}
+
+/// Everything resolved for a privilege drop. Build it with [`PlanBuilder`];
+/// apply it with [`Plan::apply`] (e.g. in `Command::pre_exec`) or
+/// [`Plan::apply_and_exec`].
+///
+/// `Plan` is `Send + Sync` and never mutated by applying it.
+#[derive(Debug)]
+pub struct Plan {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) groups: Vec<u32>,
+    pub(crate) bounding_keep: u64,
+    pub(crate) ambient: u64,
+    pub(crate) cap_last_cap: u32,
+    pub(crate) no_new_privs: bool,
+    pub(crate) filter: Option<Vec<SockFilter>>,
+    pub(crate) filter_flags: u32,
+    pub(crate) keep_fds: Vec<i32>,
+    /// `first..=last` ranges of fds to close: the gaps between kept fds, from 3 up.
+    pub(crate) close_ranges: Vec<(u32, u32)>,
+    pub(crate) fd_mode: FdMode,
+    pub(crate) reset_signals: u64,
+    pub(crate) clear_signal_mask: bool,
+    pub(crate) tty: TtyPolicy,
+    pub(crate) program: CString,
+    pub(crate) candidates: Vec<Candidate>,
+    pub(crate) searched: bool,
+    pub(crate) sh: CString,
+    pub(crate) argv: CStrArray,
+    pub(crate) envp: CStrArray,
+}
+
+impl Plan {
+    /// Target uid (real, effective, saved and fs).
+    pub fn uid(&self) -> u32 {
+        self.uid
+    }
+    /// Target gid.
+    pub fn gid(&self) -> u32 {
+        self.gid
+    }
+    /// Supplementary groups, sorted and deduplicated (empty = none).
+    pub fn groups(&self) -> &[u32] {
+        &self.groups
+    }
+    /// Caps kept in the bounding set (bit n = cap n).
+    pub fn bounding_keep(&self) -> u64 {
+        self.bounding_keep
+    }
+    /// Ambient caps raised for a non-root target.
+    pub fn ambient(&self) -> u64 {
+        self.ambient
+    }
+    /// The kernel's last cap, as read when planning.
+    pub fn cap_last_cap(&self) -> u32 {
+        self.cap_last_cap
+    }
+    /// The seccomp filter, if any.
+    pub fn filter(&self) -> Option<&[SockFilter]> {
+        self.filter.as_deref()
+    }
+    /// The program as given (argv\[0\] unless overridden).
+    pub fn program(&self) -> &std::ffi::CStr {
+        &self.program
+    }
+    /// The paths `execve` will try, in order.
+    pub fn exec_candidates(&self) -> impl Iterator<Item = &std::ffi::CStr> {
+        self.candidates.iter().map(|c| c.path.as_c_str())
+    }
+    /// Candidate `i` (see [`crate::Step::Exec`]).
+    pub fn exec_candidate(&self, i: usize) -> Option<&std::ffi::CStr> {
+        self.candidates.get(i).map(|c| c.path.as_c_str())
+    }
+    /// The argument vector.
+    pub fn argv(&self) -> &[CString] {
+        self.argv.strings()
+    }
+    /// The environment, as `KEY=value` entries.
+    pub fn envp(&self) -> &[CString] {
+        self.envp.strings()
+    }
+}
+
+/// Builds a [`Plan`] from plain Rust values. Defaults: no supplementary
+/// groups, empty bounding set, no ambient caps, no_new_privs on, no filter,
+/// every fd from 3 up closed at exec ([`FdMode::CloseOnExec`]), SIGPIPE reset
+/// to `SIG_DFL`, signal mask emptied, tty inherited, environment inherited,
+/// `PATH` from the caller's environment, `/bin/sh` fallback on `ENOEXEC`.
+#[derive(Debug, Clone)]
+pub struct PlanBuilder {
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+    bounding_keep: u64,
+    ambient: u64,
+    cap_last_cap: Option<u32>,
+    no_new_privs: bool,
+    filter: Option<Vec<SockFilter>>,
+    filter_flags: u32,
+    keep_fds: Vec<i32>,
+    fd_mode: FdMode,
+    reset_signals: u64,
+    clear_signal_mask: bool,
+    tty: TtyPolicy,
+    argv: Vec<OsString>,
+    program: Option<OsString>,
+    env: Option<Vec<OsString>>,
+    search_path: Option<OsString>,
+    sh_fallback: bool,
+}
+
+impl PlanBuilder {
+    /// A plan that switches to `uid`/`gid`, with the defaults above.
+    pub fn new(uid: u32, gid: u32) -> Self {
+        PlanBuilder {
+            uid,
+            gid,
+            groups: Vec::new(),
+            bounding_keep: 0,
+            ambient: 0,
+            cap_last_cap: None,
+            no_new_privs: true,
+            filter: None,
+            filter_flags: 0,
+            keep_fds: Vec::new(),
+            fd_mode: FdMode::default(),
+            reset_signals: 1 << (SIGPIPE - 1),
+            clear_signal_mask: true,
+            tty: TtyPolicy::default(),
+            argv: Vec::new(),
+            program: None,
+            env: None,
+            search_path: None,
+            sh_fallback: true,
+        }
+    }
+    /// Supplementary groups (empty = cleared).
+    pub fn groups(mut self, groups: impl IntoIterator<Item = u32>) -> Self {
+        self.groups = groups.into_iter().collect();
+        self
+    }
+    /// Caps to keep in the bounding set (bit n = cap n); all others up to
+    /// `cap_last_cap` are dropped. For a uid 0 target they also stay permitted
+    /// and effective.
+    pub fn bounding_keep(mut self, mask: u64) -> Self {
+        self.bounding_keep = mask;
+        self
+    }
+    /// Ambient caps for a non-root target (must be a subset of the kept bounding set).
+    pub fn ambient(mut self, mask: u64) -> Self {
+        self.ambient = mask;
+        self
+    }
+    /// Overrides `cap_last_cap` (read from `/proc` otherwise).
+    pub fn cap_last_cap(mut self, last: u32) -> Self {
+        self.cap_last_cap = Some(last);
+        self
+    }
+    /// Whether to set no_new_privs (go-jail always does).
+    pub fn no_new_privs(mut self, on: bool) -> Self {
+        self.no_new_privs = on;
+        self
+    }
+    /// The seccomp filter, loaded last, with `SECCOMP_FILTER_FLAG_*` `flags`.
+    pub fn seccomp_filter(mut self, filter: Vec<SockFilter>, flags: u32) -> Self {
+        self.filter = Some(filter);
+        self.filter_flags = flags;
+        self
+    }
+    /// Fds (≥ 3) passed to the command; their close-on-exec flag is cleared.
+    pub fn keep_fds(mut self, fds: impl IntoIterator<Item = i32>) -> Self {
+        self.keep_fds = fds.into_iter().collect();
+        self
+    }
+    /// How the other fds ≥ 3 go away.
+    pub fn fd_mode(mut self, mode: FdMode) -> Self {
+        self.fd_mode = mode;
+        self
+    }
+    /// Signals (bit n-1 = signal n) reset to `SIG_DFL`. Default: SIGPIPE only,
+    /// which Rust's runtime set to `SIG_IGN`. Other dispositions follow
+    /// `execve` semantics: handlers are reset by the kernel and the caller's
+    /// `SIG_IGN` (e.g. `trap '' HUP`) stays ignored (security.md S27).
+    /// SIGKILL and SIGSTOP are skipped.
+    pub fn reset_signals(mut self, mask: u64) -> Self {
+        self.reset_signals = mask;
+        self
+    }
+    /// Whether to empty the signal mask (default yes).
+    pub fn clear_signal_mask(mut self, on: bool) -> Self {
+        self.clear_signal_mask = on;
+        self
+    }
+    /// Controlling-terminal policy.
+    pub fn tty(mut self, tty: TtyPolicy) -> Self {
+        self.tty = tty;
+        self
+    }
+    /// The argument vector; `argv[0]` is also the program, looked up like
+    /// `execvp(3)` (a name without `/` is searched in `PATH`).
+    pub fn command<I, S>(mut self, argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.argv = argv.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Executes `program` instead of `argv[0]` (same lookup rules).
+    pub fn program(mut self, program: impl Into<OsString>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+    /// The environment as `KEY=value` entries, passed exactly. Default: the
+    /// caller's environment at `build` time (`std::env::vars_os`).
+    pub fn env<I, S>(mut self, env: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.env = Some(env.into_iter().map(Into::into).collect());
+        self
+    }
+    /// The directories searched for a program without `/` (a `PATH` value;
+    /// an empty entry means the current directory, as in `execvp`). Default:
+    /// the caller's `PATH`, else `/bin:/usr/bin` (glibc's default).
+    pub fn search_path(mut self, path: impl Into<OsString>) -> Self {
+        self.search_path = Some(path.into());
+        self
+    }
+    /// Whether a candidate failing with `ENOEXEC` (no `#!`, not ELF) is run
+    /// as `/bin/sh candidate args...`, like glibc's `execvp` (default yes).
+    pub fn sh_fallback(mut self, on: bool) -> Self {
+        self.sh_fallback = on;
+        self
+    }
+
+    /// Validates and resolves everything. May allocate and read `/proc`.
+    pub fn build(self) -> Result<Plan, PlanError> {
+        if self.uid == u32::MAX {
+            return Err(PlanError::ReservedId("uid"));
+        }
+        if self.gid == u32::MAX || self.groups.contains(&u32::MAX) {
+            return Err(PlanError::ReservedId("gid"));
+        }
+        let mut groups = self.groups;
+        groups.sort_unstable();
+        groups.dedup();
+        if groups.len() > MAX_GROUPS {
+            return Err(PlanError::TooManyGroups(groups.len()));
+        }
+        let last = match self.cap_last_cap {
+            Some(l) if l <= 63 => l,
+            Some(l) => {
+                return Err(PlanError::CapLastCap(format!(
+                    "{l} does not fit a 64-bit mask"
+                )))
+            }
+            None => read_cap_last_cap()?,
+        };
+        let valid = if last == 63 {
+            u64::MAX
+        } else {
+            (1u64 << (last + 1)) - 1
+        };
+        for mask in [self.bounding_keep, self.ambient] {
+            if mask & !valid != 0 {
+                let cap = 63 - (mask & !valid).leading_zeros();
+                return Err(PlanError::CapAboveLastCap { cap, last });
+            }
+        }
+        if self.ambient & !self.bounding_keep != 0 {
+            return Err(PlanError::AmbientNotInBounding(
+                self.ambient & !self.bounding_keep,
+            ));
+        }
+        if self.ambient != 0 && self.uid == 0 {
+            return Err(PlanError::AmbientForRoot);
+        }
+        if let Some(f) = &self.filter {
+            if f.is_empty() {
+                return Err(PlanError::EmptyFilter);
+            }
+            if f.len() > BPF_MAXINSNS {
+                return Err(PlanError::FilterTooLong(f.len()));
+            }
+        }
+        let mut keep: Vec<i32> = Vec::new();
+        for &fd in &self.keep_fds {
+            if fd < 0 {
+                return Err(PlanError::BadFd(fd));
+            }
+            if fd >= 3 {
+                keep.push(fd);
+            }
+        }
+        keep.sort_unstable();
+        keep.dedup();
+        let close_ranges = gaps(&keep);
+
+        let argv: Vec<CString> = self
+            .argv
+            .iter()
+            .map(|a| cstring(a, "argument"))
+            .collect::<Result<_, _>>()?;
+        let env: Vec<OsString> = match self.env {
+            Some(e) => e,
+            None => std::env::vars_os()
+                .map(|(k, v)| {
+                    let mut kv = k;
+                    kv.push("=");
+                    kv.push(v);
+                    kv
+                })
+                .collect(),
+        };
+        let envp: Vec<CString> = env
+            .iter()
+            .map(|e| cstring(e, "environment entry"))
+            .collect::<Result<_, _>>()?;
+        let program = match (&self.program, self.argv.first()) {
+            (Some(p), _) => cstring(p, "program")?,
+            (None, Some(a0)) => cstring(a0, "program")?,
+            (None, None) => CString::default(),
+        };
+        let search = self
+            .search_path
+            .or_else(|| std::env::var_os("PATH"))
+            .unwrap_or_else(|| OsString::from("/bin:/usr/bin"));
+        let sh = CString::new("/bin/sh").expect("literal has no NUL");
+        let (paths, searched) = candidate_paths(program.as_bytes(), search.as_bytes());
+        let mut candidates = Vec::with_capacity(paths.len());
+        for path in paths {
+            let path = CString::new(path).map_err(|_| PlanError::NulByte("PATH"))?;
+            let sh_argv = self.sh_fallback.then(|| {
+                let mut v = vec![sh.clone(), path.clone()];
+                v.extend(argv.iter().skip(1).cloned());
+                CStrArray::new(v)
+            });
+            candidates.push(Candidate { path, sh_argv });
+        }
+
+        Ok(Plan {
+            uid: self.uid,
+            gid: self.gid,
+            groups,
+            bounding_keep: self.bounding_keep,
+            ambient: self.ambient,
+            cap_last_cap: last,
+            no_new_privs: self.no_new_privs,
+            filter: self.filter,
+            filter_flags: self.filter_flags,
+            keep_fds: keep,
+            close_ranges,
+            fd_mode: self.fd_mode,
+            reset_signals: self.reset_signals,
+            clear_signal_mask: self.clear_signal_mask,
+            tty: self.tty,
+            program,
+            candidates,
+            searched,
+            sh,
+            argv: CStrArray::new(argv),
+            envp: CStrArray::new(envp),
+        })
+    }
+}
+
+fn cstring(s: &OsStr, what: &'static str) -> Result<CString, PlanError> {
+    CString::new(s.as_bytes()).map_err(|_| PlanError::NulByte(what))
+}
+
+/// The ranges `first..=last` covering 3..=u32::MAX minus the sorted, deduped `keep` fds (all >= 3).
+fn gaps(keep: &[i32]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let mut start: u32 = 3;
+    for &fd in keep {
+        let fd = fd as u32;
+        if fd > start {
+            out.push((start, fd - 1));
+        }
+        start = fd.saturating_add(1);
+    }
+    // kept fds are i32, so `start` <= 2^31 and a last range always remains
+    out.push((start, u32::MAX));
+    out
+}
+
+/// execvp(3) candidates: the program itself if it contains `/`, else each
+/// `PATH` entry joined with it (an empty entry is the current directory).
+/// Returns whether a search happened.
+fn candidate_paths(program: &[u8], path: &[u8]) -> (Vec<Vec<u8>>, bool) {
+    if program.is_empty() {
+        return (Vec::new(), false);
+    }
+    if program.contains(&b'/') {
+        return (vec![program.to_vec()], false);
+    }
+    let mut out = Vec::new();
+    for dir in path.split(|&b| b == b':') {
+        let mut p = Vec::with_capacity(dir.len() + 1 + program.len());
+        if dir.is_empty() {
+            p.extend_from_slice(program);
+        } else {
+            p.extend_from_slice(dir);
+            if !dir.ends_with(b"/") {
+                p.push(b'/');
+            }
+            p.extend_from_slice(program);
+        }
+        out.push(p);
+    }
+    (out, true)
+}
+
+const _: () = {
+    const fn is<T: Send + Sync>() {}
+    is::<Plan>();
+};
+
+/// Displays bytes as UTF-8, invalid sequences replaced by U+FFFD, without allocating.
+pub(crate) struct Bytes<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Display for Bytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{FFFD}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_cover_everything_but_kept() {
+        assert_eq!(gaps(&[]), vec![(3, u32::MAX)]);
+        assert_eq!(gaps(&[3]), vec![(4, u32::MAX)]);
+        assert_eq!(gaps(&[5, 9]), vec![(3, 4), (6, 8), (10, u32::MAX)]);
+        assert_eq!(gaps(&[5, 6]), vec![(3, 4), (7, u32::MAX)]);
+    }
+
+    #[test]
+    fn candidates_follow_execvp() {
+        assert_eq!(
+            candidate_paths(b"./x", b"/bin"),
+            (vec![b"./x".to_vec()], false)
+        );
+        let (c, s) = candidate_paths(b"id", b"/a:/b/::");
+        assert!(s);
+        assert_eq!(
+            c,
+            vec![
+                b"/a/id".to_vec(),
+                b"/b/id".to_vec(),
+                b"id".to_vec(),
+                b"id".to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn build_rejects_bad_values() {
+        let b = || {
+            PlanBuilder::new(65534, 65534)
+                .cap_last_cap(40)
+                .command(["true"])
+        };
+        assert_eq!(
+            PlanBuilder::new(u32::MAX, 1)
+                .cap_last_cap(40)
+                .build()
+                .unwrap_err(),
+            PlanError::ReservedId("uid")
+        );
+        assert_eq!(
+            b().groups([u32::MAX]).build().unwrap_err(),
+            PlanError::ReservedId("gid")
+        );
+        assert_eq!(
+            b().ambient(1 << 10).build().unwrap_err(),
+            PlanError::AmbientNotInBounding(1 << 10)
+        );
+        assert_eq!(
+            b().bounding_keep(1 << 41).build().unwrap_err(),
+            PlanError::CapAboveLastCap { cap: 41, last: 40 }
+        );
+        assert_eq!(
+            b().seccomp_filter(vec![], 0).build().unwrap_err(),
+            PlanError::EmptyFilter
+        );
+        assert_eq!(
+            b().seccomp_filter(vec![SockFilter::default(); 4097], 0)
+                .build()
+                .unwrap_err(),
+            PlanError::FilterTooLong(4097)
+        );
+        assert_eq!(
+            b().keep_fds([-1]).build().unwrap_err(),
+            PlanError::BadFd(-1)
+        );
+        assert_eq!(
+            PlanBuilder::new(0, 0)
+                .cap_last_cap(40)
+                .bounding_keep(1)
+                .ambient(1)
+                .build()
+                .unwrap_err(),
+            PlanError::AmbientForRoot
+        );
+        assert_eq!(
+            b().command(["a\0b"]).build().unwrap_err(),
+            PlanError::NulByte("argument")
+        );
+        assert_eq!(
+            PlanError::FilterTooLong(5000).to_string(),
+            "seccomp filter too large: 5000 instructions (kernel limit 4096)"
+        );
+    }
+
+    #[test]
+    fn build_sorts_groups_and_keeps_env_exact() {
+        let p = PlanBuilder::new(1, 1)
+            .cap_last_cap(40)
+            .groups([42, 0, 42])
+            .env(["A=1", "B=x=y", "C=", "D=line1\nline2"])
+            .command(["sh", "-c", "true"])
+            .search_path("/nonexistent:/bin")
+            .build()
+            .unwrap();
+        assert_eq!(p.groups(), &[0, 42]);
+        let env: Vec<&[u8]> = p.envp().iter().map(|c| c.as_bytes()).collect();
+        assert_eq!(env, vec![&b"A=1"[..], b"B=x=y", b"C=", b"D=line1\nline2"]);
+        let c: Vec<_> = p.exec_candidates().map(|c| c.to_bytes().to_vec()).collect();
+        assert_eq!(c, vec![b"/nonexistent/sh".to_vec(), b"/bin/sh".to_vec()]);
+    }
+}

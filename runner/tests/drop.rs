@@ -1,0 +1,335 @@
+//! Full privilege drops for real, in child processes. Needs root; each test
+//! prints `skipping: needs root` and returns otherwise.
+
+use runner::probe::{run_plan, ExitKind};
+use runner::sys::{self, abi};
+use runner::{Errno, FdMode, Plan, PlanBuilder, SockFilter, Step};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+macro_rules! require_root {
+    () => {
+        if sys::getuid() != 0 {
+            println!("skipping: needs root");
+            return;
+        }
+    };
+}
+
+const NOBODY: u32 = 65534;
+const CAP_CHOWN: u64 = 1 << 0;
+const CAP_NET_BIND_SERVICE: u64 = 1 << 10;
+
+/// Runs `argv` with `plan` applied in `pre_exec`; returns stdout.
+fn status_after_pre_exec(plan: Plan, argv: &[&str]) -> String {
+    let mut cmd = Command::new(argv[0]);
+    cmd.args(&argv[1..]);
+    // SAFETY: `Plan::apply` only makes raw syscalls over pre-built memory.
+    unsafe {
+        cmd.pre_exec(move || plan.apply().map_err(std::io::Error::from));
+    }
+    let out = cmd.output().expect("spawn");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn field<'a>(status: &'a str, name: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("no {name} in {status}"))
+        .trim()
+}
+
+fn nobody() -> PlanBuilder {
+    PlanBuilder::new(NOBODY, NOBODY).command(["/bin/cat", "/proc/self/status"])
+}
+
+#[test]
+fn full_drop_to_nobody() {
+    require_root!();
+    let s = status_after_pre_exec(nobody().build().unwrap(), &["cat", "/proc/self/status"]);
+    assert_eq!(field(&s, "Uid"), "65534\t65534\t65534\t65534");
+    assert_eq!(field(&s, "Gid"), "65534\t65534\t65534\t65534");
+    assert_eq!(field(&s, "Groups"), "");
+    for cap in ["CapBnd", "CapEff", "CapPrm", "CapInh", "CapAmb"] {
+        assert_eq!(field(&s, cap), "0000000000000000", "{cap}");
+    }
+    assert_eq!(field(&s, "NoNewPrivs"), "1");
+}
+
+#[test]
+fn supplementary_groups_are_set_exactly() {
+    require_root!();
+    let s = status_after_pre_exec(
+        nobody().groups([42, 1]).build().unwrap(),
+        &["cat", "/proc/self/status"],
+    );
+    assert_eq!(field(&s, "Groups"), "1 42");
+}
+
+#[test]
+fn bounding_keep_chown() {
+    require_root!();
+    let s = status_after_pre_exec(
+        nobody().bounding_keep(CAP_CHOWN).build().unwrap(),
+        &["cat", "/proc/self/status"],
+    );
+    assert_eq!(field(&s, "CapBnd"), "0000000000000001");
+    assert_eq!(field(&s, "CapEff"), "0000000000000000");
+    assert_eq!(field(&s, "CapPrm"), "0000000000000000");
+}
+
+#[test]
+fn ambient_net_bind_service_for_nobody() {
+    require_root!();
+    let plan = nobody()
+        .bounding_keep(CAP_NET_BIND_SERVICE)
+        .ambient(CAP_NET_BIND_SERVICE)
+        .build()
+        .unwrap();
+    let s = status_after_pre_exec(plan, &["cat", "/proc/self/status"]);
+    assert_eq!(field(&s, "Uid"), "65534\t65534\t65534\t65534");
+    for cap in ["CapBnd", "CapAmb", "CapEff", "CapPrm", "CapInh"] {
+        assert_eq!(field(&s, cap), "0000000000000400", "{cap}");
+    }
+}
+
+#[test]
+fn root_target_keeps_bounding_as_permitted() {
+    require_root!();
+    let plan = PlanBuilder::new(0, 0)
+        .bounding_keep(CAP_CHOWN)
+        .build()
+        .unwrap();
+    let s = status_after_pre_exec(plan, &["cat", "/proc/self/status"]);
+    assert_eq!(field(&s, "Uid"), "0\t0\t0\t0");
+    assert_eq!(field(&s, "CapBnd"), "0000000000000001");
+    assert_eq!(field(&s, "CapPrm"), "0000000000000001");
+    assert_eq!(field(&s, "CapEff"), "0000000000000001");
+    assert_eq!(field(&s, "CapInh"), "0000000000000000");
+    assert_eq!(field(&s, "CapAmb"), "0000000000000000");
+}
+
+/// Applies `plan` twice in a `pre_exec` child; exit 42 iff the second apply
+/// failed at `expected` with EPERM.
+fn second_apply_fails_at(plan: Plan, expected: Step) {
+    let mut cmd = Command::new("/bin/true");
+    // SAFETY: the hook only makes raw syscalls (`apply`, `exit_group`).
+    unsafe {
+        cmd.pre_exec(move || {
+            plan.apply()?;
+            match plan.apply() {
+                Err(f) if f.step == expected && f.errno == Errno::EPERM => sys::exit_group(42),
+                Err(f) => {
+                    f.report(2, &plan);
+                    sys::exit_group(43)
+                }
+                Ok(()) => sys::exit_group(44),
+            }
+        });
+    }
+    let st = cmd.status().unwrap();
+    assert_eq!(st.code(), Some(42), "{st:?}");
+}
+
+#[test]
+fn second_apply_fails_at_bounding_drop() {
+    require_root!();
+    second_apply_fails_at(nobody().build().unwrap(), Step::BoundingDrop(0));
+}
+
+#[test]
+fn second_apply_fails_at_setgroups() {
+    require_root!();
+    // keep every cap in the bounding set, so no PR_CAPBSET_DROP comes first
+    let last = runner::read_cap_last_cap().unwrap();
+    let all = if last == 63 {
+        u64::MAX
+    } else {
+        (1u64 << (last + 1)) - 1
+    };
+    second_apply_fails_at(
+        nobody().bounding_keep(all).build().unwrap(),
+        Step::Setgroups,
+    );
+}
+
+#[test]
+fn fds_above_2_are_closed_except_kept() {
+    require_root!();
+    let f = std::fs::File::open("/dev/null").unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
+    let (kept, dropped) = (150, 151);
+    sys::dup3(fd, kept).unwrap();
+    sys::dup3(fd, dropped).unwrap();
+    for mode in [FdMode::Close, FdMode::CloseOnExec] {
+        let plan = PlanBuilder::new(NOBODY, NOBODY)
+            .keep_fds([kept])
+            .fd_mode(mode)
+            .command(["/bin/ls", "/proc/self/fd"])
+            .build()
+            .unwrap();
+        let run = run_plan(&plan).unwrap();
+        assert_eq!(run.exit, ExitKind::Exited(0), "{mode:?}");
+        let mut fds: Vec<i32> = String::from_utf8(run.stdout)
+            .unwrap()
+            .split_whitespace()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        fds.sort_unstable();
+        // 0-2, ls's own directory fd 3, and the kept fd; nothing the harness leaked
+        assert_eq!(fds, vec![0, 1, 2, 3, kept], "{mode:?}");
+    }
+    let _ = sys::close(kept);
+    let _ = sys::close(dropped);
+}
+
+#[test]
+fn sigpipe_default_and_mask_empty_after_apply_and_exec() {
+    require_root!();
+    // this test process ignores SIGPIPE (Rust's runtime)
+    assert_eq!(sys::signal_handler(abi::SIGPIPE).unwrap(), abi::SIG_IGN);
+    let plan = PlanBuilder::new(NOBODY, NOBODY)
+        .command(["/bin/cat", "/proc/self/status"])
+        .build()
+        .unwrap();
+    let run = run_plan(&plan).unwrap();
+    let s = String::from_utf8(run.stdout).unwrap();
+    let ign = u64::from_str_radix(field(&s, "SigIgn"), 16).unwrap();
+    assert_eq!(ign & (1 << (abi::SIGPIPE - 1)), 0, "SigIgn {ign:#x}");
+    assert_eq!(field(&s, "SigBlk"), "0000000000000000");
+}
+
+#[test]
+fn seccomp_filter_is_loaded_last_and_exec_works() {
+    require_root!();
+    let allow = vec![SockFilter::new(0x06, 0, 0, 0x7fff_0000)];
+    let plan = nobody().seccomp_filter(allow, 0).build().unwrap();
+    let run = run_plan(&plan).unwrap();
+    let s = String::from_utf8(run.stdout).unwrap();
+    assert_eq!(field(&s, "Seccomp"), "2");
+    assert_eq!(field(&s, "Seccomp_filters"), "1");
+    assert_eq!(field(&s, "NoNewPrivs"), "1");
+}
+
+#[test]
+fn exec_exit_codes() {
+    require_root!();
+    let code = |argv: &[&str]| {
+        let plan = PlanBuilder::new(NOBODY, NOBODY)
+            .command(argv)
+            .search_path("/usr/bin:/bin")
+            .build()
+            .unwrap();
+        run_plan(&plan).unwrap().exit
+    };
+    assert_eq!(code(&["/nonexistent"]), ExitKind::Exited(127));
+    assert_eq!(code(&["no-such-command-xyz"]), ExitKind::Exited(127));
+    assert_eq!(code(&["/etc/passwd"]), ExitKind::Exited(126));
+    assert_eq!(code(&["/tmp"]), ExitKind::Exited(126));
+    assert_eq!(code(&["sh", "-c", "exit 42"]), ExitKind::Exited(42));
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("runner-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir(&d).unwrap();
+    d
+}
+
+#[test]
+fn path_is_searched_as_the_target() {
+    require_root!();
+    use std::os::unix::fs::PermissionsExt;
+    let t = scratch("path");
+    std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rootonly = t.join("rootonly");
+    std::fs::create_dir(&rootonly).unwrap();
+    std::fs::set_permissions(&rootonly, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(rootonly.join("id"), "#!/bin/sh\necho wrong-id\n").unwrap();
+    std::fs::set_permissions(rootonly.join("id"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", rootonly.display());
+    let plan = PlanBuilder::new(NOBODY, NOBODY)
+        .command(["id", "-u"])
+        .search_path(path)
+        .build()
+        .unwrap();
+    let run = run_plan(&plan).unwrap();
+    assert_eq!(run.exit, ExitKind::Exited(0));
+    assert_eq!(String::from_utf8(run.stdout).unwrap().trim(), "65534");
+
+    // only the unreachable candidate: EACCES, 126
+    let plan = PlanBuilder::new(NOBODY, NOBODY)
+        .command(["id"])
+        .search_path(rootonly.as_os_str().to_owned())
+        .build()
+        .unwrap();
+    assert_eq!(run_plan(&plan).unwrap().exit, ExitKind::Exited(126));
+
+    // a script without #!: glibc-style /bin/sh fallback, or ENOEXEC (126) without it
+    let script = t.join("noshebang");
+    std::fs::write(&script, "echo script-ran \"$1\"\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let argv = [script.to_str().unwrap(), "arg1"];
+    let run = run_plan(
+        &PlanBuilder::new(NOBODY, NOBODY)
+            .command(argv)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(run.stdout).unwrap(), "script-ran arg1\n");
+    let plan = PlanBuilder::new(NOBODY, NOBODY)
+        .command(argv)
+        .sh_fallback(false)
+        .build()
+        .unwrap();
+    assert_eq!(run_plan(&plan).unwrap().exit, ExitKind::Exited(126));
+    std::fs::remove_dir_all(&t).unwrap();
+}
+
+#[test]
+fn environment_is_passed_exactly() {
+    require_root!();
+    let env = ["A=1", "B=x=y", "C=", "D=line1\nline2"];
+    let plan = PlanBuilder::new(NOBODY, NOBODY)
+        .command(["/usr/bin/env", "-0"])
+        .env(env)
+        .build()
+        .unwrap();
+    let run = run_plan(&plan).unwrap();
+    assert_eq!(run.stdout, b"A=1\0B=x=y\0C=\0D=line1\nline2\0");
+}
+
+#[test]
+fn invoker_check_passes_for_root() {
+    require_root!();
+    assert_eq!(runner::at_secure().unwrap(), Some(0));
+    runner::check_invoker(true).unwrap();
+}
+
+#[test]
+fn close_range_fallback_closes_or_marks() {
+    let f = std::fs::File::open("/dev/null").unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
+    sys::dup3(fd, 160).unwrap();
+    let mut cmd = Command::new("/bin/true");
+    // SAFETY: the hook only makes raw syscalls.
+    unsafe {
+        cmd.pre_exec(|| {
+            sys::fcntl_setfd(160, 0)?;
+            sys::close_range_fallback(160, 160, abi::CLOSE_RANGE_CLOEXEC)?;
+            if sys::fcntl_getfd(160) != Ok(abi::FD_CLOEXEC) {
+                sys::exit_group(43);
+            }
+            sys::close_range_fallback(150, 170, 0)?;
+            match sys::fcntl_getfd(160) {
+                Err(Errno::EBADF) => sys::exit_group(42),
+                _ => sys::exit_group(44),
+            }
+        });
+    }
+    assert_eq!(cmd.status().unwrap().code(), Some(42));
+    let _ = sys::close(160);
+}
