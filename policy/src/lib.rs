@@ -1,1 +1,34 @@
-//! Seccomp policies.
+//! Seccomp policies and their optimizing lowering to classic BPF.
+//!
+//! - [`action`]: `SECCOMP_RET_*` actions;
+//! - [`table`]: syscall names and numbers per architecture;
+//! - [`spec`]: what the user writes ([`PolicySpec`]), warnings and errors;
+//! - [`resolve`](mod@resolve): names → numbers, a total [`Policy`] per arch;
+//! - [`policy`]: the resolved policy and its reference evaluator;
+//! - [`freq`]: syscall frequency profiles (one shipped for x86_64);
+//! - [`runs`]: maximal runs of equal leaves, with optimizer weights;
+//! - [`tree`]: the depth-limited optimal dispatch tree (interval DP);
+//! - [`emit`]: the program ([`compile`]);
+//! - [`stats`]: executed-instruction figures of a compiled program.
+
+pub mod action;
+pub mod emit;
+pub mod freq;
+pub mod policy;
+pub mod resolve;
+pub mod runs;
+pub mod spec;
+pub mod stats;
+pub mod table;
+pub mod tree;
+
+pub use action::{Action, ENOSYS, EPERM};
+pub use emit::{compile, lower, CompileError, CompileOptions, Lowered};
+pub use freq::{FrequencyProfile, ProfileError};
+pub use policy::{ArchPolicy, Policy};
+pub use resolve::resolve;
+pub use runs::{Leaf, Run, Weighting};
+pub use spec::{Mode, PolicyError, PolicySpec, Rule, Warning};
+pub use stats::{stats, ArchStats, Stats};
+pub use table::SyscallTable;
+pub use tree::Tree;

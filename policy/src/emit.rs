@@ -1,0 +1,211 @@
+//! Lowering a [`Policy`] to a classic-BPF program.
+//!
+//! ```text
+//!         ld  [arch]
+//!         jeq #AUDIT_ARCH_<native>, tree_0, next_1
+//! next_1: jeq #AUDIT_ARCH_<other>,  tree_1, ret_kill     (one per extra target)
+//! tree_0: ld  [nr]
+//!         <dispatch tree of arch 0: jge/jeq on nr>
+//! tree_1: ld  [nr]
+//!         <dispatch tree of arch 1>
+//!         ret <action>                                    (one per distinct action)
+//! ```
+//!
+//! Every instruction on the way to a `ret ALLOW` is one the kernel's action
+//! cache can follow (`ld [nr]`, `ld [arch]`, `jeq/jge #k`, `ret #0x7fff0000`;
+//! kernel/seccomp.c `seccomp_is_const_allow`), so every unconditionally
+//! allowed table syscall is served by the cache. Returns are shared: each
+//! distinct action is emitted once, and the builder duplicates one next to a
+//! jump that cannot reach it (> 255 instructions).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use bpf_asm::seccomp::offset;
+use bpf_asm::{Arch, BuildError, Builder, Insn, JmpCond, Label, Program};
+
+use crate::freq::FrequencyProfile;
+use crate::policy::Policy;
+use crate::runs::{runs, Leaf, Run, Weighting};
+use crate::tree::{ceil_log2, optimal, Tree};
+
+/// How to lower a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Syscall frequencies; `None` uses the shipped profile
+    /// ([`FrequencyProfile::builtin`]).
+    pub weights: Option<FrequencyProfile>,
+    pub weighting: Weighting,
+    /// Tests allowed on any path beyond `⌈log2 R⌉` (R = runs of the arch).
+    pub max_depth_slack: u32,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions {
+            weights: None,
+            weighting: Weighting::CacheAware,
+            max_depth_slack: 2,
+        }
+    }
+}
+
+impl CompileOptions {
+    /// Options whose weights are the profile as-is (no cache discount).
+    pub fn frequency() -> CompileOptions {
+        CompileOptions {
+            weighting: Weighting::Frequency,
+            ..CompileOptions::default()
+        }
+    }
+
+    fn profile(&self) -> &FrequencyProfile {
+        self.weights
+            .as_ref()
+            .unwrap_or_else(|| FrequencyProfile::builtin())
+    }
+}
+
+/// Why a policy cannot be lowered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompileError {
+    /// The policy targets no architecture.
+    NoArch,
+    /// The program could not be laid out (too long for the kernel).
+    Build(BuildError),
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::NoArch => write!(f, "the policy targets no architecture"),
+            CompileError::Build(e) => write!(f, "cannot lay out the program: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+impl From<BuildError> for CompileError {
+    fn from(e: BuildError) -> CompileError {
+        CompileError::Build(e)
+    }
+}
+
+/// One arch's runs and the dispatch tree chosen for them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lowered {
+    pub arch: Arch,
+    pub runs: Vec<Run>,
+    pub tree: Tree,
+}
+
+/// Runs and optimal trees for every target arch, in program order.
+pub fn lower(policy: &Policy, opts: &CompileOptions) -> Vec<Lowered> {
+    let profile = opts.profile();
+    policy
+        .arches
+        .iter()
+        .map(|p| {
+            let runs = runs(p, profile, opts.weighting);
+            let depth = ceil_log2(runs.len()) + opts.max_depth_slack;
+            let tree = optimal(&runs, depth);
+            Lowered {
+                arch: p.arch,
+                runs,
+                tree,
+            }
+        })
+        .collect()
+}
+
+/// Compiles `policy` into a seccomp filter (see the module docs for its shape).
+pub fn compile(policy: &Policy, opts: &CompileOptions) -> Result<Program, CompileError> {
+    if policy.arches.is_empty() {
+        return Err(CompileError::NoArch);
+    }
+    let lowered = lower(policy, opts);
+    let mut e = Emitter {
+        b: Builder::new(),
+        rets: HashMap::new(),
+        order: Vec::new(),
+    };
+    e.b.emit(Insn::ld_abs(offset::ARCH));
+    let foreign = e.ret_label(Leaf::Ret(policy.foreign));
+    let entries: Vec<Label> = lowered.iter().map(|l| e.target(&l.tree)).collect();
+    for (i, l) in lowered.iter().enumerate() {
+        let last = i + 1 == lowered.len();
+        let next = if last { foreign } else { e.b.label() };
+        e.b.jump(JmpCond::Eq, l.arch.audit(), entries[i], next);
+        if !last {
+            e.b.bind(next);
+        }
+    }
+    for (l, &entry) in lowered.iter().zip(&entries) {
+        if let Tree::Leaf(_) = l.tree {
+            continue;
+        }
+        e.b.bind(entry);
+        e.b.emit(Insn::ld_abs(offset::NR));
+        e.tree(&l.tree);
+    }
+    for (leaf, label) in std::mem::take(&mut e.order) {
+        e.b.bind(label);
+        let Leaf::Ret(action) = leaf;
+        e.b.ret(action.to_raw());
+    }
+    Ok(e.b.finish()?)
+}
+
+struct Emitter {
+    b: Builder,
+    rets: HashMap<Leaf, Label>,
+    /// Return labels in first-use order, emitted at the end.
+    order: Vec<(Leaf, Label)>,
+}
+
+impl Emitter {
+    fn ret_label(&mut self, leaf: Leaf) -> Label {
+        if let Some(&l) = self.rets.get(&leaf) {
+            return l;
+        }
+        let l = self.b.label();
+        self.rets.insert(leaf, l);
+        self.order.push((leaf, l));
+        l
+    }
+
+    /// Where a jump to `tree` goes: its `ret`, or a fresh label for its code.
+    fn target(&mut self, tree: &Tree) -> Label {
+        match tree {
+            Tree::Leaf(leaf) => self.ret_label(*leaf),
+            _ => self.b.label(),
+        }
+    }
+
+    /// Emits a non-leaf `tree` at the current position (its label is bound).
+    fn tree(&mut self, tree: &Tree) {
+        match tree {
+            Tree::Leaf(_) => unreachable!("leaves are shared returns"),
+            Tree::Ge { k, lo, hi } => {
+                let (lo_l, hi_l) = (self.target(lo), self.target(hi));
+                self.b.jump(JmpCond::Ge, *k, hi_l, lo_l);
+                for (sub, label) in [(lo, lo_l), (hi, hi_l)] {
+                    if !matches!(**sub, Tree::Leaf(_)) {
+                        self.b.bind(label);
+                        self.tree(sub);
+                    }
+                }
+            }
+            Tree::Eq { k, eq, ne } => {
+                let eq_l = self.ret_label(*eq);
+                let ne_l = self.target(ne);
+                self.b.jump(JmpCond::Eq, *k, eq_l, ne_l);
+                if !matches!(**ne, Tree::Leaf(_)) {
+                    self.b.bind(ne_l);
+                    self.tree(ne);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The resolved policy: per target arch, a total function from the 32-bit
+//! syscall-number space to an action, and [`Policy::evaluate`], the
+//! reference evaluator every compiled program is tested against.
+//!
+//! The number space of one arch, in the order the regions are checked:
+//!
+//! ```text
+//!   0xFFFFFFFF                 nr == -1: a tracer skipped the call  -> default
+//!   numbers with a rule        (table syscalls, ARM private ones)   -> the rule
+//!   0x40000000..=0xFFFFFFFE    x86_64 only: x32 ABI (not a target)  -> x32 action
+//!   0..=max_nr                 the table, holes included            -> default
+//!   ARM 0x0f0000..=0x0f07ff    ARM private syscalls                 -> default
+//!   everything else            above the table                      -> above_table
+//! ```
+
+use std::collections::BTreeMap;
+
+use bpf_asm::seccomp::X32_SYSCALL_BIT;
+use bpf_asm::{Arch, SeccompData};
+
+use crate::action::Action;
+
+/// Start of the x32 region on x86_64 (`__X32_SYSCALL_BIT`).
+pub const X32_START: u32 = X32_SYSCALL_BIT;
+/// `nr == -1`, the number a tracer sets to skip a syscall.
+pub const NR_SKIP: u32 = u32::MAX;
+
+/// The policy of one target arch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchPolicy {
+    pub arch: Arch,
+    /// Table syscalls without a rule, table holes, ARM private syscalls, `-1`.
+    pub default: Action,
+    /// Syscall number → action, for every syscall that does not get `default`.
+    pub rules: BTreeMap<u32, Action>,
+    /// Numbers above the table (`max_nr + 1 ..`), except the regions below.
+    pub above_table: Action,
+    /// x86_64: what numbers with the x32 bit get (`[0x40000000, 0xFFFFFFFE]`).
+    pub x32: Option<Action>,
+    /// One past the highest table syscall (`max_nr + 1`).
+    pub table_end: u32,
+    /// A range above the table that still holds syscalls (ARM's private ones).
+    pub private: Option<(u32, u32)>,
+}
+
+impl ArchPolicy {
+    /// The action for syscall number `nr` on this arch.
+    pub fn action(&self, nr: u32) -> Action {
+        if nr == NR_SKIP {
+            return self.default;
+        }
+        if let Some(&a) = self.rules.get(&nr) {
+            return a;
+        }
+        if let Some(x32) = self.x32 {
+            if nr >= X32_START {
+                return x32;
+            }
+        }
+        let private = self.private.is_some_and(|(lo, hi)| (lo..=hi).contains(&nr));
+        if nr < self.table_end || private {
+            self.default
+        } else {
+            self.above_table
+        }
+    }
+
+    /// True when the kernel's action cache can cover `nr` (`nr < NR_syscalls`;
+    /// x32 numbers are never cached, `seccomp_cache_prepare_bitmap`).
+    pub fn cacheable(&self, nr: u32) -> bool {
+        nr < self.table_end
+    }
+}
+
+/// A resolved policy: one [`ArchPolicy`] per target arch, native first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub arches: Vec<ArchPolicy>,
+    /// What a call from an arch that is not a target gets.
+    pub foreign: Action,
+}
+
+impl Policy {
+    /// The reference evaluator: what the compiled filter must return.
+    pub fn evaluate(&self, data: &SeccompData) -> Action {
+        match self.arch(data.arch) {
+            Some(p) => p.action(data.nr),
+            None => self.foreign,
+        }
+    }
+
+    /// The policy of the arch whose `AUDIT_ARCH_*` value is `audit`.
+    pub fn arch(&self, audit: u32) -> Option<&ArchPolicy> {
+        self.arches.iter().find(|p| p.arch.audit() == audit)
+    }
+}

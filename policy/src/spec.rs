@@ -1,0 +1,156 @@
+//! What the user asks for, before names are resolved: a mode, syscall
+//! names, explicit rules, the deny action and the target architectures.
+
+use std::fmt;
+
+use bpf_asm::Arch;
+
+use crate::action::{Action, EPERM};
+
+/// How the listed names are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// The names are allowed; everything else gets the deny action.
+    /// An empty list denies everything (it is still a filter).
+    #[default]
+    AllowList,
+    /// The names get the deny action; everything else is allowed.
+    DenyList,
+}
+
+/// One syscall with an explicit action. Today the action is all a rule
+/// carries; argument conditions will refine it into a matcher.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Rule {
+    pub name: String,
+    pub action: Action,
+}
+
+impl Rule {
+    pub fn new(name: impl Into<String>, action: Action) -> Rule {
+        Rule {
+            name: name.into(),
+            action,
+        }
+    }
+}
+
+/// A policy as the user wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicySpec {
+    pub mode: Mode,
+    /// Allowed (allow-list) or denied (deny-list) syscalls. Duplicates are harmless.
+    pub names: Vec<String>,
+    /// Explicit per-syscall actions; they override `names`, and a later rule
+    /// for the same syscall overrides an earlier one.
+    pub rules: Vec<Rule>,
+    /// What a denied syscall gets (default `ERRNO(EPERM)`).
+    pub deny_action: Action,
+    /// Target architectures (default: the native one). Other arches are killed.
+    pub arches: Vec<Arch>,
+    /// Return `ENOSYS` where libc needs it to fall back (see
+    /// [`crate::resolve`]). Default on.
+    pub enosys_fallback: bool,
+}
+
+impl Default for PolicySpec {
+    fn default() -> PolicySpec {
+        PolicySpec {
+            mode: Mode::AllowList,
+            names: Vec::new(),
+            rules: Vec::new(),
+            deny_action: Action::Errno(EPERM),
+            arches: vec![Arch::native()],
+            enosys_fallback: true,
+        }
+    }
+}
+
+impl PolicySpec {
+    /// An allow-list of `names` for the native arch.
+    pub fn allow<S: AsRef<str>>(names: &[S]) -> PolicySpec {
+        PolicySpec {
+            names: names.iter().map(|n| n.as_ref().to_string()).collect(),
+            ..PolicySpec::default()
+        }
+    }
+
+    /// A deny-list of `names` for the native arch.
+    pub fn deny<S: AsRef<str>>(names: &[S]) -> PolicySpec {
+        PolicySpec {
+            mode: Mode::DenyList,
+            ..PolicySpec::allow(names)
+        }
+    }
+}
+
+/// Something the user should hear about that does not stop compilation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Warning {
+    /// The name is a syscall of other arches only; skipped on `arch`.
+    NotOnArch {
+        name: String,
+        arch: Arch,
+        known_on: Vec<Arch>,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::NotOnArch {
+                name,
+                arch,
+                known_on,
+            } => {
+                let on: Vec<&str> = known_on.iter().map(|a| a.name()).collect();
+                write!(
+                    f,
+                    "syscall '{name}' does not exist on {}, skipped (it exists on {})",
+                    arch.name(),
+                    on.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// Why a spec cannot be resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyError {
+    /// No supported architecture has this syscall.
+    UnknownSyscall {
+        name: String,
+        suggestions: Vec<&'static str>,
+    },
+    /// The spec names no architecture.
+    NoArch,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyError::UnknownSyscall { name, suggestions } => {
+                write_unknown(f, name, suggestions)
+            }
+            PolicyError::NoArch => write!(f, "no target architecture"),
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// "unknown syscall 'opnat', did you mean 'openat'?"
+pub(crate) fn write_unknown(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    suggestions: &[&str],
+) -> fmt::Result {
+    write!(f, "unknown syscall '{name}'")?;
+    let quoted: Vec<String> = suggestions.iter().map(|s| format!("'{s}'")).collect();
+    match quoted.as_slice() {
+        [] => Ok(()),
+        [one] => write!(f, ", did you mean {one}?"),
+        [init @ .., last] => write!(f, ", did you mean {} or {last}?", init.join(", ")),
+    }
+}

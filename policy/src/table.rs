@@ -1,0 +1,244 @@
+//! Syscall names and numbers per architecture, from the `syscalls` crate
+//! (generated from the kernel's `syscall*.tbl` / `unistd.h` files).
+//!
+//! Two adjustments to the crate's tables:
+//! - raw identifiers are unescaped: i386's `r#break` is the syscall `break`;
+//! - 32-bit ARM gets the kernel's private syscalls at `__ARM_NR_BASE`
+//!   (arch/arm/include/uapi/asm/unistd.h): `breakpoint`, `cacheflush`,
+//!   `usr26`, `usr32`, `set_tls`, `get_tls`. glibc calls `set_tls` on every
+//!   thread start, so an allow-list must be able to name them.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use bpf_asm::Arch;
+
+/// `__ARM_NR_BASE`: first number of 32-bit ARM's private syscalls.
+pub const ARM_NR_BASE: u32 = 0x0f_0000;
+/// The numbers `arm_syscall` (arch/arm/kernel/traps.c) handles as private
+/// syscalls: `__ARM_NR_BASE + 0 ..= __ARM_NR_BASE + 0x7ff`. Unknown ones in
+/// that window return `ENOSYS` from the kernel itself.
+pub const ARM_PRIVATE: (u32, u32) = (ARM_NR_BASE, ARM_NR_BASE + 0x7ff);
+
+const ARM_PRIVATE_NAMES: [(&str, u32); 6] = [
+    ("breakpoint", ARM_NR_BASE + 1),
+    ("cacheflush", ARM_NR_BASE + 2),
+    ("usr26", ARM_NR_BASE + 3),
+    ("usr32", ARM_NR_BASE + 4),
+    ("set_tls", ARM_NR_BASE + 5),
+    ("get_tls", ARM_NR_BASE + 6),
+];
+
+struct ArchTable {
+    /// Index = syscall number, for the regular table `0..=max_nr`.
+    by_nr: Vec<Option<&'static str>>,
+    /// Numbers outside the regular table (ARM's private range).
+    extra: Vec<(u32, &'static str)>,
+    by_name: HashMap<&'static str, u32>,
+}
+
+macro_rules! crate_table {
+    ($module:ident) => {{
+        use syscalls::$module::Sysno;
+        let last = Sysno::last().id() as usize;
+        // `Sysno::iter` stops one short of the last entry in 0.8.1, so walk
+        // the numbers instead.
+        (0..=last)
+            .filter_map(|nr| Sysno::new(nr).map(|s| (nr as u32, s.name())))
+            .collect::<Vec<(u32, &'static str)>>()
+    }};
+}
+
+fn build(arch: Arch) -> ArchTable {
+    let entries = match arch {
+        Arch::X86_64 => crate_table!(x86_64),
+        Arch::X86 => crate_table!(x86),
+        Arch::Aarch64 => crate_table!(aarch64),
+        Arch::Arm => crate_table!(arm),
+        Arch::Riscv64 => crate_table!(riscv64),
+    };
+    let max = entries.iter().map(|e| e.0).max().unwrap_or(0);
+    let mut by_nr = vec![None; max as usize + 1];
+    let mut by_name = HashMap::new();
+    for (nr, name) in entries {
+        let name = name.strip_prefix("r#").unwrap_or(name);
+        by_nr[nr as usize] = Some(name);
+        by_name.insert(name, nr);
+    }
+    let extra: Vec<(u32, &'static str)> = if arch == Arch::Arm {
+        ARM_PRIVATE_NAMES.iter().map(|&(n, nr)| (nr, n)).collect()
+    } else {
+        Vec::new()
+    };
+    for &(nr, name) in &extra {
+        by_name.insert(name, nr);
+    }
+    ArchTable {
+        by_nr,
+        extra,
+        by_name,
+    }
+}
+
+fn table(arch: Arch) -> &'static ArchTable {
+    static TABLES: OnceLock<Vec<ArchTable>> = OnceLock::new();
+    let all = TABLES.get_or_init(|| Arch::ALL.iter().map(|&a| build(a)).collect());
+    let i = Arch::ALL
+        .iter()
+        .position(|&a| a == arch)
+        .expect("arch in ALL");
+    &all[i]
+}
+
+fn all_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut v: Vec<&'static str> = Arch::ALL
+            .iter()
+            .flat_map(|&a| SyscallTable::names(a))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    })
+}
+
+/// The syscall tables of the supported architectures.
+pub struct SyscallTable;
+
+impl SyscallTable {
+    /// The number of `name` on `arch`.
+    pub fn lookup(arch: Arch, name: &str) -> Option<u32> {
+        table(arch).by_name.get(name).copied()
+    }
+
+    /// The name of syscall `nr` on `arch`.
+    pub fn name(arch: Arch, nr: u32) -> Option<&'static str> {
+        let t = table(arch);
+        match t.by_nr.get(nr as usize) {
+            Some(n) => *n,
+            None => t.extra.iter().find(|e| e.0 == nr).map(|e| e.1),
+        }
+    }
+
+    /// The highest number of the regular table (private ranges excluded).
+    /// The kernel's `NR_syscalls` is at least one more than this.
+    pub fn max_nr(arch: Arch) -> u32 {
+        table(arch).by_nr.len() as u32 - 1
+    }
+
+    /// Every syscall of `arch` as `(nr, name)`, in increasing number order.
+    pub fn entries(arch: Arch) -> impl Iterator<Item = (u32, &'static str)> {
+        let t = table(arch);
+        t.by_nr
+            .iter()
+            .enumerate()
+            .filter_map(|(nr, n)| n.map(|n| (nr as u32, n)))
+            .chain(t.extra.iter().copied())
+    }
+
+    /// Every syscall name of `arch`, in number order.
+    pub fn names(arch: Arch) -> impl Iterator<Item = &'static str> {
+        Self::entries(arch).map(|e| e.1)
+    }
+
+    /// The private range where `arch` has syscalls above its regular table.
+    pub fn private_range(arch: Arch) -> Option<(u32, u32)> {
+        (arch == Arch::Arm).then_some(ARM_PRIVATE)
+    }
+
+    /// True when some supported architecture has a syscall called `name`.
+    pub fn known_anywhere(name: &str) -> bool {
+        all_names().binary_search(&name).is_ok()
+    }
+
+    /// The architectures that know `name`.
+    pub fn arches_with(name: &str) -> Vec<Arch> {
+        Arch::ALL
+            .into_iter()
+            .filter(|&a| Self::lookup(a, name).is_some())
+            .collect()
+    }
+
+    /// The closest names of any architecture (edit distance, at most 3
+    /// names, none when nothing is reasonably close).
+    pub fn suggest(name: &str) -> Vec<&'static str> {
+        let limit = (name.chars().count() / 3).clamp(1, 3);
+        let mut best = usize::MAX;
+        let mut out = Vec::new();
+        for &cand in all_names() {
+            let d = edit_distance(name, cand);
+            if d > limit || d > best {
+                continue;
+            }
+            if d < best {
+                best = d;
+                out.clear();
+            }
+            out.push(cand);
+        }
+        out.truncate(3);
+        out
+    }
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_numbers() {
+        assert_eq!(SyscallTable::lookup(Arch::X86_64, "openat"), Some(257));
+        assert_eq!(SyscallTable::lookup(Arch::X86, "openat"), Some(295));
+        assert_eq!(SyscallTable::lookup(Arch::Aarch64, "openat"), Some(56));
+        assert_eq!(SyscallTable::lookup(Arch::X86_64, "clone3"), Some(435));
+        assert_eq!(SyscallTable::lookup(Arch::X86_64, "mmap2"), None);
+        assert_eq!(SyscallTable::lookup(Arch::X86, "mmap2"), Some(192));
+        assert_eq!(SyscallTable::name(Arch::X86_64, 0), Some("read"));
+        assert_eq!(SyscallTable::name(Arch::X86, 17), Some("break"));
+        assert_eq!(SyscallTable::lookup(Arch::Arm, "set_tls"), Some(0x0f_0005));
+        assert_eq!(SyscallTable::name(Arch::Arm, 0x0f_0002), Some("cacheflush"));
+    }
+
+    #[test]
+    fn the_last_entry_is_not_lost() {
+        for arch in Arch::ALL {
+            let max = SyscallTable::max_nr(arch);
+            assert!(SyscallTable::name(arch, max).is_some(), "{arch:?}");
+            assert!(max >= 400);
+        }
+    }
+
+    #[test]
+    fn suggestions_use_every_arch() {
+        assert_eq!(SyscallTable::suggest("opnat"), vec!["openat"]);
+        assert_eq!(SyscallTable::suggest("mmap3"), vec!["mmap", "mmap2"]);
+        assert!(SyscallTable::suggest("zzzzzzzzzzzz").is_empty());
+        assert!(SyscallTable::known_anywhere("mmap2"));
+        assert!(SyscallTable::known_anywhere("set_tls"));
+        assert!(!SyscallTable::known_anywhere("opnat"));
+    }
+
+    #[test]
+    fn edit_distance_basics() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}
