@@ -12,6 +12,7 @@
 //! - [`stats`]: executed-instruction figures of a compiled program.
 
 pub mod action;
+pub mod condition;
 pub mod emit;
 pub mod freq;
 pub mod policy;
@@ -23,6 +24,7 @@ pub mod table;
 pub mod tree;
 
 pub use action::{Action, ENOSYS, EPERM};
+pub use condition::{CmpOp, Condition, Width};
 pub use emit::{compile, lower, CompileError, CompileOptions, Lowered};
 pub use freq::{FrequencyProfile, ProfileError};
 pub use policy::{ArchPolicy, Policy};

@@ -6,6 +6,7 @@ use std::fmt;
 use bpf_asm::Arch;
 
 use crate::action::{Action, EPERM};
+use crate::condition::Condition;
 
 /// How the listed names are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -18,12 +19,13 @@ pub enum Mode {
     DenyList,
 }
 
-/// One syscall with an explicit action. Today the action is all a rule
-/// carries; argument conditions will refine it into a matcher.
+/// One syscall with an explicit action, taken when every condition holds
+/// (conditions are ANDed; no condition = always).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Rule {
     pub name: String,
     pub action: Action,
+    pub conditions: Vec<Condition>,
 }
 
 impl Rule {
@@ -31,6 +33,16 @@ impl Rule {
         Rule {
             name: name.into(),
             action,
+            conditions: Vec::new(),
+        }
+    }
+
+    /// A rule that applies only when all `conditions` hold.
+    pub fn when(name: impl Into<String>, action: Action, conditions: Vec<Condition>) -> Rule {
+        Rule {
+            name: name.into(),
+            action,
+            conditions,
         }
     }
 }

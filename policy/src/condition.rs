@@ -1,0 +1,123 @@
+//! Argument conditions: a comparison of one syscall argument with a constant,
+//! with the semantics of libseccomp's `scmp_arg_cmp` (and so of OCI/Docker
+//! profiles), evaluated on exactly the bits the kernel reads.
+//!
+//! The kernel hands every argument to the filter as 64 bits
+//! (`struct seccomp_data.args[6]`), but many syscalls take `int` or
+//! `unsigned int` and ignore the high half (`socket`'s family,
+//! `personality`'s persona, `ioctl`'s request, `clone`'s flags truncated in
+//! kernel/fork.c). Comparing 64 bits there is either bypassable
+//! (`socket(0x1_0000_0028, …)` is AF_VSOCK to the kernel) or wrongly strict;
+//! so a condition on a [`Width::W32`] argument compares the low word only.
+
+use std::fmt;
+
+/// How many bits of an argument the kernel reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Width {
+    /// `int`, `unsigned int`, `u32`, `pid_t`, `uid_t`…: the low 32 bits.
+    W32,
+    /// `long`, `unsigned long`, pointers, `size_t`, `loff_t`…: all 64 bits
+    /// (on 64-bit arches; 32-bit arches only have the low word).
+    #[default]
+    W64,
+}
+
+/// The comparison (libseccomp's `enum scmp_compare`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CmpOp {
+    /// `arg != value`
+    Ne,
+    /// `arg < value` (unsigned)
+    Lt,
+    /// `arg <= value` (unsigned)
+    Le,
+    /// `arg == value`
+    Eq,
+    /// `arg >= value` (unsigned)
+    Ge,
+    /// `arg > value` (unsigned)
+    Gt,
+    /// `(arg & mask) == (value & mask)`, as libseccomp defines
+    /// `SCMP_CMP_MASKED_EQ`.
+    MaskedEq(u64),
+}
+
+/// One condition on `args[arg]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Condition {
+    /// Argument index, 0..=5.
+    pub arg: u8,
+    pub op: CmpOp,
+    pub value: u64,
+}
+
+impl Condition {
+    pub fn new(arg: u8, op: CmpOp, value: u64) -> Condition {
+        Condition { arg, op, value }
+    }
+
+    /// Whether the condition holds for an argument of `width` whose raw
+    /// 64-bit value (as `seccomp_data` carries it) is `raw`. On a `W32`
+    /// argument both sides are cut to their low word.
+    pub fn holds(&self, raw: u64, width: Width) -> bool {
+        let cut = |v: u64| match width {
+            Width::W32 => v & 0xffff_ffff,
+            Width::W64 => v,
+        };
+        let (a, v) = (cut(raw), cut(self.value));
+        match self.op {
+            CmpOp::Ne => a != v,
+            CmpOp::Lt => a < v,
+            CmpOp::Le => a <= v,
+            CmpOp::Eq => a == v,
+            CmpOp::Ge => a >= v,
+            CmpOp::Gt => a > v,
+            CmpOp::MaskedEq(mask) => a & cut(mask) == v & cut(mask),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = format!("args[{}]", self.arg);
+        match self.op {
+            CmpOp::Ne => write!(f, "{a} != {:#x}", self.value),
+            CmpOp::Lt => write!(f, "{a} < {:#x}", self.value),
+            CmpOp::Le => write!(f, "{a} <= {:#x}", self.value),
+            CmpOp::Eq => write!(f, "{a} == {:#x}", self.value),
+            CmpOp::Ge => write!(f, "{a} >= {:#x}", self.value),
+            CmpOp::Gt => write!(f, "{a} > {:#x}", self.value),
+            CmpOp::MaskedEq(m) => write!(f, "{a} & {m:#x} == {:#x}", self.value),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_32_bit_argument_ignores_the_high_word() {
+        let vsock = Condition::new(0, CmpOp::Eq, 40);
+        assert!(vsock.holds(0x1_0000_0028, Width::W32));
+        assert!(!vsock.holds(0x1_0000_0028, Width::W64));
+    }
+
+    #[test]
+    fn ordered_comparisons_are_unsigned_on_64_bits() {
+        let lt = Condition::new(1, CmpOp::Lt, 0x1_0000_0000);
+        assert!(lt.holds(0xffff_ffff, Width::W64));
+        assert!(!lt.holds(0x1_0000_0000, Width::W64));
+        assert!(Condition::new(1, CmpOp::Gt, 5).holds(u64::MAX, Width::W64));
+    }
+
+    #[test]
+    fn masked_eq_compares_both_sides_under_the_mask() {
+        let c = Condition::new(0, CmpOp::MaskedEq(0x7e02_0000), 0);
+        assert!(c.holds(0x8000_0000, Width::W64));
+        assert!(!c.holds(0x1002_0000, Width::W64));
+        let c = Condition::new(0, CmpOp::MaskedEq(0xff), 0x1_0000_0012);
+        assert!(c.holds(0x12, Width::W64));
+    }
+}
