@@ -96,7 +96,11 @@ pub struct RunArgs {
     pub quiet: bool,
 
     /// The command to run and its arguments.
-    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub command: Vec<OsString>,
 }
 
@@ -240,7 +244,15 @@ pub struct CompletionsArgs {
 }
 
 /// The names of the subcommands, which are recognized only as the first argument.
-pub const TOOLS: &[&str] = &["compile", "disasm", "asm", "verify", "emu", "completions", "man"];
+pub const TOOLS: &[&str] = &[
+    "compile",
+    "disasm",
+    "asm",
+    "verify",
+    "emu",
+    "completions",
+    "man",
+];
 
 /// Rewrites Go-style single-dash long options into GNU style for `cmd`, and,
 /// when `stop_at_operand` is set, inserts `--` before the first operand so
@@ -309,8 +321,7 @@ fn find_long(cmd: &clap::Command, name: &str) -> Option<bool> {
     }
     cmd.get_arguments()
         .find(|a| {
-            a.get_long() == Some(name)
-                || a.get_all_aliases().is_some_and(|al| al.contains(&name))
+            a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
         })
         .map(|a| a.get_action().takes_values())
 }
@@ -384,9 +395,17 @@ mod tests {
 
     #[test]
     fn compile_accepts_go_style_policy_flags() {
-        let tool = parse_tool(&os(&["compile", "-syscall-allow=read,write", "--dump", "-o", "x"]))
-            .unwrap();
-        let Tool::Compile(c) = tool.tool else { panic!() };
+        let tool = parse_tool(&os(&[
+            "compile",
+            "-syscall-allow=read,write",
+            "--dump",
+            "-o",
+            "x",
+        ]))
+        .unwrap();
+        let Tool::Compile(c) = tool.tool else {
+            panic!()
+        };
         assert_eq!(c.policy.syscall_allow.as_deref(), Some("read,write"));
         assert!(c.dump);
         assert_eq!(c.output, Some(PathBuf::from("x")));
@@ -394,8 +413,16 @@ mod tests {
 
     #[test]
     fn emu_takes_negative_and_hex_numbers() {
-        let tool =
-            parse_tool(&os(&["emu", "f.bpf", "-arch", "i386", "0xffffffff", "-1", "2"])).unwrap();
+        let tool = parse_tool(&os(&[
+            "emu",
+            "f.bpf",
+            "-arch",
+            "i386",
+            "0xffffffff",
+            "-1",
+            "2",
+        ]))
+        .unwrap();
         let Tool::Emu(e) = tool.tool else { panic!() };
         assert_eq!(e.arch.as_deref(), Some("i386"));
         assert_eq!(e.syscall, "0xffffffff");

@@ -1,34 +1,83 @@
 //! go-jail: the command line. Only this crate parses arguments or prints.
 
 mod args;
+mod caps;
+mod cmd_bpf;
+mod cmd_compile;
+mod cmd_run;
+mod errno;
+mod fail;
+mod filter;
+mod identity;
+mod names;
+mod output;
+mod policy_args;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
+
+use clap::CommandFactory;
+
+use args::Tool;
+use fail::Failure;
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     let is_tool = argv
         .first()
         .is_some_and(|a| args::TOOLS.contains(&a.to_string_lossy().as_ref()));
-    if is_tool {
+    let result = if is_tool {
         match args::parse_tool(&argv) {
-            Ok(_tool) => ExitCode::SUCCESS,
-            Err(e) => clap_exit(e),
+            Ok(tool) => run_tool(tool.tool),
+            Err(e) => return clap_exit(e),
         }
     } else {
         match args::parse_run(&argv) {
-            Ok(_run) => ExitCode::SUCCESS,
-            Err(e) => clap_exit(e),
+            Ok(run) => Err(cmd_run::run(&run)),
+            Err(e) => return clap_exit(e),
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(f) => {
+            eprintln!("go-jail: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
 }
 
-/// Prints a clap error or help; usage errors exit 125 like every go-jail failure.
-fn clap_exit(e: clap::Error) -> ExitCode {
-    let _ = e.print();
-    if e.use_stderr() {
-        ExitCode::from(125)
-    } else {
-        ExitCode::SUCCESS
+fn run_tool(tool: Tool) -> Result<i32, Failure> {
+    match tool {
+        Tool::Compile(a) => cmd_compile::compile(&a),
+        Tool::Disasm(a) => cmd_bpf::disasm(&a),
+        Tool::Asm(a) => cmd_bpf::asm(&a),
+        Tool::Verify(a) => cmd_bpf::verify(&a),
+        Tool::Emu(a) => cmd_bpf::emu(&a),
+        Tool::Completions(a) => {
+            let mut cmd = args::RunArgs::command();
+            clap_complete::generate(a.shell, &mut cmd, "go-jail", &mut std::io::stdout());
+            Ok(0)
+        }
+        Tool::Man => {
+            let cmd = args::RunArgs::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure::input(format!("stdout: {}", names::io_error(&e))))?;
+            Ok(0)
+        }
     }
+}
+
+/// Prints help/version, or a usage error as one line; usage errors exit 125
+/// like every go-jail failure.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("go-jail: {first} (see go-jail --help)");
+    ExitCode::from(fail::EXIT_FAILURE)
 }

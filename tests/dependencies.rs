@@ -14,7 +14,11 @@ fn metadata() -> serde_json::Value {
         .current_dir(workspace())
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
 }
 
@@ -31,7 +35,12 @@ fn normal_dependencies(meta: &serde_json::Value, package: &str) -> Vec<(String, 
         .unwrap()
         .iter()
         .filter(|d| d["kind"].is_null())
-        .map(|d| (d["name"].as_str().unwrap().to_owned(), d["path"].is_string()))
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().to_owned(),
+                d["path"].is_string(),
+            )
+        })
         .collect()
 }
 
@@ -40,7 +49,10 @@ fn bpf_asm_and_runner_depend_on_nothing_outside_the_workspace() {
     let meta = metadata();
     for package in ["bpf-asm", "runner"] {
         for (dep, in_workspace) in normal_dependencies(&meta, package) {
-            assert!(in_workspace, "{package} depends on {dep}, which is not in the workspace");
+            assert!(
+                in_workspace,
+                "{package} depends on {dep}, which is not in the workspace"
+            );
         }
     }
 }
@@ -92,7 +104,9 @@ fn unsafe_code_lives_only_in_runner_sys() {
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             assert!(
-                !(code.contains(&needle) || code.contains(&needle_fn) || code.contains(&needle_impl)),
+                !(code.contains(&needle)
+                    || code.contains(&needle_fn)
+                    || code.contains(&needle_impl)),
                 "{}:{}: unsafe outside runner/src/sys: {line}",
                 file.display(),
                 n + 1

@@ -17,11 +17,22 @@ use runner::probe::{self, Call, ExitKind};
 use runner::SockFilter;
 
 fn cases() -> usize {
-    std::env::var("GO_JAIL_KERNEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
+    std::env::var("GO_JAIL_KERNEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000)
 }
 
 fn to_kernel(prog: &Program) -> Vec<SockFilter> {
-    prog.insns.iter().map(|i| SockFilter { code: i.code, jt: i.jt, jf: i.jf, k: i.k }).collect()
+    prog.insns
+        .iter()
+        .map(|i| SockFilter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect()
 }
 
 #[test]
@@ -85,12 +96,36 @@ fn known_calls() -> Vec<Known> {
     let ppid = || std::process::id() as isize;
     let root = || 0;
     vec![
-        Known { arch: Arch::X86_64, nr: 110, result: ppid }, // getppid
-        Known { arch: Arch::X86_64, nr: 102, result: root }, // getuid
-        Known { arch: Arch::X86_64, nr: 104, result: root }, // getgid
-        Known { arch: Arch::X86_64, nr: 107, result: root }, // geteuid
-        Known { arch: Arch::X86, nr: 64, result: ppid },     // i386 getppid
-        Known { arch: Arch::X86, nr: 199, result: root },    // i386 getuid32
+        Known {
+            arch: Arch::X86_64,
+            nr: 110,
+            result: ppid,
+        }, // getppid
+        Known {
+            arch: Arch::X86_64,
+            nr: 102,
+            result: root,
+        }, // getuid
+        Known {
+            arch: Arch::X86_64,
+            nr: 104,
+            result: root,
+        }, // getgid
+        Known {
+            arch: Arch::X86_64,
+            nr: 107,
+            result: root,
+        }, // geteuid
+        Known {
+            arch: Arch::X86,
+            nr: 64,
+            result: ppid,
+        }, // i386 getppid
+        Known {
+            arch: Arch::X86,
+            nr: 199,
+            result: root,
+        }, // i386 getuid32
     ]
 }
 
@@ -124,7 +159,11 @@ fn observable_program(rng: &mut Rng, calls: &[Known]) -> Program {
         }
         if insn.class() == class::JMP && !insn.is_ja() && rng.chance(1, 2) {
             let c = &calls[rng.below(calls.len() as u64) as usize];
-            let base = if rng.chance(1, 2) { c.nr } else { c.arch.audit() };
+            let base = if rng.chance(1, 2) {
+                c.nr
+            } else {
+                c.arch.audit()
+            };
             insn.k = base.wrapping_add(rng.below(3) as u32).wrapping_sub(1);
         }
         if insn.is_ret() && insn.code == Insn::ret_k(0).code && rng.chance(1, 2) {
@@ -143,8 +182,15 @@ fn interpreter_result_equals_the_kernels_for_real_syscalls() {
     let (mut programs, mut inputs) = (0, 0);
     for case in 0..cases() {
         let prog = observable_program(&mut rng, &calls);
-        assert!(bpf_asm::verify::verify(&prog).is_ok(), "generator made an invalid program");
-        let abi_arch = if case % 3 == 0 { Arch::X86 } else { Arch::X86_64 };
+        assert!(
+            bpf_asm::verify::verify(&prog).is_ok(),
+            "generator made an invalid program"
+        );
+        let abi_arch = if case % 3 == 0 {
+            Arch::X86
+        } else {
+            Arch::X86_64
+        };
         let batch: Vec<&Known> = calls.iter().filter(|c| c.arch == abi_arch).collect();
         let mut probe_calls = Vec::new();
         let mut predicted = Vec::new();
@@ -154,7 +200,12 @@ fn interpreter_result_equals_the_kernels_for_real_syscalls() {
             if abi_arch == Arch::X86 {
                 data.args = data.args.map(|a| a & 0xffff_ffff);
             }
-            let data = SeccompData { nr: k.nr, arch: abi_arch.audit(), instruction_pointer: 0, ..data };
+            let data = SeccompData {
+                nr: k.nr,
+                arch: abi_arch.audit(),
+                instruction_pointer: 0,
+                ..data
+            };
             let out = bpf_asm::interp::run(&prog, &data).expect("verified programs run to a ret");
             probe_calls.push(Call::with_args(k.nr, data.args));
             predicted.push(expected(out.ret, (k.result)()));
@@ -167,14 +218,31 @@ fn interpreter_result_equals_the_kernels_for_real_syscalls() {
         }
         .expect("probe runs");
         assert_eq!(outcome.load, Ok(()), "kernel refused a verified program");
-        let observed: Vec<Observed> =
-            outcome.results.iter().map(|&r| Observed::Returned(r)).collect();
+        let observed: Vec<Observed> = outcome
+            .results
+            .iter()
+            .map(|&r| Observed::Returned(r))
+            .collect();
         let n = observed.len();
         let listing = || bpf_asm::text::disassemble(&prog, &Default::default());
-        assert_eq!(&observed[..], &predicted[..n], "case {case}:\n{}", listing());
+        assert_eq!(
+            &observed[..],
+            &predicted[..n],
+            "case {case}:\n{}",
+            listing()
+        );
         if n < predicted.len() {
-            assert_eq!(predicted[n], Observed::Killed, "case {case}: died early\n{}", listing());
-            assert!(matches!(outcome.exit, ExitKind::Signaled(31)), "{:?}", outcome.exit);
+            assert_eq!(
+                predicted[n],
+                Observed::Killed,
+                "case {case}: died early\n{}",
+                listing()
+            );
+            assert!(
+                matches!(outcome.exit, ExitKind::Signaled(31)),
+                "{:?}",
+                outcome.exit
+            );
         }
         programs += 1;
         inputs += n + usize::from(n < predicted.len());

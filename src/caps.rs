@@ -1,0 +1,138 @@
+//! Capability names (include/uapi/linux/capability.h) and the `-caps` list syntax.
+
+use std::fmt;
+
+/// Every capability the uapi header defines, indexed by number.
+pub const NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// Why a capability list is not valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CapError {
+    Unknown(String),
+    EmptyItem { position: usize },
+}
+
+impl fmt::Display for CapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CapError::Unknown(name) => write!(
+                f,
+                "unknown capability '{name}' (go-jail --help lists the valid names)"
+            ),
+            CapError::EmptyItem { position } => {
+                write!(
+                    f,
+                    "empty capability name at position {position} in the list"
+                )
+            }
+        }
+    }
+}
+
+/// The number of a capability: `CAP_CHOWN`, `cap_chown`, `chown` all give 0.
+pub fn number(name: &str) -> Option<u32> {
+    let upper = name.trim().to_ascii_uppercase();
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    NAMES.iter().position(|n| *n == full).map(|i| i as u32)
+}
+
+/// Parses a comma-separated list into a bit mask. The empty string is the empty set.
+pub fn parse_list(list: &str) -> Result<u64, CapError> {
+    if list.trim().is_empty() {
+        return Ok(0);
+    }
+    let mut mask = 0u64;
+    for (i, item) in list.split(',').enumerate() {
+        if item.trim().is_empty() {
+            return Err(CapError::EmptyItem { position: i + 1 });
+        }
+        let n = number(item).ok_or_else(|| CapError::Unknown(item.trim().to_owned()))?;
+        mask |= 1 << n;
+    }
+    Ok(mask)
+}
+
+/// The names of the capabilities in `mask`, comma-separated.
+pub fn names(mask: u64) -> String {
+    (0..64)
+        .filter(|b| mask & (1 << b) != 0)
+        .map(|b| {
+            NAMES
+                .get(b)
+                .map_or_else(|| format!("cap_{b}"), |n| n.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_original_examples_give_the_original_masks() {
+        assert_eq!(parse_list(""), Ok(0));
+        assert_eq!(parse_list("CAP_CHOWN"), Ok(0x1));
+        assert_eq!(parse_list("CAP_CHOWN,CAP_KILL,CAP_DAC_OVERRIDE"), Ok(0x23));
+        assert_eq!(parse_list("CAP_CHECKPOINT_RESTORE"), Ok(1 << 40));
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_the_prefix_is_optional() {
+        assert_eq!(parse_list("cap_chown"), Ok(1));
+        assert_eq!(parse_list("chown, Kill"), Ok(0x21));
+    }
+
+    #[test]
+    fn unknown_and_empty_items_are_errors_that_quote_the_value() {
+        let err = parse_list("CAP_FOO").unwrap_err().to_string();
+        assert!(err.starts_with("unknown capability 'CAP_FOO'"), "{err}");
+        assert_eq!(parse_list(","), Err(CapError::EmptyItem { position: 1 }));
+    }
+}

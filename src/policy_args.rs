@@ -1,0 +1,55 @@
+//! From the policy options (`-syscall-allow`, `-syscall-deny`, `--errno`,
+//! `--arch`, `--profile-weights`) to a `policy::PolicySpec` and compile options.
+
+use policy::{Action, Mode, PolicySpec};
+
+use crate::args::PolicyArgs;
+use crate::fail::Failure;
+use crate::names;
+
+/// Splits a comma-separated syscall list; empty items are errors (`read,,write`).
+pub fn split_list(flag: &str, list: &str) -> Result<Vec<String>, Failure> {
+    if list.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    list.split(',')
+        .enumerate()
+        .map(|(i, item)| {
+            let item = item.trim();
+            if item.is_empty() {
+                Err(Failure::input(format!(
+                    "empty syscall name at position {} in {flag}='{list}'",
+                    i + 1
+                )))
+            } else {
+                Ok(item.to_owned())
+            }
+        })
+        .collect()
+}
+
+/// The policy the options describe, or `None` when they ask for no syscall filter.
+pub fn spec(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
+    let (mode, names) = match (&args.syscall_allow, &args.syscall_deny) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::input(
+                "cannot specify both -syscall-allow and -syscall-deny".into(),
+            ))
+        }
+        (Some(list), None) => (Mode::AllowList, split_list("-syscall-allow", list)?),
+        (None, Some(list)) => (Mode::DenyList, split_list("-syscall-deny", list)?),
+        (None, None) => return Ok(None),
+    };
+    let mut spec = PolicySpec {
+        mode,
+        names,
+        ..PolicySpec::default()
+    };
+    if let Some(e) = &args.errno {
+        spec.deny_action = Action::Errno(crate::errno::parse(e).map_err(Failure::input)?);
+    }
+    if let Some(list) = &args.arch {
+        spec.arches = names::parse_arches(list)?;
+    }
+    Ok(Some(spec))
+}

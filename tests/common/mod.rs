@@ -1,0 +1,151 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(dead_code)]
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Skips the test, with a printed reason, when not running as root.
+macro_rules! needs_root {
+    () => {
+        if !common::is_root() {
+            eprintln!("skipping: needs root (run the tests as root)");
+            return;
+        }
+    };
+}
+pub(crate) use needs_root;
+
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| status_field(&s, "Uid").split_whitespace().next() == Some("0"))
+        .unwrap_or(false)
+}
+
+/// The built go-jail binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_go-jail")
+}
+
+/// A finished process: exit status and captured output.
+pub struct Run {
+    pub output: Output,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "status {:?}, stdout {:?}, stderr {:?}",
+            self.output.status, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    pub fn new(cmd: &mut Command) -> Run {
+        let output = cmd.output().expect("spawn");
+        Run {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            output,
+        }
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    pub fn signal(&self) -> Option<i32> {
+        self.output.status.signal()
+    }
+
+    pub fn assert_code(&self, code: i32) {
+        assert_eq!(self.code(), Some(code), "{self:?}");
+    }
+}
+
+/// Runs go-jail with `args`.
+pub fn jail(args: &[&str]) -> Run {
+    Run::new(Command::new(bin()).args(args))
+}
+
+/// The value of a `/proc/PID/status` field, without the tab after the colon.
+pub fn status_field<'a>(status: &'a str, field: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field).and_then(|r| r.strip_prefix(':')))
+        .map(|v| v.trim_start_matches('\t').trim_end())
+        .unwrap_or_else(|| panic!("no {field} in status"))
+}
+
+/// A path a command may create; world-writable directory so any uid can.
+pub struct Marker(PathBuf);
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Marker {
+    pub fn new() -> Marker {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        Marker(std::env::temp_dir().join(format!("go-jail-marker-{}-{n}", std::process::id())))
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+
+    pub fn exists(&self) -> bool {
+        self.0.exists()
+    }
+}
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A directory for test artefacts under target/.
+pub fn scratch_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("go-jail-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Builds a static 64-bit program that writes through `int $0x80` (i386
+/// `write`, nr 4) and exits 0 when the write got through. `None` (with a
+/// printed reason) when gcc cannot build it.
+pub fn int80_probe() -> Option<PathBuf> {
+    let dir = scratch_dir();
+    let src = dir.join("int80.c");
+    let exe = dir.join("int80");
+    std::fs::write(
+        &src,
+        r#"static char m[] = "i386 write got through\n";
+int main(void) { long r;
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(4), "b"(1), "c"(m), "d"(sizeof m - 1) : "memory");
+  return r > 0 ? 0 : 1; }
+"#,
+    )
+    .unwrap();
+    let ok = Command::new("gcc")
+        .args(["-static", "-no-pie", "-O1", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("skipping: gcc -static could not build the int $0x80 probe");
+        return None;
+    }
+    Some(exe)
+}
+
+/// True when `path` exists.
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}

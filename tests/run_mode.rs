@@ -1,0 +1,295 @@
+//! End-to-end tests of the run mode: the built binary, run as root, execs a
+//! real command whose `/proc/self/status` and behaviour we read back.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use common::{jail, needs_root, status_field, Run};
+
+#[test]
+fn original_example_whoami_runs_as_daemon() {
+    needs_root!();
+    let r = jail(&["-user", "daemon", "-group", "daemon", "--", "whoami"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.trim(), "daemon");
+}
+
+#[test]
+fn hash_ids_resolve_like_names() {
+    needs_root!();
+    let r = jail(&["-user", "#1", "-group", "#1", "--", "id"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.starts_with("uid=1(daemon) gid=1(daemon)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn caps_set_the_bounding_set_exactly() {
+    needs_root!();
+    for (caps, expected) in [
+        ("", "0000000000000000"),
+        ("CAP_CHOWN", "0000000000000001"),
+        ("CAP_CHOWN,CAP_KILL,CAP_DAC_OVERRIDE", "0000000000000023"),
+        ("cap_checkpoint_restore", "0000010000000000"),
+    ] {
+        let flag = format!("--caps={caps}");
+        let r = jail(&[
+            "-user",
+            "nobody",
+            &flag,
+            "--",
+            "grep",
+            "CapBnd",
+            "/proc/self/status",
+        ]);
+        r.assert_code(0);
+        assert_eq!(
+            r.stdout.trim(),
+            format!("CapBnd:\t{expected}"),
+            "caps {caps:?}"
+        );
+    }
+}
+
+#[test]
+fn the_jailed_status_shows_nothing_leaked() {
+    needs_root!();
+    // Start with supplementary groups 0 and 42 and check they are gone.
+    let r = Run::new(
+        Command::new("setpriv")
+            .args(["--groups=0,42", "--"])
+            .arg(common::bin())
+            .args([
+                "-user",
+                "nobody",
+                "-group",
+                "nogroup",
+                "--",
+                "cat",
+                "/proc/self/status",
+            ]),
+    );
+    r.assert_code(0);
+    let s = &r.stdout;
+    assert_eq!(status_field(s, "Uid"), "65534\t65534\t65534\t65534");
+    assert_eq!(status_field(s, "Gid"), "65534\t65534\t65534\t65534");
+    assert_eq!(status_field(s, "Groups"), "");
+    for cap in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert_eq!(status_field(s, cap), "0000000000000000", "{cap}");
+    }
+    assert_eq!(status_field(s, "NoNewPrivs"), "1");
+    // The TTY guard is always installed, so there is a filter.
+    assert_eq!(status_field(s, "Seccomp"), "2");
+}
+
+#[test]
+fn groups_init_gives_the_database_groups() {
+    needs_root!();
+    let r = jail(&["-user", "daemon", "--groups", "init", "--", "id", "-G"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout.split_whitespace().any(|g| g == "1"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn ambient_caps_reach_a_non_root_target() {
+    needs_root!();
+    let r = jail(&[
+        "-user",
+        "nobody",
+        "-caps=CAP_NET_BIND_SERVICE,CAP_CHOWN",
+        "--ambient-caps=CAP_NET_BIND_SERVICE",
+        "--",
+        "cat",
+        "/proc/self/status",
+    ]);
+    r.assert_code(0);
+    assert_eq!(status_field(&r.stdout, "CapAmb"), "0000000000000400");
+    assert_eq!(status_field(&r.stdout, "CapEff"), "0000000000000400");
+    assert_eq!(status_field(&r.stdout, "CapBnd"), "0000000000000401");
+}
+
+#[test]
+fn syscall_deny_write_makes_echo_fail() {
+    needs_root!();
+    let r = jail(&["-user", "nobody", "-syscall-deny=write", "--", "echo", "hi"]);
+    assert_ne!(r.code(), Some(0));
+    assert_eq!(r.stdout, "");
+}
+
+/// What /bin/echo needs on this system (found with strace -f), plus what the
+/// dynamic loader may use on other glibc versions.
+const ECHO_NEEDS: &str = "access,arch_prctl,brk,close,execve,exit_group,futex,getrandom,ioctl,mmap,mprotect,munmap,newfstatat,fstat,openat,pread64,prlimit64,read,rseq,set_robust_list,set_tid_address,write";
+
+#[test]
+fn an_allow_list_that_covers_echo_prints_and_one_without_write_fails() {
+    needs_root!();
+    let allow = format!("-syscall-allow={ECHO_NEEDS}");
+    let r = jail(&["-user", "nobody", &allow, "--", "/bin/echo", "hi"]);
+    r.assert_code(0);
+    assert_eq!(r.stdout, "hi\n");
+    let without_write = ECHO_NEEDS.replace(",write", "");
+    let allow = format!("-syscall-allow={without_write}");
+    let r = jail(&["-user", "nobody", &allow, "--", "/bin/echo", "hi"]);
+    assert_eq!(r.code(), Some(1), "echo's own status: {r:?}");
+    assert_eq!(r.stdout, "");
+}
+
+#[test]
+fn caller_fds_are_closed_unless_kept() {
+    needs_root!();
+    let jail_bin = common::bin();
+    // fd 9 is /etc/shadow, opened by the (root) caller.
+    let script = format!(
+        "exec 9</etc/shadow; {jail_bin} -user nobody -- sh -c 'head -c4 <&9 >/dev/null && echo LEAKED || echo closed'"
+    );
+    let r = Run::new(Command::new("sh").args(["-c", &script]));
+    assert_eq!(r.stdout.trim(), "closed", "{r:?}");
+    let script = format!(
+        "exec 9</dev/null; {jail_bin} -user nobody --keep-fd 9 -- sh -c 'cat <&9 && echo kept'"
+    );
+    let r = Run::new(Command::new("sh").args(["-c", &script]));
+    assert_eq!(r.stdout.trim(), "kept", "{r:?}");
+}
+
+#[test]
+fn sigpipe_is_default_so_yes_dies_quietly() {
+    needs_root!();
+    let mut child = Command::new(common::bin())
+        .args(["-user", "nobody", "--", "yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "y\n");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(13),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn exit_status_passes_through() {
+    needs_root!();
+    jail(&["-user", "nobody", "--", "sh", "-c", "exit 42"]).assert_code(42);
+}
+
+#[test]
+fn missing_and_unexecutable_commands_give_127_and_126() {
+    needs_root!();
+    let r = jail(&["-user", "nobody", "--", "/nonexistent/cmd"]);
+    r.assert_code(127);
+    assert!(r.stderr.contains("/nonexistent/cmd"), "{}", r.stderr);
+    // Searched in PATH as the target: with a PATH the target can read, 127.
+    let r = jail(&[
+        "-user",
+        "nobody",
+        "--reset-env",
+        "--",
+        "no-such-command-anywhere",
+    ]);
+    r.assert_code(127);
+    // A PATH directory the target cannot search makes it 126 (execvp's EACCES).
+    let dir = common::scratch_dir().join("root-only-bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let path = format!("--env=PATH={}:/usr/bin:/bin", dir.display());
+    jail(&["-user", "nobody", &path, "--", "no-such-command-anywhere"]).assert_code(126);
+    jail(&["-user", "nobody", "--", "/etc/passwd"]).assert_code(126);
+    jail(&["-user", "nobody", "--", "/tmp"]).assert_code(126);
+}
+
+#[test]
+fn i386_syscalls_are_killed_under_a_native_filter() {
+    needs_root!();
+    let Some(probe) = common::int80_probe() else {
+        return;
+    };
+    let r = jail(&[
+        "-user",
+        "nobody",
+        "-syscall-deny=write",
+        "--",
+        probe.to_str().unwrap(),
+    ]);
+    assert!(!r.stdout.contains("got through"), "{r:?}");
+    assert_eq!(r.signal(), Some(31), "killed by SIGSYS: {r:?}");
+}
+
+#[test]
+fn bad_inputs_fail_with_125_and_run_nothing() {
+    needs_root!();
+    let cases: &[(&[&str], &str)] = &[
+        (&["-user", "nosuchuser"], "unknown user 'nosuchuser'"),
+        (
+            &["-user", "nobody", "-group", "nosuchgroup"],
+            "unknown group 'nosuchgroup'",
+        ),
+        (
+            &["-user", "nobody", "-caps=CAP_FOO"],
+            "unknown capability 'CAP_FOO'",
+        ),
+        (
+            &["-user", "nobody", "-syscall-deny=opnat"],
+            "unknown syscall 'opnat', did you mean 'openat'",
+        ),
+        (
+            &[
+                "-user",
+                "nobody",
+                "-syscall-allow=read",
+                "-syscall-deny=write",
+            ],
+            "cannot be used with",
+        ),
+        (&["-user", "#4294967295"], "invalid user id '#4294967295'"),
+        (&["-user", "#-1"], "invalid user id '#-1'"),
+        (
+            &["-user", "nobody", "-group", "#99999999999"],
+            "invalid group id",
+        ),
+        (&["-user", "nobody", "--ambient-caps=CAP_KILL"], "CAP_KILL"),
+    ];
+    for (flags, message) in cases {
+        let marker = common::Marker::new();
+        let mut argv: Vec<&str> = flags.to_vec();
+        argv.extend(["--", "touch", marker.path()]);
+        let r = jail(&argv);
+        r.assert_code(125);
+        assert!(r.stderr.contains(message), "{flags:?}: {}", r.stderr);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "one line: {}", r.stderr);
+        assert!(!marker.exists(), "{flags:?} ran the command");
+    }
+    let r = jail(&["-user", "nobody"]);
+    r.assert_code(125);
+    assert!(r.stderr.contains("COMMAND"), "{}", r.stderr);
+}
+
+#[test]
+fn a_non_root_caller_cannot_change_identity() {
+    needs_root!();
+    let r = Run::new(
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(common::bin())
+            .args(["-user", "daemon", "--", "id"]),
+    );
+    r.assert_code(125);
+    assert!(r.stderr.contains("root"), "{}", r.stderr);
+}
