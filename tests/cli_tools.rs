@@ -1,0 +1,160 @@
+//! The filter tools as a command-line contract: `compile`, `disasm`, `asm`,
+//! `verify`, `emu`, and interop with bubblewrap's `--seccomp FD`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{jail, needs_root, Run};
+
+fn tmp(name: &str) -> PathBuf {
+    common::scratch_dir().join(name)
+}
+
+fn compile_to(name: &str, policy: &[&str]) -> PathBuf {
+    let out = tmp(name);
+    let mut argv = vec!["compile"];
+    argv.extend_from_slice(policy);
+    argv.extend(["--format", "raw", "-o", out.to_str().unwrap()]);
+    jail(&argv).assert_code(0);
+    out
+}
+
+#[test]
+fn compile_disasm_asm_round_trips_byte_for_byte() {
+    let raw = compile_to("rt.bpf", &["-syscall-allow=read,write,exit_group,execve"]);
+    let text = jail(&["disasm", raw.to_str().unwrap(), "--arch", "x86_64"]);
+    text.assert_code(0);
+    assert!(text.stdout.contains("ld [arch]"), "{}", text.stdout);
+    assert!(text.stdout.contains("ret ALLOW"), "{}", text.stdout);
+    assert!(text.stdout.contains("AUDIT_ARCH_X86_64"), "{}", text.stdout);
+    let txt = tmp("rt.txt");
+    std::fs::write(&txt, &text.stdout).unwrap();
+    let back = tmp("rt2.bpf");
+    jail(&["asm", txt.to_str().unwrap(), "-o", back.to_str().unwrap()]).assert_code(0);
+    assert_eq!(std::fs::read(&raw).unwrap(), std::fs::read(&back).unwrap());
+}
+
+#[test]
+fn go_style_flags_work_for_compile() {
+    let a = jail(&["compile", "-syscall-deny", "write", "--format=json"]);
+    let b = jail(&["compile", "--syscall-deny=write", "-format", "json"]);
+    a.assert_code(0);
+    assert_eq!(a.stdout, b.stdout);
+    assert!(a.stdout.starts_with("[{\"code\""), "{}", a.stdout);
+}
+
+#[test]
+fn dump_shows_the_program_and_its_costs() {
+    let r = jail(&["compile", "-syscall-allow=read,write,exit_group", "--dump"]);
+    r.assert_code(0);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(all.contains("instructions"), "{all}");
+    assert!(all.contains("worst"), "{all}");
+    assert!(all.contains("frequency-weighted"), "{all}");
+    assert!(all.contains("action cache: read,write,exit_group"), "{all}");
+}
+
+#[test]
+fn verify_accepts_compiled_programs_and_lists_the_cache() {
+    let raw = compile_to("cache.bpf", &["-syscall-allow=read,write,exit_group"]);
+    let r = jail(&["verify", raw.to_str().unwrap()]);
+    r.assert_code(0);
+    let r = jail(&["verify", "--cache", "--arch", "x86_64", raw.to_str().unwrap()]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("read,write,exit_group"), "{}", r.stdout);
+}
+
+#[test]
+fn verify_reports_every_problem_with_its_pc() {
+    // jeq with both targets out of range, then a non-final ret.
+    let bad = tmp("bad.bpf");
+    let prog = bpf_asm::Program::new(vec![
+        bpf_asm::Insn::jmp_k(bpf_asm::JmpCond::Eq, 0, 5, 1),
+        bpf_asm::Insn::ret_k(0x7fff_0000),
+    ]);
+    std::fs::write(&bad, prog.to_bytes()).unwrap();
+    let r = jail(&["verify", bad.to_str().unwrap()]);
+    r.assert_code(1);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(lines.iter().all(|l| l.starts_with("pc 0 ")), "{}", r.stdout);
+    assert!(r.stdout.contains("jump target 6 out of range"), "{}", r.stdout);
+}
+
+#[test]
+fn bad_files_get_one_clear_error_naming_the_file() {
+    let empty = tmp("empty.bpf");
+    std::fs::write(&empty, b"").unwrap();
+    let ragged = tmp("ragged.bpf");
+    std::fs::write(&ragged, [0u8; 12]).unwrap();
+    let huge = tmp("huge.bpf");
+    std::fs::write(&huge, vec![0u8; 8 * 4097]).unwrap();
+    let text = tmp("bad.txt");
+    std::fs::write(&text, "ld [nr]\njqe #1, 2, 3\n").unwrap();
+    for (argv, message) in [
+        (vec!["disasm", empty.to_str().unwrap()], "empty program"),
+        (vec!["emu", ragged.to_str().unwrap(), "0"], "not a multiple of 8"),
+        (vec!["disasm", huge.to_str().unwrap()], "4097 instructions"),
+        (vec!["asm", text.to_str().unwrap()], "line 2, column 1: unknown mnemonic 'jqe'"),
+        (vec!["disasm", "/nonexistent.bpf"], "no such file"),
+    ] {
+        let r = jail(&argv);
+        r.assert_code(125);
+        assert!(r.stderr.contains(message), "{argv:?}: {}", r.stderr);
+        assert!(r.stderr.contains(argv[1]), "names the file: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    }
+    let r = jail(&["verify", ragged.to_str().unwrap()]);
+    r.assert_code(1);
+    assert!(r.stdout.contains("not a multiple of 8"), "{}", r.stdout);
+}
+
+#[test]
+fn emu_answers_readably_and_in_json() {
+    let raw = compile_to("emu.bpf", &["-syscall-allow=read,write,exit_group"]);
+    let f = raw.to_str().unwrap();
+    let r = jail(&["emu", f, "write", "1", "0x10", "3"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("write: ALLOW"), "{}", r.stdout);
+    let r = jail(&["emu", f, "--json", "getpid"]);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["action"], "ERRNO");
+    assert_eq!(v["data"], 1);
+    assert_eq!(v["ret"], 0x0005_0001);
+    assert!(v["executed"].as_u64().unwrap() > 0);
+    // i386 via its name, its audit value, and a number: a foreign arch is killed.
+    for arch in ["i386", "x86", "0x40000003"] {
+        let r = jail(&["emu", f, "--json", "--arch", arch, "4"]);
+        let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+        assert_eq!(v["action"], "KILL_PROCESS", "{arch}");
+    }
+    // x32 numbers never reach ALLOW on x86_64.
+    let r = jail(&["emu", f, "--json", "0x40000001"]);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["action"], "KILL_PROCESS");
+}
+
+#[test]
+fn raw_output_is_what_bubblewrap_loads() {
+    needs_root!();
+    if Command::new("bwrap").arg("--version").output().is_err() {
+        eprintln!("skipping: bwrap is not installed (apt-get install bubblewrap)");
+        return;
+    }
+    let deny = compile_to("bwrap-deny.bpf", &["-syscall-deny=write"]);
+    let allow = compile_to("bwrap-allow.bpf", &["-syscall-deny=mount"]);
+    let run = |filter: &PathBuf| {
+        let script = format!(
+            "exec 3<{}; bwrap --ro-bind / / --dev /dev --seccomp 3 /bin/echo through-bwrap",
+            filter.display()
+        );
+        Run::new(Command::new("sh").args(["-c", &script]))
+    };
+    let ok = run(&allow);
+    assert_eq!(ok.stdout, "through-bwrap\n", "{ok:?}");
+    let denied = run(&deny);
+    assert_eq!(denied.stdout, "", "{denied:?}");
+    assert_ne!(denied.code(), Some(0), "{denied:?}");
+}
