@@ -61,7 +61,13 @@ fn verify_accepts_compiled_programs_and_lists_the_cache() {
     let raw = compile_to("cache.bpf", &["-syscall-allow=read,write,exit_group"]);
     let r = jail(&["verify", raw.to_str().unwrap()]);
     r.assert_code(0);
-    let r = jail(&["verify", "--cache", "--arch", "x86_64", raw.to_str().unwrap()]);
+    let r = jail(&[
+        "verify",
+        "--cache",
+        "--arch",
+        "x86_64",
+        raw.to_str().unwrap(),
+    ]);
     r.assert_code(0);
     assert!(r.stdout.contains("read,write,exit_group"), "{}", r.stdout);
 }
@@ -80,7 +86,11 @@ fn verify_reports_every_problem_with_its_pc() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", r.stdout);
     assert!(lines.iter().all(|l| l.starts_with("pc 0 ")), "{}", r.stdout);
-    assert!(r.stdout.contains("jump target 6 out of range"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("jump target 6 out of range"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -95,9 +105,15 @@ fn bad_files_get_one_clear_error_naming_the_file() {
     std::fs::write(&text, "ld [nr]\njqe #1, 2, 3\n").unwrap();
     for (argv, message) in [
         (vec!["disasm", empty.to_str().unwrap()], "empty program"),
-        (vec!["emu", ragged.to_str().unwrap(), "0"], "not a multiple of 8"),
+        (
+            vec!["emu", ragged.to_str().unwrap(), "0"],
+            "not a multiple of 8",
+        ),
         (vec!["disasm", huge.to_str().unwrap()], "4097 instructions"),
-        (vec!["asm", text.to_str().unwrap()], "line 2, column 1: unknown mnemonic 'jqe'"),
+        (
+            vec!["asm", text.to_str().unwrap()],
+            "line 2, column 1: unknown mnemonic 'jqe'",
+        ),
         (vec!["disasm", "/nonexistent.bpf"], "no such file"),
     ] {
         let r = jail(&argv);
