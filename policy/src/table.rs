@@ -8,7 +8,6 @@
 //!   `usr26`, `usr32`, `set_tls`, `get_tls`. glibc calls `set_tls` on every
 //!   thread start, so an allow-list must be able to name them.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use bpf_asm::Arch;
@@ -29,67 +28,76 @@ const ARM_PRIVATE_NAMES: [(&str, u32); 6] = [
     ("get_tls", ARM_NR_BASE + 6),
 ];
 
-struct ArchTable {
-    /// Index = syscall number, for the regular table `0..=max_nr`.
-    by_nr: Vec<Option<&'static str>>,
-    /// Numbers outside the regular table (ARM's private range).
-    extra: Vec<(u32, &'static str)>,
-    by_name: HashMap<&'static str, u32>,
-}
-
-macro_rules! crate_table {
-    ($module:ident) => {{
-        use syscalls::$module::Sysno;
-        let last = Sysno::last().id() as usize;
-        // `Sysno::iter` stops one short of the last entry in 0.8.1, so walk
-        // the numbers instead.
-        (0..=last)
-            .filter_map(|nr| Sysno::new(nr).map(|s| (nr as u32, s.name())))
-            .collect::<Vec<(u32, &'static str)>>()
-    }};
-}
-
-fn build(arch: Arch) -> ArchTable {
-    let entries = match arch {
-        Arch::X86_64 => crate_table!(x86_64),
-        Arch::X86 => crate_table!(x86),
-        Arch::Aarch64 => crate_table!(aarch64),
-        Arch::Arm => crate_table!(arm),
-        Arch::Riscv64 => crate_table!(riscv64),
+/// Runs `$body` with `Sysno` bound to `arch`'s table type of the `syscalls`
+/// crate. The crate's `new`, `name` and `from_str` are `match`es, so no
+/// lookup here allocates or hashes: start-up stays cheap.
+macro_rules! with_sysno {
+    ($arch:expr, |$sysno:ident| $body:expr) => {
+        match $arch {
+            Arch::X86_64 => {
+                use syscalls::x86_64::Sysno as $sysno;
+                $body
+            }
+            Arch::X86 => {
+                use syscalls::x86::Sysno as $sysno;
+                $body
+            }
+            Arch::Aarch64 => {
+                use syscalls::aarch64::Sysno as $sysno;
+                $body
+            }
+            Arch::Arm => {
+                use syscalls::arm::Sysno as $sysno;
+                $body
+            }
+            Arch::Riscv64 => {
+                use syscalls::riscv64::Sysno as $sysno;
+                $body
+            }
+        }
     };
-    let max = entries.iter().map(|e| e.0).max().unwrap_or(0);
-    let mut by_nr = vec![None; max as usize + 1];
-    let mut by_name = HashMap::new();
-    for (nr, name) in entries {
-        let name = name.strip_prefix("r#").unwrap_or(name);
-        by_nr[nr as usize] = Some(name);
-        by_name.insert(name, nr);
-    }
-    let extra: Vec<(u32, &'static str)> = if arch == Arch::Arm {
-        ARM_PRIVATE_NAMES.iter().map(|&(n, nr)| (nr, n)).collect()
+}
+
+/// Syscall names that are Rust keywords appear as raw identifiers (`r#break`).
+const KEYWORD_NAMES: [&str; 2] = ["break", "yield"];
+
+fn unescape(name: &'static str) -> &'static str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
+fn table_lookup(arch: Arch, name: &str) -> Option<u32> {
+    let found = with_sysno!(arch, |Sysno| name
+        .parse::<Sysno>()
+        .ok()
+        .map(|s| s.id() as u32));
+    found.or_else(|| {
+        if KEYWORD_NAMES.contains(&name) {
+            let raw = format!("r#{name}");
+            with_sysno!(arch, |Sysno| raw.parse::<Sysno>().ok().map(|s| s.id() as u32))
+        } else {
+            None
+        }
+    })
+}
+
+fn table_name(arch: Arch, nr: u32) -> Option<&'static str> {
+    with_sysno!(arch, |Sysno| Sysno::new(nr as usize).map(|s| unescape(s.name())))
+}
+
+fn table_last(arch: Arch) -> u32 {
+    with_sysno!(arch, |Sysno| Sysno::last().id() as u32)
+}
+
+/// Private syscalls of `arch` outside its regular table.
+fn extra(arch: Arch) -> &'static [(&'static str, u32)] {
+    if arch == Arch::Arm {
+        &ARM_PRIVATE_NAMES
     } else {
-        Vec::new()
-    };
-    for &(nr, name) in &extra {
-        by_name.insert(name, nr);
-    }
-    ArchTable {
-        by_nr,
-        extra,
-        by_name,
+        &[]
     }
 }
 
-fn table(arch: Arch) -> &'static ArchTable {
-    static TABLES: OnceLock<Vec<ArchTable>> = OnceLock::new();
-    let all = TABLES.get_or_init(|| Arch::ALL.iter().map(|&a| build(a)).collect());
-    let i = Arch::ALL
-        .iter()
-        .position(|&a| a == arch)
-        .expect("arch in ALL");
-    &all[i]
-}
-
+/// Every name of every arch, sorted: only for suggestions (an error path).
 fn all_names() -> &'static [&'static str] {
     static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
     NAMES.get_or_init(|| {
@@ -109,32 +117,32 @@ pub struct SyscallTable;
 impl SyscallTable {
     /// The number of `name` on `arch`.
     pub fn lookup(arch: Arch, name: &str) -> Option<u32> {
-        table(arch).by_name.get(name).copied()
+        table_lookup(arch, name).or_else(|| {
+            extra(arch)
+                .iter()
+                .find(|e| e.0 == name)
+                .map(|e| e.1)
+        })
     }
 
     /// The name of syscall `nr` on `arch`.
     pub fn name(arch: Arch, nr: u32) -> Option<&'static str> {
-        let t = table(arch);
-        match t.by_nr.get(nr as usize) {
-            Some(n) => *n,
-            None => t.extra.iter().find(|e| e.0 == nr).map(|e| e.1),
-        }
+        table_name(arch, nr).or_else(|| extra(arch).iter().find(|e| e.1 == nr).map(|e| e.0))
     }
 
     /// The highest number of the regular table (private ranges excluded).
     /// The kernel's `NR_syscalls` is at least one more than this.
     pub fn max_nr(arch: Arch) -> u32 {
-        table(arch).by_nr.len() as u32 - 1
+        table_last(arch)
     }
 
     /// Every syscall of `arch` as `(nr, name)`, in increasing number order.
     pub fn entries(arch: Arch) -> impl Iterator<Item = (u32, &'static str)> {
-        let t = table(arch);
-        t.by_nr
-            .iter()
-            .enumerate()
-            .filter_map(|(nr, n)| n.map(|n| (nr as u32, n)))
-            .chain(t.extra.iter().copied())
+        // `Sysno::iter` stops one short of the last entry in syscalls 0.8.1,
+        // so walk the numbers instead.
+        (0..=table_last(arch))
+            .filter_map(move |nr| table_name(arch, nr).map(|n| (nr, n)))
+            .chain(extra(arch).iter().map(|&(n, nr)| (nr, n)))
     }
 
     /// Every syscall name of `arch`, in number order.
@@ -149,7 +157,7 @@ impl SyscallTable {
 
     /// True when some supported architecture has a syscall called `name`.
     pub fn known_anywhere(name: &str) -> bool {
-        all_names().binary_search(&name).is_ok()
+        Arch::ALL.into_iter().any(|a| Self::lookup(a, name).is_some())
     }
 
     /// The architectures that know `name`.
