@@ -293,3 +293,174 @@ fn a_non_root_caller_cannot_change_identity() {
     r.assert_code(125);
     assert!(r.stderr.contains("root"), "{}", r.stderr);
 }
+
+#[test]
+fn a_root_target_keeps_caps_as_effective() {
+    needs_root!();
+    let r = jail(&[
+        "-user",
+        "#0",
+        "--allow-root",
+        "-caps=CAP_CHOWN",
+        "--",
+        "cat",
+        "/proc/self/status",
+    ]);
+    r.assert_code(0);
+    assert_eq!(status_field(&r.stdout, "CapEff"), "0000000000000001");
+    assert_eq!(status_field(&r.stdout, "CapBnd"), "0000000000000001");
+    assert_eq!(status_field(&r.stdout, "CapInh"), "0000000000000000");
+    assert_eq!(status_field(&r.stdout, "CapAmb"), "0000000000000000");
+}
+
+#[test]
+fn a_uid_0_target_needs_an_explicit_flag() {
+    needs_root!();
+    let r = jail(&["-user", "root", "--", "true"]);
+    r.assert_code(125);
+    assert!(r.stderr.contains("--allow-root"), "{}", r.stderr);
+}
+
+#[test]
+fn a_capability_the_caller_lacks_is_an_error() {
+    needs_root!();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let bnd = u64::from_str_radix(status_field(&status, "CapBnd"), 16).unwrap();
+    let Some(missing) = (0..=40).find(|c| bnd & (1 << c) == 0) else {
+        eprintln!("skipping: this test process holds every capability");
+        return;
+    };
+    let name = ["CAP_SYS_RESOURCE", "CAP_SYS_TIME"][usize::from(missing != 24)];
+    if missing != 24 && missing != 25 {
+        eprintln!("skipping: the missing capability {missing} has no name in this test");
+        return;
+    }
+    let flag = format!("-caps={name}");
+    let r = jail(&["-user", "nobody", &flag, "--", "true"]);
+    r.assert_code(125);
+    assert!(r.stderr.contains(name), "{}", r.stderr);
+}
+
+#[test]
+fn explicit_supplementary_groups_are_set_exactly() {
+    needs_root!();
+    let r = jail(&[
+        "-user",
+        "nobody",
+        "--groups=daemon,#42",
+        "--",
+        "grep",
+        "^Groups",
+        "/proc/self/status",
+    ]);
+    r.assert_code(0);
+    assert_eq!(r.stdout.trim(), "Groups:\t1 42");
+}
+
+#[test]
+fn the_environment_passes_through_byte_for_byte() {
+    needs_root!();
+    let r = Run::new(
+        Command::new(common::bin())
+            .env_clear()
+            .env("A", "1")
+            .env("B", "x=y")
+            .env("C", "")
+            .env("D", "line1\nline2")
+            .args(["-user", "nobody", "--", "/usr/bin/env", "-0"]),
+    );
+    r.assert_code(0);
+    assert_eq!(r.stdout, "A=1\0B=x=y\0C=\0D=line1\nline2\0");
+}
+
+#[test]
+fn reset_env_gives_the_targets_login_environment() {
+    needs_root!();
+    let r = Run::new(
+        Command::new(common::bin())
+            .env("SECRET_TOKEN", "hunter2")
+            .args([
+                "-user",
+                "daemon",
+                "--reset-env",
+                "--env",
+                "EXTRA=1",
+                "--",
+                "/usr/bin/env",
+            ]),
+    );
+    r.assert_code(0);
+    let mut lines: Vec<&str> = r.stdout.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        vec![
+            "EXTRA=1",
+            "HOME=/usr/sbin",
+            "LOGNAME=daemon",
+            "PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin",
+            "SHELL=/usr/sbin/nologin",
+            "USER=daemon",
+        ]
+    );
+}
+
+#[test]
+fn ignored_signals_stay_ignored_and_the_mask_is_empty() {
+    needs_root!();
+    let script = format!(
+        "trap '' HUP; {} -user nobody -- grep -E '^Sig(Ign|Blk)' /proc/self/status",
+        common::bin()
+    );
+    let r = Run::new(Command::new("sh").args(["-c", &script]));
+    r.assert_code(0);
+    let ign = u64::from_str_radix(status_field(&r.stdout, "SigIgn"), 16).unwrap();
+    assert_eq!(ign & 1, 1, "SIGHUP (bit 0) stays ignored: {}", r.stdout);
+    assert_eq!(
+        ign & (1 << 12),
+        0,
+        "SIGPIPE (bit 12) is not ignored: {}",
+        r.stdout
+    );
+    assert_eq!(status_field(&r.stdout, "SigBlk"), "0000000000000000");
+}
+
+#[test]
+fn a_failed_step_names_the_step_and_errno_and_runs_nothing() {
+    needs_root!();
+    // As nobody, go-jail cannot drop the bounding set (needs CAP_SETPCAP).
+    let marker = common::Marker::new();
+    let r = Run::new(
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(common::bin())
+            .args(["--", "touch", marker.path()]),
+    );
+    r.assert_code(125);
+    assert_eq!(
+        r.stderr.trim(),
+        "go-jail: prctl(PR_CAPBSET_DROP, 0): Operation not permitted"
+    );
+    assert!(!marker.exists());
+}
+
+#[test]
+fn an_installed_setuid_copy_refuses_to_run() {
+    needs_root!();
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::scratch_dir().join("setuid");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("go-jail");
+    std::fs::copy(common::bin(), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let r = Run::new(
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&copy)
+            .args(["-user", "#0", "--allow-root", "--", "id", "-u"]),
+    );
+    r.assert_code(125);
+    assert!(r.stderr.contains("setuid"), "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+}
