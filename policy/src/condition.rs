@@ -12,15 +12,30 @@
 
 use std::fmt;
 
-/// How many bits of an argument the kernel reads.
+/// How many bits of an argument the kernel reads (see [`crate::width`]
+/// for the per-syscall table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Width {
+    /// `umode_t`, `unsigned short`, i386's `old_uid_t`: the low 16 bits
+    /// (SYSCALL_DEFINE's cast drops the rest).
+    W16,
     /// `int`, `unsigned int`, `u32`, `pid_t`, `uid_t`…: the low 32 bits.
     W32,
     /// `long`, `unsigned long`, pointers, `size_t`, `loff_t`…: all 64 bits
     /// (on 64-bit arches; 32-bit arches only have the low word).
     #[default]
     W64,
+}
+
+impl Width {
+    /// The bits of `v` the kernel keeps for an argument of this width.
+    pub const fn cut(self, v: u64) -> u64 {
+        match self {
+            Width::W16 => v & 0xffff,
+            Width::W32 => v & 0xffff_ffff,
+            Width::W64 => v,
+        }
+    }
 }
 
 /// The comparison (libseccomp's `enum scmp_compare`).
@@ -59,12 +74,14 @@ impl Condition {
 
     /// Whether the condition holds for an argument of `width` whose raw
     /// 64-bit value (as `seccomp_data` carries it) is `raw`. On a `W32`
-    /// argument both sides are cut to their low word.
+    /// argument both sides (value and mask too) are cut to their low word,
+    /// on a `W16` one to their low 16 bits.
+    ///
+    /// On a 32-bit arch the caller passes the argument zero-extended
+    /// (`raw & 0xffff_ffff`): a `W64` condition whose value has a non-zero
+    /// high word then never equals it (`==` false, `!=` true, `<` true…).
     pub fn holds(&self, raw: u64, width: Width) -> bool {
-        let cut = |v: u64| match width {
-            Width::W32 => v & 0xffff_ffff,
-            Width::W64 => v,
-        };
+        let cut = |v: u64| width.cut(v);
         let (a, v) = (cut(raw), cut(self.value));
         match self.op {
             CmpOp::Ne => a != v,
@@ -119,5 +136,13 @@ mod tests {
         assert!(!c.holds(0x1002_0000, Width::W64));
         let c = Condition::new(0, CmpOp::MaskedEq(0xff), 0x1_0000_0012);
         assert!(c.holds(0x12, Width::W64));
+    }
+
+    #[test]
+    fn a_16_bit_argument_keeps_16_bits() {
+        let mode = Condition::new(1, CmpOp::Eq, 0o4755);
+        assert!(mode.holds(0x1_0000 | 0o4755, Width::W16));
+        assert!(!mode.holds(0x1_0000 | 0o4755, Width::W32));
+        assert!(Condition::new(1, CmpOp::Gt, 0x1_0005).holds(6, Width::W16));
     }
 }

@@ -8,8 +8,13 @@
 //!         <dispatch tree of arch 0: jge/jeq on nr>
 //! tree_1: ld  [nr]
 //!         <dispatch tree of arch 1>
+//! args_m: <argument matcher m: ld [args..]; jeq/jgt/jset>  (one per distinct matcher)
 //!         ret <action>                                    (one per distinct action)
 //! ```
+//!
+//! Argument matchers ([`crate::matcher`]) are shared by every number and
+//! arch whose leaf is the same `Leaf::Args`; they load argument words, so
+//! their syscalls are (rightly) never cached.
 //!
 //! Every instruction on the way to a `ret ALLOW` is one the kernel's action
 //! cache can follow (`ld [nr]`, `ld [arch]`, `jeq/jge #k`, `ret #0x7fff0000`;
@@ -24,7 +29,9 @@ use std::fmt;
 use bpf_asm::seccomp::offset;
 use bpf_asm::{Arch, BuildError, Builder, Insn, JmpCond, Label, Program};
 
+use crate::action::Action;
 use crate::freq::FrequencyProfile;
+use crate::matcher::MatcherId;
 use crate::policy::Policy;
 use crate::runs::{runs, Leaf, Run, Weighting};
 use crate::tree::{ceil_log2, optimal, Tree};
@@ -44,7 +51,7 @@ impl Default for CompileOptions {
     fn default() -> CompileOptions {
         CompileOptions {
             weights: None,
-            weighting: Weighting::CacheAware,
+            weighting: Weighting::Frequency,
             max_depth_slack: 2,
         }
     }
@@ -149,10 +156,31 @@ pub fn compile(policy: &Policy, opts: &CompileOptions) -> Result<Program, Compil
         e.b.emit(Insn::ld_abs(offset::NR));
         e.tree(&l.tree);
     }
+    // Argument matchers (`Leaf::Args`) go between the trees and the
+    // returns; their labels sit in `order` like the returns' (crate::matcher).
+    let roots: Vec<(MatcherId, Label)> = e
+        .order
+        .iter()
+        .filter_map(|&(leaf, label)| match leaf {
+            Leaf::Args(id) => Some((id, label)),
+            Leaf::Ret(_) => None,
+        })
+        .collect();
+    if !roots.is_empty() {
+        let ids: Vec<MatcherId> = roots.iter().map(|r| r.0).collect();
+        let rets: HashMap<Action, Label> = policy
+            .matchers
+            .actions(&ids)
+            .into_iter()
+            .map(|a| (a, e.ret_label(Leaf::Ret(a))))
+            .collect();
+        policy.matchers.emit(&mut e.b, &roots, &rets);
+    }
     for (leaf, label) in std::mem::take(&mut e.order) {
-        e.b.bind(label);
-        let Leaf::Ret(action) = leaf;
-        e.b.ret(action.to_raw());
+        if let Leaf::Ret(action) = leaf {
+            e.b.bind(label);
+            e.b.ret(action.to_raw());
+        }
     }
     Ok(e.b.finish()?)
 }

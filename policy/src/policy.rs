@@ -12,6 +12,10 @@
 //!   ARM 0x0f0000..=0x0f07ff    ARM private syscalls                 -> default
 //!   everything else            above the table                      -> above_table
 //! ```
+//!
+//! A syscall with conditional rules ([`ArchPolicy::conditional`]) gets the
+//! action of the first of them whose conditions all hold, in spec order;
+//! when none holds it gets what the table above says (its *fallback*).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +23,8 @@ use bpf_asm::seccomp::X32_SYSCALL_BIT;
 use bpf_asm::{Arch, SeccompData};
 
 use crate::action::Action;
+use crate::matcher::{ArgRule, Matchers, Next};
+use crate::runs::Leaf;
 
 /// Start of the x32 region on x86_64 (`__X32_SYSCALL_BIT`).
 pub const X32_START: u32 = X32_SYSCALL_BIT;
@@ -31,8 +37,15 @@ pub struct ArchPolicy {
     pub arch: Arch,
     /// Table syscalls without a rule, table holes, ARM private syscalls, `-1`.
     pub default: Action,
-    /// Syscall number → action, for every syscall that does not get `default`.
+    /// Syscall number → action, for every syscall that does not get
+    /// `default` (without arguments: the fallback of conditional rules).
     pub rules: BTreeMap<u32, Action>,
+    /// Syscall number → its conditional rules in spec order, argument
+    /// widths resolved for this arch. Tried before `rules`.
+    pub conditional: BTreeMap<u32, Vec<ArgRule>>,
+    /// Syscall number → the lowered form of its conditional rules (a
+    /// matcher in [`Policy::matchers`], or a return when they fold away).
+    pub leaves: BTreeMap<u32, Leaf>,
     /// Numbers above the table (`max_nr + 1 ..`), except the regions below.
     pub above_table: Action,
     /// x86_64: what numbers with the x32 bit get (`[0x40000000, 0xFFFFFFFE]`).
@@ -44,7 +57,8 @@ pub struct ArchPolicy {
 }
 
 impl ArchPolicy {
-    /// The action for syscall number `nr` on this arch.
+    /// The action for syscall number `nr` on this arch when no conditional
+    /// rule decides (for a syscall without conditional rules: its action).
     pub fn action(&self, nr: u32) -> Action {
         if nr == NR_SKIP {
             return self.default;
@@ -65,6 +79,26 @@ impl ArchPolicy {
         }
     }
 
+    /// The action for syscall `nr` called with `args` (the reference
+    /// semantics; on a 32-bit arch only the low word of each argument exists).
+    pub fn decide(&self, nr: u32, args: &[u64; 6]) -> Action {
+        if let Some(rules) = self.conditional.get(&nr) {
+            let arch64 = self.arch.is_64bit();
+            if let Some(r) = rules.iter().find(|r| r.holds(args, arch64)) {
+                return r.action;
+            }
+        }
+        self.action(nr)
+    }
+
+    /// What the dispatch tree leads `nr` to: a return, or an argument matcher.
+    pub fn leaf(&self, nr: u32) -> Leaf {
+        match self.leaves.get(&nr) {
+            Some(&leaf) => leaf,
+            None => Leaf::Ret(self.action(nr)),
+        }
+    }
+
     /// True when the kernel's action cache can cover `nr` (`nr < NR_syscalls`;
     /// x32 numbers are never cached, `seccomp_cache_prepare_bitmap`).
     pub fn cacheable(&self, nr: u32) -> bool {
@@ -78,13 +112,15 @@ pub struct Policy {
     pub arches: Vec<ArchPolicy>,
     /// What a call from an arch that is not a target gets.
     pub foreign: Action,
+    /// The argument matchers of every arch (hash-consed, shared).
+    pub matchers: Matchers,
 }
 
 impl Policy {
     /// The reference evaluator: what the compiled filter must return.
     pub fn evaluate(&self, data: &SeccompData) -> Action {
         match self.arch(data.arch) {
-            Some(p) => p.action(data.nr),
+            Some(p) => p.decide(data.nr, &data.args),
             None => self.foreign,
         }
     }
@@ -92,5 +128,19 @@ impl Policy {
     /// The policy of the arch whose `AUDIT_ARCH_*` value is `audit`.
     pub fn arch(&self, audit: u32) -> Option<&ArchPolicy> {
         self.arches.iter().find(|p| p.arch.audit() == audit)
+    }
+
+    /// The action the lowered matchers give (a check of the lowering, not
+    /// the reference: use [`Policy::evaluate`] for that).
+    pub fn evaluate_lowered(&self, data: &SeccompData) -> Action {
+        match self.arch(data.arch) {
+            Some(p) => match p.leaf(data.nr) {
+                Leaf::Ret(a) => a,
+                Leaf::Args(id) => self
+                    .matchers
+                    .run(Next::Node(id), &data.args, p.arch.is_64bit()),
+            },
+            None => self.foreign,
+        }
     }
 }

@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 use bpf_asm::Arch;
 
 use crate::action::{Action, ENOSYS};
+use crate::matcher::{ArgRule, Matchers, Next};
 use crate::policy::{ArchPolicy, Policy};
+use crate::runs::Leaf;
 use crate::spec::{Mode, PolicyError, PolicySpec, Warning};
 use crate::table::SyscallTable;
+use crate::width::arg_width;
 
 /// Resolves every name on every target arch.
 ///
@@ -17,6 +20,9 @@ use crate::table::SyscallTable;
 ///   [`Warning`] (`mmap2` on x86_64).
 /// - Allow-list: listed → `ALLOW`, the rest → `deny_action`. Deny-list:
 ///   listed → `deny_action`, the rest → `ALLOW`. Explicit rules override both.
+/// - Rules with conditions (see [`crate::spec::Rule`]) are tried first, in
+///   spec order; the syscall's action above is their fallback. Each
+///   condition's argument width comes from [`crate::width`] for that arch.
 /// - `nr == -1` gets the default (never `ALLOW` under an allow-list).
 /// - Foreign arches get `KILL_PROCESS`; on x86_64 the x32 region
 ///   `[0x40000000, 0xFFFFFFFE]` gets `KILL_PROCESS` in both modes (x32 is
@@ -31,6 +37,14 @@ use crate::table::SyscallTable;
 ///   ordinary syscalls here: named → the rule, unnamed → the default
 ///   (denied under an allow-list, allowed under a deny-list).
 pub fn resolve(spec: &PolicySpec) -> Result<(Policy, Vec<Warning>), PolicyError> {
+    for rule in &spec.rules {
+        if let Some(c) = rule.conditions.iter().find(|c| c.arg > 5) {
+            return Err(PolicyError::BadArgument {
+                name: rule.name.clone(),
+                arg: c.arg,
+            });
+        }
+    }
     let all_names = spec.names.iter().chain(spec.rules.iter().map(|r| &r.name));
     for name in all_names {
         if !SyscallTable::known_anywhere(name) {
@@ -45,14 +59,16 @@ pub fn resolve(spec: &PolicySpec) -> Result<(Policy, Vec<Warning>), PolicyError>
         return Err(PolicyError::NoArch);
     }
     let mut warnings = Vec::new();
+    let mut matchers = Matchers::new();
     let policies = arches
         .into_iter()
-        .map(|arch| resolve_arch(spec, arch, &mut warnings))
+        .map(|arch| resolve_arch(spec, arch, &mut warnings, &mut matchers))
         .collect();
     Ok((
         Policy {
             arches: policies,
             foreign: Action::KillProcess,
+            matchers,
         },
         warnings,
     ))
@@ -73,7 +89,12 @@ fn target_order(arches: &[Arch]) -> Vec<Arch> {
     out
 }
 
-fn resolve_arch(spec: &PolicySpec, arch: Arch, warnings: &mut Vec<Warning>) -> ArchPolicy {
+fn resolve_arch(
+    spec: &PolicySpec,
+    arch: Arch,
+    warnings: &mut Vec<Warning>,
+    matchers: &mut Matchers,
+) -> ArchPolicy {
     let (listed, default) = match spec.mode {
         Mode::AllowList => (Action::Allow, spec.deny_action),
         Mode::DenyList => (spec.deny_action, Action::Allow),
@@ -98,9 +119,21 @@ fn resolve_arch(spec: &PolicySpec, arch: Arch, warnings: &mut Vec<Warning>) -> A
             rules.insert(nr, listed);
         }
     }
+    let mut conditional: BTreeMap<u32, Vec<ArgRule>> = BTreeMap::new();
     for rule in &spec.rules {
         if let Some(nr) = lookup(&rule.name) {
-            rules.insert(nr, rule.action);
+            if rule.conditions.is_empty() {
+                rules.insert(nr, rule.action);
+            } else {
+                conditional.entry(nr).or_default().push(ArgRule {
+                    conditions: rule
+                        .conditions
+                        .iter()
+                        .map(|c| (*c, arg_width(arch, &rule.name, c.arg)))
+                        .collect(),
+                    action: rule.action,
+                });
+            }
         }
     }
     let enosys = Action::Errno(ENOSYS);
@@ -112,10 +145,12 @@ fn resolve_arch(spec: &PolicySpec, arch: Arch, warnings: &mut Vec<Warning>) -> A
     // A rule that says what the default says is no rule (clone3 was looked
     // at first, so an explicit `clone3 → default` still beats ENOSYS).
     rules.retain(|_, a| *a != default);
-    ArchPolicy {
+    let mut p = ArchPolicy {
         arch,
         default,
         rules,
+        conditional: BTreeMap::new(),
+        leaves: BTreeMap::new(),
         above_table: if spec.enosys_fallback {
             enosys
         } else {
@@ -124,7 +159,17 @@ fn resolve_arch(spec: &PolicySpec, arch: Arch, warnings: &mut Vec<Warning>) -> A
         x32: (arch == Arch::X86_64).then_some(Action::KillProcess),
         table_end: SyscallTable::max_nr(arch) + 1,
         private: SyscallTable::private_range(arch),
+    };
+    for (nr, crules) in conditional {
+        let fallback = p.action(nr);
+        let leaf = match matchers.build(&crules, fallback, arch.is_64bit()) {
+            Next::Ret(a) => Leaf::Ret(a),
+            Next::Node(id) => Leaf::Args(id),
+        };
+        p.leaves.insert(nr, leaf);
+        p.conditional.insert(nr, crules);
     }
+    p
 }
 
 #[cfg(test)]
@@ -280,5 +325,217 @@ mod tests {
         })
         .unwrap();
         assert_eq!(p.arches[0].action(0x0f_0002), Action::Allow);
+    }
+
+    fn call(arch: Arch, name: &str, args: [u64; 6]) -> SeccompData {
+        SeccompData {
+            nr: SyscallTable::lookup(arch, name).unwrap(),
+            arch: arch.audit(),
+            args,
+            ..SeccompData::default()
+        }
+    }
+
+    /// The reference and the compiled program agree on `data`.
+    fn both(p: &Policy, data: &SeccompData) -> Action {
+        let prog = crate::compile(p, &crate::CompileOptions::default()).unwrap();
+        assert!(bpf_asm::verify(&prog).is_ok());
+        let want = p.evaluate(data);
+        assert_eq!(
+            bpf_asm::run(&prog, data).unwrap().ret,
+            want.to_raw(),
+            "{data:x?}"
+        );
+        assert_eq!(p.evaluate_lowered(data), want);
+        want
+    }
+
+    #[test]
+    fn tty_guard_in_a_deny_list() {
+        let eperm = Action::Errno(EPERM);
+        for arch in [Arch::X86_64, Arch::X86, Arch::Aarch64] {
+            let (p, _) = resolve(&PolicySpec {
+                rules: crate::spec::tty_guard_rules(),
+                arches: vec![arch],
+                ..PolicySpec::deny::<&str>(&[])
+            })
+            .unwrap();
+            let ioctl = |req| both(&p, &call(arch, "ioctl", [3, req, 0, 0, 0, 0]));
+            assert_eq!(ioctl(0x5412), eperm);
+            assert_eq!(ioctl(0x541c), eperm);
+            assert_eq!(ioctl(0x1_0000_5412), eperm, "{arch:?}: high word ignored");
+            assert_eq!(ioctl(0x5401), Action::Allow, "TCGETS");
+            assert_eq!(ioctl(0x5413), Action::Allow);
+            assert_eq!(
+                both(&p, &call(arch, "read", [0, 0x5412, 0, 0, 0, 0])),
+                Action::Allow
+            );
+            let prog = crate::compile(&p, &crate::CompileOptions::default()).unwrap();
+            let cached = bpf_asm::cached_syscalls(&prog, arch.audit(), p.arches[0].table_end);
+            let nr = SyscallTable::lookup(arch, "ioctl").unwrap();
+            assert!(!cached.contains(&nr));
+            assert!(cached.contains(&SyscallTable::lookup(arch, "read").unwrap()));
+        }
+        assert_eq!(SyscallTable::lookup(Arch::X86_64, "ioctl"), Some(16));
+        assert_eq!(SyscallTable::lookup(Arch::X86, "ioctl"), Some(54));
+    }
+
+    #[test]
+    fn tty_guard_beats_an_allow_list_entry() {
+        let eperm = Action::Errno(EPERM);
+        let mut rules = vec![crate::spec::Rule::new("ioctl", Action::Allow)];
+        rules.extend(crate::spec::tty_guard_rules());
+        for rules in [crate::spec::tty_guard_rules(), rules] {
+            let (p, _) = x86_64(PolicySpec {
+                rules,
+                ..PolicySpec::allow(&["ioctl", "read"])
+            });
+            let a = Arch::X86_64;
+            let ioctl = |req| both(&p, &call(a, "ioctl", [u64::MAX, req, 0, 0, 0, 0]));
+            assert_eq!(ioctl(0x5412), eperm);
+            assert_eq!(ioctl(0x1_0000_5412), eperm);
+            assert_eq!(ioctl(0x5401), Action::Allow);
+            assert_eq!(both(&p, &call(a, "read", [0; 6])), Action::Allow);
+            assert_eq!(both(&p, &call(a, "write", [0; 6])), eperm, "not listed");
+        }
+    }
+
+    #[test]
+    fn af_vsock_block_is_not_bypassed_by_the_high_word() {
+        use crate::condition::{CmpOp, Condition};
+        // Docker: socket allowed unless the family is AF_VSOCK (40).
+        let (p, _) = x86_64(PolicySpec {
+            rules: vec![crate::spec::Rule::when(
+                "socket",
+                Action::Allow,
+                vec![Condition::new(0, CmpOp::Ne, 40)],
+            )],
+            ..PolicySpec::allow(&["read"])
+        });
+        let a = Arch::X86_64;
+        let socket = |fam| both(&p, &call(a, "socket", [fam, 1, 0, 0, 0, 0]));
+        assert_eq!(socket(2), Action::Allow);
+        assert_eq!(socket(40), Action::Errno(EPERM));
+        assert_eq!(socket(0x1_0000_0028), Action::Errno(EPERM));
+    }
+
+    #[test]
+    fn rules_are_first_match_and_fall_back_to_the_unconditional_action() {
+        use crate::condition::{CmpOp, Condition};
+        use crate::spec::Rule;
+        let (p, _) = x86_64(PolicySpec {
+            rules: vec![
+                Rule::when("mmap", Action::Log, vec![Condition::new(2, CmpOp::Eq, 7)]),
+                Rule::when(
+                    "mmap",
+                    Action::KillThread,
+                    vec![
+                        Condition::new(2, CmpOp::MaskedEq(4), 4),
+                        Condition::new(4, CmpOp::Eq, 3),
+                    ],
+                ),
+                Rule::new("mmap", Action::Trap(1)),
+            ],
+            ..PolicySpec::allow(&["mmap"])
+        });
+        let a = Arch::X86_64;
+        let mmap = |prot, fd| both(&p, &call(a, "mmap", [0, 4096, prot, 2, fd, 0]));
+        assert_eq!(mmap(7, 3), Action::Log, "first rule first");
+        assert_eq!(mmap(5, 3), Action::KillThread);
+        assert_eq!(
+            mmap(5, 0x1_0000_0003),
+            Action::KillThread,
+            "mmap's fd is 32 bits"
+        );
+        assert_eq!(
+            mmap(5, 4),
+            Action::Trap(1),
+            "fallback: the unconditional rule"
+        );
+        assert_eq!(mmap(0x1_0000_0007, 4), Action::Trap(1), "prot is 64 bits");
+    }
+
+    #[test]
+    fn values_beyond_32_bits_on_a_32_bit_arch() {
+        use crate::condition::{CmpOp, Condition};
+        use crate::spec::Rule;
+        let rules = vec![
+            Rule::when(
+                "read",
+                Action::Log,
+                vec![Condition::new(2, CmpOp::Eq, 0x1_0000_0005)],
+            ),
+            Rule::when(
+                "write",
+                Action::Log,
+                vec![Condition::new(2, CmpOp::Ne, 0x1_0000_0005)],
+            ),
+            Rule::when(
+                "lseek",
+                Action::Log,
+                vec![Condition::new(1, CmpOp::Lt, 0x1_0000_0000)],
+            ),
+        ];
+        let (p, _) = resolve(&PolicySpec {
+            rules,
+            arches: vec![Arch::X86],
+            ..PolicySpec::deny::<&str>(&[])
+        })
+        .unwrap();
+        let a = Arch::X86;
+        // `size_t count` is zero-extended: 0x1_0000_0005 can never be passed.
+        assert_eq!(
+            both(&p, &call(a, "read", [0, 0, 5, 0, 0, 0])),
+            Action::Allow
+        );
+        assert_eq!(both(&p, &call(a, "write", [0, 0, 5, 0, 0, 0])), Action::Log);
+        assert_eq!(
+            both(&p, &call(a, "lseek", [0, 0xffff_ffff, 0, 0, 0, 0])),
+            Action::Log
+        );
+        assert_eq!(
+            p.arches[0].leaf(3),
+            crate::runs::Leaf::Ret(Action::Allow),
+            "folded"
+        );
+    }
+
+    #[test]
+    fn equal_matchers_are_shared_and_merge_runs() {
+        use crate::condition::{CmpOp, Condition};
+        use crate::spec::Rule;
+        // read (0) and write (1): same rule, same widths -> one run.
+        let rule = |n: &str| Rule::when(n, Action::Log, vec![Condition::new(0, CmpOp::Eq, 2)]);
+        let (p, _) = x86_64(PolicySpec {
+            rules: vec![rule("read"), rule("write")],
+            ..PolicySpec::deny::<&str>(&[])
+        });
+        let a = &p.arches[0];
+        assert_eq!(a.leaf(0), a.leaf(1));
+        assert!(matches!(a.leaf(0), crate::runs::Leaf::Args(_)));
+        let runs = crate::runs::runs(
+            a,
+            &crate::freq::FrequencyProfile::empty(),
+            crate::runs::Weighting::CacheAware,
+        );
+        assert_eq!((runs[0].lo, runs[0].hi), (0, 1));
+    }
+
+    #[test]
+    fn bad_argument_index_is_an_error() {
+        use crate::condition::{CmpOp, Condition};
+        let err = resolve(&PolicySpec {
+            rules: vec![crate::spec::Rule::when(
+                "read",
+                Action::Log,
+                vec![Condition::new(6, CmpOp::Eq, 0)],
+            )],
+            ..PolicySpec::default()
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "rule for 'read': no argument args[6] (syscalls have args[0] to args[5])"
+        );
     }
 }

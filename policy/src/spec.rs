@@ -6,7 +6,7 @@ use std::fmt;
 use bpf_asm::Arch;
 
 use crate::action::{Action, EPERM};
-use crate::condition::Condition;
+use crate::condition::{CmpOp, Condition};
 
 /// How the listed names are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -21,6 +21,30 @@ pub enum Mode {
 
 /// One syscall with an explicit action, taken when every condition holds
 /// (conditions are ANDed; no condition = always).
+///
+/// How the rules of one syscall combine:
+/// - rules **without** conditions set the syscall's action, overriding
+///   `names` (allow-list: `ALLOW`; deny-list: the deny action) and the
+///   mode's default; among them the last one wins;
+/// - rules **with** conditions are tried first, in spec order: the syscall
+///   gets the action of the first whose conditions all hold. When none
+///   holds it gets the action above (its *fallback*). So a conditional
+///   deny beats an unconditional allow of the same syscall, whether the
+///   allow comes from `names` or from an unconditional rule, in any order.
+///
+/// Relation to libseccomp: rules of one syscall with the same action are
+/// ORed there too, so an allow-list of conditional `ALLOW` rules (Docker's
+/// `personality`, `clone`) behaves the same. libseccomp differs in two
+/// places: an unconditional rule for a syscall discards that syscall's
+/// conditional rules (db.c: "syscall exists without any chains"), and when
+/// overlapping conditional rules have different actions its choice follows
+/// its argument-tree order rather than the order the rules were added.
+/// A profile front end wanting libseccomp's result drops the conditional
+/// rules of syscalls that also have an unconditional rule.
+///
+/// Each condition compares only the bits the kernel reads of that argument
+/// ([`crate::width`]): `ioctl`'s request is an `unsigned int`, so
+/// `args[1] == 0x5412` also catches `0x1_0000_5412`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Rule {
     pub name: String,
@@ -47,14 +71,41 @@ impl Rule {
     }
 }
 
+/// `TIOCSTI`: push a byte into a terminal's input queue.
+pub const TIOCSTI: u64 = 0x5412;
+/// `TIOCLINUX`: Linux console ioctls (its selection paste is another way
+/// to inject input).
+pub const TIOCLINUX: u64 = 0x541c;
+
+/// The TTY guard: `ioctl(fd, TIOCSTI | TIOCLINUX, …)` fails with `EPERM`.
+/// A sandboxed program could otherwise type commands into the terminal it
+/// shares with its parent (CVE-2017-5226 and friends). `ioctl`'s request is
+/// an `unsigned int` in the kernel, so the comparison is on the low word
+/// and `0x1_0000_5412` is caught too (the mistake behind CVE-2019-10063).
+///
+/// Conditional rules beat an unconditional allow of `ioctl`, so these can be
+/// appended to any spec, allow-list or deny-list.
+pub fn tty_guard_rules() -> Vec<Rule> {
+    [TIOCSTI, TIOCLINUX]
+        .into_iter()
+        .map(|req| {
+            Rule::when(
+                "ioctl",
+                Action::Errno(EPERM),
+                vec![Condition::new(1, CmpOp::Eq, req)],
+            )
+        })
+        .collect()
+}
+
 /// A policy as the user wrote it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicySpec {
     pub mode: Mode,
     /// Allowed (allow-list) or denied (deny-list) syscalls. Duplicates are harmless.
     pub names: Vec<String>,
-    /// Explicit per-syscall actions; they override `names`, and a later rule
-    /// for the same syscall overrides an earlier one.
+    /// Explicit per-syscall actions; they override `names`. See [`Rule`] for
+    /// how several rules of one syscall combine.
     pub rules: Vec<Rule>,
     /// What a denied syscall gets (default `ERRNO(EPERM)`).
     pub deny_action: Action,
@@ -137,6 +188,8 @@ pub enum PolicyError {
     },
     /// The spec names no architecture.
     NoArch,
+    /// A condition names an argument outside `args[0..=5]`.
+    BadArgument { name: String, arg: u8 },
 }
 
 impl fmt::Display for PolicyError {
@@ -146,6 +199,10 @@ impl fmt::Display for PolicyError {
                 write_unknown(f, name, suggestions)
             }
             PolicyError::NoArch => write!(f, "no target architecture"),
+            PolicyError::BadArgument { name, arg } => write!(
+                f,
+                "rule for '{name}': no argument args[{arg}] (syscalls have args[0] to args[5])"
+            ),
         }
     }
 }

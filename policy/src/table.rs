@@ -73,7 +73,10 @@ fn table_lookup(arch: Arch, name: &str) -> Option<u32> {
     found.or_else(|| {
         if KEYWORD_NAMES.contains(&name) {
             let raw = format!("r#{name}");
-            with_sysno!(arch, |Sysno| raw.parse::<Sysno>().ok().map(|s| s.id() as u32))
+            with_sysno!(arch, |Sysno| raw
+                .parse::<Sysno>()
+                .ok()
+                .map(|s| s.id() as u32))
         } else {
             None
         }
@@ -81,7 +84,8 @@ fn table_lookup(arch: Arch, name: &str) -> Option<u32> {
 }
 
 fn table_name(arch: Arch, nr: u32) -> Option<&'static str> {
-    with_sysno!(arch, |Sysno| Sysno::new(nr as usize).map(|s| unescape(s.name())))
+    with_sysno!(arch, |Sysno| Sysno::new(nr as usize)
+        .map(|s| unescape(s.name())))
 }
 
 fn table_last(arch: Arch) -> u32 {
@@ -117,12 +121,7 @@ pub struct SyscallTable;
 impl SyscallTable {
     /// The number of `name` on `arch`.
     pub fn lookup(arch: Arch, name: &str) -> Option<u32> {
-        table_lookup(arch, name).or_else(|| {
-            extra(arch)
-                .iter()
-                .find(|e| e.0 == name)
-                .map(|e| e.1)
-        })
+        table_lookup(arch, name).or_else(|| extra(arch).iter().find(|e| e.0 == name).map(|e| e.1))
     }
 
     /// The name of syscall `nr` on `arch`.
@@ -157,7 +156,9 @@ impl SyscallTable {
 
     /// True when some supported architecture has a syscall called `name`.
     pub fn known_anywhere(name: &str) -> bool {
-        Arch::ALL.into_iter().any(|a| Self::lookup(a, name).is_some())
+        Arch::ALL
+            .into_iter()
+            .any(|a| Self::lookup(a, name).is_some())
     }
 
     /// The architectures that know `name`.

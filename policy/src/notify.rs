@@ -1,0 +1,188 @@
+//! Turning a policy's denials into user notifications, for a supervisor
+//! that watches what the filter denies (`go-jail --report-denied`,
+//! `--complain`, `go-jail learn`).
+//!
+//! `SECCOMP_RET_USER_NOTIF` ranks below `ERRNO` and the kills, so a second
+//! filter stacked on the first cannot see a denial: the denying actions of
+//! the policy itself become `USER_NOTIF`, and the supervisor answers each
+//! notification with what the original policy says
+//! ([`Policy::evaluate`] of the untransformed policy): the errno, a kill,
+//! or "continue" when it only reports.
+//!
+//! Allowed paths are unchanged, so the compiled program keeps the same
+//! shape and the kernel's action cache still serves the allowed syscalls
+//! without running the filter.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::action::Action;
+use crate::matcher::{Matchers, Next};
+use crate::policy::Policy;
+use crate::runs::Leaf;
+
+/// True for the actions that refuse a syscall: `ERRNO(n)` and the kills.
+/// `TRAP`, `TRACE`, `LOG` and `USER_NOTIF` are left alone: they already
+/// hand the call to someone, or let it run.
+pub fn is_denial(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Errno(_) | Action::KillProcess | Action::KillThread
+    )
+}
+
+/// `policy` with every denying action ([`is_denial`]) replaced by
+/// `USER_NOTIF`, for every target arch, every region of the number space,
+/// conditional rules (whose lowered matchers are rebuilt) and foreign arches.
+pub fn notify_denials(policy: &Policy) -> Policy {
+    let swap = |a: Action| if is_denial(a) { Action::UserNotif } else { a };
+    let mut out = policy.clone();
+    out.matchers = Matchers::new();
+    for arch in &mut out.arches {
+        arch.default = swap(arch.default);
+        arch.above_table = swap(arch.above_table);
+        arch.x32 = arch.x32.map(swap);
+        for action in arch.rules.values_mut() {
+            *action = swap(*action);
+        }
+        for rules in arch.conditional.values_mut() {
+            for rule in rules.iter_mut() {
+                rule.action = swap(rule.action);
+            }
+        }
+        arch.leaves.clear();
+        let arch64 = arch.arch.is_64bit();
+        let conditional: Vec<u32> = arch.conditional.keys().copied().collect();
+        for nr in conditional {
+            let fallback = arch.action(nr);
+            let leaf = match out.matchers.build(&arch.conditional[&nr], fallback, arch64) {
+                Next::Ret(a) => Leaf::Ret(a),
+                Next::Node(id) => Leaf::Args(id),
+            };
+            arch.leaves.insert(nr, leaf);
+        }
+    }
+    out.foreign = swap(out.foreign);
+    out
+}
+
+/// The argument widths table shipped with the crate (see `data/arg_widths.tsv`).
+const ARG_WIDTHS: &str = include_str!("../data/arg_widths.tsv");
+
+/// How many arguments syscall `name` takes (64-bit arches' definition), as
+/// the kernel's `SYSCALL_DEFINEn` says; `None` for a name the table lacks.
+pub fn arg_count(name: &str) -> Option<usize> {
+    static COUNTS: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    COUNTS
+        .get_or_init(|| {
+            ARG_WIDTHS
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .filter_map(|l| {
+                    let (name, widths) = l.split_once('\t').unwrap_or((l, ""));
+                    // "x86:" / "arm:" lines are per-arch variants of the same count
+                    (!name.contains(':'))
+                        .then(|| (name, widths.split(',').filter(|w| !w.is_empty()).count()))
+                })
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
+
+/// The arguments of syscall `name` that are pathnames (NUL-terminated
+/// strings in the caller's memory), by index.
+pub fn path_args(name: &str) -> &'static [usize] {
+    match name {
+        "open" | "creat" | "stat" | "lstat" | "stat64" | "lstat64" | "access" | "execve"
+        | "chdir" | "mkdir" | "rmdir" | "unlink" | "readlink" | "chmod" | "chown" | "lchown"
+        | "chown32" | "lchown32" | "truncate" | "truncate64" | "mknod" | "utime" | "utimes"
+        | "statfs" | "statfs64" | "chroot" | "umount" | "umount2" | "swapon" | "swapoff"
+        | "acct" | "uselib" | "getxattr" | "lgetxattr" | "setxattr" | "lsetxattr" | "listxattr"
+        | "llistxattr" | "removexattr" | "lremovexattr" | "oldstat" | "oldlstat" => &[0],
+        "openat" | "openat2" | "newfstatat" | "fstatat64" | "statx" | "faccessat"
+        | "faccessat2" | "execveat" | "mkdirat" | "unlinkat" | "readlinkat" | "fchmodat"
+        | "fchmodat2" | "fchownat" | "mknodat" | "utimensat" | "futimesat"
+        | "name_to_handle_at" | "open_tree" | "fspick" | "mount_setattr" => &[1],
+        "rename" | "link" | "symlink" | "pivot_root" => &[0, 1],
+        "renameat" | "renameat2" | "linkat" => &[1, 3],
+        "symlinkat" => &[0, 2],
+        "mount" => &[0, 1, 2],
+        "move_mount" => &[1, 3],
+        "inotify_add_watch" => &[1],
+        "fanotify_mark" => &[4],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{resolve, Mode, PolicySpec};
+    use bpf_asm::{Arch, SeccompData};
+
+    fn data(arch: Arch, nr: u32) -> SeccompData {
+        SeccompData {
+            nr,
+            arch: arch.audit(),
+            instruction_pointer: 0,
+            args: [0; 6],
+        }
+    }
+
+    #[test]
+    fn denials_become_notifications_and_allows_stay() {
+        let spec = PolicySpec {
+            mode: Mode::AllowList,
+            names: vec!["read".into(), "execve".into()],
+            ..PolicySpec::default()
+        };
+        let (policy, _) = resolve(&spec).unwrap();
+        let notified = notify_denials(&policy);
+        for nr in [0u32, 1, 59, 0x4000_0001, 5000, u32::MAX] {
+            let before = policy.evaluate(&data(Arch::X86_64, nr));
+            let after = notified.evaluate(&data(Arch::X86_64, nr));
+            if is_denial(before) {
+                assert_eq!(after, Action::UserNotif, "nr {nr}");
+            } else {
+                assert_eq!(after, before, "nr {nr}");
+            }
+        }
+        assert_eq!(
+            notified.evaluate(&data(Arch::Aarch64, 0)),
+            Action::UserNotif,
+            "foreign arch"
+        );
+        assert_eq!(notified.evaluate(&data(Arch::X86_64, 0)), Action::Allow);
+    }
+
+    #[test]
+    fn conditional_denials_notify_in_the_compiled_program() {
+        let mut spec = PolicySpec {
+            mode: Mode::DenyList,
+            ..PolicySpec::default()
+        };
+        spec.rules.extend(crate::tty_guard_rules());
+        let (policy, _) = resolve(&spec).unwrap();
+        let notified = notify_denials(&policy);
+        let mut tiocsti = data(Arch::X86_64, 16);
+        tiocsti.args[1] = crate::spec::TIOCSTI;
+        assert_eq!(policy.evaluate(&tiocsti), Action::Errno(1));
+        assert_eq!(notified.evaluate(&tiocsti), Action::UserNotif);
+        assert_eq!(notified.evaluate_lowered(&tiocsti), Action::UserNotif);
+        let prog = crate::compile(&notified, &crate::CompileOptions::default()).unwrap();
+        let ret = bpf_asm::interp::run(&prog, &tiocsti).unwrap().ret;
+        assert_eq!(ret, Action::UserNotif.to_raw());
+        assert_eq!(notified.evaluate(&data(Arch::X86_64, 16)), Action::Allow);
+    }
+
+    #[test]
+    fn arg_counts_and_path_args() {
+        assert_eq!(arg_count("newfstatat"), Some(4));
+        assert_eq!(arg_count("getpid"), Some(0));
+        assert_eq!(arg_count("no_such_call"), None);
+        assert_eq!(path_args("openat"), &[1]);
+        assert_eq!(path_args("renameat2"), &[1, 3]);
+        assert_eq!(path_args("read"), &[] as &[usize]);
+    }
+}

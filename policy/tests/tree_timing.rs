@@ -1,0 +1,69 @@
+//! Timing split of the Docker allow-list compile: resolve / runs / tree /
+//! emit (median of many iterations). A measurement, not a benchmark gate:
+//! `cargo test -p policy --release --test tree_timing -- --nocapture`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use bpf_asm::Arch;
+use policy::runs::runs;
+use policy::tree::{ceil_log2, optimal, optimal_with, Search};
+use policy::{compile, resolve, CompileOptions, FrequencyProfile, PolicySpec, Weighting};
+
+fn docker_names() -> Vec<String> {
+    include_str!("data/docker_allow.txt")
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Median wall time of `f` over `n` runs (after a warm-up).
+fn median<T>(n: usize, mut f: impl FnMut() -> T) -> Duration {
+    for _ in 0..n / 10 + 1 {
+        black_box(f());
+    }
+    let mut v: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(f());
+            t.elapsed()
+        })
+        .collect();
+    v.sort();
+    v[n / 2]
+}
+
+#[test]
+fn docker_timing_split() {
+    let names = docker_names();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let spec = PolicySpec {
+        arches: vec![Arch::X86_64],
+        ..PolicySpec::allow(&names)
+    };
+    let opts = CompileOptions::default();
+    let profile = FrequencyProfile::builtin();
+    let (policy, _) = resolve(&spec).unwrap();
+    let ap = &policy.arches[0];
+    let rs = runs(ap, profile, Weighting::Frequency);
+    let depth = ceil_log2(rs.len()) + opts.max_depth_slack;
+    let n = 2000;
+    let t_resolve = median(n, || resolve(&spec).unwrap());
+    let t_runs = median(n, || runs(ap, profile, Weighting::Frequency));
+    let t_tree = median(n, || optimal(&rs, depth));
+    let t_exh = median(n / 10, || optimal_with(&rs, depth, Search::Exhaustive));
+    let t_compile = median(n, || compile(&policy, &opts).unwrap());
+    let t_total = median(n, || compile(&resolve(&spec).unwrap().0, &opts).unwrap());
+    println!(
+        "docker x86_64 ({} runs, depth cap {depth}): resolve {t_resolve:?}, runs {t_runs:?}, \
+         tree {t_tree:?} (exhaustive {t_exh:?}), emit ≈ {:?}; compile {t_compile:?}; \
+         resolve + compile {t_total:?}",
+        rs.len(),
+        t_compile.saturating_sub(t_runs + t_tree),
+    );
+    if !cfg!(debug_assertions) {
+        assert!(t_total <= Duration::from_millis(1), "{t_total:?}");
+    }
+}
