@@ -13,6 +13,13 @@ Examples:
   go-jail -user nobody -caps=CAP_CHOWN -- grep CapBnd /proc/self/status
   go-jail -user nobody -syscall-deny=write -- echo hi        (echo fails)
   go-jail compile -syscall-allow=read,write,exit_group --dump
+  go-jail -user nobody -syscall-allow=@default,@basic-io -- echo hi
+  go-jail -user nobody -syscall-allow=@system-service,-@privileged -- id
+  go-jail groups @file-system --arch aarch64
+  go-jail explain -syscall-deny=ptrace,@mount
+
+Syscall lists accept groups (@name, see `go-jail groups`) and removals
+(-name, -@name); removals apply after all additions, whatever their position.
 
 Options may be written Go-style (-user daemon, -user=daemon) or GNU-style
 (--user daemon, --user=daemon). Everything after the first operand, or after
@@ -37,7 +44,7 @@ x32) is killed unless targeted with --arch.";
     name = "go-jail",
     version,
     about = "Run a command as another user, with capabilities, no_new_privs and an optimized seccomp filter",
-    override_usage = "go-jail [OPTIONS] [--] COMMAND [ARG]...\n       go-jail <compile|disasm|asm|verify|emu|completions|man> ...",
+    override_usage = "go-jail [OPTIONS] [--] COMMAND [ARG]...\n       go-jail <compile|explain|groups|disasm|asm|verify|emu|completions|man> ...",
     after_help = RUN_EXAMPLES
 )]
 pub struct RunArgs {
@@ -95,6 +102,30 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// Print every syscall the filter denies on stderr as it happens
+    /// (`go-jail: denied NAME(ARGS) -> EPERM (pid N)`): once per syscall, or
+    /// every call with `=all`. go-jail then stays as a small supervisor
+    /// (SECCOMP_RET_USER_NOTIF) that answers each denied call with the
+    /// policy's errno or kill, forwards signals, and exits with COMMAND's status.
+    /// A kill is go-jail's SIGKILL rather than the kernel's SIGSYS (no core
+    /// dump; go-jail exits 159 = 128+SIGSYS when COMMAND itself is killed).
+    #[arg(
+        long,
+        value_name = "once|all",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "once"
+    )]
+    pub report_denied: Option<ReportMode>,
+
+    /// Complain mode: ENFORCES NOTHING. Every syscall the policy would deny is
+    /// allowed to run and reported (`go-jail: would deny ...`), once per
+    /// syscall (all calls with --report-denied=all). For finding what an
+    /// allow-list lacks; never use it as a sandbox.
+    #[arg(long)]
+    pub complain: bool,
+
     /// The command to run and its arguments.
     #[arg(
         value_name = "COMMAND",
@@ -102,17 +133,38 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub command: Vec<OsString>,
+
+    /// The environment to start from instead of go-jail's own (`--oci-config`'s
+    /// `process.env`); `--env` entries still apply on top.
+    #[arg(skip)]
+    pub base_env: Option<Vec<OsString>>,
+
+    /// The working directory COMMAND should start in (`--oci-config`'s `process.cwd`).
+    #[arg(skip)]
+    pub cwd: Option<PathBuf>,
 }
 
 /// The seccomp policy options shared by the run mode and `compile`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PolicyArgs {
-    /// Allow only these syscalls (comma-separated); everything else fails with --errno.
-    #[arg(long, value_name = "LIST", conflicts_with = "syscall_deny")]
+    /// Allow only these syscalls (comma-separated; @group adds a group, -NAME and
+    /// -@group remove); everything else fails with --errno.
+    #[arg(
+        long,
+        value_name = "LIST",
+        conflicts_with = "syscall_deny",
+        allow_hyphen_values = true
+    )]
     pub syscall_allow: Option<String>,
 
-    /// Deny these syscalls (comma-separated) with --errno; everything else is allowed.
-    #[arg(long, visible_alias = "syscall-block", value_name = "LIST")]
+    /// Deny these syscalls (comma-separated; @group adds a group, -NAME and
+    /// -@group remove) with --errno; everything else is allowed.
+    #[arg(
+        long,
+        visible_alias = "syscall-block",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
     pub syscall_deny: Option<String>,
 
     /// The errno a denied syscall returns: a name (EPERM) or a number [default: EPERM].
@@ -127,6 +179,29 @@ pub struct PolicyArgs {
     /// A syscall frequency profile (`name count` lines) that the compiler optimizes for.
     #[arg(long, value_name = "FILE")]
     pub profile_weights: Option<PathBuf>,
+
+    /// A Docker/Podman/containerd seccomp profile (JSON): its default action,
+    /// rules, argument conditions and architectures. Entries' `includes` and
+    /// `excludes` are evaluated against the capabilities the jail grants and
+    /// the running kernel; unknown syscall names are skipped (see `compile --dump`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["syscall_allow", "syscall_deny", "errno"]
+    )]
+    pub seccomp_profile: Option<PathBuf>,
+
+    /// An OCI runtime-spec bundle config (`runc spec`'s config.json): its
+    /// `linux.seccomp` is the filter and, in the run mode, `process.user`,
+    /// `process.capabilities`, `process.args`/`env`/`cwd` apply where the
+    /// command line does not say otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub oci_config: Option<PathBuf>,
+
+    /// The capability bounding set a profile's includes/excludes are
+    /// evaluated against (set from -caps by the run mode).
+    #[arg(skip)]
+    pub profile_caps: Option<u64>,
 }
 
 /// Subcommands: the tools to build, see and debug a filter.
@@ -153,6 +228,79 @@ pub enum Tool {
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+    /// List the syscall groups (`@name`), or one group's members.
+    Groups(GroupsArgs),
+    /// Explain what a filter does: per architecture, which syscalls get which action.
+    Explain(ExplainArgs),
+    /// Run COMMAND under the jail and print the syscalls it used, as an allow-list.
+    Learn(Box<LearnArgs>),
+}
+
+/// How often `--report-denied` reports a denied syscall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportMode {
+    /// The first call of each syscall.
+    Once,
+    /// Every call.
+    All,
+}
+
+/// What `learn` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LearnFormat {
+    /// A ready-to-paste `-syscall-allow=...` option.
+    Allow,
+    /// A Docker/OCI seccomp profile (JSON).
+    Docker,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    override_usage = "go-jail learn [JAIL OPTIONS] [--format allow|docker] [-o FILE] [--] COMMAND [ARG]...",
+    after_help = "Runs COMMAND (and everything it starts) with a filter that reports every \
+syscall and lets it run: nothing is enforced. At the end, prints the syscalls used.\n\n\
+Example:\n  go-jail learn -user nobody -- ls /\n  go-jail -user nobody -syscall-allow=<the printed list> -- ls /"
+)]
+pub struct LearnArgs {
+    /// The output: an allow-list option, or a Docker/OCI profile.
+    #[arg(long, value_enum, default_value = "allow")]
+    pub format: LearnFormat,
+    /// Write the result to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub jail: RunArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  go-jail groups\n  go-jail groups @file-system --arch aarch64")]
+pub struct GroupsArgs {
+    /// A group (`@file-system` or `file-system`): print its members.
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// The architecture whose members to print [default: native].
+    #[arg(long)]
+    pub arch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  go-jail explain -syscall-allow=@default,@basic-io\n  go-jail explain --bpf filter.bpf --arch x86_64"
+)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Explain this raw BPF program (any tool's) instead of a policy; --arch
+    /// selects the architectures to detail [default: those the program treats
+    /// differently from an unknown one].
+    #[arg(long, value_name = "FILE")]
+    pub bpf: Option<PathBuf>,
+    /// One line per table syscall: `ARCH NR NAME ACTION`.
+    #[arg(long)]
+    pub per_syscall: bool,
+    /// Do not print warnings.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -172,6 +320,10 @@ pub enum OutputFormat {
 pub struct CompileArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// The capabilities the jail would grant, for a --seccomp-profile's
+    /// includes/excludes (comma-separated) [default: none, or the OCI config's bounding set].
+    #[arg(long, value_name = "LIST")]
+    pub caps: Option<String>,
     /// Print the annotated disassembly and statistics on stderr... or stdout when no -o.
     #[arg(long)]
     pub dump: bool,
@@ -252,6 +404,9 @@ pub const TOOLS: &[&str] = &[
     "emu",
     "completions",
     "man",
+    "groups",
+    "explain",
+    "learn",
 ];
 
 /// Rewrites Go-style single-dash long options into GNU style for `cmd`, and,
@@ -323,7 +478,8 @@ fn find_long(cmd: &clap::Command, name: &str) -> Option<bool> {
         .find(|a| {
             a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
         })
-        .map(|a| a.get_action().takes_values())
+        // `--opt=value` only (`--report-denied[=all]`): the next word is not its value
+        .map(|a| a.get_action().takes_values() && !a.is_require_equals_set())
 }
 
 /// Parses the run mode's arguments (everything after argv[0]).
@@ -340,7 +496,8 @@ pub fn parse_tool(args: &[OsString]) -> Result<ToolArgs, clap::Error> {
     let name = args[0].to_string_lossy().into_owned();
     let sub = top.find_subcommand(&name).cloned().unwrap_or_default();
     let mut argv = vec![OsString::from("go-jail"), args[0].clone()];
-    argv.extend(normalize(&sub, &args[1..], false));
+    // `learn`'s operands belong to COMMAND, as in the run mode
+    argv.extend(normalize(&sub, &args[1..], name == "learn"));
     ToolArgs::try_parse_from(argv)
 }
 

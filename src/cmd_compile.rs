@@ -12,10 +12,17 @@ use crate::filter::{self, Compiled};
 use crate::{names, output, policy_args};
 
 pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
-    let spec = policy_args::spec(&a.policy)?.ok_or_else(|| {
-        Failure::input("compile needs -syscall-allow=LIST or -syscall-deny=LIST".into())
+    let mut pargs = a.policy.clone();
+    if let Some(list) = &a.caps {
+        let caps = crate::caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?;
+        pargs.profile_caps = Some(caps);
+    }
+    let (spec, notes) = policy_args::spec_with_notes(&pargs)?.ok_or_else(|| {
+        Failure::input(
+            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE or --oci-config FILE".into(),
+        )
     })?;
-    let compiled = filter::compile(spec, &a.policy, a.quiet)?;
+    let compiled = filter::compile(spec, &pargs, a.quiet)?;
     let format = a
         .format
         .unwrap_or(if a.output.is_some() || !std::io::stdout().is_terminal() {
@@ -28,7 +35,10 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
             OutputFormat::Asm
         });
     if a.dump {
-        let dump = dump(&compiled)?;
+        let mut dump = dump(&compiled)?;
+        // how a seccomp profile was read: skipped names, runc's OR rules…
+        let notes: String = notes.iter().map(|n| format!("; profile: {n}\n")).collect();
+        dump.insert_str(0, &notes);
         if a.output.is_some() {
             print!("{dump}");
         } else {

@@ -17,7 +17,7 @@ const STANDARD_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/s
 
 /// Runs COMMAND; returns only on failure (with the exit code to use).
 pub fn run(args: &RunArgs) -> Failure {
-    match prepare(args) {
+    match prepare(args, None) {
         Ok(plan) => {
             let failure = plan.apply_and_exec();
             let message = failure.with_plan(&plan).to_string();
@@ -27,13 +27,31 @@ pub fn run(args: &RunArgs) -> Failure {
     }
 }
 
-fn prepare(args: &RunArgs) -> Result<runner::Plan, Failure> {
+/// The plan of the run mode. With `notify`, that program is the filter
+/// instead of the policy options' one, loaded in listener mode for a
+/// supervisor (`crate::supervise`).
+pub(crate) fn prepare(
+    args: &RunArgs,
+    notify: Option<&bpf_asm::Program>,
+) -> Result<runner::Plan, Failure> {
     let changes_identity = args.user.is_some() || args.group.is_some() || args.groups.is_some();
     runner::check_invoker(changes_identity).map_err(|r| Failure::input(r.to_string()))?;
     if args.command.is_empty() {
         return Err(Failure::input(
             "no COMMAND given (usage: go-jail [OPTIONS] [--] COMMAND [ARG]...)".into(),
         ));
+    }
+    if let Some(cwd) = &args.cwd {
+        // The runner has no chdir step yet: accept only the directory go-jail runs in.
+        let here = std::env::current_dir()
+            .ok()
+            .and_then(|d| d.canonicalize().ok());
+        if cwd.canonicalize().ok() != here || here.is_none() {
+            return Err(Failure::input(format!(
+                "process.cwd '{}': go-jail cannot change the working directory yet; run it from that directory",
+                cwd.display()
+            )));
+        }
     }
     let target = identity::resolve(
         args.user.as_deref(),
@@ -66,7 +84,15 @@ fn prepare(args: &RunArgs) -> Result<runner::Plan, Failure> {
         )));
     }
 
-    let filter = filter::for_run(&args.policy, !args.allow_tty_injection, args.quiet)?;
+    let filter = match notify {
+        Some(program) => Some(program.clone()),
+        None => {
+            // a seccomp profile's includes/excludes see the bounding set granted
+            let mut policy = args.policy.clone();
+            policy.profile_caps.get_or_insert(keep);
+            filter::for_run(&policy, !args.allow_tty_injection, args.quiet)?
+        }
+    };
 
     let mut builder = PlanBuilder::new(target.uid, target.gid)
         .groups(target.groups.iter().copied())
@@ -87,6 +113,9 @@ fn prepare(args: &RunArgs) -> Result<runner::Plan, Failure> {
             })
             .collect();
         builder = builder.seccomp_filter(insns, 0);
+        if notify.is_some() {
+            builder = builder.notify_listener();
+        }
     }
     let env = environment(args, &target)?;
     let path = env.iter().find_map(|e| {
@@ -124,7 +153,9 @@ fn caller_caps() -> Result<u64, Failure> {
 /// The command's environment: the caller's, or a fresh one with `--reset-env`,
 /// then `--env` entries.
 fn environment(args: &RunArgs, target: &identity::Target) -> Result<Vec<OsString>, Failure> {
-    let mut env: Vec<OsString> = if args.reset_env {
+    let mut env: Vec<OsString> = if let Some(base) = &args.base_env {
+        base.clone()
+    } else if args.reset_env {
         let mut fresh = vec![OsString::from(format!("PATH={STANDARD_PATH}"))];
         if let Some(user) = &target.user {
             let mut home = OsString::from("HOME=");

@@ -47,6 +47,16 @@ pub fn compile(spec: PolicySpec, args: &PolicyArgs, quiet: bool) -> Result<Compi
     let (policy, warnings) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
     if !quiet {
         for w in &warnings {
+            if crate::cmd_groups::is_group_noise(w, args) {
+                continue;
+            }
+            // profiles name syscalls of every arch; `compile --dump` has the notes
+            if is_profile(args) && matches!(w, policy::Warning::NotOnArch { .. }) {
+                continue;
+            }
+            eprintln!("go-jail: warning: {w}");
+        }
+        for w in crate::lint::lint(&spec) {
             eprintln!("go-jail: warning: {w}");
         }
     }
@@ -71,6 +81,15 @@ pub fn for_run(
     tty_guard: bool,
     quiet: bool,
 ) -> Result<Option<Program>, Failure> {
+    match spec_for_run(args, tty_guard)? {
+        Some(spec) => Ok(Some(compile(spec, args, quiet)?.program)),
+        None => Ok(None),
+    }
+}
+
+/// The spec [`for_run`] compiles (also used by `--report-denied`, which
+/// needs the resolved policy itself).
+pub fn spec_for_run(args: &PolicyArgs, tty_guard: bool) -> Result<Option<PolicySpec>, Failure> {
     let spec = match policy_args::spec(args)? {
         Some(spec) => spec,
         None if tty_guard => PolicySpec {
@@ -82,19 +101,38 @@ pub fn for_run(
     check_startable(&spec)?;
     let mut spec = spec;
     if tty_guard {
-        // TODO(args): policy::tty_guard_rules() once argument conditions land.
-        spec.rules.extend(Vec::new());
+        spec.rules.extend(policy::tty_guard_rules());
     }
-    Ok(Some(compile(spec, args, quiet)?.program))
+    Ok(Some(spec))
+}
+
+/// True when the filter comes from a seccomp profile (`--seccomp-profile`,
+/// `--oci-config`) rather than from syscall lists.
+pub fn is_profile(args: &PolicyArgs) -> bool {
+    args.syscall_allow.is_none()
+        && args.syscall_deny.is_none()
+        && (args.seccomp_profile.is_some() || args.oci_config.is_some())
 }
 
 /// Refuses lists that make COMMAND impossible to execute (security.md B14).
 fn check_startable(spec: &PolicySpec) -> Result<(), Failure> {
-    let listed = |n: &str| spec.names.iter().any(|x| x == n);
+    // a name, or an unconditional ALLOW rule (how a seccomp profile allows)
+    let listed = |n: &str| {
+        spec.names.iter().any(|x| x == n)
+            || spec.rules.iter().any(|r| {
+                r.name == n && r.conditions.is_empty() && r.action == policy::Action::Allow
+            })
+    };
     match spec.mode {
-        Mode::AllowList if !listed("execve") && !listed("execveat") => Err(Failure::input(
-            "the allow-list lacks execve: COMMAND could not be executed (add execve)".into(),
-        )),
+        Mode::AllowList
+            if spec.deny_action != policy::Action::Allow
+                && !listed("execve")
+                && !listed("execveat") =>
+        {
+            Err(Failure::input(
+                "the allow-list lacks execve: COMMAND could not be executed (add execve)".into(),
+            ))
+        }
         Mode::DenyList if listed("execve") => Err(Failure::input(
             "the deny-list contains execve: COMMAND could not be executed".into(),
         )),

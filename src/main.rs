@@ -4,14 +4,22 @@ mod args;
 mod caps;
 mod cmd_bpf;
 mod cmd_compile;
+mod cmd_explain;
+mod cmd_groups;
+mod cmd_learn;
 mod cmd_run;
 mod errno;
 mod fail;
 mod filter;
 mod identity;
+mod lint;
 mod names;
+mod oci;
 mod output;
 mod policy_args;
+mod profile_json;
+mod report;
+mod supervise;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -33,7 +41,11 @@ fn main() -> ExitCode {
         }
     } else {
         match args::parse_run(&argv) {
-            Ok(run) => Err(cmd_run::run(&run)),
+            Ok(mut run) => match oci::prepare_run(&mut run, &argv) {
+                Err(f) => Err(f),
+                Ok(()) if supervise::wanted(&run) => supervise::run(&run),
+                Ok(()) => Err(cmd_run::run(&run)),
+            },
             Err(e) => return clap_exit(e),
         }
     };
@@ -53,6 +65,9 @@ fn run_tool(tool: Tool) -> Result<i32, Failure> {
         Tool::Asm(a) => cmd_bpf::asm(&a),
         Tool::Verify(a) => cmd_bpf::verify(&a),
         Tool::Emu(a) => cmd_bpf::emu(&a),
+        Tool::Groups(a) => cmd_groups::groups(&a),
+        Tool::Explain(a) => cmd_explain::explain(&a),
+        Tool::Learn(a) => cmd_learn::learn(&a),
         Tool::Completions(a) => {
             let mut cmd = args::RunArgs::command();
             clap_complete::generate(a.shell, &mut cmd, "go-jail", &mut std::io::stdout());

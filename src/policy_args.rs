@@ -28,6 +28,14 @@ pub fn split_list(flag: &str, list: &str) -> Result<Vec<String>, Failure> {
         .collect()
 }
 
+/// As [`spec`], with the notes on how a seccomp profile was read (for `--dump`).
+pub fn spec_with_notes(args: &PolicyArgs) -> Result<Option<(PolicySpec, Vec<String>)>, Failure> {
+    if args.syscall_allow.is_none() && args.syscall_deny.is_none() {
+        return crate::oci::profile_spec(args);
+    }
+    Ok(spec(args)?.map(|spec| (spec, Vec::new())))
+}
+
 /// The policy the options describe, or `None` when they ask for no syscall filter.
 pub fn spec(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
     let (mode, names) = match (&args.syscall_allow, &args.syscall_deny) {
@@ -38,7 +46,8 @@ pub fn spec(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
         }
         (Some(list), None) => (Mode::AllowList, split_list("-syscall-allow", list)?),
         (None, Some(list)) => (Mode::DenyList, split_list("-syscall-deny", list)?),
-        (None, None) => return Ok(None),
+        // a seccomp profile (--seccomp-profile, --oci-config), or no filter
+        (None, None) => return Ok(crate::oci::profile_spec(args)?.map(|(spec, _)| spec)),
     };
     let mut spec = PolicySpec {
         mode,
@@ -51,5 +60,7 @@ pub fn spec(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
     if let Some(list) = &args.arch {
         spec.arches = names::parse_arches(list)?;
     }
+    // `@group` and `-name` items become plain names for the target arches.
+    spec.names = crate::cmd_groups::expand(&spec.names, &spec.arches)?;
     Ok(Some(spec))
 }

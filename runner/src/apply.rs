@@ -61,6 +61,9 @@ pub enum Step {
     NoNewPrivs,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
     Seccomp,
+    /// Listener mode: `prctl(PR_SET_PDEATHSIG, SIGKILL)`, or (`ESRCH`) the
+    /// supervisor that armed the hand-off is not the parent.
+    ParentDeathSignal,
     /// `execve`: `candidate` indexes [`Plan::exec_candidate`]; `None` when the
     /// program was searched in `PATH` and not found, or there is no command.
     Exec {
@@ -90,6 +93,7 @@ impl fmt::Display for Step {
             Step::AmbientRaise(c) => write!(f, "prctl(PR_CAP_AMBIENT_RAISE, {c})"),
             Step::NoNewPrivs => f.write_str("prctl(PR_SET_NO_NEW_PRIVS, 1)"),
             Step::Seccomp => f.write_str("seccomp(SECCOMP_SET_MODE_FILTER)"),
+            Step::ParentDeathSignal => f.write_str("prctl(PR_SET_PDEATHSIG, SIGKILL)"),
             Step::Exec { .. } => f.write_str("execve"),
         }
     }
@@ -230,8 +234,25 @@ impl Plan {
             sys::set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
         }
         if let Some(filter) = &self.filter {
-            sys::seccomp_set_mode_filter(self.filter_flags, filter)
+            if let Some(handoff) = &self.handoff {
+                // after setresuid, which clears the parent-death signal
+                sys::notify::set_pdeathsig(abi::SIGKILL)
+                    .map_err(Failure::at(Step::ParentDeathSignal))?;
+                if sys::getppid() != handoff.parent() {
+                    return Err(Failure {
+                        step: Step::ParentDeathSignal,
+                        errno: Errno::ESRCH,
+                    });
+                }
+            }
+            let listener = sys::seccomp_set_mode_filter(self.filter_flags, filter)
                 .map_err(Failure::at(Step::Seccomp))?;
+            if let Some(handoff) = &self.handoff {
+                // no syscall until the supervisor holds the listener (notify.rs)
+                if !handoff.publish_and_wait(listener) {
+                    sys::notify::trap();
+                }
+            }
         }
         Ok(())
     }

@@ -22,7 +22,6 @@
 //! # Example: `Command::pre_exec`
 //!
 //! ```
-//! use std::os::unix::process::CommandExt;
 //! use std::process::Command;
 //!
 //! if runner::sys::getuid() != 0 {
@@ -32,11 +31,8 @@
 //! let plan = runner::PlanBuilder::new(65534, 65534).build().unwrap();
 //! let mut cmd = Command::new("id");
 //! cmd.arg("-u");
-//! // SAFETY: `Plan::apply` makes raw syscalls only and does not allocate,
-//! // so it is async-signal-safe as `pre_exec` requires.
-//! unsafe {
-//!     cmd.pre_exec(move || plan.apply().map_err(std::io::Error::from));
-//! }
+//! // `Command::pre_exec` with `Plan::apply`, which is async-signal-safe.
+//! runner::apply_before_exec(&mut cmd, plan);
 //! let out = cmd.output().unwrap();
 //! assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "65534");
 //! ```
@@ -51,6 +47,7 @@
 
 mod apply;
 mod guard;
+pub mod notify;
 mod plan;
 pub mod probe;
 #[allow(unsafe_code)]
@@ -60,4 +57,4 @@ pub use apply::{Failure, Step, EXIT_FAILED_STEP, EXIT_NOT_EXECUTABLE, EXIT_NOT_F
 pub use guard::{at_secure, check_invoker, Refusal};
 pub use plan::{read_cap_last_cap, FdMode, Plan, PlanBuilder, PlanError, TtyPolicy, MAX_GROUPS};
 pub use sys::abi::SockFilter;
-pub use sys::Errno;
+pub use sys::{apply_before_exec, Errno};

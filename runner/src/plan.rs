@@ -1,7 +1,8 @@
 //! [`Plan`]: everything the privilege drop needs, resolved and allocated up
 //! front, so that applying it makes only raw syscalls over pre-built memory.
 
-use crate::sys::abi::{SockFilter, BPF_MAXINSNS, SIGPIPE};
+use crate::notify::Handoff;
+use crate::sys::abi::{SockFilter, BPF_MAXINSNS, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE};
 use crate::sys::CStrArray;
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
@@ -71,6 +72,8 @@ pub enum PlanError {
     CapLastCap(String),
     /// No command was given (only [`Plan::apply`] is possible then).
     NoCommand,
+    /// The shared page of a listener hand-off could not be mapped (errno).
+    SharedMemory(i32),
 }
 
 impl fmt::Display for PlanError {
@@ -102,6 +105,11 @@ impl fmt::Display for PlanError {
             PlanError::BadFd(fd) => write!(f, "bad fd to keep: {fd}"),
             PlanError::CapLastCap(e) => write!(f, "cannot read /proc/sys/kernel/cap_last_cap: {e}"),
             PlanError::NoCommand => write!(f, "no command given"),
+            PlanError::SharedMemory(e) => write!(
+                f,
+                "cannot map the listener hand-off page: {}",
+                crate::sys::Errno(*e)
+            ),
         }
     }
 }
@@ -148,6 +156,8 @@ pub struct Plan {
     pub(crate) no_new_privs: bool,
     pub(crate) filter: Option<Vec<SockFilter>>,
     pub(crate) filter_flags: u32,
+    /// Listener mode: where the child publishes the listener fd ([`crate::notify`]).
+    pub(crate) handoff: Option<Handoff>,
     pub(crate) keep_fds: Vec<i32>,
     /// `first..=last` ranges of fds to close: the gaps between kept fds, from 3 up.
     pub(crate) close_ranges: Vec<(u32, u32)>,
@@ -230,6 +240,7 @@ pub struct PlanBuilder {
     no_new_privs: bool,
     filter: Option<Vec<SockFilter>>,
     filter_flags: u32,
+    notify_listener: bool,
     keep_fds: Vec<i32>,
     fd_mode: FdMode,
     reset_signals: u64,
@@ -255,6 +266,7 @@ impl PlanBuilder {
             no_new_privs: true,
             filter: None,
             filter_flags: 0,
+            notify_listener: false,
             keep_fds: Vec::new(),
             fd_mode: FdMode::default(),
             reset_signals: 1 << (SIGPIPE - 1),
@@ -298,6 +310,15 @@ impl PlanBuilder {
     pub fn seccomp_filter(mut self, filter: Vec<SockFilter>, flags: u32) -> Self {
         self.filter = Some(filter);
         self.filter_flags = flags;
+        self
+    }
+    /// Listener mode, for [`crate::notify::spawn`] only: the filter is loaded
+    /// with `SECCOMP_FILTER_FLAG_NEW_LISTENER`, and the child hands the
+    /// listener to its parent through a shared page before `execve` (no
+    /// syscall in between). [`Plan::apply`] of such a plan fails (`ESRCH`,
+    /// step [`crate::Step::ParentDeathSignal`]) unless `spawn` armed it.
+    pub fn notify_listener(mut self) -> Self {
+        self.notify_listener = true;
         self
     }
     /// Fds (≥ 3) passed to the command; their close-on-exec flag is cleared.
@@ -418,6 +439,15 @@ impl PlanBuilder {
                 return Err(PlanError::FilterTooLong(f.len()));
             }
         }
+        let (filter_flags, handoff) = if self.notify_listener && self.filter.is_some() {
+            let handoff = Handoff::new().map_err(|e| PlanError::SharedMemory(e.0))?;
+            (
+                self.filter_flags | SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                Some(handoff),
+            )
+        } else {
+            (self.filter_flags, None)
+        };
         let mut keep: Vec<i32> = Vec::new();
         for &fd in &self.keep_fds {
             if fd < 0 {
@@ -482,7 +512,8 @@ impl PlanBuilder {
             cap_last_cap: last,
             no_new_privs: self.no_new_privs,
             filter: self.filter,
-            filter_flags: self.filter_flags,
+            filter_flags,
+            handoff,
             keep_fds: keep,
             close_ranges,
             fd_mode: self.fd_mode,

@@ -160,3 +160,10 @@ pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
     let exit = sys::wait4(pid)?;
     Ok(PlanRun { stdout, exit })
 }
+
+/// Forks and runs `f` in the child, which exits with `f`'s value; returns
+/// how the child ended. `f` should only make raw syscalls (no allocation,
+/// no locks), as [`crate::Plan::apply`] does: it runs right after `fork`.
+pub fn run_in_child(f: impl FnOnce() -> i32) -> Result<ExitKind, Errno> {
+    child::run_in_child(f)
+}

@@ -4,7 +4,6 @@
 use runner::probe::{run_plan, ExitKind};
 use runner::sys::{self, abi};
 use runner::{Errno, FdMode, Plan, PlanBuilder, SockFilter, Step};
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 macro_rules! require_root {
@@ -24,10 +23,7 @@ const CAP_NET_BIND_SERVICE: u64 = 1 << 10;
 fn status_after_pre_exec(plan: Plan, argv: &[&str]) -> String {
     let mut cmd = Command::new(argv[0]);
     cmd.args(&argv[1..]);
-    // SAFETY: `Plan::apply` only makes raw syscalls over pre-built memory.
-    unsafe {
-        cmd.pre_exec(move || plan.apply().map_err(std::io::Error::from));
-    }
+    runner::apply_before_exec(&mut cmd, plan);
     let out = cmd.output().expect("spawn");
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap()
@@ -114,23 +110,21 @@ fn root_target_keeps_bounding_as_permitted() {
 /// Applies `plan` twice in a `pre_exec` child; exit 42 iff the second apply
 /// failed at `expected` with EPERM.
 fn second_apply_fails_at(plan: Plan, expected: Step) {
-    let mut cmd = Command::new("/bin/true");
-    // SAFETY: the hook only makes raw syscalls (`apply`, `exit_group`).
-    unsafe {
-        cmd.pre_exec(move || {
-            plan.apply()?;
-            match plan.apply() {
-                Err(f) if f.step == expected && f.errno == Errno::EPERM => sys::exit_group(42),
-                Err(f) => {
-                    f.report(2, &plan);
-                    sys::exit_group(43)
-                }
-                Ok(()) => sys::exit_group(44),
+    let exit = runner::probe::run_in_child(|| {
+        if plan.apply().is_err() {
+            return 45;
+        }
+        match plan.apply() {
+            Err(f) if f.step == expected && f.errno == Errno::EPERM => 42,
+            Err(f) => {
+                f.report(2, &plan);
+                43
             }
-        });
-    }
-    let st = cmd.status().unwrap();
-    assert_eq!(st.code(), Some(42), "{st:?}");
+            Ok(()) => 44,
+        }
+    })
+    .expect("fork");
+    assert_eq!(exit, ExitKind::Exited(42), "{exit:?}");
 }
 
 #[test]
@@ -314,22 +308,25 @@ fn close_range_fallback_closes_or_marks() {
     let f = std::fs::File::open("/dev/null").unwrap();
     let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
     sys::dup3(fd, 160).unwrap();
-    let mut cmd = Command::new("/bin/true");
-    // SAFETY: the hook only makes raw syscalls.
-    unsafe {
-        cmd.pre_exec(|| {
-            sys::fcntl_setfd(160, 0)?;
-            sys::close_range_fallback(160, 160, abi::CLOSE_RANGE_CLOEXEC)?;
-            if sys::fcntl_getfd(160) != Ok(abi::FD_CLOEXEC) {
-                sys::exit_group(43);
-            }
-            sys::close_range_fallback(150, 170, 0)?;
-            match sys::fcntl_getfd(160) {
-                Err(Errno::EBADF) => sys::exit_group(42),
-                _ => sys::exit_group(44),
-            }
-        });
-    }
-    assert_eq!(cmd.status().unwrap().code(), Some(42));
+    let exit = runner::probe::run_in_child(|| {
+        if sys::fcntl_setfd(160, 0).is_err() {
+            return 45;
+        }
+        if sys::close_range_fallback(160, 160, abi::CLOSE_RANGE_CLOEXEC).is_err() {
+            return 46;
+        }
+        if sys::fcntl_getfd(160) != Ok(abi::FD_CLOEXEC) {
+            return 43;
+        }
+        if sys::close_range_fallback(150, 170, 0).is_err() {
+            return 47;
+        }
+        match sys::fcntl_getfd(160) {
+            Err(Errno::EBADF) => 42,
+            _ => 44,
+        }
+    })
+    .unwrap();
+    assert_eq!(exit, ExitKind::Exited(42));
     let _ = sys::close(160);
 }

@@ -10,7 +10,7 @@ use super::{arch, exit_group, nr, wait4, Errno, ExitKind, Result, SharedSlots};
 use crate::probe::{Abi, Call};
 
 /// Which side of a fork we are on.
-enum Fork {
+pub(super) enum Fork {
     Child,
     Parent(i32),
 }
@@ -21,7 +21,7 @@ enum Fork {
 /// The child has a single thread and a copy of the parent's memory, including
 /// locks held by other threads. Until it calls `execve` or `exit_group`, the
 /// child must make raw syscalls only (no allocation, no locks).
-unsafe fn fork() -> Result<Fork> {
+pub(super) unsafe fn fork() -> Result<Fork> {
     // SAFETY: with a NULL stack the child resumes on a private copy of this
     // stack, exactly like fork(2); the other arguments (ptid, ctid, tls) are
     // unused without the matching flags. The caller upholds the child-side
@@ -114,5 +114,20 @@ pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: i32) -> Result<i32> {
             exit_group(failure.exit_code())
         }
         Fork::Parent(pid) => Ok(pid),
+    }
+}
+
+/// Forks; the child runs `f` and exits with its value; the parent waits.
+///
+/// `f` runs after `fork` in a copy of a possibly multi-threaded process:
+/// it should only make raw syscalls (no allocation, no locks), like
+/// everything in [`crate::Plan::apply`]. Breaking that can deadlock the
+/// child, not corrupt the parent.
+pub(crate) fn run_in_child(f: impl FnOnce() -> i32) -> Result<ExitKind> {
+    // SAFETY: the child only runs `f`, whose contract above is raw syscalls
+    // only, then `exit_group`; the parent's memory is untouched.
+    match unsafe { fork() }? {
+        Fork::Child => exit_group(f()),
+        Fork::Parent(pid) => wait4(pid),
     }
 }

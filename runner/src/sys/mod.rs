@@ -15,7 +15,9 @@
 
 pub mod abi;
 pub(crate) mod child;
+mod command;
 mod errno;
+pub mod notify;
 
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]
@@ -26,6 +28,7 @@ compile_error!(
     "runner supports only Linux on x86_64 for now (see sys/x86_64.rs for what a port needs)"
 );
 
+pub use command::apply_before_exec;
 pub use errno::Errno;
 
 use abi::*;

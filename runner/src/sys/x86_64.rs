@@ -22,10 +22,12 @@ pub mod nr {
     pub const RT_SIGACTION: usize = 13;
     pub const RT_SIGPROCMASK: usize = 14;
     pub const IOCTL: usize = 16;
+    pub const PREAD64: usize = 17;
     pub const GETPID: usize = 39;
     pub const CLONE: usize = 56;
     pub const EXECVE: usize = 59;
     pub const WAIT4: usize = 61;
+    pub const KILL: usize = 62;
     pub const FCNTL: usize = 72;
     pub const GETUID: usize = 102;
     pub const GETGID: usize = 104;
@@ -45,11 +47,16 @@ pub mod nr {
     pub const GETTID: usize = 186;
     pub const EXIT_GROUP: usize = 231;
     pub const OPENAT: usize = 257;
+    pub const PPOLL: usize = 271;
+    pub const SIGNALFD4: usize = 289;
     pub const DUP3: usize = 292;
     pub const PIPE2: usize = 293;
     pub const PRLIMIT64: usize = 302;
     pub const SECCOMP: usize = 317;
+    pub const PIDFD_SEND_SIGNAL: usize = 424;
+    pub const PIDFD_OPEN: usize = 434;
     pub const CLOSE_RANGE: usize = 436;
+    pub const PIDFD_GETFD: usize = 438;
 }
 
 /// `syscall` with no argument.

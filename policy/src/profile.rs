@@ -1,0 +1,843 @@
+//! Docker/Podman/containerd seccomp profiles and the OCI runtime-spec's
+//! `linux.seccomp`, as plain Rust (the CLI parses the JSON into these
+//! types), and their translation into a [`PolicySpec`].
+//!
+//! What a profile means is what runc and moby make of it, on top of
+//! libseccomp:
+//!
+//! - `defaultAction` is what every syscall without a matching rule gets;
+//!   `ERRNO` without `defaultErrnoRet`/`errnoRet` is `EPERM`, and so is the
+//!   code of `TRACE` (runc).
+//! - `includes`/`excludes` select entries for the context: `caps` against
+//!   the capability bounding set the jail grants (includes: all of them
+//!   present; excludes: any of them present), `arches` against the native
+//!   architecture in Go's spelling (`amd64`, `x86`, `arm64`, `arm`,
+//!   `riscv64`), `minKernel` against the running kernel. Both must pass.
+//! - An entry whose action equals the default action is dropped, as
+//!   libseccomp refuses such rules (`-EACCES`) and runc skips them.
+//! - The conditions of one entry are ANDed, **except** when an argument
+//!   index repeats: runc, crun and youki then add every condition as a
+//!   rule of its own, so they are ORed — even those on other indices.
+//!   [`to_spec`](Profile::to_spec) reproduces that, with a [`Note`].
+//! - `architectures`, or the `archMap` entry of the native arch with its
+//!   `subArchitectures`, are the target arches (native first). x32 is not
+//!   a go-jail target: its numbers are killed, with a note.
+//! - Syscall names no go-jail table knows, or that exist on none of the
+//!   targets, are skipped with a note: profiles are written for many
+//!   kernels and architectures.
+//!
+//! Rules then combine as [`crate::spec::Rule`] documents (conditional rules
+//! first, in profile order); each condition compares the bits the kernel
+//! reads ([`crate::width`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use bpf_asm::Arch;
+
+use crate::action::{Action, EPERM};
+use crate::condition::{CmpOp, Condition};
+use crate::spec::{Mode, PolicySpec, Rule};
+use crate::table::SyscallTable;
+
+/// A profile action (`SCMP_ACT_*`), before its errno is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProfileAction {
+    Allow,
+    Errno,
+    /// `SCMP_ACT_KILL`: libseccomp's name for `KILL_THREAD`.
+    Kill,
+    KillThread,
+    KillProcess,
+    Trap,
+    Trace,
+    Log,
+    Notify,
+}
+
+impl FromStr for ProfileAction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ProfileAction, String> {
+        Ok(match s {
+            "SCMP_ACT_ALLOW" => ProfileAction::Allow,
+            "SCMP_ACT_ERRNO" => ProfileAction::Errno,
+            "SCMP_ACT_KILL" => ProfileAction::Kill,
+            "SCMP_ACT_KILL_THREAD" => ProfileAction::KillThread,
+            "SCMP_ACT_KILL_PROCESS" => ProfileAction::KillProcess,
+            "SCMP_ACT_TRAP" => ProfileAction::Trap,
+            "SCMP_ACT_TRACE" => ProfileAction::Trace,
+            "SCMP_ACT_LOG" => ProfileAction::Log,
+            "SCMP_ACT_NOTIFY" => ProfileAction::Notify,
+            _ => {
+                return Err(format!(
+                    "unknown action '{s}' (expected SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, \
+SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_TRACE, SCMP_ACT_LOG or SCMP_ACT_NOTIFY)"
+                ))
+            }
+        })
+    }
+}
+
+impl ProfileAction {
+    /// The seccomp action, with `errno` (`errnoRet`) for `ERRNO` and
+    /// `TRACE` (default `EPERM`, as runc). `None` for `NOTIFY`, which
+    /// needs a seccomp agent.
+    pub fn to_action(self, errno: Option<u16>) -> Option<Action> {
+        let code = errno.unwrap_or(EPERM);
+        Some(match self {
+            ProfileAction::Allow => Action::Allow,
+            ProfileAction::Errno => Action::Errno(code),
+            ProfileAction::Kill | ProfileAction::KillThread => Action::KillThread,
+            ProfileAction::KillProcess => Action::KillProcess,
+            ProfileAction::Trap => Action::Trap(0),
+            ProfileAction::Trace => Action::Trace(code),
+            ProfileAction::Log => Action::Log,
+            ProfileAction::Notify => return None,
+        })
+    }
+
+    /// Whether `errnoRet` means something for this action.
+    pub fn takes_errno(self) -> bool {
+        matches!(self, ProfileAction::Errno | ProfileAction::Trace)
+    }
+}
+
+/// An argument comparison (`SCMP_CMP_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArgOp {
+    Ne,
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    /// `(arg & value) == valueTwo`
+    MaskedEq,
+}
+
+impl FromStr for ArgOp {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ArgOp, String> {
+        Ok(match s {
+            "SCMP_CMP_NE" => ArgOp::Ne,
+            "SCMP_CMP_LT" => ArgOp::Lt,
+            "SCMP_CMP_LE" => ArgOp::Le,
+            "SCMP_CMP_EQ" => ArgOp::Eq,
+            "SCMP_CMP_GE" => ArgOp::Ge,
+            "SCMP_CMP_GT" => ArgOp::Gt,
+            "SCMP_CMP_MASKED_EQ" => ArgOp::MaskedEq,
+            _ => {
+                return Err(format!(
+                    "unknown operator '{s}' (expected SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, \
+SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT or SCMP_CMP_MASKED_EQ)"
+                ))
+            }
+        })
+    }
+}
+
+/// One `args[]` item: `index`, `value`, `valueTwo`, `op`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Arg {
+    pub index: u32,
+    pub value: u64,
+    pub value_two: u64,
+    pub op: ArgOp,
+}
+
+impl Arg {
+    /// The condition this argument item stands for (`MASKED_EQ`: `value`
+    /// is the mask, `valueTwo` the compared value, as libseccomp reads them).
+    pub fn condition(&self) -> Condition {
+        let arg = self.index.min(255) as u8;
+        let (op, value) = match self.op {
+            ArgOp::Ne => (CmpOp::Ne, self.value),
+            ArgOp::Lt => (CmpOp::Lt, self.value),
+            ArgOp::Le => (CmpOp::Le, self.value),
+            ArgOp::Eq => (CmpOp::Eq, self.value),
+            ArgOp::Ge => (CmpOp::Ge, self.value),
+            ArgOp::Gt => (CmpOp::Gt, self.value),
+            ArgOp::MaskedEq => (CmpOp::MaskedEq(self.value), self.value_two),
+        };
+        Condition::new(arg, op, value)
+    }
+}
+
+/// An `includes` or `excludes` object; empty fields do not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub caps: Vec<String>,
+    pub arches: Vec<String>,
+    /// `minKernel` as (major, minor).
+    pub min_kernel: Option<(u32, u32)>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self.caps.is_empty() && self.arches.is_empty() && self.min_kernel.is_none()
+    }
+}
+
+/// One `syscalls[]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// `names`, or the older single `name`.
+    pub names: Vec<String>,
+    pub action: ProfileAction,
+    /// `errnoRet`.
+    pub errno: Option<u16>,
+    pub args: Vec<Arg>,
+    pub includes: Filter,
+    pub excludes: Filter,
+}
+
+/// An `archMap` item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchMapEntry {
+    pub arch: String,
+    pub sub_arches: Vec<String>,
+}
+
+/// A seccomp profile (Docker's JSON, or an OCI config's `linux.seccomp`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    pub default_action: ProfileAction,
+    /// `defaultErrnoRet`.
+    pub default_errno: Option<u16>,
+    /// `architectures` (`SCMP_ARCH_*`).
+    pub architectures: Vec<String>,
+    pub arch_map: Vec<ArchMapEntry>,
+    pub syscalls: Vec<Entry>,
+}
+
+/// What the profile is evaluated against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The capability bounding set the jail grants (bit n = capability n).
+    pub caps: u64,
+    /// The native architecture (the one `includes.arches` names and whose
+    /// `archMap` entry applies).
+    pub arch: Arch,
+    /// The running kernel's (major, minor).
+    pub kernel: (u32, u32),
+}
+
+/// Something `--dump` shows: how the profile was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// No go-jail syscall table knows the name.
+    UnknownSyscall(String),
+    /// Known, but on none of the target arches.
+    NotOnTargets(String),
+    /// An entry's conditions repeat an argument index: each became a rule
+    /// of its own (ORed), as runc does.
+    OrSplit { entry: usize, names: Vec<String> },
+    /// Entries dropped because their action is the default action.
+    SameAsDefault { entries: Vec<usize> },
+    /// An entry left out by its `includes`/`excludes`.
+    Excluded {
+        entry: usize,
+        names: Vec<String>,
+        why: String,
+    },
+    /// An architecture that is not a go-jail target.
+    ArchSkipped(String),
+    /// A capability name in `includes`/`excludes` that go-jail does not know
+    /// (treated as not granted).
+    UnknownCap(String),
+    /// `defaultErrnoRet` or `errnoRet` given for an action without errno.
+    ErrnoIgnored { entry: Option<usize> },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::UnknownSyscall(n) => write!(f, "syscall '{n}' is unknown to go-jail, skipped"),
+            Note::NotOnTargets(n) => {
+                write!(f, "syscall '{n}' does not exist on the target arches, skipped")
+            }
+            Note::OrSplit { entry, names } => write!(
+                f,
+                "syscalls[{entry}] ({}) repeats an argument index: each condition is a rule of its own (ORed, as runc/crun/youki do)",
+                names.join(",")
+            ),
+            Note::SameAsDefault { entries } => {
+                let e: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
+                write!(
+                    f,
+                    "syscalls[{}]: action equals the default action, dropped (as libseccomp/runc)",
+                    e.join(",")
+                )
+            }
+            Note::Excluded { entry, names, why } => {
+                write!(f, "syscalls[{entry}] ({}) not applied: {why}", names.join(","))
+            }
+            Note::ArchSkipped(a) => write!(f, "architecture {a} is not a go-jail target, skipped (its calls are killed)"),
+            Note::UnknownCap(c) => write!(f, "capability '{c}' unknown, treated as not granted"),
+            Note::ErrnoIgnored { entry: Some(e) } => {
+                write!(f, "syscalls[{e}]: errnoRet ignored (the action takes no errno)")
+            }
+            Note::ErrnoIgnored { entry: None } => {
+                write!(f, "defaultErrnoRet ignored (the default action takes no errno)")
+            }
+        }
+    }
+}
+
+/// Why a profile cannot become a policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeccompProfileError {
+    /// `SCMP_ACT_NOTIFY` needs a seccomp agent, which go-jail does not run.
+    Notify { entry: Option<usize> },
+    /// An argument index outside 0..=5.
+    BadIndex { entry: usize, index: u32 },
+    /// Both `architectures` and `archMap`.
+    BothArchLists,
+    /// An entry without names.
+    NoNames { entry: usize },
+}
+
+impl fmt::Display for SeccompProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeccompProfileError::Notify { entry } => {
+                let at = match entry {
+                    Some(e) => format!("syscalls[{e}]"),
+                    None => "defaultAction".to_string(),
+                };
+                write!(
+                    f,
+                    "{at}: SCMP_ACT_NOTIFY is not supported (it needs a seccomp agent on a listener socket; go-jail runs none)"
+                )
+            }
+            SeccompProfileError::BadIndex { entry, index } => write!(
+                f,
+                "syscalls[{entry}]: argument index {index} out of range (syscalls have arguments 0 to 5)"
+            ),
+            SeccompProfileError::BothArchLists => write!(
+                f,
+                "both 'architectures' and 'archMap' are given: use one of them"
+            ),
+            SeccompProfileError::NoNames { entry } => {
+                write!(f, "syscalls[{entry}]: no 'names' (or 'name')")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SeccompProfileError {}
+
+/// The capability names of include/uapi/linux/capability.h, by number.
+pub const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// The number of a capability named as in profiles (`CAP_SYS_ADMIN`).
+pub fn cap_number(name: &str) -> Option<u32> {
+    CAP_NAMES
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(name))
+        .map(|i| i as u32)
+}
+
+/// The `SCMP_ARCH_*` name → go-jail arch (`Ok(None)`: x32 and other known
+/// libseccomp arches go-jail does not target).
+pub fn scmp_arch(name: &str) -> Option<Arch> {
+    match name {
+        "SCMP_ARCH_X86_64" => Some(Arch::X86_64),
+        "SCMP_ARCH_X86" => Some(Arch::X86),
+        "SCMP_ARCH_AARCH64" => Some(Arch::Aarch64),
+        "SCMP_ARCH_ARM" => Some(Arch::Arm),
+        "SCMP_ARCH_RISCV64" => Some(Arch::Riscv64),
+        _ => None,
+    }
+}
+
+/// The `SCMP_ARCH_*` name of a go-jail arch.
+pub fn scmp_arch_name(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "SCMP_ARCH_X86_64",
+        Arch::X86 => "SCMP_ARCH_X86",
+        Arch::Aarch64 => "SCMP_ARCH_AARCH64",
+        Arch::Arm => "SCMP_ARCH_ARM",
+        Arch::Riscv64 => "SCMP_ARCH_RISCV64",
+    }
+}
+
+/// How moby spells the native arch in `includes.arches`/`excludes.arches`.
+pub fn moby_arch_name(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "amd64",
+        Arch::X86 => "x86",
+        Arch::Aarch64 => "arm64",
+        Arch::Arm => "arm",
+        Arch::Riscv64 => "riscv64",
+    }
+}
+
+/// Parses `minKernel` (`"4.8"`, `"5.10"`; a patch level is ignored).
+pub fn parse_kernel_version(s: &str) -> Option<(u32, u32)> {
+    let mut parts = s.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = match parts.next() {
+        Some(m) => {
+            let digits: String = m.chars().take_while(|c| c.is_ascii_digit()).collect();
+            digits.parse().ok()?
+        }
+        None => 0,
+    };
+    Some((major, minor))
+}
+
+impl Profile {
+    /// The target arches: `architectures`, or the native arch's `archMap`
+    /// entry and its sub-arches; the native arch alone when neither names
+    /// it (libseccomp always keeps the native arch). Native first.
+    pub fn target_arches(
+        &self,
+        native: Arch,
+    ) -> Result<(Vec<Arch>, Vec<Note>), SeccompProfileError> {
+        if !self.architectures.is_empty() && !self.arch_map.is_empty() {
+            return Err(SeccompProfileError::BothArchLists);
+        }
+        let names: Vec<&String> = if !self.architectures.is_empty() {
+            self.architectures.iter().collect()
+        } else {
+            self.arch_map
+                .iter()
+                .filter(|m| m.arch == scmp_arch_name(native))
+                .flat_map(|m| std::iter::once(&m.arch).chain(m.sub_arches.iter()))
+                .collect()
+        };
+        let mut arches = vec![native];
+        let mut notes = Vec::new();
+        for n in names {
+            match scmp_arch(n) {
+                Some(a) if !arches.contains(&a) => arches.push(a),
+                Some(_) => {}
+                None => {
+                    let note = Note::ArchSkipped(n.clone());
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                }
+            }
+        }
+        Ok((arches, notes))
+    }
+
+    /// Why `filter` (as `includes`, or as `excludes` when `exclude`) leaves
+    /// the entry out in `ctx`; `None` when it applies.
+    fn filtered_out(
+        filter: &Filter,
+        exclude: bool,
+        ctx: &Context,
+        notes: &mut Vec<Note>,
+    ) -> Option<String> {
+        let has_cap = |c: &String, notes: &mut Vec<Note>| match cap_number(c) {
+            Some(n) => n < 64 && ctx.caps & (1 << n) != 0,
+            None => {
+                let note = Note::UnknownCap(c.clone());
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+                false
+            }
+        };
+        let arch = moby_arch_name(ctx.arch);
+        if exclude {
+            if filter.arches.iter().any(|a| a == arch) {
+                return Some(format!("excluded on {arch}"));
+            }
+            for c in &filter.caps {
+                if has_cap(c, notes) {
+                    return Some(format!("excluded with {c}"));
+                }
+            }
+            if let Some(k) = filter.min_kernel {
+                if ctx.kernel >= k {
+                    return Some(format!("excluded from kernel {}.{}", k.0, k.1));
+                }
+            }
+        } else {
+            if !filter.arches.is_empty() && !filter.arches.iter().any(|a| a == arch) {
+                return Some(format!("only on {}", filter.arches.join(",")));
+            }
+            for c in &filter.caps {
+                if !has_cap(c, notes) {
+                    return Some(format!("needs {c}"));
+                }
+            }
+            if let Some(k) = filter.min_kernel {
+                if ctx.kernel < k {
+                    return Some(format!("needs kernel {}.{}", k.0, k.1));
+                }
+            }
+        }
+        None
+    }
+
+    /// The policy this profile describes in `ctx`, and notes on how it was
+    /// read (see the module documentation for the semantics).
+    ///
+    /// The spec is an allow-list with no names whose deny action is the
+    /// default action: every entry becomes [`Rule`]s, which override it.
+    pub fn to_spec(&self, ctx: &Context) -> Result<(PolicySpec, Vec<Note>), SeccompProfileError> {
+        let (arches, mut notes) = self.target_arches(ctx.arch)?;
+        if self.default_action == ProfileAction::Notify {
+            return Err(SeccompProfileError::Notify { entry: None });
+        }
+        if self.default_errno.is_some() && !self.default_action.takes_errno() {
+            notes.push(Note::ErrnoIgnored { entry: None });
+        }
+        let default = self
+            .default_action
+            .to_action(self.default_errno)
+            .ok_or(SeccompProfileError::Notify { entry: None })?;
+        let mut rules = Vec::new();
+        let mut same_as_default = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        let mut elsewhere: Vec<String> = Vec::new();
+        for (i, e) in self.syscalls.iter().enumerate() {
+            if e.names.is_empty() {
+                return Err(SeccompProfileError::NoNames { entry: i });
+            }
+            if let Some(a) = e.args.iter().find(|a| a.index > 5) {
+                return Err(SeccompProfileError::BadIndex {
+                    entry: i,
+                    index: a.index,
+                });
+            }
+            if e.action == ProfileAction::Notify {
+                return Err(SeccompProfileError::Notify { entry: Some(i) });
+            }
+            let why = Self::filtered_out(&e.excludes, true, ctx, &mut notes)
+                .or_else(|| Self::filtered_out(&e.includes, false, ctx, &mut notes));
+            if let Some(why) = why {
+                notes.push(Note::Excluded {
+                    entry: i,
+                    names: e.names.clone(),
+                    why,
+                });
+                continue;
+            }
+            if e.errno.is_some() && !e.action.takes_errno() {
+                notes.push(Note::ErrnoIgnored { entry: Some(i) });
+            }
+            let action = e
+                .action
+                .to_action(e.errno)
+                .ok_or(SeccompProfileError::Notify { entry: Some(i) })?;
+            if action == default {
+                same_as_default.push(i);
+                continue;
+            }
+            let conditions: Vec<Condition> = e.args.iter().map(Arg::condition).collect();
+            let repeats = (0..6u32).any(|ix| e.args.iter().filter(|a| a.index == ix).count() > 1);
+            let groups: Vec<Vec<Condition>> = if repeats {
+                notes.push(Note::OrSplit {
+                    entry: i,
+                    names: e.names.clone(),
+                });
+                conditions.iter().map(|c| vec![*c]).collect()
+            } else {
+                vec![conditions]
+            };
+            for name in &e.names {
+                if !SyscallTable::known_anywhere(name) {
+                    if !unknown.contains(name) {
+                        unknown.push(name.clone());
+                    }
+                    continue;
+                }
+                if !arches
+                    .iter()
+                    .any(|&a| SyscallTable::lookup(a, name).is_some())
+                {
+                    if !elsewhere.contains(name) {
+                        elsewhere.push(name.clone());
+                    }
+                    continue;
+                }
+                for g in &groups {
+                    rules.push(Rule::when(name.clone(), action, g.clone()));
+                }
+            }
+        }
+        if !same_as_default.is_empty() {
+            notes.push(Note::SameAsDefault {
+                entries: same_as_default,
+            });
+        }
+        notes.extend(unknown.into_iter().map(Note::UnknownSyscall));
+        notes.extend(elsewhere.into_iter().map(Note::NotOnTargets));
+        let spec = PolicySpec {
+            mode: Mode::AllowList,
+            names: Vec::new(),
+            rules,
+            deny_action: default,
+            arches,
+            enosys_fallback: true,
+        };
+        Ok((spec, notes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::ENOSYS;
+    use bpf_asm::SeccompData;
+
+    fn entry(names: &[&str], action: ProfileAction, args: Vec<Arg>) -> Entry {
+        Entry {
+            names: names.iter().map(|s| s.to_string()).collect(),
+            action,
+            errno: None,
+            args,
+            includes: Filter::default(),
+            excludes: Filter::default(),
+        }
+    }
+
+    fn arg(index: u32, op: ArgOp, value: u64) -> Arg {
+        Arg {
+            index,
+            value,
+            value_two: 0,
+            op,
+        }
+    }
+
+    fn profile(default: ProfileAction, syscalls: Vec<Entry>) -> Profile {
+        Profile {
+            default_action: default,
+            default_errno: None,
+            architectures: vec![],
+            arch_map: vec![],
+            syscalls,
+        }
+    }
+
+    const CTX: Context = Context {
+        caps: 0,
+        arch: Arch::X86_64,
+        kernel: (6, 1),
+    };
+
+    fn eval(p: &crate::Policy, name: &str, args: [u64; 6]) -> Action {
+        p.evaluate(&SeccompData {
+            nr: SyscallTable::lookup(Arch::X86_64, name).unwrap(),
+            arch: Arch::X86_64.audit(),
+            args,
+            ..SeccompData::default()
+        })
+    }
+
+    #[test]
+    fn actions_and_errno_defaults() {
+        let mut e = entry(&["read"], ProfileAction::Errno, vec![]);
+        e.errno = Some(13);
+        let p = Profile {
+            default_errno: Some(38),
+            ..profile(
+                ProfileAction::Errno,
+                vec![
+                    e,
+                    entry(&["write"], ProfileAction::Errno, vec![]),
+                    entry(&["getpid"], ProfileAction::Kill, vec![]),
+                    entry(&["getppid"], ProfileAction::KillProcess, vec![]),
+                    entry(&["uname"], ProfileAction::Trace, vec![]),
+                    entry(&["close"], ProfileAction::Allow, vec![]),
+                ],
+            )
+        };
+        let (spec, _) = p.to_spec(&CTX).unwrap();
+        let (pol, _) = crate::resolve(&spec).unwrap();
+        assert_eq!(eval(&pol, "read", [0; 6]), Action::Errno(13));
+        assert_eq!(eval(&pol, "write", [0; 6]), Action::Errno(EPERM));
+        assert_eq!(eval(&pol, "getpid", [0; 6]), Action::KillThread);
+        assert_eq!(eval(&pol, "getppid", [0; 6]), Action::KillProcess);
+        assert_eq!(eval(&pol, "uname", [0; 6]), Action::Trace(EPERM));
+        assert_eq!(eval(&pol, "close", [0; 6]), Action::Allow);
+        assert_eq!(
+            eval(&pol, "open", [0; 6]),
+            Action::Errno(ENOSYS),
+            "default errno 38"
+        );
+    }
+
+    #[test]
+    fn repeated_index_is_or_distinct_indices_are_and() {
+        let and = entry(
+            &["kill"],
+            ProfileAction::Allow,
+            vec![arg(0, ArgOp::Eq, 1), arg(1, ArgOp::Eq, 2)],
+        );
+        let or = entry(
+            &["tgkill"],
+            ProfileAction::Allow,
+            vec![
+                arg(0, ArgOp::Eq, 1),
+                arg(0, ArgOp::Eq, 3),
+                arg(1, ArgOp::Eq, 2),
+            ],
+        );
+        let (spec, notes) = profile(ProfileAction::Errno, vec![and, or])
+            .to_spec(&CTX)
+            .unwrap();
+        assert!(
+            matches!(notes[0], Note::OrSplit { entry: 1, .. }),
+            "{notes:?}"
+        );
+        let (pol, _) = crate::resolve(&spec).unwrap();
+        let eperm = Action::Errno(EPERM);
+        assert_eq!(eval(&pol, "kill", [1, 2, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(eval(&pol, "kill", [1, 3, 0, 0, 0, 0]), eperm);
+        assert_eq!(eval(&pol, "tgkill", [3, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(
+            eval(&pol, "tgkill", [9, 2, 0, 0, 0, 0]),
+            Action::Allow,
+            "runc's OR"
+        );
+        assert_eq!(eval(&pol, "tgkill", [9, 9, 0, 0, 0, 0]), eperm);
+    }
+
+    #[test]
+    fn includes_excludes_and_unknown_names() {
+        let mut adm = entry(
+            &["mount", "no_such_call", "mmap2"],
+            ProfileAction::Allow,
+            vec![],
+        );
+        adm.includes.caps = vec!["CAP_SYS_ADMIN".into()];
+        let mut new = entry(&["ptrace"], ProfileAction::Allow, vec![]);
+        new.includes.min_kernel = Some((4, 8));
+        let mut arm = entry(&["getpid"], ProfileAction::Allow, vec![]);
+        arm.includes.arches = vec!["arm64".into()];
+        let mut noadm = entry(&["clone3"], ProfileAction::Errno, vec![]);
+        noadm.errno = Some(ENOSYS);
+        noadm.excludes.caps = vec!["CAP_SYS_ADMIN".into()];
+        let p = profile(ProfileAction::Errno, vec![adm, new, arm, noadm]);
+        let (spec, notes) = p.to_spec(&CTX).unwrap();
+        let names: Vec<&str> = spec.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["ptrace", "clone3"]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        let admin = Context {
+            caps: 1 << 21,
+            kernel: (4, 4),
+            ..CTX
+        };
+        let (spec, notes) = p.to_spec(&admin).unwrap();
+        let names: Vec<&str> = spec.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["mount"]);
+        assert!(notes.contains(&Note::UnknownSyscall("no_such_call".into())));
+        assert!(notes.contains(&Note::NotOnTargets("mmap2".into())));
+    }
+
+    #[test]
+    fn arch_map_selects_the_native_entry() {
+        let mut p = profile(ProfileAction::Allow, vec![]);
+        p.arch_map = vec![
+            ArchMapEntry {
+                arch: "SCMP_ARCH_AARCH64".into(),
+                sub_arches: vec!["SCMP_ARCH_ARM".into()],
+            },
+            ArchMapEntry {
+                arch: "SCMP_ARCH_X86_64".into(),
+                sub_arches: vec!["SCMP_ARCH_X86".into(), "SCMP_ARCH_X32".into()],
+            },
+        ];
+        let (arches, notes) = p.target_arches(Arch::X86_64).unwrap();
+        assert_eq!(arches, [Arch::X86_64, Arch::X86]);
+        assert_eq!(notes, [Note::ArchSkipped("SCMP_ARCH_X32".into())]);
+        p.architectures = vec!["SCMP_ARCH_X86".into()];
+        assert_eq!(
+            p.target_arches(Arch::X86_64).unwrap_err(),
+            SeccompProfileError::BothArchLists
+        );
+    }
+
+    #[test]
+    fn notify_is_refused_and_same_as_default_dropped() {
+        let p = profile(
+            ProfileAction::Allow,
+            vec![entry(&["read"], ProfileAction::Notify, vec![])],
+        );
+        assert!(p
+            .to_spec(&CTX)
+            .unwrap_err()
+            .to_string()
+            .contains("SCMP_ACT_NOTIFY"));
+        let p = profile(
+            ProfileAction::Allow,
+            vec![entry(
+                &["read"],
+                ProfileAction::Allow,
+                vec![arg(0, ArgOp::Eq, 1)],
+            )],
+        );
+        let (spec, notes) = p.to_spec(&CTX).unwrap();
+        assert!(spec.rules.is_empty());
+        assert_eq!(notes, [Note::SameAsDefault { entries: vec![0] }]);
+        let p = profile(
+            ProfileAction::Allow,
+            vec![entry(
+                &["read"],
+                ProfileAction::Allow,
+                vec![arg(6, ArgOp::Eq, 1)],
+            )],
+        );
+        assert!(p.to_spec(&CTX).is_err());
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert_eq!(parse_kernel_version("4.8"), Some((4, 8)));
+        assert_eq!(parse_kernel_version("5.10.3"), Some((5, 10)));
+        assert_eq!(parse_kernel_version("6"), Some((6, 0)));
+        assert_eq!(parse_kernel_version("x"), None);
+    }
+}

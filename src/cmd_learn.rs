@@ -1,0 +1,127 @@
+//! `go-jail learn [JAIL OPTIONS] -- COMMAND`: run COMMAND under the jail
+//! (identity, capabilities, no_new_privs) with a filter that notifies on
+//! every syscall of the target arches and lets it run, for COMMAND and
+//! everything it starts (filters are inherited); then print the syscalls
+//! used as `-syscall-allow=…` or a Docker/OCI profile.
+//!
+//! The filter is an empty allow-list whose denials all became
+//! `USER_NOTIF`, so calls no allow-list can name (another ABI, x32,
+//! numbers above the table) are answered as the final allow-list would
+//! answer them, and reported. `execve` of COMMAND itself runs under the
+//! filter, so it is learned, as are the dynamic loader's calls.
+
+use std::io::Write as _;
+
+use bpf_asm::Arch;
+use policy::{Mode as SpecMode, PolicySpec, SyscallTable};
+
+use crate::args::{LearnArgs, LearnFormat};
+use crate::cmd_run;
+use crate::fail::Failure;
+use crate::names;
+use crate::supervise::{self, Mode};
+
+pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
+    let jail = &args.jail;
+    if jail.policy.syscall_allow.is_some() || jail.policy.syscall_deny.is_some() {
+        return Err(Failure::input(
+            "learn starts from an empty policy: drop -syscall-allow/-syscall-deny".into(),
+        ));
+    }
+    if jail.report_denied.is_some() || jail.complain {
+        return Err(Failure::input(
+            "learn reports nothing but its result: drop --report-denied/--complain".into(),
+        ));
+    }
+    let arches = match &jail.policy.arch {
+        Some(list) => names::parse_arches(list)?,
+        None => vec![Arch::native()],
+    };
+    let spec = PolicySpec {
+        mode: SpecMode::AllowList,
+        names: Vec::new(),
+        arches: arches.clone(),
+        ..PolicySpec::default()
+    };
+    let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
+    let program = supervise::compile_notifying(&base, None)?;
+    let plan = cmd_run::prepare(jail, Some(&program))?;
+    let finished = supervise::supervise(&plan, &base, Mode::Learn)?;
+
+    let mut used: Vec<&'static str> = finished
+        .learned
+        .iter()
+        .filter_map(|&(audit, nr)| Arch::from_audit(audit).and_then(|a| SyscallTable::name(a, nr)))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let text = match args.format {
+        LearnFormat::Allow => {
+            let mut line = format!("-syscall-allow={}", used.join(","));
+            if arches != [Arch::native()] {
+                let list: Vec<&str> = arches.iter().map(|&a| arch_name(a)).collect();
+                line.push_str(&format!(" -arch={}", list.join(",")));
+            }
+            line + "\n"
+        }
+        LearnFormat::Docker => docker_profile(&used, &arches),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?,
+        None => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    Ok(finished.status)
+}
+
+fn arch_name(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "x86_64",
+        Arch::X86 => "i386",
+        Arch::Aarch64 => "aarch64",
+        Arch::Arm => "arm",
+        Arch::Riscv64 => "riscv64",
+    }
+}
+
+/// The libseccomp/OCI name of an arch.
+fn scmp_arch(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "SCMP_ARCH_X86_64",
+        Arch::X86 => "SCMP_ARCH_X86",
+        Arch::Aarch64 => "SCMP_ARCH_AARCH64",
+        Arch::Arm => "SCMP_ARCH_ARM",
+        Arch::Riscv64 => "SCMP_ARCH_RISCV64",
+    }
+}
+
+/// A Docker/OCI seccomp profile allowing `names`, everything else `EPERM`.
+fn docker_profile(names: &[&str], arches: &[Arch]) -> String {
+    let profile = serde_json::json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 1,
+        "architectures": arches.iter().map(|&a| scmp_arch(a)).collect::<Vec<_>>(),
+        "syscalls": [{ "names": names, "action": "SCMP_ACT_ALLOW" }],
+    });
+    let mut text = serde_json::to_string_pretty(&profile).expect("a JSON value serializes");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_profile_shape() {
+        let text = docker_profile(&["read", "write"], &[Arch::X86_64]);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["defaultAction"], "SCMP_ACT_ERRNO");
+        assert_eq!(v["defaultErrnoRet"], 1);
+        assert_eq!(v["architectures"][0], "SCMP_ARCH_X86_64");
+        assert_eq!(v["syscalls"][0]["names"][1], "write");
+        assert_eq!(v["syscalls"][0]["action"], "SCMP_ACT_ALLOW");
+    }
+}

@@ -1,0 +1,272 @@
+//! Warnings about policies that probably do not do what their author meant:
+//! a deny-list that denies one way of doing something but leaves its twins
+//! allowed, a deny-list of I/O calls that leaves io_uring open, an
+//! allow-list that COMMAND cannot even start under.
+//!
+//! Lints read the resolved names (groups already expanded) and the target
+//! arches; the data is in the tables below. A name a target arch lacks is
+//! ignored on that arch.
+
+use std::collections::BTreeSet;
+
+use bpf_asm::seccomp::Arch;
+use policy::{Mode, PolicySpec, SyscallTable};
+
+/// Syscalls that reach the same effect: a deny-list that names some but not
+/// all of a family leaves the effect reachable. `(effect, members)`.
+const FAMILIES: &[(&str, &[&str])] = &[
+    ("open files", &["open", "openat", "openat2", "creat"]),
+    ("execute programs", &["execve", "execveat"]),
+    ("create processes", &["fork", "vfork", "clone", "clone3"]),
+    (
+        "write to descriptors",
+        &[
+            "write",
+            "pwrite64",
+            "writev",
+            "pwritev",
+            "pwritev2",
+            "sendfile",
+            "sendfile64",
+        ],
+    ),
+    (
+        "read from descriptors",
+        &["read", "pread64", "readv", "preadv", "preadv2"],
+    ),
+    (
+        "send signals to other processes",
+        &[
+            "kill",
+            "tkill",
+            "tgkill",
+            "pidfd_send_signal",
+            "rt_sigqueueinfo",
+            "rt_tgsigqueueinfo",
+        ],
+    ),
+    ("remove files", &["unlink", "unlinkat"]),
+    ("remove directories", &["rmdir", "unlinkat"]),
+    ("rename files", &["rename", "renameat", "renameat2"]),
+    ("create directories", &["mkdir", "mkdirat"]),
+    ("create device nodes and FIFOs", &["mknod", "mknodat"]),
+    ("create hard links", &["link", "linkat"]),
+    ("create symbolic links", &["symlink", "symlinkat"]),
+    (
+        "change file modes",
+        &["chmod", "fchmod", "fchmodat", "fchmodat2"],
+    ),
+    (
+        "change file owners",
+        &[
+            "chown", "fchown", "lchown", "fchownat", "chown32", "fchown32", "lchown32",
+        ],
+    ),
+    (
+        "truncate files",
+        &["truncate", "ftruncate", "truncate64", "ftruncate64"],
+    ),
+    ("mount file systems", &["mount", "move_mount"]),
+    ("unmount file systems", &["umount", "umount2"]),
+    (
+        "change the user id",
+        &[
+            "setuid",
+            "setuid32",
+            "setreuid",
+            "setreuid32",
+            "setresuid",
+            "setresuid32",
+        ],
+    ),
+    (
+        "change the group id",
+        &[
+            "setgid",
+            "setgid32",
+            "setregid",
+            "setregid32",
+            "setresgid",
+            "setresgid32",
+        ],
+    ),
+    ("duplicate descriptors", &["dup", "dup2", "dup3"]),
+    ("change memory protection", &["mprotect", "pkey_mprotect"]),
+    (
+        "access another process's memory",
+        &["ptrace", "process_vm_readv", "process_vm_writev"],
+    ),
+    ("accept connections", &["accept", "accept4"]),
+    (
+        "send on sockets",
+        &["send", "sendto", "sendmsg", "sendmmsg"],
+    ),
+    (
+        "receive from sockets",
+        &["recv", "recvfrom", "recvmsg", "recvmmsg", "recvmmsg_time64"],
+    ),
+];
+
+/// Groups whose members count as "file or I/O calls" for the io_uring lint.
+const IO_GROUPS: &[&str] = &["@basic-io", "@file-system", "@network-io"];
+
+/// What an allow-list must hold for COMMAND to start: per entry, the
+/// alternatives (any one suffices), the arches the entry applies to (empty =
+/// every arch that has one of the names), and why.
+const STARTUP: &[(&[&str], &[Arch], &str)] = &[
+    (&["execve", "execveat"], &[], "to execute COMMAND"),
+    (&["exit_group"], &[], "to exit"),
+    (&["brk"], &[], "for the heap"),
+    (&["mmap", "mmap2"], &[], "to map the program and libc"),
+    (
+        &["mprotect"],
+        &[],
+        "to protect relocated memory (the dynamic loader aborts without it)",
+    ),
+    // Not checked: the arch-specific TLS calls (arch_prctl, set_thread_area,
+    // set_tls). Profiles such as Docker's add them in per-arch sections, so
+    // a generic list without them is normal.
+    (&["openat", "open"], &[], "to open shared libraries"),
+    (&["read"], &[], "to read shared libraries"),
+    (&["close"], &[], "to close shared libraries"),
+    (
+        &["fstat", "newfstatat", "fstat64", "fstatat64", "statx"],
+        &[],
+        "to size shared libraries",
+    ),
+];
+
+/// The warnings for `spec` (without the `go-jail: warning: ` prefix).
+pub fn lint(spec: &PolicySpec) -> Vec<String> {
+    let listed: BTreeSet<&str> = spec.names.iter().map(String::as_str).collect();
+    let arches: &[Arch] = &spec.arches;
+    let on_some = |n: &str| arches.iter().any(|&a| SyscallTable::lookup(a, n).is_some());
+    let mut out = Vec::new();
+    match spec.mode {
+        Mode::DenyList => {
+            for (effect, members) in FAMILIES {
+                let present: Vec<&str> = members.iter().copied().filter(|n| on_some(n)).collect();
+                let denied: Vec<&str> = present
+                    .iter()
+                    .copied()
+                    .filter(|n| listed.contains(n))
+                    .collect();
+                let open: Vec<&str> = present
+                    .iter()
+                    .copied()
+                    .filter(|n| !listed.contains(n))
+                    .collect();
+                if !denied.is_empty() && !open.is_empty() {
+                    out.push(format!(
+                        "the deny-list denies {} but not {}, which also {effect}",
+                        denied.join(", "),
+                        open.join(", ")
+                    ));
+                }
+            }
+            let io_names: BTreeSet<&str> = IO_GROUPS
+                .iter()
+                .flat_map(|g| policy::groups::names(g).unwrap_or_default())
+                .collect();
+            let denied_io: Vec<&str> = listed
+                .iter()
+                .copied()
+                .filter(|n| io_names.contains(n))
+                .collect();
+            if !denied_io.is_empty()
+                && on_some("io_uring_setup")
+                && !listed.contains("io_uring_setup")
+            {
+                out.push(format!(
+                    "the deny-list denies {} but leaves io_uring_setup allowed: io_uring reads, writes, opens files and uses sockets without any of those calls (add io_uring_setup, or @aio)",
+                    summarize(&denied_io)
+                ));
+            }
+        }
+        Mode::AllowList => {
+            let mut missing = Vec::new();
+            for (alternatives, only_on, why) in STARTUP {
+                let applies: Vec<Arch> = arches
+                    .iter()
+                    .copied()
+                    .filter(|a| only_on.is_empty() || only_on.contains(a))
+                    .filter(|&a| {
+                        alternatives
+                            .iter()
+                            .any(|n| SyscallTable::lookup(a, n).is_some())
+                    })
+                    .collect();
+                if applies.is_empty() {
+                    continue;
+                }
+                if !alternatives.iter().any(|n| listed.contains(n)) {
+                    missing.push(format!("{} ({why})", alternatives.join("/")));
+                }
+            }
+            if !missing.is_empty() {
+                out.push(format!(
+                    "the allow-list lacks {}: COMMAND cannot even start under it (@default holds what a process needs to start)",
+                    missing.join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// At most 6 names, then a count.
+fn summarize(names: &[&str]) -> String {
+    if names.len() <= 6 {
+        names.join(", ")
+    } else {
+        format!("{}… ({} calls)", names[..6].join(", "), names.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deny(names: &[&str]) -> Vec<String> {
+        lint(&PolicySpec {
+            arches: vec![Arch::X86_64],
+            ..PolicySpec::deny(names)
+        })
+    }
+
+    #[test]
+    fn family_twins() {
+        let w = deny(&["open"]);
+        assert!(
+            w.iter()
+                .any(|w| w.contains("denies open but not openat, openat2, creat")),
+            "{w:?}"
+        );
+        assert!(deny(&["execve"]).iter().any(|w| w.contains("execveat")));
+        assert!(deny(&["execve", "execveat"]).is_empty());
+        // aarch64 has no open or creat: denying openat and openat2 is complete.
+        let w = lint(&PolicySpec {
+            arches: vec![Arch::Aarch64],
+            ..PolicySpec::deny(&["openat", "openat2", "io_uring_setup"])
+        });
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn io_uring() {
+        let w = deny(&["open", "openat", "openat2", "creat"]);
+        assert!(w.iter().any(|w| w.contains("io_uring_setup")), "{w:?}");
+        assert!(deny(&["reboot", "swapon"]).is_empty());
+    }
+
+    #[test]
+    fn startup() {
+        let w = lint(&PolicySpec {
+            arches: vec![Arch::X86_64],
+            ..PolicySpec::allow(&["read", "write"])
+        });
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("execve"), "{w:?}");
+        assert!(w[0].contains("mprotect"), "{w:?}");
+    }
+}

@@ -1,0 +1,272 @@
+//! `--oci-config FILE`: an OCI runtime-spec bundle config (as `runc spec`
+//! writes it). go-jail reads `linux.seccomp` (the filter, see
+//! [`crate::profile_json`]) and, in the run mode, `process.user`,
+//! `process.capabilities`, `process.noNewPrivileges`, `process.args`,
+//! `process.env` and `process.cwd`. Options given on the command line win
+//! over the file. Everything else in the file (root, mounts, namespaces,
+//! hooks…) describes a container go-jail does not build: it is listed as
+//! ignored by `--dump`.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use policy::PolicySpec;
+use serde::Deserialize;
+
+use crate::args::{PolicyArgs, RunArgs};
+use crate::fail::Failure;
+use crate::names;
+use crate::profile_json::{self, JsonProfile};
+
+/// The parts of config.json go-jail reads; other fields are kept by name only.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciConfig {
+    #[serde(default)]
+    pub process: Option<OciProcess>,
+    #[serde(default)]
+    pub linux: Option<OciLinux>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciProcess {
+    #[serde(default)]
+    pub user: Option<OciUser>,
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub capabilities: Option<OciCapabilities>,
+    #[serde(default)]
+    pub no_new_privileges: Option<bool>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciUser {
+    pub uid: u32,
+    pub gid: u32,
+    #[serde(default)]
+    pub additional_gids: Option<Vec<u32>>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OciCapabilities {
+    #[serde(default)]
+    pub bounding: Option<Vec<String>>,
+    #[serde(default)]
+    pub effective: Option<Vec<String>>,
+    #[serde(default)]
+    pub permitted: Option<Vec<String>>,
+    #[serde(default)]
+    pub inheritable: Option<Vec<String>>,
+    #[serde(default)]
+    pub ambient: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciLinux {
+    #[serde(default)]
+    pub seccomp: Option<JsonProfile>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Reads config.json; errors name the file and the field or position.
+pub fn read(path: &Path) -> Result<OciConfig, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?;
+    serde_json::from_str(&text).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+}
+
+fn cap_mask(list: &[String], what: &str, origin: &str) -> Result<u64, Failure> {
+    crate::caps::parse_list(&list.join(","))
+        .map_err(|e| Failure::input(format!("{origin}: process.capabilities.{what}: {e}")))
+}
+
+impl OciConfig {
+    /// The bounding set the config asks for (0 without `process.capabilities`).
+    pub fn bounding(&self, origin: &str) -> Result<u64, Failure> {
+        match self
+            .process
+            .as_ref()
+            .and_then(|p| p.capabilities.as_ref())
+            .and_then(|c| c.bounding.as_ref())
+        {
+            Some(b) => cap_mask(b, "bounding", origin),
+            None => Ok(0),
+        }
+    }
+
+    /// What go-jail leaves out of the file (for `--dump`).
+    pub fn ignored(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .other
+            .keys()
+            .filter(|k| k.as_str() != "ociVersion")
+            .cloned()
+            .collect();
+        if let Some(p) = &self.process {
+            out.extend(p.other.keys().map(|k| format!("process.{k}")));
+            if let Some(u) = &p.user {
+                out.extend(u.other.keys().map(|k| format!("process.user.{k}")));
+            }
+        }
+        if let Some(l) = &self.linux {
+            out.extend(l.other.keys().map(|k| format!("linux.{k}")));
+        }
+        out
+    }
+}
+
+/// The spec of `--seccomp-profile` or of `--oci-config`'s `linux.seccomp`,
+/// with notes for `--dump`; `None` when neither is given (or the config
+/// has no `linux.seccomp`). `--arch` overrides the profile's arches.
+pub fn profile_spec(args: &PolicyArgs) -> Result<Option<(PolicySpec, Vec<String>)>, Failure> {
+    let config = match &args.oci_config {
+        Some(path) => Some((read(path)?, path.display().to_string())),
+        None => None,
+    };
+    let caps = match (args.profile_caps, &config) {
+        (Some(c), _) => c,
+        (None, Some((c, origin))) => c.bounding(origin)?,
+        (None, None) => 0,
+    };
+    let found = if let Some(path) = &args.seccomp_profile {
+        Some(profile_json::load(path, caps)?)
+    } else if let Some((config, origin)) = &config {
+        match config.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
+            Some(json) => {
+                let at = format!("{origin}: linux.seccomp");
+                let (profile, mut notes) = json
+                    .to_profile()
+                    .map_err(|e| Failure::input(format!("{at}.{e}")))?;
+                let ignored = config.ignored();
+                if !ignored.is_empty() {
+                    notes.push(format!("{origin}: not applied by go-jail: {}", ignored.join(", ")));
+                }
+                Some(profile_json::to_spec(&profile, caps, &at, notes)?)
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+    let Some((mut spec, notes)) = found else {
+        return Ok(None);
+    };
+    if let Some(list) = &args.arch {
+        spec.arches = names::parse_arches(list)?;
+    }
+    Ok(Some((spec, notes)))
+}
+
+/// Whether the run-mode option `--name` was given on the command line
+/// (before COMMAND), in either spelling.
+fn given(argv: &[OsString], name: &str) -> bool {
+    let cmd = <RunArgs as clap::CommandFactory>::command();
+    let long = format!("--{name}");
+    let with_value = format!("--{name}=");
+    crate::args::normalize(&cmd, argv, true)
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+        .any(|a| a == long || a.starts_with(&with_value))
+}
+
+/// Fills the run-mode options the command line left out from
+/// `--oci-config`; returns the warnings and notes to print.
+pub fn apply_to_run(run: &mut RunArgs, argv: &[OsString]) -> Result<Vec<String>, Failure> {
+    let Some(path) = run.policy.oci_config.clone() else {
+        return Ok(Vec::new());
+    };
+    let origin = path.display().to_string();
+    let config = read(&path)?;
+    let mut warnings = Vec::new();
+    let Some(process) = &config.process else {
+        return Ok(warnings);
+    };
+    if let Some(user) = &process.user {
+        if run.user.is_none() {
+            run.user = Some(format!("#{}", user.uid));
+            if run.group.is_none() {
+                run.group = Some(format!("#{}", user.gid));
+            }
+            if run.groups.is_none() {
+                let gids: Vec<String> = user
+                    .additional_gids
+                    .iter()
+                    .flatten()
+                    .map(|g| format!("#{g}"))
+                    .collect();
+                run.groups = Some(gids.join(","));
+            }
+        }
+    }
+    if let Some(c) = &process.capabilities {
+        let bounding = c.bounding.clone().unwrap_or_default();
+        if !given(argv, "caps") {
+            run.caps = bounding.join(",");
+        }
+        if run.ambient_caps.is_none() {
+            if let Some(a) = &c.ambient {
+                run.ambient_caps = Some(a.join(","));
+            }
+        }
+        let b = cap_mask(&bounding, "bounding", &origin)?;
+        for (what, set) in [
+            ("effective", &c.effective),
+            ("permitted", &c.permitted),
+            ("inheritable", &c.inheritable),
+        ] {
+            if let Some(set) = set {
+                if cap_mask(set, what, &origin)? & !b != 0 {
+                    warnings.push(format!(
+                        "{origin}: process.capabilities.{what} has capabilities outside bounding: go-jail grants at most -caps (the bounding set)"
+                    ));
+                }
+            }
+        }
+    }
+    if process.no_new_privileges == Some(false) {
+        warnings.push(format!(
+            "{origin}: process.noNewPrivileges is false, but go-jail always sets no_new_privs"
+        ));
+    }
+    if run.command.is_empty() {
+        if let Some(args) = &process.args {
+            run.command = args.iter().map(OsString::from).collect();
+            if let Some(env) = &process.env {
+                run.base_env = Some(env.iter().map(OsString::from).collect());
+            }
+        }
+        if let Some(cwd) = &process.cwd {
+            run.cwd = Some(cwd.into());
+        }
+    }
+    Ok(warnings)
+}
+
+/// The run mode's use of `--oci-config`: fills `run` from the file and
+/// prints the warnings (unless `--quiet`).
+pub fn prepare_run(run: &mut RunArgs, argv: &[OsString]) -> Result<(), Failure> {
+    let warnings = apply_to_run(run, argv)?;
+    if !run.quiet {
+        for w in warnings {
+            eprintln!("go-jail: warning: {w}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! The lines `--report-denied` and `--complain` print: syscall names for the
+//! calling arch, raw arguments, and the strings of pathname arguments read
+//! from `/proc/PID/mem` (a report, never a decision: what was read may have
+//! changed by the time the kernel reads it).
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use bpf_asm::Arch;
+use policy::{Action, SyscallTable};
+
+/// The most bytes read for one string argument.
+pub const MAX_STRING: usize = 256;
+
+/// `name` for the native arch, `name[arch]` for another, `syscall_N` for a
+/// number the table does not know.
+pub fn syscall_name(audit: u32, nr: u32) -> String {
+    match Arch::from_audit(audit) {
+        Some(arch) => {
+            let name = SyscallTable::name(arch, nr)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("syscall_{nr:#x}"));
+            if arch == Arch::native() {
+                name
+            } else {
+                format!("{name}[{}]", arch_label(arch))
+            }
+        }
+        None => format!("syscall_{nr:#x}[arch {audit:#x}]"),
+    }
+}
+
+fn arch_label(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "x86_64",
+        Arch::X86 => "i386",
+        Arch::Aarch64 => "aarch64",
+        Arch::Arm => "arm",
+        Arch::Riscv64 => "riscv64",
+    }
+}
+
+/// An integer argument: small values and small negative ints (fds,
+/// `AT_FDCWD`, flags) in decimal, everything else in hex.
+pub fn format_int(v: u64) -> String {
+    let low = v as u32 as i32;
+    let high = v >> 32;
+    if v < 0x1000 {
+        v.to_string()
+    } else if (-4095..0).contains(&(v as i64)) {
+        (v as i64).to_string()
+    } else if (-4095..0).contains(&low) && high == 0 {
+        low.to_string()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+/// A string argument as read: quoted with escapes; `…` after the quote when
+/// it was cut at [`MAX_STRING`] bytes.
+pub fn format_string(bytes: &[u8], complete: bool) -> String {
+    let mut out = String::with_capacity(bytes.len() + 3);
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => {
+                    let _ = write!(out, "{}", c.escape_default());
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out.push('"');
+    if !complete {
+        out.push('…');
+    }
+    out
+}
+
+/// Reads a NUL-terminated string at `addr` in process `pid`'s memory: the
+/// bytes and whether the NUL was found within [`MAX_STRING`] bytes. Reads
+/// page by page, so a string ending just before an unmapped page is read.
+pub fn read_string(mem: &File, addr: u64) -> Option<(Vec<u8>, bool)> {
+    const PAGE: u64 = 4096;
+    let mut out = Vec::new();
+    let mut at = addr;
+    while out.len() < MAX_STRING {
+        let to_page_end = (PAGE - at % PAGE) as usize;
+        let want = to_page_end.min(MAX_STRING - out.len());
+        let mut buf = vec![0u8; want];
+        let n = match mem.read_at(&mut buf, at) {
+            Ok(0) | Err(_) if out.is_empty() => return None,
+            Ok(0) | Err(_) => return Some((out, false)),
+            Ok(n) => n,
+        };
+        if let Some(end) = buf[..n].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&buf[..end]);
+            return Some((out, true));
+        }
+        out.extend_from_slice(&buf[..n]);
+        at += n as u64;
+    }
+    Some((out, false))
+}
+
+/// Opens `/proc/PID/mem` for reading arguments (`None` if not allowed or gone).
+pub fn open_mem(pid: u32) -> Option<File> {
+    File::open(format!("/proc/{pid}/mem")).ok()
+}
+
+/// `name(arg, "path", …)`: `count` arguments (6 when unknown); the string
+/// arguments found in `strings` replace their raw value.
+pub fn format_call(
+    name: &str,
+    args: &[u64; 6],
+    count: usize,
+    strings: &[(usize, Vec<u8>, bool)],
+) -> String {
+    let mut out = String::from(name);
+    out.push('(');
+    for (i, &a) in args.iter().enumerate().take(count.min(6)) {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match strings.iter().find(|s| s.0 == i) {
+            Some((_, bytes, complete)) => out.push_str(&format_string(bytes, *complete)),
+            None => out.push_str(&format_int(a)),
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// What the policy does to the call: `EPERM`, `errno 200`, `killed (KILL_PROCESS)`.
+pub fn outcome(action: Action) -> String {
+    match action {
+        Action::Errno(n) => match crate::errno::name(n) {
+            Some(name) => name.to_owned(),
+            None => format!("errno {n}"),
+        },
+        Action::KillProcess | Action::KillThread => format!("killed ({action})"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_strings_and_calls() {
+        assert_eq!(format_int(3), "3");
+        assert_eq!(format_int(0x1000), "0x1000");
+        assert_eq!(format_int(-100i64 as u64), "-100");
+        assert_eq!(format_int(0xffff_ff9c), "-100");
+        assert_eq!(format_int(0x7ffd_1234_5678), "0x7ffd12345678");
+        assert_eq!(format_string(b"a\"b\n\xff", true), "\"a\\\"b\\n\\xff\"");
+        assert_eq!(format_string(b"abc", false), "\"abc\"…");
+        let call = format_call(
+            "newfstatat",
+            &[3, 0x7ffd_0000, 0x7ffd_1000, 0x1000, 0, 0],
+            4,
+            &[(1, Vec::new(), true)],
+        );
+        assert_eq!(call, "newfstatat(3, \"\", 0x7ffd1000, 0x1000)");
+        assert_eq!(outcome(Action::Errno(1)), "EPERM");
+        assert_eq!(outcome(Action::KillProcess), "killed (KILL_PROCESS)");
+        assert_eq!(syscall_name(Arch::X86_64.audit(), 262), "newfstatat");
+        assert_eq!(syscall_name(Arch::X86.audit(), 20), "getpid[i386]");
+    }
+
+    #[test]
+    fn strings_are_read_from_proc_mem() {
+        let text = b"hello, world\0tail".to_vec();
+        let mem = open_mem(std::process::id()).expect("own /proc/PID/mem");
+        let (bytes, complete) = read_string(&mem, text.as_ptr() as u64).unwrap();
+        assert_eq!(bytes, b"hello, world");
+        assert!(complete);
+        assert!(read_string(&mem, 8).is_none());
+    }
+}

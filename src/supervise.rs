@@ -1,0 +1,385 @@
+//! `--report-denied`, `--complain` and `learn`: go-jail stays as a small
+//! supervisor of COMMAND instead of exec'ing it.
+//!
+//! The filter is the policy with its denying actions turned into
+//! `SECCOMP_RET_USER_NOTIF` (`policy::notify_denials`); allowed calls never
+//! reach the supervisor. The child loads it in listener mode and hands the
+//! listener over without a syscall (`runner::notify`, which documents the
+//! hand-off). Then the supervisor:
+//!
+//! - drops what it does not need: no_new_privs, not dumpable, every other
+//!   fd closed, bounding/effective/permitted sets cut to `CAP_SYS_PTRACE`
+//!   and `CAP_DAC_READ_SEARCH` (to read the strings of pathname arguments
+//!   from `/proc/PID/mem` of a process of another uid) and `CAP_KILL` (to
+//!   forward signals to it and kill it). It keeps uid 0, so that COMMAND,
+//!   running as another user, can neither signal nor ptrace it;
+//! - polls the listener, a signalfd and the child's pidfd. A notification
+//!   is answered with what the original policy says: `ERRNO(n)` → the call
+//!   fails with `n` (`ERRNO(0)` returns 0, as the kernel does), a kill →
+//!   SIGKILL to the caller's process, anything else → continue. In complain
+//!   and learn mode every call continues;
+//! - forwards SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM and SIGWINCH
+//!   to the child, unless the kernel generated them (`SI_KERNEL`: the
+//!   terminal's Ctrl-C or resize, which reached the whole foreground group,
+//!   the child included);
+//! - when the child exits, answers what is still queued and exits with its
+//!   status: the code, or 128+N for signal N.
+//!
+//! Differences from the exec'd run, documented in the help:
+//! - a kill is SIGKILL from the supervisor, not the kernel's SIGSYS: no core
+//!   dump, and a parent inside the jail sees its child killed by SIGKILL.
+//!   When the direct child is the one killed, go-jail exits 159 (128 +
+//!   SIGSYS), the status a shell would show for the real kill. KILL_THREAD
+//!   kills the whole process;
+//! - processes that outlive the child lose their supervisor: their denied
+//!   calls then fail with ENOSYS (the kernel's answer without a listener);
+//! - a signal interrupting a denied call restarts it, so `=all` may print
+//!   it twice.
+
+use std::collections::{BTreeSet, HashSet};
+use std::io::Write as _;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use bpf_asm::{Arch, SeccompData};
+use policy::{Action, CompileOptions, Policy, SyscallTable};
+use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN};
+use runner::sys::{Errno, ExitKind};
+
+use crate::args::{ReportMode, RunArgs};
+use crate::cmd_run;
+use crate::fail::Failure;
+use crate::filter;
+use crate::report;
+
+/// Signals forwarded to the child (bit n-1 = signal n).
+const FORWARDED: u64 = sig(1) | sig(2) | sig(3) | sig(10) | sig(12) | sig(15) | sig(28);
+
+const fn sig(n: u32) -> u64 {
+    1 << (n - 1)
+}
+
+const SIGKILL: u32 = 9;
+const SIGSYS: i32 = 31;
+const CAP_DAC_READ_SEARCH: u32 = 2;
+const CAP_KILL: u32 = 5;
+const CAP_SYS_PTRACE: u32 = 19;
+
+/// What the supervisor does with a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Answer as the policy says; report denials (every call with `all`).
+    Report { all: bool },
+    /// Let every call run; report what the policy would deny.
+    Complain { all: bool },
+    /// Let every call of a target arch run and record it; calls no
+    /// allow-list can name (foreign arch, x32, unknown numbers) get what an
+    /// allow-list would give them, and are reported.
+    Learn,
+}
+
+/// How a supervised run ended.
+pub struct Finished {
+    /// go-jail's exit status.
+    pub status: i32,
+    /// Learn mode: the `(AUDIT_ARCH, nr)` of every call that continued.
+    pub learned: BTreeSet<(u32, u32)>,
+}
+
+/// Whether the run mode needs the supervisor.
+pub fn wanted(args: &RunArgs) -> bool {
+    args.report_denied.is_some() || args.complain
+}
+
+/// The run mode with `--report-denied` or `--complain`.
+pub fn run(args: &RunArgs) -> Result<i32, Failure> {
+    let all = args.report_denied == Some(ReportMode::All);
+    let mode = if args.complain {
+        Mode::Complain { all }
+    } else {
+        Mode::Report { all }
+    };
+    let Some(spec) = filter::spec_for_run(&args.policy, !args.allow_tty_injection)? else {
+        if !args.quiet {
+            warn("warning: no seccomp filter: nothing to report");
+        }
+        return Err(cmd_run::run(args));
+    };
+    let compiled = filter::compile(spec, &args.policy, args.quiet)?;
+    let program = compile_notifying(&compiled.policy, Some(compiled.profile.clone()))?;
+    let plan = cmd_run::prepare(args, Some(&program))?;
+    Ok(supervise(&plan, &compiled.policy, mode)?.status)
+}
+
+/// `policy` with its denials turned into notifications, compiled.
+pub fn compile_notifying(
+    policy: &Policy,
+    weights: Option<policy::FrequencyProfile>,
+) -> Result<bpf_asm::Program, Failure> {
+    let notified = policy::notify_denials(policy);
+    let opts = CompileOptions {
+        weights,
+        ..CompileOptions::default()
+    };
+    policy::compile(&notified, &opts).map_err(|e| Failure::input(e.to_string()))
+}
+
+fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "go-jail: {message}");
+}
+
+/// Spawns `plan` (built in listener mode) and serves its notifications
+/// until the child exits. `policy` is the original, untransformed policy.
+pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Finished, Failure> {
+    let sys_failure = |what: &str, e: Errno| Failure::input(format!("{what}: {e}"));
+    n::block_signals(FORWARDED).map_err(|e| sys_failure("rt_sigprocmask", e))?;
+    let sigfd = n::signalfd(FORWARDED).map_err(|e| sys_failure("signalfd", e))?;
+    let child = runner::notify::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;
+    let mut session = Session {
+        policy,
+        mode,
+        child: child.pid,
+        seen: HashSet::new(),
+        learned: BTreeSet::new(),
+        killed_child: false,
+    };
+    let Some(listener) = &child.listener else {
+        // the child failed before its filter and said why on stderr
+        let exit = child.wait().map_err(|e| sys_failure("wait4", e))?;
+        return Ok(Finished {
+            status: exit.shell_status(),
+            learned: BTreeSet::new(),
+        });
+    };
+    drop_privileges(&[
+        listener.as_raw_fd(),
+        child.pidfd.as_raw_fd(),
+        sigfd.as_raw_fd(),
+    ]);
+
+    let mut listening = true;
+    loop {
+        let mut fds = [
+            PollFd {
+                fd: if listening { listener.as_raw_fd() } else { -1 },
+                events: POLLIN,
+                revents: 0,
+            },
+            PollFd {
+                fd: sigfd.as_raw_fd(),
+                events: POLLIN,
+                revents: 0,
+            },
+            PollFd {
+                fd: child.pidfd.as_raw_fd(),
+                events: POLLIN,
+                revents: 0,
+            },
+        ];
+        match n::poll(&mut fds, None) {
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(e) => return Err(sys_failure("ppoll", e)),
+        }
+        if fds[0].revents & POLLIN != 0 {
+            session.serve(listener.as_fd());
+        } else if fds[0].revents & (POLLHUP | POLLERR) != 0 {
+            listening = false; // no filtered task left
+        }
+        if fds[1].revents & POLLIN != 0 {
+            while let Ok(Some(info)) = n::read_signal(sigfd.as_fd()) {
+                if info.code != n::SI_KERNEL {
+                    let _ = child.signal(info.signo);
+                }
+            }
+        }
+        if fds[2].revents & POLLIN != 0 {
+            break;
+        }
+    }
+    // answer what is already queued (descendants still running), then go
+    for _ in 0..1024 {
+        let mut fds = [PollFd {
+            fd: listener.as_raw_fd(),
+            events: POLLIN,
+            revents: 0,
+        }];
+        match n::poll(&mut fds, Some(0)) {
+            Ok(1) if fds[0].revents & POLLIN != 0 => session.serve(listener.as_fd()),
+            _ => break,
+        }
+    }
+    let exit = child.wait().map_err(|e| sys_failure("wait4", e))?;
+    let status = match exit {
+        ExitKind::Signaled(9) if session.killed_child => 128 + SIGSYS,
+        other => other.shell_status(),
+    };
+    Ok(Finished {
+        status,
+        learned: session.learned,
+    })
+}
+
+/// Cuts the supervisor down to what serving notifications needs (see the
+/// module docs). Failures are ignored: each step only narrows privileges,
+/// and a non-root go-jail has none of them to give up.
+fn drop_privileges(keep_fds: &[i32]) {
+    use runner::sys;
+    let _ = sys::set_no_new_privs();
+    let _ = n::set_dumpable(false);
+    let keep_caps: u64 = (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL);
+    let last = runner::read_cap_last_cap().unwrap_or(40);
+    for cap in 0..=last {
+        if keep_caps & (1 << cap) == 0 {
+            let _ = sys::capbset_drop(cap);
+        }
+    }
+    let _ = sys::cap_ambient_clear_all();
+    if let Ok(mut data) = sys::capget() {
+        for (i, d) in data.iter_mut().enumerate() {
+            let keep = (keep_caps >> (32 * i)) as u32;
+            d.permitted &= keep;
+            d.effective = d.permitted;
+            d.inheritable = 0;
+        }
+        let _ = sys::capset(&data);
+    }
+    let mut fds: Vec<i32> = keep_fds.to_vec();
+    fds.sort_unstable();
+    let mut first: u32 = 3;
+    for fd in fds {
+        let fd = fd as u32;
+        if fd > first {
+            let _ = sys::close_range(first, fd - 1, 0);
+        }
+        first = first.max(fd + 1);
+    }
+    let _ = sys::close_range(first, u32::MAX, 0);
+}
+
+struct Session<'a> {
+    policy: &'a Policy,
+    mode: Mode,
+    child: i32,
+    seen: HashSet<(u32, u32)>,
+    learned: BTreeSet<(u32, u32)>,
+    killed_child: bool,
+}
+
+impl Session<'_> {
+    /// Takes one notification and answers it.
+    fn serve(&mut self, listener: BorrowedFd<'_>) {
+        let Ok(notif) = n::notif_recv(listener) else {
+            return; // ENOENT: the caller went away meanwhile
+        };
+        let d = notif.data;
+        let data = SeccompData {
+            nr: d.nr as u32,
+            arch: d.arch,
+            instruction_pointer: d.instruction_pointer,
+            args: d.args,
+        };
+        let action = self.policy.evaluate(&data);
+        let (enforce, report, verb) = match self.mode {
+            Mode::Report { all } => (true, self.first_time(&data) || all, "denied"),
+            Mode::Complain { all } => (false, self.first_time(&data) || all, "would deny"),
+            Mode::Learn if self.learnable(&data) => {
+                self.learned.insert((data.arch, data.nr));
+                (false, false, "")
+            }
+            Mode::Learn => (true, self.first_time(&data), "denied"),
+        };
+        if report && policy::notify::is_denial(action) {
+            let line = self.describe(&notif, &data, listener);
+            let pid = notif.pid;
+            warn(&format!(
+                "{verb} {line} -> {} (pid {pid})",
+                report::outcome(action)
+            ));
+        }
+        let mut resp = SeccompNotifResp {
+            id: notif.id,
+            val: 0,
+            error: 0,
+            flags: n::SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+        };
+        if enforce {
+            match action {
+                Action::Errno(e) => {
+                    resp.flags = 0;
+                    resp.error = -i32::from(e.min(4095));
+                }
+                Action::KillProcess | Action::KillThread => {
+                    self.kill(&notif, listener);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        let _ = n::notif_send(listener, &resp);
+    }
+
+    fn first_time(&mut self, data: &SeccompData) -> bool {
+        self.seen.insert((data.arch, data.nr))
+    }
+
+    /// A call an allow-list for the target arches can name.
+    fn learnable(&self, data: &SeccompData) -> bool {
+        self.policy.arch(data.arch).is_some()
+            && Arch::from_audit(data.arch)
+                .and_then(|a| SyscallTable::name(a, data.nr))
+                .is_some()
+    }
+
+    /// `name(args…)`, with pathname strings read from the caller's memory
+    /// when that works and the notification was still pending afterwards.
+    fn describe(
+        &self,
+        notif: &n::SeccompNotif,
+        data: &SeccompData,
+        listener: BorrowedFd<'_>,
+    ) -> String {
+        let name = report::syscall_name(data.arch, data.nr);
+        let plain = SyscallTable::name(
+            Arch::from_audit(data.arch).unwrap_or(Arch::native()),
+            data.nr,
+        );
+        let count = plain.and_then(policy::notify::arg_count).unwrap_or(6);
+        let paths = plain.map(policy::notify::path_args).unwrap_or(&[]);
+        let mut strings = Vec::new();
+        if !paths.is_empty() {
+            if let Some(mem) = report::open_mem(notif.pid) {
+                for &i in paths {
+                    if let Some((bytes, complete)) = report::read_string(&mem, data.args[i]) {
+                        strings.push((i, bytes, complete));
+                    }
+                }
+            }
+            if !n::notif_id_valid(listener, notif.id) {
+                strings.clear(); // the memory read may belong to another process
+            }
+        }
+        report::format_call(&name, &data.args, count, &strings)
+    }
+
+    /// Kills the caller's whole process, as `SECCOMP_RET_KILL_PROCESS`
+    /// would (with SIGKILL: see the module docs).
+    fn kill(&mut self, notif: &n::SeccompNotif, listener: BorrowedFd<'_>) {
+        let tid = notif.pid as i32;
+        let tgid = thread_group(tid).unwrap_or(tid);
+        // while the notification is pending, `tid` cannot have been reused
+        if n::notif_id_valid(listener, notif.id) {
+            if tgid == self.child {
+                self.killed_child = true;
+            }
+            let _ = n::kill(tgid, SIGKILL);
+        }
+    }
+}
+
+/// The process (thread group) of thread `tid`.
+fn thread_group(tid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+}

@@ -1,0 +1,203 @@
+//! `--report-denied` and `--complain`: go-jail supervises COMMAND through
+//! seccomp user notifications, reports what the policy denies, and leaves
+//! COMMAND's behaviour (errno, kill, exit status) as it would be without it.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{jail, needs_root};
+
+fn report_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("go-jail: denied ") || l.starts_with("go-jail: would deny "))
+        .collect()
+}
+
+#[test]
+fn report_names_the_denied_call_and_keeps_errno_and_status() {
+    needs_root!();
+    let dir = common::scratch_dir().join(format!("report-{}", std::process::id()));
+    let _ = std::fs::remove_dir(&dir);
+    let path = dir.to_str().unwrap();
+    let base = ["-user", "nobody", "-q", "-syscall-deny=mkdir,mkdirat"];
+    let plain = jail(&[&base[..], &["--", "mkdir", path]].concat());
+    let reported = jail(&[&base[..], &["--report-denied", "--", "mkdir", path]].concat());
+    assert_eq!(plain.code(), Some(1), "{plain:?}");
+    assert_eq!(reported.code(), plain.code(), "{reported:?}");
+    assert!(
+        reported.stderr.contains("Operation not permitted"),
+        "{reported:?}"
+    );
+    let lines = report_lines(&reported.stderr);
+    assert_eq!(lines.len(), 1, "{reported:?}");
+    let line = lines[0];
+    assert!(
+        line.starts_with(&format!(
+            "go-jail: denied mkdir(\"{path}\", 511) -> EPERM (pid "
+        )),
+        "{line}"
+    );
+    assert!(report_lines(&plain.stderr).is_empty(), "{plain:?}");
+    assert!(!dir.exists());
+}
+
+#[test]
+fn report_uses_the_policys_errno() {
+    needs_root!();
+    let r = jail(&[
+        "-user",
+        "nobody",
+        "-q",
+        "-syscall-deny=mkdir,mkdirat",
+        "-errno=EACCES",
+        "--report-denied",
+        "--",
+        "mkdir",
+        "/nonexistent-dir/x",
+    ]);
+    r.assert_code(1);
+    assert!(r.stderr.contains("Permission denied"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("go-jail: denied mkdir(\"/nonexistent-dir/x\", 511) -> EACCES"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn report_once_by_default_and_every_call_with_all() {
+    needs_root!();
+    let args = |mode: &str| {
+        jail(&[
+            "-user",
+            "nobody",
+            "-q",
+            "-syscall-deny=openat",
+            mode,
+            "--",
+            "cat",
+            "/etc/hostname",
+        ])
+    };
+    let once = args("--report-denied");
+    let all = args("--report-denied=all");
+    assert_eq!(once.code(), Some(127), "{once:?}");
+    assert_eq!(all.code(), Some(127), "{all:?}");
+    assert_eq!(report_lines(&once.stderr).len(), 1, "{once:?}");
+    let every = report_lines(&all.stderr);
+    assert!(every.len() > 1, "{all:?}");
+    assert!(
+        every.iter().all(|l| l.contains("denied openat(-100, \"")),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn kill_action_is_reported_and_exits_like_a_seccomp_kill() {
+    needs_root!();
+    // an x32 syscall: killed unless x32 is a target arch
+    let script = "import ctypes; ctypes.CDLL(None).syscall(0x40000000 + 39); print('alive')";
+    let base = ["-user", "nobody", "-q", "-syscall-deny=ptrace"];
+    let plain = jail(&[&base[..], &["--", "/usr/bin/python3", "-c", script]].concat());
+    assert_eq!(plain.signal(), Some(31), "{plain:?}");
+    let r = jail(
+        &[
+            &base[..],
+            &["--report-denied", "--", "/usr/bin/python3", "-c", script],
+        ]
+        .concat(),
+    );
+    r.assert_code(128 + 31);
+    assert!(!r.stdout.contains("alive"), "{r:?}");
+    let lines = report_lines(&r.stderr);
+    assert_eq!(lines.len(), 1, "{r:?}");
+    assert!(lines[0].contains("-> killed (KILL_PROCESS)"), "{r:?}");
+}
+
+#[test]
+fn complain_lets_a_short_allow_list_succeed_and_names_what_it_needed() {
+    needs_root!();
+    let base = ["-user", "nobody", "-q", "-syscall-allow=execve,write"];
+    let enforced = jail(&[&base[..], &["--", "echo", "hi"]].concat());
+    assert_ne!(enforced.code(), Some(0), "{enforced:?}");
+    let r = jail(&[&base[..], &["--complain", "--", "echo", "hi"]].concat());
+    r.assert_code(0);
+    assert_eq!(r.stdout, "hi\n");
+    let lines = report_lines(&r.stderr);
+    for needed in ["brk(", "mmap(", "openat(", "exit_group("] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("go-jail: would deny {needed}"))),
+            "{needed} missing: {r:?}"
+        );
+    }
+    assert!(!lines.iter().any(|l| l.contains(" write(")), "{r:?}");
+}
+
+#[test]
+fn exit_status_and_stdout_pass_through() {
+    needs_root!();
+    let r = jail(&[
+        "-user",
+        "nobody",
+        "-q",
+        "-syscall-deny=mkdir",
+        "--report-denied",
+        "--",
+        "sh",
+        "-c",
+        "echo out; exit 7",
+    ]);
+    r.assert_code(7);
+    assert_eq!(r.stdout, "out\n");
+    assert!(report_lines(&r.stderr).is_empty(), "{r:?}");
+}
+
+#[test]
+fn signals_are_forwarded_and_the_status_is_128_plus_n() {
+    needs_root!();
+    let child = Command::new(common::bin())
+        .args([
+            "-user",
+            "nobody",
+            "-q",
+            "-syscall-deny=mkdir",
+            "--report-denied",
+            "--",
+            "sleep",
+            "30",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // wait until the supervisor runs with its reduced capabilities
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        if common::status_field(&status, "CapEff") == "0000000000080024" {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "supervisor never dropped caps: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(common::status_field(&status, "CapBnd"), "0000000000080024");
+    assert_eq!(common::status_field(&status, "NoNewPrivs"), "1");
+    std::thread::sleep(Duration::from_millis(100));
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(128 + 15), "{out:?}");
+}
