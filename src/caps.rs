@@ -130,6 +130,20 @@ mod tests {
     }
 
     #[test]
+    fn help_lists_every_capability() {
+        use clap::CommandFactory;
+        let help = crate::args::RunArgs::command()
+            .render_long_help()
+            .to_string();
+        for name in NAMES {
+            assert!(
+                help.split_whitespace().any(|w| w == name),
+                "{name} missing from --help"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_and_empty_items_are_errors_that_quote_the_value() {
         let err = parse_list("CAP_FOO").unwrap_err().to_string();
         assert!(err.starts_with("unknown capability 'CAP_FOO'"), "{err}");

@@ -464,3 +464,21 @@ fn an_installed_setuid_copy_refuses_to_run() {
     assert!(r.stderr.contains("setuid"), "{}", r.stderr);
     assert_eq!(r.stdout, "");
 }
+
+#[test]
+fn preserve_fds_passes_the_first_n() {
+    needs_root!();
+    let script = format!(
+        "exec 3</dev/null 4</dev/null 7</dev/null; {} -user nobody --preserve-fds 2 -- sh -c 'ls /proc/self/fd'",
+        common::bin()
+    );
+    let r = Run::new(Command::new("sh").args(["-c", &script]));
+    r.assert_code(0);
+    let fds: Vec<u32> = r
+        .stdout
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    assert!(fds.contains(&3) && fds.contains(&4), "{fds:?}");
+    assert!(!fds.contains(&7), "{fds:?}");
+}
