@@ -164,6 +164,16 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
                     ));
                 }
             }
+            let fatal: Vec<&str> = ["exit", "exit_group", "rt_sigreturn"]
+                .into_iter()
+                .filter(|n| listed.contains(n))
+                .collect();
+            if !fatal.is_empty() {
+                out.push(format!(
+                    "the deny-list denies {}: COMMAND cannot exit or return from a signal handler cleanly (it may crash)",
+                    fatal.join(", ")
+                ));
+            }
             let io_names: BTreeSet<&str> = IO_GROUPS
                 .iter()
                 .flat_map(|g| policy::groups::names(g).unwrap_or_default())
@@ -250,6 +260,12 @@ mod tests {
             ..PolicySpec::deny(&["openat", "openat2", "io_uring_setup"])
         });
         assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn denying_exit_warns() {
+        let w = deny(&["exit_group"]);
+        assert!(w.iter().any(|l| l.contains("denies exit_group")), "{w:?}");
     }
 
     #[test]
