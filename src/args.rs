@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -494,21 +494,28 @@ fn find_long(cmd: &clap::Command, name: &str) -> Option<bool> {
 
 /// Parses the run mode's arguments (everything after argv[0]).
 pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
-    let cmd = RunArgs::command();
+    // One clap `Command` serves both the rewriting and the parse: building
+    // it is most of go-jail's own start-up cost.
+    let mut cmd = RunArgs::command();
     let mut argv = vec![OsString::from("go-jail")];
     argv.extend(normalize(&cmd, args, true));
-    RunArgs::try_parse_from(argv)
+    let matches = cmd.try_get_matches_from_mut(argv)?;
+    RunArgs::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
 /// Parses a subcommand's arguments; `args[0]` is the subcommand's name.
 pub fn parse_tool(args: &[OsString]) -> Result<ToolArgs, clap::Error> {
-    let top = ToolArgs::command();
+    let mut top = ToolArgs::command();
     let name = args[0].to_string_lossy().into_owned();
-    let sub = top.find_subcommand(&name).cloned().unwrap_or_default();
     let mut argv = vec![OsString::from("go-jail"), args[0].clone()];
-    // `learn`'s operands belong to COMMAND, as in the run mode
-    argv.extend(normalize(&sub, &args[1..], name == "learn"));
-    ToolArgs::try_parse_from(argv)
+    let rest = match top.find_subcommand(&name) {
+        // `learn`'s operands belong to COMMAND, as in the run mode
+        Some(sub) => normalize(sub, &args[1..], name == "learn"),
+        None => args[1..].to_vec(),
+    };
+    argv.extend(rest);
+    let matches = top.try_get_matches_from_mut(argv)?;
+    ToolArgs::from_arg_matches(&matches).map_err(|e| e.format(&mut top))
 }
 
 #[cfg(test)]
