@@ -155,7 +155,10 @@ pub fn profile_spec(args: &PolicyArgs) -> Result<Option<(PolicySpec, Vec<String>
                     .map_err(|e| Failure::input(format!("{at}.{e}")))?;
                 let ignored = config.ignored();
                 if !ignored.is_empty() {
-                    notes.push(format!("{origin}: not applied by go-jail: {}", ignored.join(", ")));
+                    notes.push(format!(
+                        "{origin}: not applied by go-jail: {}",
+                        ignored.join(", ")
+                    ));
                 }
                 Some(profile_json::to_spec(&profile, caps, &at, notes)?)
             }

@@ -104,10 +104,9 @@ fn filter(f: &Option<JsonFilter>, at: &str) -> Result<Filter, String> {
         return Ok(Filter::default());
     };
     let min_kernel = match &f.min_kernel {
-        Some(k) => Some(
-            profile::parse_kernel_version(k)
-                .ok_or_else(|| format!("{at}.minKernel: '{k}' is not a kernel version (e.g. \"4.8\")"))?,
-        ),
+        Some(k) => Some(profile::parse_kernel_version(k).ok_or_else(|| {
+            format!("{at}.minKernel: '{k}' is not a kernel version (e.g. \"4.8\")")
+        })?),
         None => None,
     };
     Ok(Filter {
@@ -152,10 +151,13 @@ impl JsonProfile {
             if names.is_empty() {
                 return Err(format!("{at}: no 'names' (or 'name')"));
             }
-            let action: ProfileAction = s.action.parse().map_err(|e| format!("{at}.action: {e}"))?;
+            let action: ProfileAction =
+                s.action.parse().map_err(|e| format!("{at}.action: {e}"))?;
             let mut args = Vec::new();
             for (j, a) in s.args.iter().flatten().enumerate() {
-                let op: ArgOp = a.op.parse().map_err(|e| format!("{at}.args[{j}].op: {e}"))?;
+                let op: ArgOp =
+                    a.op.parse()
+                        .map_err(|e| format!("{at}.args[{j}].op: {e}"))?;
                 if a.index > 5 {
                     return Err(format!(
                         "{at}.args[{j}].index: {} out of range (syscalls have arguments 0 to 5)",
@@ -199,8 +201,8 @@ impl JsonProfile {
 
 /// Parses profile JSON; errors are prefixed with `origin` (the file name).
 pub fn parse(text: &str, origin: &str) -> Result<(Profile, Vec<String>), Failure> {
-    let json: JsonProfile = serde_json::from_str(text)
-        .map_err(|e| Failure::input(format!("{origin}: {e}")))?;
+    let json: JsonProfile =
+        serde_json::from_str(text).map_err(|e| Failure::input(format!("{origin}: {e}")))?;
     json.to_profile()
         .map_err(|e| Failure::input(format!("{origin}: {e}")))
 }
@@ -249,19 +251,33 @@ mod tests {
     #[test]
     fn unknown_fields_and_actions_are_errors_naming_the_place() {
         let e = parse(r#"{"defaultAction":"SCMP_ACT_ALLOW","bogus":1}"#, "p.json").unwrap_err();
-        assert!(e.message.starts_with("p.json: unknown field `bogus`"), "{}", e.message);
+        assert!(
+            e.message.starts_with("p.json: unknown field `bogus`"),
+            "{}",
+            e.message
+        );
         let e = parse(
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_NOPE"}]}"#,
             "p.json",
         )
         .unwrap_err();
-        assert!(e.message.starts_with("p.json: syscalls[0].action: unknown action 'SCMP_ACT_NOPE'"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("p.json: syscalls[0].action: unknown action 'SCMP_ACT_NOPE'"),
+            "{}",
+            e.message
+        );
         let e = parse(
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_XX"}]}]}"#,
             "p.json",
         )
         .unwrap_err();
-        assert!(e.message.contains("syscalls[0].args[0].op: unknown operator"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("syscalls[0].args[0].op: unknown operator"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //!   `riscv64`), `minKernel` against the running kernel. Both must pass.
 //! - An entry whose action equals the default action is dropped, as
 //!   libseccomp refuses such rules (`-EACCES`) and runc skips them.
+//! - A second unconditional rule for a syscall is dropped: the first one
+//!   stays, as in libseccomp.
 //! - The conditions of one entry are ANDed, **except** when an argument
 //!   index repeats: runc, crun and youki then add every condition as a
 //!   rule of its own, so they are ORed — even those on other indices.
@@ -249,6 +251,13 @@ pub enum Note {
     UnknownCap(String),
     /// `defaultErrnoRet` or `errnoRet` given for an action without errno.
     ErrnoIgnored { entry: Option<usize> },
+    /// A second unconditional rule for a syscall: the first one stays, as
+    /// in libseccomp (and so runc).
+    Duplicate {
+        entry: usize,
+        name: String,
+        first: usize,
+    },
 }
 
 impl fmt::Display for Note {
@@ -279,6 +288,10 @@ impl fmt::Display for Note {
             Note::ErrnoIgnored { entry: Some(e) } => {
                 write!(f, "syscalls[{e}]: errnoRet ignored (the action takes no errno)")
             }
+            Note::Duplicate { entry, name, first } => write!(
+                f,
+                "syscalls[{entry}]: '{name}' already has an unconditional rule (syscalls[{first}]), which stays (as in libseccomp)"
+            ),
             Note::ErrnoIgnored { entry: None } => {
                 write!(f, "defaultErrnoRet ignored (the default action takes no errno)")
             }
@@ -540,6 +553,7 @@ impl Profile {
         let mut same_as_default = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
         let mut elsewhere: Vec<String> = Vec::new();
+        let mut unconditional: std::collections::HashMap<String, usize> = Default::default();
         for (i, e) in self.syscalls.iter().enumerate() {
             if e.names.is_empty() {
                 return Err(SeccompProfileError::NoNames { entry: i });
@@ -600,6 +614,17 @@ impl Profile {
                         elsewhere.push(name.clone());
                     }
                     continue;
+                }
+                if e.args.is_empty() {
+                    if let Some(&first) = unconditional.get(name) {
+                        notes.push(Note::Duplicate {
+                            entry: i,
+                            name: name.clone(),
+                            first,
+                        });
+                        continue;
+                    }
+                    unconditional.insert(name.clone(), i);
                 }
                 for g in &groups {
                     rules.push(Rule::when(name.clone(), action, g.clone()));

@@ -1,0 +1,893 @@
+//! Differential test: go-jail's compilation of seccomp profiles against
+//! libseccomp's (the reference runtimes use), and both against a direct
+//! evaluator of the profile's meaning written here, independently of
+//! `policy::profile::to_spec` and `policy::resolve`.
+//!
+//! For Docker's default profile (x86_64 + x86, with and without
+//! CAP_SYS_ADMIN) and for randomly generated profiles (x86_64), every
+//! syscall number of the arch (plus the regions above the table, x32 and
+//! `-1`) is run with generated argument vectors through both programs in
+//! bpf-asm's interpreter. libseccomp's program comes from
+//! `tests/support/scmp_export.c`, compiled here with `gcc -lseccomp`.
+//!
+//! go-jail must equal the reference evaluator everywhere except where it
+//! knowingly adds to a profile ([`OURS_EXCEPTIONS`]). libseccomp must equal
+//! it except in the named cases of [`LIBSECCOMP_EXCEPTIONS`]; each
+//! disagreement is classified, counted and printed, and an unexplained one
+//! fails the test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bpf_asm::{Arch, Program, SeccompData};
+use policy::condition::Width;
+use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
+use policy::{Action, SyscallTable};
+
+/// Where go-jail knowingly differs from the profile's bare meaning.
+const OURS_EXCEPTIONS: &[(&str, &str)] = &[
+    (
+        "enosys-above-table",
+        "numbers above the syscall table get ERRNO(ENOSYS), not the default (runc's -ENOSYS stub)",
+    ),
+    (
+        "enosys-clone3",
+        "clone3 without a rule gets ERRNO(ENOSYS) under a non-ALLOW default (glibc falls back to clone)",
+    ),
+    (
+        "x32-killed",
+        "x86_64 numbers with the x32 bit are KILL_PROCESS (x32 is not a go-jail target)",
+    ),
+];
+
+/// Where libseccomp 2.5.4's program knowingly differs from the profile's meaning.
+const LIBSECCOMP_EXCEPTIONS: &[(&str, &str)] = &[
+    (
+        "x32-or-minus-1",
+        "libseccomp's x32 section / bad-arch handling of numbers >= 0x40000000 and of -1",
+    ),
+    (
+        "64-bit-compare",
+        "libseccomp compares all 64 bits of a 32-bit argument (socket(0x1_0000_0028) passes AF_VSOCK blocks)",
+    ),
+    (
+        "unconditional-drops-conditional",
+        "libseccomp discards a syscall's conditional rules once it has an unconditional one",
+    ),
+    (
+        "overlap-order",
+        "overlapping conditional rules with different actions: libseccomp picks by its tree order, go-jail the first in the profile",
+    ),
+    (
+        "masked-eq-datum",
+        "MASKED_EQ whose valueTwo has bits outside the mask: libseccomp never matches, go-jail compares both sides under the mask",
+    ),
+    (
+        "libseccomp-miscompile",
+        "libseccomp 2.5.4 miscompiles syscalls with several argument rules (a later 64-bit comparison reads the other half); the profile's meaning wins",
+    ),
+];
+
+// ---------------------------------------------------------------- helper
+
+fn helper(tag: &str) -> Option<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/scmp_export.c");
+    let dir = std::env::temp_dir().join(format!("go-jail-scmp-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let bin = dir.join("scmp_export");
+    let out = Command::new("gcc")
+        .args(["-O1", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .arg("-lseccomp")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(bin),
+        Ok(o) => {
+            eprintln!(
+                "skipping: cannot build the libseccomp helper (install libseccomp-dev): {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("skipping: gcc not available: {e}");
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------- the reference model
+
+/// One rule after runc's reading of an entry (includes/excludes applied,
+/// errno resolved, OR-split when an index repeats).
+#[derive(Clone, Debug)]
+struct RefRule {
+    name: String,
+    action: Action,
+    conds: Vec<Arg>,
+}
+
+fn action_of(a: ProfileAction, errno: Option<u16>) -> Action {
+    let code = errno.unwrap_or(1);
+    match a {
+        ProfileAction::Allow => Action::Allow,
+        ProfileAction::Errno => Action::Errno(code),
+        ProfileAction::Kill | ProfileAction::KillThread => Action::KillThread,
+        ProfileAction::KillProcess => Action::KillProcess,
+        ProfileAction::Trap => Action::Trap(0),
+        ProfileAction::Trace => Action::Trace(code),
+        ProfileAction::Log => Action::Log,
+        ProfileAction::Notify => Action::UserNotif,
+    }
+}
+
+fn cap_bit(name: &str) -> Option<u32> {
+    policy::profile::CAP_NAMES
+        .iter()
+        .position(|c| *c == name)
+        .map(|i| i as u32)
+}
+
+/// runc/moby's reading of the profile in `ctx` (written from their
+/// documented behaviour, not from `to_spec`).
+fn runc_rules(p: &Profile, ctx: &Context) -> (Action, Vec<RefRule>) {
+    let default = action_of(p.default_action, p.default_errno);
+    let goarch = match ctx.arch {
+        Arch::X86_64 => "amd64",
+        Arch::X86 => "x86",
+        Arch::Aarch64 => "arm64",
+        Arch::Arm => "arm",
+        Arch::Riscv64 => "riscv64",
+    };
+    let has = |c: &String| cap_bit(c).is_some_and(|b| ctx.caps >> b & 1 == 1);
+    let mut out = Vec::new();
+    'entries: for e in &p.syscalls {
+        let ex = &e.excludes;
+        if ex.arches.iter().any(|a| a == goarch) || ex.caps.iter().any(has) {
+            continue;
+        }
+        if ex.min_kernel.is_some_and(|k| ctx.kernel >= k) {
+            continue;
+        }
+        let inc = &e.includes;
+        if !inc.arches.is_empty() && !inc.arches.iter().any(|a| a == goarch) {
+            continue;
+        }
+        for c in &inc.caps {
+            if !has(c) {
+                continue 'entries;
+            }
+        }
+        if inc.min_kernel.is_some_and(|k| ctx.kernel < k) {
+            continue;
+        }
+        let action = action_of(e.action, e.errno);
+        if action == default {
+            continue; // libseccomp: -EACCES; runc skips
+        }
+        let mut seen = [0; 6];
+        for a in &e.args {
+            seen[a.index as usize] += 1;
+        }
+        let split = seen.iter().any(|&n| n > 1);
+        for name in &e.names {
+            if split {
+                for a in &e.args {
+                    out.push(RefRule {
+                        name: name.clone(),
+                        action,
+                        conds: vec![*a],
+                    });
+                }
+            } else {
+                out.push(RefRule {
+                    name: name.clone(),
+                    action,
+                    conds: e.args.clone(),
+                });
+            }
+        }
+    }
+    (default, out)
+}
+
+/// How a variant of the semantics compares.
+#[derive(Clone, Copy, Default)]
+struct Variant {
+    /// Compare all 64 bits (libseccomp) instead of the kernel's width.
+    full_width: bool,
+    /// Drop conditional rules of syscalls that have an unconditional one.
+    uncond_drops: bool,
+    /// MASKED_EQ: `(arg & mask) == valueTwo` without masking valueTwo.
+    raw_masked: bool,
+}
+
+fn holds(a: &Arg, arch: Arch, name: &str, args: &[u64; 6], v: Variant) -> bool {
+    let mut width = policy::width::arg_width(arch, name, a.index as u8);
+    let mut raw = args[a.index as usize];
+    if !arch.is_64bit() {
+        raw &= 0xffff_ffff;
+    }
+    if v.full_width {
+        // libseccomp: 64 bits on a 64-bit arch, the low word on a 32-bit one
+        width = if arch.is_64bit() {
+            Width::W64
+        } else {
+            Width::W32
+        };
+    }
+    let cut = |x: u64| width.cut(x);
+    let (x, val) = (cut(raw), cut(a.value));
+    match a.op {
+        ArgOp::Ne => x != val,
+        ArgOp::Lt => x < val,
+        ArgOp::Le => x <= val,
+        ArgOp::Eq => x == val,
+        ArgOp::Ge => x >= val,
+        ArgOp::Gt => x > val,
+        ArgOp::MaskedEq if v.raw_masked => {
+            x & val == cut(a.value_two) && a.value_two == cut(a.value_two)
+        }
+        ArgOp::MaskedEq => x & val == cut(a.value_two) & val,
+    }
+}
+
+/// The profile's meaning for `name(args)`: the first conditional rule
+/// (profile order) whose conditions all hold, else the first unconditional
+/// rule, else the default. Also every action a holding rule gives.
+fn meaning(
+    default: Action,
+    rules: &[RefRule],
+    arch: Arch,
+    name: &str,
+    args: &[u64; 6],
+    v: Variant,
+) -> (Action, Vec<Action>) {
+    let mine: Vec<&RefRule> = rules.iter().filter(|r| r.name == name).collect();
+    // libseccomp keeps the first unconditional rule of a syscall
+    let uncond = mine.iter().find(|r| r.conds.is_empty()).map(|r| r.action);
+    let fallback = uncond.unwrap_or(default);
+    if v.uncond_drops && uncond.is_some() {
+        return (fallback, vec![fallback]);
+    }
+    let holding: Vec<Action> = mine
+        .iter()
+        .filter(|r| !r.conds.is_empty() && r.conds.iter().all(|c| holds(c, arch, name, args, v)))
+        .map(|r| r.action)
+        .collect();
+    (holding.first().copied().unwrap_or(fallback), holding)
+}
+
+// ------------------------------------------------------------- compiling
+
+fn op_word(op: ArgOp) -> &'static str {
+    match op {
+        ArgOp::Ne => "NE",
+        ArgOp::Lt => "LT",
+        ArgOp::Le => "LE",
+        ArgOp::Eq => "EQ",
+        ArgOp::Ge => "GE",
+        ArgOp::Gt => "GT",
+        ArgOp::MaskedEq => "MASKED_EQ",
+    }
+}
+
+fn action_words(a: Action) -> (&'static str, u16) {
+    match a {
+        Action::Allow => ("ALLOW", 0),
+        Action::Errno(n) => ("ERRNO", n),
+        Action::KillThread => ("KILL_THREAD", 0),
+        Action::KillProcess => ("KILL_PROCESS", 0),
+        Action::Trap(_) => ("TRAP", 0),
+        Action::Trace(n) => ("TRACE", n),
+        Action::Log => ("LOG", 0),
+        Action::UserNotif => panic!("no NOTIFY in the differential test"),
+    }
+}
+
+fn arch_word(a: Arch) -> &'static str {
+    match a {
+        Arch::X86_64 => "x86_64",
+        Arch::X86 => "x86",
+        Arch::Aarch64 => "aarch64",
+        Arch::Arm => "arm",
+        Arch::Riscv64 => "riscv64",
+    }
+}
+
+/// The rule file of `scmp_export.c`.
+fn rule_file(default: Action, rules: &[RefRule], arches: &[Arch]) -> String {
+    let (w, e) = action_words(default);
+    let mut s = format!("default {w} {e}\n");
+    for a in arches {
+        s.push_str(&format!("arch {}\n", arch_word(*a)));
+    }
+    for r in rules {
+        let (w, e) = action_words(r.action);
+        s.push_str(&format!("rule {} {w} {e}", r.name));
+        for c in &r.conds {
+            s.push_str(&format!(
+                " {} {} {} {}",
+                c.index,
+                op_word(c.op),
+                c.value,
+                c.value_two
+            ));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn libseccomp_program(helper: &Path, text: &str, tag: &str) -> Program {
+    let dir = helper.parent().unwrap();
+    let rules = dir.join(format!("{tag}.rules"));
+    let out = dir.join(format!("{tag}.bpf"));
+    std::fs::write(&rules, text).unwrap();
+    let o = Command::new(helper).arg(&rules).arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Program::from_bytes(&std::fs::read(&out).unwrap()).unwrap()
+}
+
+fn gojail_program(p: &Profile, ctx: &Context, arches: &[Arch]) -> (Program, policy::Policy) {
+    let (mut spec, _) = p.to_spec(ctx).unwrap();
+    spec.arches = arches.to_vec();
+    let (policy, _) = policy::resolve(&spec).unwrap();
+    let prog = policy::compile(&policy, &policy::CompileOptions::default()).unwrap();
+    (prog, policy)
+}
+
+// --------------------------------------------------------- the vectors
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Interesting values around `v`: ±1 on both halves, the halves swapped,
+/// the low word alone and sign-extended.
+fn around(v: u64, out: &mut Vec<u64>) {
+    let lo = v & 0xffff_ffff;
+    for x in [
+        v,
+        v.wrapping_add(1),
+        v.wrapping_sub(1),
+        v.wrapping_add(1 << 32),
+        v.wrapping_sub(1 << 32),
+        lo,
+        lo | 0xffff_ffff_0000_0000,
+        (lo as u32 as i32) as i64 as u64,
+        v ^ 0x8000_0000,
+    ] {
+        out.push(x);
+    }
+}
+
+const SPECIAL: [u64; 7] = [
+    0,
+    1,
+    0xffff_ffff,
+    0x1_0000_0000,
+    u64::MAX,
+    0xffff_ffff_8000_0000,
+    0x7fff_ffff,
+];
+
+/// Argument vectors for a syscall with `rules`.
+fn vectors(rules: &[&RefRule], rng: &mut Rng) -> Vec<[u64; 6]> {
+    if rules.iter().all(|r| r.conds.is_empty()) {
+        return vec![[0; 6], [u64::MAX; 6]];
+    }
+    let mut pool: [Vec<u64>; 6] = Default::default();
+    for (i, p) in pool.iter_mut().enumerate() {
+        p.extend(SPECIAL);
+        for r in rules {
+            for c in r.conds.iter().filter(|c| c.index as usize == i) {
+                around(c.value, p);
+                around(c.value_two, p);
+                around(c.value & c.value_two, p);
+            }
+        }
+        p.sort_unstable();
+        p.dedup();
+    }
+    let mut out = Vec::new();
+    // every pool value on each index, the others 0
+    for (i, p) in pool.iter().enumerate() {
+        for &v in p {
+            let mut a = [0; 6];
+            a[i] = v;
+            out.push(a);
+        }
+    }
+    for _ in 0..96 {
+        let mut a = [0; 6];
+        for (i, p) in pool.iter().enumerate() {
+            a[i] = p[rng.below(p.len())];
+        }
+        out.push(a);
+    }
+    out
+}
+
+// ------------------------------------------------------------ comparing
+
+#[derive(Default)]
+struct Tally {
+    cases: u64,
+    syscalls: u64,
+    ours: BTreeMap<&'static str, u64>,
+    lib: BTreeMap<&'static str, u64>,
+    examples: BTreeMap<&'static str, String>,
+}
+
+fn numbers(arch: Arch) -> Vec<u32> {
+    let end = SyscallTable::max_nr(arch) + 1;
+    let mut v: Vec<u32> = (0..end + 8).collect();
+    v.extend([
+        0x3fff_ffff,
+        0x4000_0000,
+        0x4000_0001,
+        0x4000_0000 + 435,
+        0xffff_fffe,
+        0xffff_ffff,
+    ]);
+    if let Some((lo, hi)) = SyscallTable::private_range(arch) {
+        v.extend(lo..=hi);
+    }
+    v
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    tally: &mut Tally,
+    label: &str,
+    default: Action,
+    rules: &[RefRule],
+    arch: Arch,
+    ours: &Program,
+    lib: &Program,
+    rng: &mut Rng,
+) {
+    let end = SyscallTable::max_nr(arch) + 1;
+    let clone3 = SyscallTable::lookup(arch, "clone3");
+    for nr in numbers(arch) {
+        let name = SyscallTable::name(arch, nr);
+        let mine: Vec<&RefRule> = match name {
+            Some(n) => rules.iter().filter(|r| r.name == n).collect(),
+            None => Vec::new(),
+        };
+        tally.syscalls += 1;
+        for args in vectors(&mine, rng) {
+            tally.cases += 1;
+            let data = SeccompData {
+                nr,
+                arch: arch.audit(),
+                args,
+                ..SeccompData::default()
+            };
+            let run = |p: &Program| Action::from_raw(bpf_asm::run(p, &data).unwrap().ret).unwrap();
+            let (got_ours, got_lib) = (run(ours), run(lib));
+            let meant = match name {
+                Some(n) => meaning(default, rules, arch, n, &args, Variant::default()).0,
+                None => default,
+            };
+            // go-jail against the meaning
+            if got_ours != meant {
+                let why = if arch == Arch::X86_64 && nr >= 0x4000_0000 && nr != u32::MAX {
+                    (got_ours == Action::KillProcess).then_some("x32-killed")
+                } else if nr >= end && nr != u32::MAX && name.is_none() {
+                    (got_ours == Action::Errno(38)).then_some("enosys-above-table")
+                } else if Some(nr) == clone3 && mine.is_empty() {
+                    (got_ours == Action::Errno(38)).then_some("enosys-clone3")
+                } else {
+                    None
+                };
+                let Some(why) = why else {
+                    panic!("{label}: go-jail {got_ours} but the profile means {meant}: {arch:?} nr {nr} ({name:?}) args {args:x?}");
+                };
+                *tally.ours.entry(why).or_default() += 1;
+            }
+            // libseccomp against the meaning
+            if got_lib != meant {
+                let why = classify(default, rules, arch, nr, name, &args, got_lib, &mine);
+                let Some(why) = why else {
+                    panic!("{label}: libseccomp {got_lib} but the profile means {meant} (go-jail {got_ours}): {arch:?} nr {nr} ({name:?}) args {args:x?}\nrules: {mine:?}");
+                };
+                *tally.lib.entry(why).or_default() += 1;
+                tally.examples.entry(why).or_insert_with(|| {
+                    let rules: Vec<String> = mine
+                        .iter()
+                        .map(|r| {
+                            let c: Vec<String> = r
+                                .conds
+                                .iter()
+                                .map(|c| format!("a{} {:?} {:#x}/{:#x}", c.index, c.op, c.value, c.value_two))
+                                .collect();
+                            format!("{} if [{}]", r.action, c.join(" && "))
+                        })
+                        .collect();
+                    format!(
+                        "{label}: {arch:?} {name:?} args {args:x?}: libseccomp {got_lib}, meaning {meant}; rules: {}",
+                        rules.join("; ")
+                    )
+                });
+            }
+        }
+    }
+}
+
+/// Which named exception explains libseccomp's `got`, if any.
+#[allow(clippy::too_many_arguments)]
+fn classify(
+    default: Action,
+    rules: &[RefRule],
+    arch: Arch,
+    nr: u32,
+    name: Option<&str>,
+    args: &[u64; 6],
+    got: Action,
+    mine: &[&RefRule],
+) -> Option<&'static str> {
+    if nr >= 0x4000_0000 && arch == Arch::X86_64 || nr == u32::MAX {
+        return Some("x32-or-minus-1");
+    }
+    let name = name?;
+    let variants = [
+        (
+            "64-bit-compare",
+            Variant {
+                full_width: true,
+                ..Variant::default()
+            },
+        ),
+        (
+            "unconditional-drops-conditional",
+            Variant {
+                uncond_drops: true,
+                ..Variant::default()
+            },
+        ),
+        (
+            "masked-eq-datum",
+            Variant {
+                raw_masked: true,
+                ..Variant::default()
+            },
+        ),
+        (
+            "64-bit-compare",
+            Variant {
+                full_width: true,
+                raw_masked: true,
+                ..Variant::default()
+            },
+        ),
+        (
+            "unconditional-drops-conditional",
+            Variant {
+                full_width: true,
+                uncond_drops: true,
+                raw_masked: true,
+            },
+        ),
+    ];
+    for (why, v) in variants {
+        if meaning(default, rules, arch, name, args, v).0 == got {
+            return Some(why);
+        }
+    }
+    for v in [
+        Variant::default(),
+        Variant {
+            full_width: true,
+            ..Variant::default()
+        },
+        Variant {
+            full_width: true,
+            raw_masked: true,
+            ..Variant::default()
+        },
+        Variant {
+            raw_masked: true,
+            ..Variant::default()
+        },
+    ] {
+        let (_, holding) = meaning(default, rules, arch, name, args, v);
+        if holding.len() > 1 && holding.contains(&got) {
+            return Some("overlap-order");
+        }
+    }
+    let conditional = mine.iter().filter(|r| !r.conds.is_empty()).count();
+    (conditional >= 2).then_some("libseccomp-miscompile")
+}
+
+fn report(title: &str, t: &Tally) {
+    println!(
+        "{title}: {} syscall numbers, {} (number, argument vector) cases",
+        t.syscalls, t.cases
+    );
+    for (k, n) in &t.ours {
+        let why = OURS_EXCEPTIONS.iter().find(|e| e.0 == *k).unwrap().1;
+        println!("  go-jail exception {k}: {n} cases ({why})");
+    }
+    for (k, n) in &t.lib {
+        let why = LIBSECCOMP_EXCEPTIONS.iter().find(|e| e.0 == *k).unwrap().1;
+        println!("  libseccomp exception {k}: {n} cases ({why})");
+        println!("    e.g. {}", t.examples[k]);
+    }
+}
+
+// ------------------------------------------------------------- profiles
+
+fn docker_profile() -> Profile {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/docker-default.json"),
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let act = |s: &serde_json::Value| s.as_str().unwrap().parse::<ProfileAction>().unwrap();
+    let strs = |v: Option<&serde_json::Value>| -> Vec<String> {
+        v.and_then(|v| v.as_array())
+            .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let filter = |f: Option<&serde_json::Value>| match f {
+        Some(f) => Filter {
+            caps: strs(f.get("caps")),
+            arches: strs(f.get("arches")),
+            min_kernel: f
+                .get("minKernel")
+                .map(|k| policy::profile::parse_kernel_version(k.as_str().unwrap()).unwrap()),
+        },
+        None => Filter::default(),
+    };
+    Profile {
+        default_action: act(&v["defaultAction"]),
+        default_errno: v["defaultErrnoRet"].as_u64().map(|n| n as u16),
+        architectures: vec![],
+        arch_map: v["archMap"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| ArchMapEntry {
+                arch: m["architecture"].as_str().unwrap().into(),
+                sub_arches: strs(m.get("subArchitectures")),
+            })
+            .collect(),
+        syscalls: v["syscalls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| Entry {
+                names: strs(s.get("names")),
+                action: act(&s["action"]),
+                errno: s.get("errnoRet").and_then(|e| e.as_u64()).map(|n| n as u16),
+                args: s
+                    .get("args")
+                    .and_then(|a| a.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .map(|a| Arg {
+                                index: a["index"].as_u64().unwrap() as u32,
+                                value: a["value"].as_u64().unwrap(),
+                                value_two: a.get("valueTwo").and_then(|v| v.as_u64()).unwrap_or(0),
+                                op: a["op"].as_str().unwrap().parse().unwrap(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                includes: filter(s.get("includes")),
+                excludes: filter(s.get("excludes")),
+            })
+            .collect(),
+    }
+}
+
+/// Syscalls whose arguments have mixed widths, so the generator meets both.
+const POOL: [&str; 16] = [
+    "socket",
+    "personality",
+    "ioctl",
+    "clone",
+    "mmap",
+    "read",
+    "write",
+    "kill",
+    "prctl",
+    "fcntl",
+    "openat",
+    "mprotect",
+    "setsockopt",
+    "lseek",
+    "futex",
+    "getpid",
+];
+
+fn random_profile(rng: &mut Rng) -> Profile {
+    let actions = [
+        ProfileAction::Allow,
+        ProfileAction::Errno,
+        ProfileAction::KillThread,
+        ProfileAction::KillProcess,
+        ProfileAction::Trap,
+        ProfileAction::Trace,
+        ProfileAction::Log,
+    ];
+    let ops = [
+        ArgOp::Ne,
+        ArgOp::Lt,
+        ArgOp::Le,
+        ArgOp::Eq,
+        ArgOp::Ge,
+        ArgOp::Gt,
+        ArgOp::MaskedEq,
+    ];
+    let values = [
+        0,
+        1,
+        40,
+        0x5412,
+        0xffff_ffff,
+        0x1_0000_0000,
+        0x1_0000_0028,
+        u64::MAX,
+        0xffff_ffff_ffff_fff0,
+        0x7e02_0000,
+        0x8000_0000,
+        0xffff_ffff_8000_0000,
+    ];
+    let default = actions[rng.below(actions.len())];
+    let mut syscalls = Vec::new();
+    for _ in 0..1 + rng.below(6) {
+        let names = (0..1 + rng.below(2))
+            .map(|_| POOL[rng.below(POOL.len())].to_string())
+            .collect();
+        let nargs = rng.below(4);
+        let args = (0..nargs)
+            .map(|_| Arg {
+                index: rng.below(4) as u32,
+                value: values[rng.below(values.len())],
+                value_two: values[rng.below(values.len())],
+                op: ops[rng.below(ops.len())],
+            })
+            .collect();
+        let action = actions[rng.below(actions.len())];
+        syscalls.push(Entry {
+            names,
+            action,
+            errno: action.takes_errno().then(|| 1 + rng.below(200) as u16),
+            args,
+            includes: Filter::default(),
+            excludes: Filter::default(),
+        });
+    }
+    Profile {
+        default_action: default,
+        default_errno: default.takes_errno().then(|| 1 + rng.below(200) as u16),
+        architectures: vec![],
+        arch_map: vec![],
+        syscalls,
+    }
+}
+
+// ----------------------------------------------------------------- tests
+
+#[test]
+fn docker_default_profile_against_libseccomp() {
+    let Some(helper) = helper("docker") else {
+        return;
+    };
+    let p = docker_profile();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut tally = Tally::default();
+    let mut n = 0;
+    for caps in [0u64, 1 << 21] {
+        let ctx = Context {
+            caps,
+            arch: Arch::X86_64,
+            kernel: (6, 1),
+        };
+        for arch in [Arch::X86_64, Arch::X86] {
+            let (default, rules) = runc_rules(&p, &ctx);
+            let arches = [Arch::X86_64, arch];
+            let (ours, _) = gojail_program(&p, &ctx, &arches);
+            let lib = libseccomp_program(&helper, &rule_file(default, &rules, &arches), "docker");
+            compare(
+                &mut tally,
+                &format!("docker caps={caps:#x}"),
+                default,
+                &rules,
+                arch,
+                &ours,
+                &lib,
+                &mut rng,
+            );
+            n += 1;
+        }
+    }
+    report(&format!("Docker default profile ({n} contexts)"), &tally);
+    // the full profile's figures (no CAP_SYS_ADMIN, x86_64 + x86 targets):
+    // program length and instructions executed over the x86_64 table
+    let ctx = Context {
+        caps: 0,
+        arch: Arch::X86_64,
+        kernel: (6, 1),
+    };
+    let (default, rules) = runc_rules(&p, &ctx);
+    let arches = [Arch::X86_64, Arch::X86];
+    let (ours, _) = gojail_program(&p, &ctx, &arches);
+    let lib = libseccomp_program(&helper, &rule_file(default, &rules, &arches), "docker");
+    for (who, prog) in [("go-jail", &ours), ("libseccomp 2.5.4", &lib)] {
+        let table = SyscallTable::max_nr(Arch::X86_64) + 1;
+        let counts: Vec<usize> = (0..table)
+            .map(|nr| {
+                let data = SeccompData {
+                    nr,
+                    arch: Arch::X86_64.audit(),
+                    ..SeccompData::default()
+                };
+                bpf_asm::run(prog, &data).unwrap().executed
+            })
+            .collect();
+        let mean = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
+        println!(
+            "Docker full profile, {who}: {} instructions; x86_64 table: worst {}, mean {mean:.2} executed",
+            prog.len(),
+            counts.iter().max().unwrap()
+        );
+    }
+}
+
+#[test]
+fn random_profiles_against_libseccomp() {
+    let Some(helper) = helper("random") else {
+        return;
+    };
+    let count: usize = std::env::var("GO_JAIL_PROFILE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(150);
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut tally = Tally::default();
+    let ctx = Context {
+        caps: 0,
+        arch: Arch::X86_64,
+        kernel: (6, 1),
+    };
+    for i in 0..count {
+        let p = random_profile(&mut rng);
+        let (default, rules) = runc_rules(&p, &ctx);
+        let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
+        let lib = libseccomp_program(
+            &helper,
+            &rule_file(default, &rules, &[Arch::X86_64]),
+            "random",
+        );
+        compare(
+            &mut tally,
+            &format!("random #{i}"),
+            default,
+            &rules,
+            Arch::X86_64,
+            &ours,
+            &lib,
+            &mut rng,
+        );
+    }
+    report(&format!("{count} random profiles"), &tally);
+}
