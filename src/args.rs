@@ -42,10 +42,11 @@ CAP_BLOCK_SUSPEND CAP_AUDIT_READ CAP_PERFMON CAP_BPF CAP_CHECKPOINT_RESTORE
 
 Safe defaults that differ from the original go-jail: file descriptors above 2
 are closed (--keep-fd, --preserve-fds), supplementary groups are cleared
-(--groups), TIOCSTI/TIOCLINUX are denied so the command cannot type into your
-terminal (--allow-tty-injection), SIGPIPE and the signal mask are reset,
-no_new_privs is always set, and a foreign syscall ABI (i386 via int $0x80,
-x32) is killed unless targeted with --arch.";
+(--groups), the working directory is entered again by path as the target
+(or / when it cannot reach it; --cwd), TIOCSTI/TIOCLINUX are denied so the
+command cannot type into your terminal (--allow-tty-injection), SIGPIPE and
+the signal mask are reset, no_new_privs is always set, and a foreign syscall
+ABI (i386 via int $0x80, x32) is killed unless targeted with --arch.";
 
 /// go-jail: run a command as another user, with a chosen capability set,
 /// no_new_privs and a seccomp filter.
@@ -90,6 +91,13 @@ pub struct RunArgs {
     /// Keep file descriptors 3..3+N open in COMMAND.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub preserve_fds: u32,
+
+    /// Start COMMAND in DIR, entered as the target user (an error if it cannot
+    /// reach it) [default: go-jail's working directory, entered again by path
+    /// as the target, or / when the target cannot reach it]. Also
+    /// `--oci-config`'s `process.cwd`.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
 
     /// Allow COMMAND to inject terminal input (TIOCSTI/TIOCLINUX). Unsafe.
     #[arg(long)]
@@ -148,10 +156,6 @@ pub struct RunArgs {
     /// `process.env`); `--env` entries still apply on top.
     #[arg(skip)]
     pub base_env: Option<Vec<OsString>>,
-
-    /// The working directory COMMAND should start in (`--oci-config`'s `process.cwd`).
-    #[arg(skip)]
-    pub cwd: Option<PathBuf>,
 }
 
 /// The seccomp policy options shared by the run mode and `compile`.
@@ -426,7 +430,11 @@ pub const TOOLS: &[&str] = &[
 /// An argument is rewritten only when the word after the dash (up to `=`) is
 /// one of `cmd`'s long option names or aliases, so short options (`-o`,
 /// `-q`) and option values are left alone.
-pub fn normalize(cmd: &clap::Command, args: &[OsString], stop_at_operand: bool) -> Vec<OsString> {
+pub fn normalize(
+    cmd: &clap::Command,
+    args: &[OsString],
+    stop_at_operand: bool,
+) -> Result<Vec<OsString>, String> {
     let mut out = Vec::with_capacity(args.len() + 1);
     let mut i = 0;
     while i < args.len() {
@@ -434,13 +442,13 @@ pub fn normalize(cmd: &clap::Command, args: &[OsString], stop_at_operand: bool) 
         let text = arg.to_string_lossy();
         if text == "--" {
             out.extend(args[i..].iter().cloned());
-            return out;
+            return Ok(out);
         }
         if !text.starts_with('-') || text == "-" {
             if stop_at_operand {
                 out.push("--".into());
                 out.extend(args[i..].iter().cloned());
-                return out;
+                return Ok(out);
             }
             out.push(arg.clone());
             i += 1;
@@ -470,13 +478,38 @@ pub fn normalize(cmd: &clap::Command, args: &[OsString], stop_at_operand: bool) 
                 .get_arguments()
                 .find(|a| a.get_short() == short)
                 .is_some_and(|a| a.get_action().takes_values());
+            let known = short.is_some_and(|c| c == 'h' || c == 'V')
+                || cmd.get_arguments().any(|a| a.get_short() == short);
+            if stop_at_operand && !known {
+                return Err(unknown_option(cmd, &text));
+            }
             if takes && i < args.len() {
                 out.push(args[i].clone());
                 i += 1;
             }
+        } else if stop_at_operand {
+            // Before COMMAND every dash word must be an option: a typo such
+            // as `-usr nobody` must not silently become the command.
+            return Err(unknown_option(cmd, &text));
         }
     }
-    out
+    Ok(out)
+}
+
+/// "unknown option '-usr' (did you mean '-user'?)"
+fn unknown_option(cmd: &clap::Command, text: &str) -> String {
+    let body = text.trim_start_matches('-');
+    let name = body.split_once('=').map_or(body, |(n, _)| n);
+    let close = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .map(|long| (policy::table::edit_distance(name, long), long))
+        .filter(|&(d, _)| d <= 2)
+        .min();
+    match close {
+        Some((_, long)) => format!("unknown option '{text}' (did you mean '-{long}'?); put `--` before a COMMAND that starts with '-'"),
+        None => format!("unknown option '{text}'; put `--` before a COMMAND that starts with '-'"),
+    }
 }
 
 /// `Some(takes_value)` when `name` is a long option (or alias) of `cmd`.
@@ -498,7 +531,9 @@ pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
     // it is most of go-jail's own start-up cost.
     let mut cmd = RunArgs::command();
     let mut argv = vec![OsString::from("go-jail")];
-    argv.extend(normalize(&cmd, args, true));
+    let rest = normalize(&cmd, args, true)
+        .map_err(|m| cmd.error(clap::error::ErrorKind::UnknownArgument, m))?;
+    argv.extend(rest);
     let matches = cmd.try_get_matches_from_mut(argv)?;
     RunArgs::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
@@ -510,7 +545,10 @@ pub fn parse_tool(args: &[OsString]) -> Result<ToolArgs, clap::Error> {
     let mut argv = vec![OsString::from("go-jail"), args[0].clone()];
     let rest = match top.find_subcommand(&name) {
         // `learn`'s operands belong to COMMAND, as in the run mode
-        Some(sub) => normalize(sub, &args[1..], name == "learn"),
+        Some(sub) => normalize(sub, &args[1..], name == "learn").map_err(|m| {
+            sub.clone()
+                .error(clap::error::ErrorKind::UnknownArgument, m)
+        })?,
         None => args[1..].to_vec(),
     };
     argv.extend(rest);
@@ -545,6 +583,21 @@ mod tests {
     fn options_after_the_command_belong_to_it() {
         let run = parse_run(&os(&["-user", "nobody", "ls", "-l", "-user", "x"])).unwrap();
         assert_eq!(run.command, os(&["ls", "-l", "-user", "x"]));
+    }
+
+    #[test]
+    fn a_mistyped_option_is_an_error_not_the_command() {
+        let err = parse_run(&os(&["-usr", "nobody", "id"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown option '-usr' (did you mean '-user'?)"),
+            "{err}"
+        );
+        assert!(parse_run(&os(&["-x", "id"])).is_err());
+        // After `--` anything goes.
+        let run = parse_run(&os(&["--", "-usr"])).unwrap();
+        assert_eq!(run.command, os(&["-usr"]));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use runner::{FdMode, PlanBuilder, SockFilter};
 
-use crate::args::RunArgs;
+use crate::args::{PolicyArgs, RunArgs};
 use crate::caps;
 use crate::fail::Failure;
 use crate::filter;
@@ -41,31 +41,19 @@ pub(crate) fn prepare(
             "no COMMAND given (usage: go-jail [OPTIONS] [--] COMMAND [ARG]...)".into(),
         ));
     }
-    if let Some(cwd) = &args.cwd {
-        // The runner has no chdir step yet: accept only the directory go-jail runs in.
-        let here = std::env::current_dir()
-            .ok()
-            .and_then(|d| d.canonicalize().ok());
-        if cwd.canonicalize().ok() != here || here.is_none() {
-            return Err(Failure::input(format!(
-                "process.cwd '{}': go-jail cannot change the working directory yet; run it from that directory",
-                cwd.display()
-            )));
-        }
-    }
     let target = identity::resolve(
         args.user.as_deref(),
         args.group.as_deref(),
         args.groups.as_deref(),
     )
     .map_err(|e| Failure::input(e.to_string()))?;
-    if target.uid == 0 && args.user.is_some() && !args.allow_root {
+    if target.uid == 0 && changes_identity && !args.allow_root {
         return Err(Failure::input(
             "refusing a uid 0 target: root owns root's files even without capabilities (use --allow-root)".into(),
         ));
     }
 
-    let keep = caps::parse_list(&args.caps).map_err(|e| Failure::input(e.to_string()))?;
+    let keep = granted_caps(args)?;
     let ambient = match &args.ambient_caps {
         Some(list) => caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?,
         None => 0,
@@ -86,12 +74,7 @@ pub(crate) fn prepare(
 
     let filter = match notify {
         Some(program) => Some(program.clone()),
-        None => {
-            // a seccomp profile's includes/excludes see the bounding set granted
-            let mut policy = args.policy.clone();
-            policy.profile_caps.get_or_insert(keep);
-            filter::for_run(&policy, !args.allow_tty_injection, args.quiet)?
-        }
+        None => filter::for_run(&policy_args(args)?, !args.allow_tty_injection, args.quiet)?,
     };
 
     let mut builder = PlanBuilder::new(target.uid, target.gid)
@@ -101,6 +84,18 @@ pub(crate) fn prepare(
         .fd_mode(FdMode::CloseOnExec)
         .keep_fds(kept_fds(args))
         .command(args.command.iter().cloned());
+    // Without --cwd, the runner's default: go-jail's working directory, read
+    // now, entered again by path as the target, `/` if it cannot reach it.
+    if let Some(dir) = &args.cwd {
+        let dir = std::path::absolute(dir).map_err(|e| {
+            Failure::input(format!(
+                "--cwd '{}': {}",
+                dir.display(),
+                crate::names::io_error(&e)
+            ))
+        })?;
+        builder = builder.cwd(dir);
+    }
     if let Some(prog) = filter {
         let insns: Vec<SockFilter> = prog
             .insns
@@ -127,6 +122,21 @@ pub(crate) fn prepare(
         .search_path(path.unwrap_or_else(|| "/bin:/usr/bin".into()))
         .env(env);
     builder.build().map_err(|e| Failure::input(e.to_string()))
+}
+
+/// The capabilities granted: `-caps`, the bounding set that is kept.
+fn granted_caps(args: &RunArgs) -> Result<u64, Failure> {
+    caps::parse_list(&args.caps).map_err(|e| Failure::input(e.to_string()))
+}
+
+/// The policy options of the run mode, exec'd or supervised: a seccomp
+/// profile's includes/excludes see the bounding set granted (`-caps`).
+pub(crate) fn policy_args(args: &RunArgs) -> Result<PolicyArgs, Failure> {
+    let mut policy = args.policy.clone();
+    if policy.profile_caps.is_none() {
+        policy.profile_caps = Some(granted_caps(args)?);
+    }
+    Ok(policy)
 }
 
 /// The fds to pass: `--keep-fd` ones and `3..3+N` from `--preserve-fds`.

@@ -105,7 +105,9 @@ pub fn spec_for_run(args: &PolicyArgs, tty_guard: bool) -> Result<Option<PolicyS
     check_startable(&spec)?;
     let mut spec = spec;
     if tty_guard {
-        spec.rules.extend(policy::tty_guard_rules());
+        // First: conditional rules are tried in order, so a profile's own
+        // conditional ALLOW of ioctl must not get to answer TIOCSTI first.
+        spec.rules.splice(0..0, policy::tty_guard_rules());
     }
     Ok(Some(spec))
 }

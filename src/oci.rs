@@ -183,6 +183,7 @@ fn given(argv: &[OsString], name: &str) -> bool {
     let long = format!("--{name}");
     let with_value = format!("--{name}=");
     crate::args::normalize(&cmd, argv, true)
+        .unwrap_or_default()
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .take_while(|a| a != "--")
@@ -256,7 +257,13 @@ pub fn apply_to_run(run: &mut RunArgs, argv: &[OsString]) -> Result<Vec<String>,
             }
         }
         if let Some(cwd) = &process.cwd {
-            run.cwd = Some(cwd.into());
+            if !cwd.starts_with('/') {
+                return Err(Failure::input(format!(
+                    "{origin}: process.cwd '{cwd}' is not an absolute path"
+                )));
+            }
+            // --cwd wins; either way the target enters it, or go-jail fails
+            run.cwd.get_or_insert_with(|| cwd.into());
         }
     }
     Ok(warnings)

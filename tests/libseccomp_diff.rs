@@ -223,13 +223,21 @@ fn holds(a: &Arg, arch: Arch, name: &str, args: &[u64; 6], v: Variant) -> bool {
     }
     let cut = |x: u64| width.cut(x);
     let (x, val) = (cut(raw), cut(a.value));
+    // The profile's meaning on a narrow argument: an ordered constant above
+    // every value the argument can take is not cut (family < 0x1_0000_0028
+    // holds for every family); libseccomp on a 32-bit arch truncates it.
+    let threshold = match width.threshold(a.value) {
+        _ if v.full_width => Some(val),
+        policy::Threshold::Value(t) => Some(t),
+        policy::Threshold::AboveAll => None,
+    };
     match a.op {
         ArgOp::Ne => x != val,
-        ArgOp::Lt => x < val,
-        ArgOp::Le => x <= val,
+        ArgOp::Lt => threshold.is_none_or(|t| x < t),
+        ArgOp::Le => threshold.is_none_or(|t| x <= t),
         ArgOp::Eq => x == val,
-        ArgOp::Ge => x >= val,
-        ArgOp::Gt => x > val,
+        ArgOp::Ge => threshold.is_some_and(|t| x >= t),
+        ArgOp::Gt => threshold.is_some_and(|t| x > t),
         ArgOp::MaskedEq if v.raw_masked => {
             x & val == cut(a.value_two) && a.value_two == cut(a.value_two)
         }

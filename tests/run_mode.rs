@@ -316,9 +316,20 @@ fn a_root_target_keeps_caps_as_effective() {
 #[test]
 fn a_uid_0_target_needs_an_explicit_flag() {
     needs_root!();
-    let r = jail(&["-user", "root", "--", "true"]);
-    r.assert_code(125);
-    assert!(r.stderr.contains("--allow-root"), "{}", r.stderr);
+    // However the identity change is asked for: -user root, or -group /
+    // --groups alone (which leave the uid at 0).
+    for flags in [
+        &["-user", "root"][..],
+        &["-group", "nogroup"],
+        &["--groups", "42"],
+    ] {
+        let mut argv = flags.to_vec();
+        argv.extend(["--", "id", "-u"]);
+        let r = jail(&argv);
+        r.assert_code(125);
+        assert!(r.stderr.contains("--allow-root"), "{flags:?}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{flags:?}");
+    }
 }
 
 #[test]

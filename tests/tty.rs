@@ -99,3 +99,40 @@ fn the_terminal_still_works_for_the_command() {
     assert!(out.contains("/dev/pts/"), "{out:?}");
     assert!(out.contains("STTY-OK"), "{out:?}");
 }
+
+/// A profile that allows `ioctl` under its own condition must not get to
+/// answer TIOCSTI before the guard (first-match order of conditional rules).
+#[test]
+fn the_guard_beats_a_profiles_conditional_ioctl_allow() {
+    needs_root!();
+    let dir = common::scratch_dir();
+    let profile = dir.join("ioctl-cond.json");
+    // Everything but ioctl allowed; ioctl only for fds below 3.
+    let others: Vec<&str> = policy::SyscallTable::names(bpf_asm::Arch::X86_64)
+        .filter(|&n| n != "ioctl")
+        .collect();
+    let json = serde_json::json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 38,
+        "syscalls": [
+            {"names": others, "action": "SCMP_ACT_ALLOW"},
+            {"names": ["ioctl"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 3, "op": "SCMP_CMP_LT"}]}
+        ]
+    });
+    std::fs::write(&profile, json.to_string()).unwrap();
+    // ioctl(0, TIOCSTI, "") from python: EPERM with the guard, not the
+    // terminal's own answer (ENOTTY here, stdin is not a terminal).
+    let probe = "import fcntl, errno\ntry:\n  fcntl.ioctl(0, 0x5412, b'x')\n  print('allowed')\nexcept OSError as e:\n  print(errno.errorcode[e.errno])";
+    let r = common::jail(&[
+        "-user",
+        "nobody",
+        "--seccomp-profile",
+        profile.to_str().unwrap(),
+        "--",
+        "python3",
+        "-c",
+        probe,
+    ]);
+    assert_eq!(r.stdout.trim(), "EPERM", "{r:?}");
+}

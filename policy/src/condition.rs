@@ -27,7 +27,39 @@ pub enum Width {
     W64,
 }
 
+/// What the constant of an ordered comparison (`<`, `<=`, `>`, `>=`) means
+/// against an argument of a given width, zero-extended as the kernel reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threshold {
+    /// Compare with this value (it fits the width).
+    Value(u64),
+    /// The constant is above every value the argument can take, so `<`/`<=`
+    /// always hold and `>`/`>=` never do.
+    AboveAll,
+}
+
 impl Width {
+    /// The threshold an ordered comparison with constant `v` uses: `v` when
+    /// it fits; its low bits when it is the sign extension of a value that
+    /// fits (`-2` written as 64 bits for an `int`); otherwise
+    /// [`Threshold::AboveAll`]. Cutting such a constant instead would turn
+    /// `family < 0x1_0000_0028` into `family < 40`.
+    pub const fn threshold(self, v: u64) -> Threshold {
+        let bits = match self {
+            Width::W16 => 16,
+            Width::W32 => 32,
+            Width::W64 => return Threshold::Value(v),
+        };
+        let max = (1u64 << bits) - 1;
+        if v <= max {
+            Threshold::Value(v)
+        } else if v >> (bits - 1) == u64::MAX >> (bits - 1) {
+            Threshold::Value(v & max)
+        } else {
+            Threshold::AboveAll
+        }
+    }
+
     /// The bits of `v` the kernel keeps for an argument of this width.
     pub const fn cut(self, v: u64) -> u64 {
         match self {
@@ -83,13 +115,18 @@ impl Condition {
     pub fn holds(&self, raw: u64, width: Width) -> bool {
         let cut = |v: u64| width.cut(v);
         let (a, v) = (cut(raw), cut(self.value));
+        let threshold = width.threshold(self.value);
+        let ordered = |holds: fn(u64, u64) -> bool, above_all: bool| match threshold {
+            Threshold::Value(t) => holds(a, t),
+            Threshold::AboveAll => above_all,
+        };
         match self.op {
             CmpOp::Ne => a != v,
-            CmpOp::Lt => a < v,
-            CmpOp::Le => a <= v,
+            CmpOp::Lt => ordered(|a, t| a < t, true),
+            CmpOp::Le => ordered(|a, t| a <= t, true),
             CmpOp::Eq => a == v,
-            CmpOp::Ge => a >= v,
-            CmpOp::Gt => a > v,
+            CmpOp::Ge => ordered(|a, t| a >= t, false),
+            CmpOp::Gt => ordered(|a, t| a > t, false),
             CmpOp::MaskedEq(mask) => a & cut(mask) == v & cut(mask),
         }
     }
@@ -122,6 +159,21 @@ mod tests {
     }
 
     #[test]
+    fn an_ordered_constant_above_a_32_bit_argument_is_not_cut() {
+        // socket's family is an int: `< 0x1_0000_0028` holds for every family.
+        let lt = Condition::new(0, CmpOp::Lt, 0x1_0000_0028);
+        assert!(lt.holds(40, Width::W32));
+        assert!(lt.holds(0xffff_ffff, Width::W32));
+        assert!(!Condition::new(0, CmpOp::Gt, 0x1_0000_0000).holds(u64::MAX, Width::W32));
+        // A sign-extended negative is the int it extends.
+        let gt = Condition::new(0, CmpOp::Gt, (-2i64) as u64);
+        assert!(gt.holds(0xffff_ffff, Width::W32));
+        assert!(!gt.holds(0xffff_fffe, Width::W32));
+        assert_eq!(Width::W16.threshold(0x1_0000), Threshold::AboveAll);
+        assert_eq!(Width::W16.threshold(u64::MAX), Threshold::Value(0xffff));
+    }
+
+    #[test]
     fn ordered_comparisons_are_unsigned_on_64_bits() {
         let lt = Condition::new(1, CmpOp::Lt, 0x1_0000_0000);
         assert!(lt.holds(0xffff_ffff, Width::W64));
@@ -143,6 +195,7 @@ mod tests {
         let mode = Condition::new(1, CmpOp::Eq, 0o4755);
         assert!(mode.holds(0x1_0000 | 0o4755, Width::W16));
         assert!(!mode.holds(0x1_0000 | 0o4755, Width::W32));
-        assert!(Condition::new(1, CmpOp::Gt, 0x1_0005).holds(6, Width::W16));
+        // An ordered constant above 16 bits is not cut: no mode exceeds it.
+        assert!(!Condition::new(1, CmpOp::Gt, 0x1_0005).holds(6, Width::W16));
     }
 }

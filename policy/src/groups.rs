@@ -151,7 +151,7 @@ pub fn suggest(name: &str) -> Vec<&'static str> {
     let limit = (bare.chars().count() / 3).clamp(1, 3);
     let mut scored: Vec<(usize, &'static str)> = all()
         .iter()
-        .map(|g| (edit_distance(bare, &g.name[1..]), g.name))
+        .map(|g| (crate::table::edit_distance(bare, &g.name[1..]), g.name))
         .filter(|&(d, _)| d <= limit)
         .collect();
     scored.sort();
@@ -283,22 +283,6 @@ pub fn uses_groups<S: AsRef<str>>(items: &[S]) -> bool {
         let i = i.as_ref().trim_start();
         i.starts_with('@') || i.starts_with('-')
     })
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub mod tree;
 pub mod width;
 
 pub use action::{Action, ENOSYS, EPERM};
-pub use condition::{CmpOp, Condition, Width};
+pub use condition::{CmpOp, Condition, Threshold, Width};
 pub use emit::{compile, lower, CompileError, CompileOptions, Lowered};
 pub use freq::{FrequencyProfile, ProfileError};
 pub use groups::GroupError;

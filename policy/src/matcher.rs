@@ -35,7 +35,7 @@ use bpf_asm::seccomp::offset;
 use bpf_asm::{AluOp, Builder, Insn, JmpCond, Label};
 
 use crate::action::Action;
-use crate::condition::{CmpOp, Condition, Width};
+use crate::condition::{CmpOp, Condition, Threshold, Width};
 
 /// A node of the shared matcher arena; also the id of the matcher rooted there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -231,10 +231,23 @@ impl Matchers {
                 let (mhi, mlo) = ((m >> 32) as u32, m as u32 & lo_mask);
                 self.masked_eq(lo, hi, mlo, mhi, vlo & mlo, vhi & mhi, t, f)
             }
-            CmpOp::Gt => self.ordered(lo, hi, lo_mask, vlo, vhi, true, t, f),
-            CmpOp::Ge => self.ordered(lo, hi, lo_mask, vlo, vhi, false, t, f),
-            CmpOp::Le => self.ordered(lo, hi, lo_mask, vlo, vhi, true, f, t),
-            CmpOp::Lt => self.ordered(lo, hi, lo_mask, vlo, vhi, false, f, t),
+            CmpOp::Gt | CmpOp::Ge | CmpOp::Le | CmpOp::Lt => {
+                // `<`/`<=` are the negations of `>=`/`>`.
+                let (strict, t, f) = match c.op {
+                    CmpOp::Gt => (true, t, f),
+                    CmpOp::Ge => (false, t, f),
+                    CmpOp::Le => (true, f, t),
+                    _ => (false, f, t),
+                };
+                match w.threshold(c.value) {
+                    Threshold::Value(v) => {
+                        let (vhi, vlo) = ((v >> 32) as u32, v as u32);
+                        self.ordered(lo, hi, lo_mask, vlo, vhi, strict, t, f)
+                    }
+                    // `arg >[=] constant` never holds
+                    Threshold::AboveAll => f,
+                }
+            }
         }
     }
 

@@ -83,8 +83,10 @@ pub const TIOCLINUX: u64 = 0x541c;
 /// an `unsigned int` in the kernel, so the comparison is on the low word
 /// and `0x1_0000_5412` is caught too (the mistake behind CVE-2019-10063).
 ///
-/// Conditional rules beat an unconditional allow of `ioctl`, so these can be
-/// appended to any spec, allow-list or deny-list.
+/// Conditional rules beat an unconditional allow of `ioctl`, but among
+/// conditional rules the first match wins: put these rules *first* in a
+/// spec's rules, so that a profile's own conditional ALLOW of `ioctl` cannot
+/// answer TIOCSTI before them.
 pub fn tty_guard_rules() -> Vec<Rule> {
     [TIOCSTI, TIOCLINUX]
         .into_iter()
