@@ -98,6 +98,10 @@ pub fn spec_for_run(args: &PolicyArgs, tty_guard: bool) -> Result<Option<PolicyS
         Some(spec) => spec,
         None if tty_guard => PolicySpec {
             mode: Mode::DenyList,
+            arches: match &args.arch {
+                Some(list) => crate::names::parse_arches(list)?,
+                None => PolicySpec::default().arches,
+            },
             ..PolicySpec::default()
         },
         None => return Ok(None),

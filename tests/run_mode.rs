@@ -493,3 +493,47 @@ fn preserve_fds_passes_the_first_n() {
     assert!(fds.contains(&3) && fds.contains(&4), "{fds:?}");
     assert!(!fds.contains(&7), "{fds:?}");
 }
+
+#[test]
+fn denying_socket_also_denies_i386_socketcall() {
+    needs_root!();
+    let dir = common::scratch_dir();
+    let (src, exe) = (dir.join("sockcall.c"), dir.join("sockcall"));
+    // socketcall(SYS_SOCKET, {AF_UNIX, SOCK_STREAM, 0}) through int $0x80;
+    // the argument block must sit below 4 GiB (static, non-PIE .data).
+    std::fs::write(
+        &src,
+        r#"#include <stdio.h>
+static unsigned int a[3] = {1, 1, 0};
+int main(void) { long r;
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(102), "b"(1), "c"(a) : "memory");
+  printf("%ld\n", r); return 0; }
+"#,
+    )
+    .unwrap();
+    let built = Command::new("gcc")
+        .args(["-static", "-no-pie", "-O1", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !built {
+        eprintln!("skipping: gcc -static could not build the socketcall probe");
+        return;
+    }
+    let exe = exe.to_str().unwrap();
+    let r = jail(&["-user", "nobody", "-q", "--arch", "x86_64,x86", "--", exe]);
+    let fd: i64 = r.stdout.trim().parse().unwrap_or(-999);
+    assert!(fd >= 0, "without a rule socketcall works: {r:?}");
+    let r = jail(&[
+        "-user",
+        "nobody",
+        "-q",
+        "--arch",
+        "x86_64,x86",
+        "-syscall-deny=socket",
+        "--",
+        exe,
+    ]);
+    assert_eq!(r.stdout.trim(), "-1", "EPERM through socketcall: {r:?}");
+}

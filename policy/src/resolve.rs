@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use bpf_asm::Arch;
 
 use crate::action::{Action, ENOSYS};
+use crate::condition::{CmpOp, Condition};
 use crate::matcher::{ArgRule, Matchers, Next};
 use crate::policy::{ArchPolicy, Policy};
 use crate::runs::Leaf;
@@ -136,6 +137,9 @@ fn resolve_arch(
             }
         }
     }
+    for (nr, rule) in multiplexed(spec, arch, &rules, listed, default) {
+        conditional.entry(nr).or_default().push(rule);
+    }
     let enosys = Action::Errno(ENOSYS);
     if spec.enosys_fallback && default != Action::Allow {
         if let Some(clone3) = SyscallTable::lookup(arch, "clone3") {
@@ -172,10 +176,155 @@ fn resolve_arch(
     p
 }
 
+/// A multiplexing syscall, the mask it applies to its first argument, and
+/// the `(direct syscall, call number)` pairs it dispatches to.
+type Multiplexer = (&'static str, u64, &'static [(&'static str, u64)]);
+
+/// i386's multiplexers reach the same kernel code as the direct calls:
+/// `socketcall(call, args)` (net/socket.c `sys_socketcall`) and
+/// `ipc(call, …)` (ipc/syscall.c `ksys_ipc`, which keeps `call & 0xffff`).
+/// Call numbers from include/uapi/linux/net.h and ipc/syscall.c.
+const MULTIPLEXERS: &[Multiplexer] = &[
+    (
+        "socketcall",
+        u64::MAX,
+        &[
+            ("socket", 1),
+            ("bind", 2),
+            ("connect", 3),
+            ("listen", 4),
+            ("accept", 5),
+            ("getsockname", 6),
+            ("getpeername", 7),
+            ("socketpair", 8),
+            ("send", 9),
+            ("recv", 10),
+            ("sendto", 11),
+            ("recvfrom", 12),
+            ("shutdown", 13),
+            ("setsockopt", 14),
+            ("getsockopt", 15),
+            ("sendmsg", 16),
+            ("recvmsg", 17),
+            ("accept4", 18),
+            ("recvmmsg", 19),
+            ("sendmmsg", 20),
+        ],
+    ),
+    (
+        "ipc",
+        0xffff,
+        &[
+            ("semop", 1),
+            ("semget", 2),
+            ("semctl", 3),
+            ("semtimedop", 4),
+            ("msgsnd", 11),
+            ("msgrcv", 12),
+            ("msgget", 13),
+            ("msgctl", 14),
+            ("shmat", 21),
+            ("shmdt", 22),
+            ("shmget", 23),
+            ("shmctl", 24),
+        ],
+    ),
+];
+
+/// Rules that make a multiplexed call mean what its direct syscall means:
+/// where the policy gives `socket` another action than `socketcall`,
+/// `socketcall(SYS_SOCKET, …)` gets `socket`'s action (security.md S03:
+/// denying `socket` must deny it through `socketcall` too; allowing it
+/// allows it there too, as libseccomp does). Only unconditional actions
+/// carry over: `socketcall`'s arguments sit in memory the filter cannot
+/// read.
+fn multiplexed(
+    spec: &PolicySpec,
+    arch: Arch,
+    rules: &BTreeMap<u32, Action>,
+    listed: Action,
+    default: Action,
+) -> Vec<(u32, ArgRule)> {
+    // What `name` gets by the spec, whether or not `arch` has it.
+    let action_of = |name: &str| -> Action {
+        if let Some(nr) = SyscallTable::lookup(arch, name) {
+            return rules.get(&nr).copied().unwrap_or(default);
+        }
+        let unconditional = spec
+            .rules
+            .iter()
+            .rev()
+            .find(|r| r.name == name && r.conditions.is_empty());
+        match unconditional {
+            Some(r) => r.action,
+            None if spec.names.iter().any(|n| n == name) => listed,
+            None => default,
+        }
+    };
+    let mut out = Vec::new();
+    for &(mux, mask, calls) in MULTIPLEXERS {
+        let Some(mux_nr) = SyscallTable::lookup(arch, mux) else {
+            continue;
+        };
+        let mux_action = action_of(mux);
+        for &(name, code) in calls {
+            let action = action_of(name);
+            if action == mux_action {
+                continue;
+            }
+            let op = if mask == u64::MAX {
+                CmpOp::Eq
+            } else {
+                CmpOp::MaskedEq(mask)
+            };
+            let c = Condition::new(0, op, code);
+            out.push((
+                mux_nr,
+                ArgRule {
+                    conditions: vec![(c, arg_width(arch, mux, 0))],
+                    action,
+                },
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::action::EPERM;
+
+    #[test]
+    fn i386_socketcall_means_what_the_direct_call_means() {
+        let spec = PolicySpec {
+            arches: vec![Arch::X86_64, Arch::X86],
+            ..PolicySpec::deny(&["socket", "shmget"])
+        };
+        let (p, _) = resolve(&spec).unwrap();
+        let i386 = |name: &str, a0: u64| SeccompData {
+            nr: SyscallTable::lookup(Arch::X86, name).unwrap(),
+            arch: Arch::X86.audit(),
+            args: [a0, 0, 0, 0, 0, 0],
+            ..SeccompData::default()
+        };
+        assert_eq!(p.evaluate(&i386("socketcall", 1)), Action::Errno(EPERM));
+        assert_eq!(p.evaluate(&i386("socketcall", 3)), Action::Allow); // connect
+        assert_eq!(p.evaluate(&i386("ipc", 23)), Action::Errno(EPERM)); // shmget
+        assert_eq!(p.evaluate(&i386("ipc", 23 | 1 << 16)), Action::Errno(EPERM));
+        assert_eq!(p.evaluate(&i386("ipc", 21)), Action::Allow); // shmat
+                                                                 // An allow-list that allows socket allows it through socketcall only.
+        let spec = PolicySpec {
+            arches: vec![Arch::X86_64, Arch::X86],
+            ..PolicySpec::allow(&["socket", "execve"])
+        };
+        let (p, _) = resolve(&spec).unwrap();
+        assert_eq!(p.evaluate(&i386("socketcall", 1)), Action::Allow);
+        assert_eq!(p.evaluate(&i386("socketcall", 2)), Action::Errno(EPERM));
+        // Only x86 has the multiplexers as syscalls here.
+        let (p, _) = resolve(&PolicySpec::deny(&["socket"])).unwrap();
+        assert!(p.arches[0].conditional.is_empty());
+    }
     use bpf_asm::SeccompData;
 
     fn data(arch: Arch, nr: u32) -> SeccompData {
