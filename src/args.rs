@@ -409,6 +409,16 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The whole command line for completions and the man page: the run mode's
+/// options plus every tool as a subcommand. (Parsing keeps the two apart:
+/// a tool name is recognized only as the first argument.)
+pub fn documented_command() -> clap::Command {
+    let tools = ToolArgs::command();
+    RunArgs::command()
+        .args_conflicts_with_subcommands(true)
+        .subcommands(tools.get_subcommands().cloned())
+}
+
 /// The names of the subcommands, which are recognized only as the first argument.
 pub const TOOLS: &[&str] = &[
     "compile",

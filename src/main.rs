@@ -69,13 +69,12 @@ fn run_tool(tool: Tool) -> Result<i32, Failure> {
         Tool::Explain(a) => cmd_explain::explain(&a),
         Tool::Learn(a) => cmd_learn::learn(&a),
         Tool::Completions(a) => {
-            let mut cmd = args::RunArgs::command();
+            let mut cmd = args::documented_command();
             clap_complete::generate(a.shell, &mut cmd, "go-jail", &mut std::io::stdout());
             Ok(0)
         }
         Tool::Man => {
-            let cmd = args::RunArgs::command();
-            clap_mangen::Man::new(cmd)
+            clap_mangen::Man::new(args::documented_command())
                 .render(&mut std::io::stdout())
                 .map_err(|e| Failure::input(format!("stdout: {}", names::io_error(&e))))?;
             Ok(0)

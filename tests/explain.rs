@@ -274,6 +274,9 @@ fn completions_and_man_page_are_generated() {
         let r = jail(&["completions", shell]);
         r.assert_code(0);
         assert!(r.stdout.contains("syscall-allow"), "{shell}: {}", r.stderr);
+        for tool in ["compile", "explain", "learn", "groups", "verify"] {
+            assert!(r.stdout.contains(tool), "{shell} completes {tool}");
+        }
     }
     let r = jail(&["completions", "tcsh"]);
     r.assert_code(125);
@@ -289,4 +292,9 @@ fn completions_and_man_page_are_generated() {
         r.stdout.contains("syscall\\-allow"),
         "man page lists the options"
     );
+    assert!(
+        r.stdout.contains(".SH SUBCOMMANDS"),
+        "man page lists the tools"
+    );
+    assert!(r.stdout.contains("explain"), "man page lists the tools");
 }
