@@ -351,7 +351,16 @@ const DENIED_CANDIDATES: &[Call] = &[
     Call::new(true, "getppid()", "getppid", 0),
     Call::new(true, "getuid()", "getuid", 0),
     Call::new(true, "personality(0xffffffff)", "personality", 0xffff_ffff),
+    // SYSLOG_ACTION_CLOSE: a no-op even for the unfiltered root baseline
+    Call::new(true, "syslog(0, NULL, 0)", "syslog", 0),
 ];
+
+/// For policies with argument rules: an allowed call whose verdict depends
+/// on an argument comparison (Docker allows personality 0, 8, 0x20000,
+/// 0x20008 and 0xffffffff). kbench repeats it millions of times, so it must
+/// be a safe repeated call: `personality(PER_LINUX)` sets the persona the
+/// process already has.
+const ARG_CHECKED: Call = Call::new(false, "personality(0) [arg rule]", "personality", 0);
 
 fn nr_of(call: &Call) -> u32 {
     SyscallTable::lookup(Arch::X86_64, call.name).expect("benchmark syscalls exist on x86_64")
@@ -468,9 +477,16 @@ fn bench_policy(
     weights: &[Weights],
 ) -> Result<String, String> {
     let names = p.x86_64_names();
-    let names_file = out.join(format!("{}.names", p.id));
-    std::fs::write(&names_file, names.join("\n") + "\n")
-        .map_err(|e| format!("{}: {e}", names_file.display()))?;
+    let spec = p.spec();
+    // the helper's input: a names file, or a rule file for a whole profile
+    let (names_file, text) = match p.mode {
+        common::Mode::Rules => (
+            out.join(format!("{}.rules", p.id)),
+            common::rule_file(&spec)?,
+        ),
+        _ => (out.join(format!("{}.names", p.id)), names.join("\n") + "\n"),
+    };
+    std::fs::write(&names_file, text).map_err(|e| format!("{}: {e}", names_file.display()))?;
     let mut notes = Vec::new();
     let mut subjects = Vec::new();
 
@@ -490,6 +506,12 @@ fn bench_policy(
                 kv_num(&kv, "skipped")?
             ));
         }
+        if opt == 1 && kv.get("refused").is_some_and(|n| n != "0") {
+            notes.push(format!(
+                "libseccomp refused {} rules (see stderr above); its filters omit them",
+                kv["refused"]
+            ));
+        }
         let prog = read_prog(&file)?;
         subjects.push(Subject {
             label,
@@ -500,7 +522,6 @@ fn bench_policy(
         });
     }
 
-    let spec = p.spec();
     let prog = common::gojail_compile(&spec).map_err(|e| format!("{}: go-jail: {e}", p.id))?;
     let file = out.join(format!("{}.go-jail.bpf", p.id));
     std::fs::write(&file, prog.to_bytes()).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -522,6 +543,19 @@ fn bench_policy(
         calls.push(c);
     } else {
         notes.push("no allowed benchmark syscall common to all filters".into());
+    }
+    if p.mode == common::Mode::Rules {
+        if subjects
+            .iter()
+            .all(|s| action_of(&s.prog, &ARG_CHECKED) == Some(ret::ALLOW))
+        {
+            calls.push(ARG_CHECKED);
+        } else {
+            notes.push(format!(
+                "{} is not allowed by every filter",
+                ARG_CHECKED.shown
+            ));
+        }
     }
     match denied {
         Some(c) => calls.push(c),
@@ -597,13 +631,30 @@ fn bench_policy(
 
     let mut r = String::new();
     let _ = writeln!(r, "== {} ==", p.title);
-    let _ = writeln!(
-        r,
-        "{} names, {} on x86_64 (both tools get those); files in {}",
-        p.names.len(),
-        names.len(),
-        common::display_rel(out)
-    );
+    if p.mode == common::Mode::Rules {
+        let conditional = spec
+            .rules
+            .iter()
+            .filter(|r| !r.conditions.is_empty())
+            .count();
+        let _ = writeln!(
+            r,
+            "{} rules ({conditional} with argument conditions) for {} syscalls, as go-jail \
+             reads the profile; libseccomp gets the same rules ({}); files in {}",
+            spec.rules.len(),
+            p.names.len(),
+            common::display_rel(&names_file),
+            common::display_rel(out)
+        );
+    } else {
+        let _ = writeln!(
+            r,
+            "{} names, {} on x86_64 (both tools get those); files in {}",
+            p.names.len(),
+            names.len(),
+            common::display_rel(out)
+        );
+    }
     r.push_str(&t.render());
     let _ = writeln!(
         r,
@@ -626,10 +677,84 @@ fn bench_policy(
                 + if differ.len() > 6 { ", ..." } else { "" }
         );
     }
+    if p.mode == common::Mode::Rules {
+        for (lsc, label) in [(&subjects[0], "libseccomp"), (&subjects[1], "lsc tree")] {
+            let differ = argument_differences(lsc, &subjects[2], &spec);
+            let _ = writeln!(
+                r,
+                "verdicts go-jail vs {label} on argument vectors around the rules' constants: \
+                 {} differ{}",
+                differ.len(),
+                if differ.is_empty() { "" } else { ":" }
+            );
+            for d in differ.iter().take(12) {
+                let _ = writeln!(r, "  {d}");
+            }
+            if differ.len() > 12 {
+                let _ = writeln!(r, "  ... and {} more", differ.len() - 12);
+            }
+        }
+    }
     for n in notes {
         let _ = writeln!(r, "note: {n}");
     }
     Ok(r)
+}
+
+/// Where go-jail's and a libseccomp program differ on argument vectors
+/// built from each conditional rule: every condition met with its own
+/// constant, then one argument moved to the constant +-1, with bit 32 set,
+/// or with the mask's complement set. One line per (syscall, verdicts).
+fn argument_differences(lsc: &Subject, gj: &Subject, spec: &policy::PolicySpec) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for rule in spec.rules.iter().filter(|r| !r.conditions.is_empty()) {
+        let Some(nr) = SyscallTable::lookup(Arch::X86_64, &rule.name) else {
+            continue;
+        };
+        let mut base = [0u64; 6];
+        for c in &rule.conditions {
+            base[c.arg as usize] = c.value;
+        }
+        let mut vectors = vec![base];
+        for c in &rule.conditions {
+            let v = c.value;
+            let mut moved = vec![
+                v.wrapping_add(1),
+                v.wrapping_sub(1),
+                v ^ (1 << 32),
+                v | 0xffff_ffff_0000_0000,
+            ];
+            if let policy::CmpOp::MaskedEq(mask) = c.op {
+                moved.push(v | !mask);
+            }
+            for m in moved {
+                let mut a = base;
+                a[c.arg as usize] = m;
+                vectors.push(a);
+            }
+        }
+        for args in vectors {
+            let run = |s: &Subject| bpf_asm::run(&s.prog, &data(nr, args)).map(|o| o.ret).ok();
+            let (g, l) = (run(gj), run(lsc));
+            if g == l {
+                continue;
+            }
+            let show = |r: Option<u32>| r.map_or("error".to_string(), show_ret);
+            let key = (rule.name.clone(), g, l);
+            if seen.insert(key) {
+                let shown: Vec<String> = args.iter().map(|a| format!("{a:#x}")).collect();
+                out.push(format!(
+                    "{}({}): go-jail {} vs {}",
+                    rule.name,
+                    shown.join(", "),
+                    show(g),
+                    show(l)
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn read_prog(file: &Path) -> Result<Program, String> {

@@ -14,6 +14,10 @@
  * Prints key=value lines: ns_per_call (of the median batch), ret (the raw
  * return value of the last call: a negative errno when the filter returned
  * ERRNO).
+ *
+ * The call runs ITERS times, allowed ones for real (and in the unfiltered
+ * baseline): it must be safe to repeat, e.g. getppid(), close(-1), or
+ * personality(0), which sets the persona the process already has.
  */
 #define _GNU_SOURCE
 #include <errno.h>

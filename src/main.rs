@@ -24,8 +24,6 @@ mod supervise;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::CommandFactory;
-
 use args::Tool;
 use fail::Failure;
 

@@ -98,13 +98,14 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     } else {
         Mode::Report { all }
     };
-    let Some(spec) = filter::spec_for_run(&args.policy, !args.allow_tty_injection)? else {
+    let policy_args = cmd_run::policy_args(args)?;
+    let Some(spec) = filter::spec_for_run(&policy_args, !args.allow_tty_injection)? else {
         if !args.quiet {
             warn("warning: no seccomp filter: nothing to report");
         }
         return Err(cmd_run::run(args));
     };
-    let compiled = filter::compile(spec, &args.policy, args.quiet)?;
+    let compiled = filter::compile(spec, &policy_args, args.quiet)?;
     let program = compile_notifying(&compiled.policy, Some(compiled.profile.clone()))?;
     let plan = cmd_run::prepare(args, Some(&program))?;
     Ok(supervise(&plan, &compiled.policy, mode)?.status)

@@ -201,3 +201,53 @@ fn signals_are_forwarded_and_the_status_is_128_plus_n() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(128 + 15), "{out:?}");
 }
+
+#[test]
+fn report_evaluates_a_profiles_caps_like_the_plain_run() {
+    needs_root!();
+    // nobody may create a user namespace here at all?
+    let plain = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            "unshare",
+            "-U",
+            "true",
+        ])
+        .status();
+    if !plain.map(|s| s.success()).unwrap_or(false) {
+        eprintln!("skipping: nobody cannot create a user namespace on this host");
+        return;
+    }
+    let profile = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/docker-default.json"
+    );
+    let run = |extra: &[&str]| {
+        let profile_flag = format!("--seccomp-profile={profile}");
+        let base = ["-user", "nobody", "-q", profile_flag.as_str()];
+        jail(&[&base[..], extra, &["--", "unshare", "-U", "true"]].concat())
+    };
+    // Docker grants unshare only with CAP_SYS_ADMIN (an `includes.caps` entry)
+    for report in [&[][..], &["--report-denied"][..]] {
+        let with_cap = run(&[&["-caps=CAP_SYS_ADMIN"][..], report].concat());
+        with_cap.assert_code(0);
+        assert!(report_lines(&with_cap.stderr).is_empty(), "{with_cap:?}");
+        let without = run(report);
+        without.assert_code(1);
+        assert!(
+            without.stderr.contains("Operation not permitted"),
+            "{without:?}"
+        );
+        if !report.is_empty() {
+            let lines = report_lines(&without.stderr);
+            assert_eq!(lines.len(), 1, "{without:?}");
+            assert!(
+                lines[0].starts_with("go-jail: denied unshare(0x10000000) -> EPERM (pid "),
+                "{without:?}"
+            );
+        }
+    }
+}

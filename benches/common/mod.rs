@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use bpf_asm::{Arch, Program};
-use policy::{CompileOptions, PolicySpec, SyscallTable};
+use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
+use policy::{Action, CmpOp, CompileOptions, PolicySpec, SyscallTable};
 
 /// The original go-jail example allow-list (default `ERRNO(EPERM)`).
 pub const GO_JAIL_EXAMPLE: &[&str] = &[
@@ -72,18 +73,24 @@ pub const DENY_40: &[&str] = &[
     "move_pages",
 ];
 
-/// Whether the names are allowed or denied.
+/// Whether the names are allowed or denied, or the policy is a rule file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Allow,
     Deny,
+    /// A whole profile: [`RefPolicy::full`] holds go-jail's spec, and
+    /// libseccomp gets the same rules as a `tests/support/scmp_export.c`
+    /// rule file ([`rule_file`]).
+    Rules,
 }
 
 impl Mode {
+    /// The mode word of `libseccomp_export`.
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Allow => "allow",
             Mode::Deny => "deny",
+            Mode::Rules => "rules",
         }
     }
 }
@@ -95,8 +102,10 @@ pub struct RefPolicy {
     pub id: &'static str,
     pub title: String,
     pub mode: Mode,
-    /// The names as listed.
+    /// The names as listed (for [`Mode::Rules`]: the syscalls with a rule).
     pub names: Vec<String>,
+    /// [`Mode::Rules`]: the resolved profile, conditions included.
+    pub full: Option<PolicySpec>,
 }
 
 impl RefPolicy {
@@ -112,9 +121,12 @@ impl RefPolicy {
 
     /// go-jail's policy for these names, as its CLI would build it.
     pub fn spec(&self) -> PolicySpec {
+        if let Some(spec) = &self.full {
+            return spec.clone();
+        }
         let names = self.x86_64_names();
         let mut spec = match self.mode {
-            Mode::Allow => PolicySpec::allow(&names),
+            Mode::Allow | Mode::Rules => PolicySpec::allow(&names),
             Mode::Deny => PolicySpec::deny(&names),
         };
         spec.arches = vec![Arch::X86_64];
@@ -181,6 +193,162 @@ pub fn docker_allow_from_json(text: &str) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// Docker's default profile for the full benchmark: the repo's test copy,
+/// else the shared data.
+pub fn docker_full_json() -> Option<PathBuf> {
+    let root = repo_root();
+    first_existing(&[
+        root.join("tests/data/docker-default.json"),
+        root.join("../shared/data/docker-default.json"),
+    ])
+}
+
+/// A Docker/OCI seccomp profile from its JSON (the fields `to_spec` reads).
+pub fn profile_from_json(text: &str) -> Result<Profile, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let action = |x: &serde_json::Value| -> Result<ProfileAction, String> {
+        x.as_str().ok_or("action is not a string")?.parse()
+    };
+    let strs = |x: Option<&serde_json::Value>| -> Vec<String> {
+        x.and_then(|x| x.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    };
+    let filter = |f: Option<&serde_json::Value>| Filter {
+        caps: strs(f.and_then(|f| f.get("caps"))),
+        arches: strs(f.and_then(|f| f.get("arches"))),
+        min_kernel: f
+            .and_then(|f| f.get("minKernel"))
+            .and_then(|k| k.as_str())
+            .and_then(policy::profile::parse_kernel_version),
+    };
+    let errno = |x: Option<&serde_json::Value>| x.and_then(|e| e.as_u64()).map(|n| n as u16);
+    let mut syscalls = Vec::new();
+    for e in v["syscalls"].as_array().ok_or("no \"syscalls\" array")? {
+        let mut args = Vec::new();
+        for a in e
+            .get("args")
+            .and_then(|a| a.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let num = |k: &str| a.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+            let op: ArgOp = a["op"].as_str().ok_or("op is not a string")?.parse()?;
+            args.push(Arg {
+                index: num("index") as u32,
+                value: num("value"),
+                value_two: num("valueTwo"),
+                op,
+            });
+        }
+        let mut names = strs(e.get("names"));
+        names.extend(e.get("name").and_then(|n| n.as_str()).map(str::to_string));
+        syscalls.push(Entry {
+            names,
+            action: action(&e["action"])?,
+            errno: errno(e.get("errnoRet")),
+            args,
+            includes: filter(e.get("includes")),
+            excludes: filter(e.get("excludes")),
+        });
+    }
+    Ok(Profile {
+        default_action: action(&v["defaultAction"])?,
+        default_errno: errno(v.get("defaultErrnoRet")),
+        architectures: strs(v.get("architectures")),
+        arch_map: v["archMap"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| ArchMapEntry {
+                arch: m["architecture"].as_str().unwrap_or("").to_string(),
+                sub_arches: strs(m.get("subArchitectures")),
+            })
+            .collect(),
+        syscalls,
+    })
+}
+
+/// The running kernel's (major, minor), for `minKernel` filters.
+pub fn kernel_version() -> (u32, u32) {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .and_then(|s| policy::profile::parse_kernel_version(s.trim()))
+        .unwrap_or((0, 0))
+}
+
+/// Docker's default profile, whole: every entry that applies with no
+/// capabilities on this kernel, conditions included, x86_64 only.
+pub fn docker_full() -> Result<(PolicySpec, PathBuf), String> {
+    let p = docker_full_json().ok_or("no Docker profile found (tests/data/docker-default.json)")?;
+    let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+    let profile = profile_from_json(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    let ctx = Context {
+        caps: 0,
+        arch: Arch::X86_64,
+        kernel: kernel_version(),
+    };
+    let (mut spec, _notes) = profile
+        .to_spec(&ctx)
+        .map_err(|e| format!("{}: {e}", p.display()))?;
+    spec.arches = vec![Arch::X86_64];
+    Ok((spec, p))
+}
+
+fn action_words(a: Action) -> Result<(&'static str, u16), String> {
+    Ok(match a {
+        Action::Allow => ("ALLOW", 0),
+        Action::Errno(n) => ("ERRNO", n),
+        Action::KillThread => ("KILL_THREAD", 0),
+        Action::KillProcess => ("KILL_PROCESS", 0),
+        Action::Trap(_) => ("TRAP", 0),
+        Action::Trace(n) => ("TRACE", n),
+        Action::Log => ("LOG", 0),
+        Action::UserNotif => return Err("no rule file form for USER_NOTIF".into()),
+    })
+}
+
+/// `spec` (an allow-list of rules, as `Profile::to_spec` makes it) in the
+/// rule-file format of `tests/support/scmp_export.c`, which
+/// `libseccomp_export` also reads: `default`, `arch` and `rule` lines.
+pub fn rule_file(spec: &PolicySpec) -> Result<String, String> {
+    if spec.mode != policy::Mode::AllowList || !spec.names.is_empty() {
+        return Err("rule_file: only a rules-only allow-list (a profile's spec)".into());
+    }
+    let (w, e) = action_words(spec.deny_action)?;
+    let mut s = format!("default {w} {e}\n");
+    for a in &spec.arches {
+        let word = match a {
+            Arch::X86_64 => "x86_64",
+            Arch::X86 => "x86",
+            Arch::Aarch64 => "aarch64",
+            Arch::Arm => "arm",
+            Arch::Riscv64 => "riscv64",
+        };
+        s.push_str(&format!("arch {word}\n"));
+    }
+    for r in &spec.rules {
+        let (w, e) = action_words(r.action)?;
+        s.push_str(&format!("rule {} {w} {e}", r.name));
+        for c in &r.conditions {
+            let (op, value, two) = match c.op {
+                CmpOp::Ne => ("NE", c.value, 0),
+                CmpOp::Lt => ("LT", c.value, 0),
+                CmpOp::Le => ("LE", c.value, 0),
+                CmpOp::Eq => ("EQ", c.value, 0),
+                CmpOp::Ge => ("GE", c.value, 0),
+                CmpOp::Gt => ("GT", c.value, 0),
+                CmpOp::MaskedEq(mask) => ("MASKED_EQ", mask, c.value),
+            };
+            s.push_str(&format!(" {} {op} {value} {two}", c.arg));
+        }
+        s.push('\n');
+    }
+    Ok(s)
+}
+
 /// Reads a names file: one a line, `#` comments.
 pub fn read_names(text: &str) -> Vec<String> {
     text.lines()
@@ -204,7 +372,7 @@ pub fn docker_allow() -> Result<(Vec<String>, PathBuf), String> {
     Ok((read_names(&text), p))
 }
 
-/// The three reference policies (the Docker one only when its data exists).
+/// The four reference policies (the Docker ones only when their data exists).
 pub fn reference_policies() -> (Vec<RefPolicy>, Vec<String>) {
     let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let mut out = vec![
@@ -213,12 +381,14 @@ pub fn reference_policies() -> (Vec<RefPolicy>, Vec<String>) {
             title: "go-jail example allow-list (default ERRNO(EPERM))".into(),
             mode: Mode::Allow,
             names: owned(GO_JAIL_EXAMPLE),
+            full: None,
         },
         RefPolicy {
             id: "deny-40",
             title: "40-syscall deny-list (default ALLOW, listed ERRNO(EPERM))".into(),
             mode: Mode::Deny,
             names: owned(DENY_40),
+            full: None,
         },
     ];
     let mut notes = Vec::new();
@@ -231,8 +401,31 @@ pub fn reference_policies() -> (Vec<RefPolicy>, Vec<String>) {
             ),
             mode: Mode::Allow,
             names,
+            full: None,
         }),
         Err(e) => notes.push(format!("Docker policy skipped: {e}")),
+    }
+    match docker_full() {
+        Ok((spec, from)) => {
+            let mut names: Vec<String> = Vec::new();
+            for r in &spec.rules {
+                if !names.contains(&r.name) {
+                    names.push(r.name.clone());
+                }
+            }
+            out.push(RefPolicy {
+                id: "docker-full",
+                title: format!(
+                    "Docker default profile, full: argument rules, no caps, x86_64 only \
+                     (default ERRNO(EPERM); from {})",
+                    display_rel(&from)
+                ),
+                mode: Mode::Rules,
+                names,
+                full: Some(spec),
+            })
+        }
+        Err(e) => notes.push(format!("full Docker policy skipped: {e}")),
     }
     (out, notes)
 }

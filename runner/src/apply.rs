@@ -14,9 +14,12 @@
 //! 8. read back uids, gids and groups (S18, S20);
 //! 9. `capset`: root keeps the bounding mask as permitted and effective; others
 //!    get nothing, or exactly the ambient caps, which are then raised; keepcaps cleared (S15, S17);
-//! 10. `PR_SET_NO_NEW_PRIVS` (S13);
-//! 11. seccomp, last, so dropping privileges never depends on the filter (S12);
-//! 12. `execve` over the planned candidates, and nothing else (S11, S29).
+//! 10. `chdir` to the planned directory, looked up with exactly the target's
+//!     uids, groups and caps (S25); re-entering the caller's directory falls
+//!     back to `/` when the target cannot reach it;
+//! 11. `PR_SET_NO_NEW_PRIVS` (S13);
+//! 12. seccomp, last, so dropping privileges never depends on the filter (S12);
+//! 13. `execve` over the planned candidates, and nothing else (S11, S29).
 
 use crate::plan::{Bytes, FdMode, Plan, TtyPolicy, MAX_GROUPS};
 use crate::sys::{self, abi, abi::CapUserData, Errno};
@@ -57,6 +60,13 @@ pub enum Step {
     Capset,
     /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)`.
     AmbientRaise(u32),
+    /// `chdir` to the planned working directory, or with `fallback`, to `/`
+    /// after the planned one was out of the target's reach
+    /// ([`crate::CwdPolicy`]). [`Failure::with_plan`] shows the path.
+    Chdir {
+        /// Whether this is the `/` fallback.
+        fallback: bool,
+    },
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     NoNewPrivs,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
@@ -91,6 +101,8 @@ impl fmt::Display for Step {
             Step::VerifyGroups => f.write_str("verify groups"),
             Step::Capset => f.write_str("capset"),
             Step::AmbientRaise(c) => write!(f, "prctl(PR_CAP_AMBIENT_RAISE, {c})"),
+            Step::Chdir { fallback: true } => f.write_str("chdir(/)"),
+            Step::Chdir { fallback: false } => f.write_str("chdir"),
             Step::NoNewPrivs => f.write_str("prctl(PR_SET_NO_NEW_PRIVS, 1)"),
             Step::Seccomp => f.write_str("seccomp(SECCOMP_SET_MODE_FILTER)"),
             Step::ParentDeathSignal => f.write_str("prctl(PR_SET_PDEATHSIG, SIGKILL)"),
@@ -130,8 +142,9 @@ impl Failure {
         }
     }
 
-    /// A display that names the program for exec failures:
-    /// `execve /usr/bin/x: Permission denied`, `execve nosuch: No such file or directory`.
+    /// A display that names the program for exec failures and the directory
+    /// for chdir failures: `execve /usr/bin/x: Permission denied`,
+    /// `execve nosuch: No such file or directory`, `chdir(/root): Permission denied`.
     pub fn with_plan<'a>(&'a self, plan: &'a Plan) -> impl fmt::Display + 'a {
         WithPlan(self, plan)
     }
@@ -176,6 +189,10 @@ impl fmt::Display for WithPlan<'_> {
                     .unwrap_or(plan.program());
                 write!(f, "execve {}: {}", Bytes(path.to_bytes()), failure.errno)
             }
+            Step::Chdir { fallback: false } => match plan.cwd() {
+                Some((dir, _)) => write!(f, "chdir({}): {}", Bytes(dir.to_bytes()), failure.errno),
+                None => fmt::Display::fmt(failure, f),
+            },
             _ => fmt::Display::fmt(failure, f),
         }
     }
@@ -201,7 +218,7 @@ fn split(mask: u64) -> (u32, u32) {
 }
 
 impl Plan {
-    /// Performs steps 1–11 (everything but `execve`). Makes raw syscalls only
+    /// Performs steps 1–12 (everything but `execve`). Makes raw syscalls only
     /// and never allocates, so it may run in `Command::pre_exec`.
     ///
     /// # Warning
@@ -230,6 +247,7 @@ impl Plan {
             .map_err(Failure::at(Step::Setresuid(self.uid)))?;
         self.verify_ids()?;
         self.apply_caps()?;
+        self.apply_cwd()?;
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
         }
@@ -315,6 +333,25 @@ impl Plan {
                 errno: Errno::EACCES,
             },
             None => last,
+        }
+    }
+
+    /// Step 10: after `capset`, so the lookup uses the command's own uids,
+    /// groups and capabilities (a root target without caps must not use
+    /// `CAP_DAC_OVERRIDE` here); before no_new_privs and seccomp.
+    fn apply_cwd(&self) -> Result<(), Failure> {
+        let Some(dir) = &self.cwd else {
+            return Ok(());
+        };
+        match sys::chdir(dir) {
+            Ok(()) => Ok(()),
+            Err(Errno::EACCES | Errno::ENOENT | Errno::ENOTDIR) if self.cwd_fallback => {
+                sys::chdir(c"/").map_err(Failure::at(Step::Chdir { fallback: true }))
+            }
+            Err(e) => Err(Failure {
+                step: Step::Chdir { fallback: false },
+                errno: e,
+            }),
         }
     }
 
@@ -490,6 +527,29 @@ mod tests {
             }
             .to_string(),
             "prctl(PR_CAPBSET_DROP, 3): errno 200"
+        );
+        let cd = Failure {
+            step: Step::Chdir { fallback: false },
+            errno: Errno::EACCES,
+        };
+        assert_eq!(cd.exit_code(), 125);
+        assert_eq!(cd.to_string(), "chdir: Permission denied");
+        let plan = crate::PlanBuilder::new(1, 1)
+            .cap_last_cap(40)
+            .cwd("/root")
+            .build()
+            .unwrap();
+        assert_eq!(
+            cd.with_plan(&plan).to_string(),
+            "chdir(/root): Permission denied"
+        );
+        let root = Failure {
+            step: Step::Chdir { fallback: true },
+            errno: Errno::EACCES,
+        };
+        assert_eq!(
+            root.with_plan(&plan).to_string(),
+            "chdir(/): Permission denied"
         );
     }
 }

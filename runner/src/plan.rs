@@ -7,6 +7,7 @@ use crate::sys::CStrArray;
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 /// The most supplementary groups a plan may set: the post-switch check reads
 /// them back into a stack buffer of this size (16 KiB).
@@ -42,6 +43,32 @@ pub enum TtyPolicy {
     Detach,
 }
 
+/// Where the command starts (security.md S25). An inherited working
+/// directory is an open directory handle: a target that could never look up
+/// its path (`/root/sub` under a 0700 `/root`) can still read what is under
+/// it through `.`. Both chdir policies look the path up again, after
+/// `setresuid` and `capset`, so with the target's own uids, groups and
+/// capabilities, and before no_new_privs and seccomp, so the filter need
+/// not allow `chdir`.
+///
+/// A relative program path (`./x`) and an empty `PATH` entry are then
+/// resolved from the new directory. With [`crate::apply_before_exec`],
+/// std's own `Command::current_dir` runs (as the caller) before the hook,
+/// and the plan's chdir comes after it: use [`PlanBuilder::cwd`] instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CwdPolicy {
+    /// Keep the inherited working directory, handle and all.
+    Inherit,
+    /// `chdir(path)` as the target; if that fails with `EACCES`, `ENOENT` or
+    /// `ENOTDIR` (the target cannot reach it), `chdir("/")` instead, silently.
+    /// Any other error, or `/` failing too, aborts ([`crate::Step::Chdir`]).
+    /// The default, with the caller's working directory read at `build`
+    /// time (`/` when it cannot be read, e.g. it was deleted).
+    ReEnter(PathBuf),
+    /// `chdir(path)` as the target; any failure aborts ([`crate::Step::Chdir`]).
+    Exact(PathBuf),
+}
+
 /// A plan that failed validation. Messages are lowercase, without a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {
@@ -74,6 +101,9 @@ pub enum PlanError {
     NoCommand,
     /// The shared page of a listener hand-off could not be mapped (errno).
     SharedMemory(i32),
+    /// A working directory ([`CwdPolicy`]) that is not an absolute path: it
+    /// would be looked up from the inherited directory handle.
+    RelativeCwd(PathBuf),
 }
 
 impl fmt::Display for PlanError {
@@ -109,6 +139,11 @@ impl fmt::Display for PlanError {
                 f,
                 "cannot map the listener hand-off page: {}",
                 crate::sys::Errno(*e)
+            ),
+            PlanError::RelativeCwd(p) => write!(
+                f,
+                "working directory '{}' is not an absolute path",
+                p.display()
             ),
         }
     }
@@ -165,6 +200,10 @@ pub struct Plan {
     pub(crate) reset_signals: u64,
     pub(crate) clear_signal_mask: bool,
     pub(crate) tty: TtyPolicy,
+    /// The directory to chdir to as the target (`None`: inherit).
+    pub(crate) cwd: Option<CString>,
+    /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
+    pub(crate) cwd_fallback: bool,
     pub(crate) program: CString,
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) searched: bool,
@@ -202,6 +241,11 @@ impl Plan {
     pub fn filter(&self) -> Option<&[SockFilter]> {
         self.filter.as_deref()
     }
+    /// The directory the command starts in, unless inherited; and whether
+    /// it falls back to `/` ([`CwdPolicy::ReEnter`]).
+    pub fn cwd(&self) -> Option<(&std::ffi::CStr, bool)> {
+        self.cwd.as_deref().map(|c| (c, self.cwd_fallback))
+    }
     /// The program as given (argv\[0\] unless overridden).
     pub fn program(&self) -> &std::ffi::CStr {
         &self.program
@@ -227,8 +271,10 @@ impl Plan {
 /// Builds a [`Plan`] from plain Rust values. Defaults: no supplementary
 /// groups, empty bounding set, no ambient caps, no_new_privs on, no filter,
 /// every fd from 3 up closed at exec ([`FdMode::CloseOnExec`]), SIGPIPE reset
-/// to `SIG_DFL`, signal mask emptied, tty inherited, environment inherited,
-/// `PATH` from the caller's environment, `/bin/sh` fallback on `ENOEXEC`.
+/// to `SIG_DFL`, signal mask emptied, tty inherited, working directory
+/// re-entered by path as the target ([`CwdPolicy::ReEnter`]), environment
+/// inherited, `PATH` from the caller's environment, `/bin/sh` fallback on
+/// `ENOEXEC`.
 #[derive(Debug, Clone)]
 pub struct PlanBuilder {
     uid: u32,
@@ -246,6 +292,8 @@ pub struct PlanBuilder {
     reset_signals: u64,
     clear_signal_mask: bool,
     tty: TtyPolicy,
+    /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
+    cwd: Option<CwdPolicy>,
     argv: Vec<OsString>,
     program: Option<OsString>,
     env: Option<Vec<OsString>>,
@@ -272,6 +320,7 @@ impl PlanBuilder {
             reset_signals: 1 << (SIGPIPE - 1),
             clear_signal_mask: true,
             tty: TtyPolicy::default(),
+            cwd: None,
             argv: Vec::new(),
             program: None,
             env: None,
@@ -348,6 +397,18 @@ impl PlanBuilder {
     /// Controlling-terminal policy.
     pub fn tty(mut self, tty: TtyPolicy) -> Self {
         self.tty = tty;
+        self
+    }
+    /// Starts the command in `dir` ([`CwdPolicy::Exact`]): `chdir(dir)` as
+    /// the target, and any failure aborts. `dir` must be absolute.
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(CwdPolicy::Exact(dir.into()));
+        self
+    }
+    /// The working-directory policy (default: [`CwdPolicy::ReEnter`] of the
+    /// caller's working directory).
+    pub fn cwd_policy(mut self, policy: CwdPolicy) -> Self {
+        self.cwd = Some(policy);
         self
     }
     /// The argument vector; `argv[0]` is also the program, looked up like
@@ -448,6 +509,17 @@ impl PlanBuilder {
         } else {
             (self.filter_flags, None)
         };
+        let cwd_policy = self.cwd.unwrap_or_else(|| CwdPolicy::ReEnter(caller_cwd()));
+        let (cwd, cwd_fallback) = match &cwd_policy {
+            CwdPolicy::Inherit => (None, false),
+            CwdPolicy::ReEnter(p) | CwdPolicy::Exact(p) => {
+                if !p.is_absolute() {
+                    return Err(PlanError::RelativeCwd(p.clone()));
+                }
+                let c = cstring(p.as_os_str(), "working directory")?;
+                (Some(c), matches!(cwd_policy, CwdPolicy::ReEnter(_)))
+            }
+        };
         let mut keep: Vec<i32> = Vec::new();
         for &fd in &self.keep_fds {
             if fd < 0 {
@@ -520,6 +592,8 @@ impl PlanBuilder {
             reset_signals: self.reset_signals,
             clear_signal_mask: self.clear_signal_mask,
             tty: self.tty,
+            cwd,
+            cwd_fallback,
             program,
             candidates,
             searched,
@@ -527,6 +601,15 @@ impl PlanBuilder {
             argv: CStrArray::new(argv),
             envp: CStrArray::new(envp),
         })
+    }
+}
+
+/// The caller's working directory by path, or `/` when it has none that
+/// can be named (deleted, or outside the process's root).
+fn caller_cwd() -> PathBuf {
+    match std::env::current_dir() {
+        Ok(d) if d.is_absolute() => d,
+        _ => Path::new("/").to_path_buf(),
     }
 }
 
@@ -682,6 +765,16 @@ mod tests {
             PlanError::NulByte("argument")
         );
         assert_eq!(
+            b().cwd("tmp").build().unwrap_err(),
+            PlanError::RelativeCwd("tmp".into())
+        );
+        assert_eq!(
+            b().cwd_policy(CwdPolicy::ReEnter("/a\0b".into()))
+                .build()
+                .unwrap_err(),
+            PlanError::NulByte("working directory")
+        );
+        assert_eq!(
             PlanError::FilterTooLong(5000).to_string(),
             "seccomp filter too large: 5000 instructions (kernel limit 4096)"
         );
@@ -702,5 +795,19 @@ mod tests {
         assert_eq!(env, vec![&b"A=1"[..], b"B=x=y", b"C=", b"D=line1\nline2"]);
         let c: Vec<_> = p.exec_candidates().map(|c| c.to_bytes().to_vec()).collect();
         assert_eq!(c, vec![b"/nonexistent/sh".to_vec(), b"/bin/sh".to_vec()]);
+    }
+
+    #[test]
+    fn cwd_defaults_to_reentering_the_callers_directory() {
+        let b = || PlanBuilder::new(1, 1).cap_last_cap(40).command(["true"]);
+        let here = std::env::current_dir().unwrap();
+        let p = b().build().unwrap();
+        let (dir, fallback) = p.cwd().unwrap();
+        assert_eq!(dir.to_bytes(), here.as_os_str().as_bytes());
+        assert!(fallback);
+        let p = b().cwd("/tmp").build().unwrap();
+        assert_eq!(p.cwd(), Some((c"/tmp", false)));
+        let p = b().cwd_policy(CwdPolicy::Inherit).build().unwrap();
+        assert_eq!(p.cwd(), None);
     }
 }

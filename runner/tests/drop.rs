@@ -330,3 +330,81 @@ fn close_range_fallback_closes_or_marks() {
     assert_eq!(exit, ExitKind::Exited(42));
     let _ = sys::close(160);
 }
+
+/// A directory under the temp dir with `mode`, owned by `uid`.
+fn dir_with(name: &str, mode: u32, uid: u32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let d = scratch(name);
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).unwrap();
+    std::os::unix::fs::chown(&d, Some(uid), Some(uid)).unwrap();
+    d
+}
+
+fn pwd_as(plan: PlanBuilder) -> (ExitKind, String) {
+    let run = run_plan(&plan.command(["pwd"]).build().unwrap()).unwrap();
+    (run.exit, String::from_utf8(run.stdout).unwrap())
+}
+
+#[test]
+fn cwd_reenter_falls_back_to_root_out_of_reach() {
+    require_root!();
+    use runner::CwdPolicy;
+    use std::os::unix::fs::PermissionsExt;
+    let outer = dir_with("cwd-hidden", 0o700, 0);
+    let sub = outer.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let open = dir_with("cwd-open", 0o755, 0);
+    let ok = |dir: &std::path::Path| (ExitKind::Exited(0), format!("{}\n", dir.display()));
+
+    let reenter = |d: &std::path::Path| nobody().cwd_policy(CwdPolicy::ReEnter(d.to_owned()));
+    assert_eq!(pwd_as(reenter(&sub)), ok(std::path::Path::new("/")));
+    assert_eq!(pwd_as(reenter(&open)), ok(&open));
+    assert_eq!(
+        pwd_as(reenter(&outer.join("missing"))),
+        ok(std::path::Path::new("/"))
+    );
+    assert_eq!(pwd_as(nobody().cwd(&open)), ok(&open));
+    // inherit: the test's own directory, whatever nobody may reach
+    let here = std::env::current_dir().unwrap();
+    assert_eq!(pwd_as(nobody().cwd_policy(CwdPolicy::Inherit)), ok(&here));
+
+    // exact: a failure aborts with 125, at the chdir step
+    assert_eq!(pwd_as(nobody().cwd(&sub)).0, ExitKind::Exited(125));
+    let plan = nobody().cwd(&sub).build().unwrap();
+    let kind = runner::probe::run_in_child(|| match plan.apply() {
+        Ok(()) => 0,
+        Err(f) if f.step == (Step::Chdir { fallback: false }) && f.errno == Errno::EACCES => 77,
+        Err(_) => 1,
+    })
+    .unwrap();
+    assert_eq!(kind, ExitKind::Exited(77));
+    std::fs::remove_dir_all(&outer).unwrap();
+    std::fs::remove_dir_all(&open).unwrap();
+}
+
+#[test]
+fn cwd_is_entered_with_the_commands_caps_before_the_filter() {
+    require_root!();
+    const CAP_DAC_OVERRIDE: u64 = 1 << 1;
+    // nobody's 0700 directory: a root target gets in only with the cap it keeps
+    let theirs = dir_with("cwd-theirs", 0o700, NOBODY);
+    let root = || PlanBuilder::new(0, 0).cwd(&theirs);
+    assert_eq!(pwd_as(root()).0, ExitKind::Exited(125));
+    assert_eq!(
+        pwd_as(root().bounding_keep(CAP_DAC_OVERRIDE)),
+        (ExitKind::Exited(0), format!("{}\n", theirs.display()))
+    );
+    // a filter that denies chdir (x86_64 nr 80) does not stop the step
+    let deny_chdir = vec![
+        SockFilter::new(0x20, 0, 0, 0),
+        SockFilter::new(0x15, 0, 1, 80),
+        SockFilter::new(0x06, 0, 0, 0x0005_0001),
+        SockFilter::new(0x06, 0, 0, 0x7fff_0000),
+    ];
+    assert_eq!(
+        pwd_as(nobody().cwd("/tmp").seccomp_filter(deny_chdir, 0)),
+        (ExitKind::Exited(0), "/tmp\n".to_string())
+    );
+    std::fs::remove_dir_all(&theirs).unwrap();
+}

@@ -572,6 +572,13 @@ pub fn fcntl_setfd(fd: i32, flags: u32) -> Result<()> {
     ret_unit(unsafe { arch::syscall3(nr::FCNTL, fd as usize, F_SETFD as usize, flags as usize) })
 }
 
+/// `chdir(2)` — makes `path` the working directory. The lookup uses the
+/// calling thread's current credentials (fsuid, groups, effective caps).
+pub fn chdir(path: &CStr) -> Result<()> {
+    // SAFETY: `path` is NUL-terminated and live for the call; the kernel only reads it.
+    ret_unit(unsafe { arch::syscall1(nr::CHDIR, path.as_ptr() as usize) })
+}
+
 /// `openat(AT_FDCWD, path, flags)` — opens `path`; returns the fd.
 pub fn open(path: &CStr, flags: u32) -> Result<i32> {
     // SAFETY: `path` is NUL-terminated and live for the call; mode is unused

@@ -29,6 +29,7 @@ pub mod nr {
     pub const WAIT4: usize = 61;
     pub const KILL: usize = 62;
     pub const FCNTL: usize = 72;
+    pub const CHDIR: usize = 80;
     pub const GETUID: usize = 102;
     pub const GETGID: usize = 104;
     pub const GETEUID: usize = 107;
