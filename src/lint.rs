@@ -143,6 +143,8 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
     let on_some = |n: &str| arches.iter().any(|&a| SyscallTable::lookup(a, n).is_some());
     let mut out = Vec::new();
     match spec.mode {
+        // Nothing denied by name, nothing to say (and no group tables to build).
+        Mode::DenyList if listed.is_empty() => {}
         Mode::DenyList => {
             for (effect, members) in FAMILIES {
                 let present: Vec<&str> = members.iter().copied().filter(|n| on_some(n)).collect();

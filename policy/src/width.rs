@@ -11,9 +11,6 @@
 //! know is compared on all its bits ([`Width::W64`]), which can be too
 //! strict but is never bypassable.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
 use bpf_asm::Arch;
 
 use crate::condition::Width;
@@ -21,30 +18,53 @@ use crate::condition::Width;
 /// The generated table, committed with the crate.
 pub const ARG_WIDTHS_TSV: &str = include_str!("../data/arg_widths.tsv");
 
-fn table() -> &'static HashMap<&'static str, Vec<Width>> {
-    static TABLE: OnceLock<HashMap<&'static str, Vec<Width>>> = OnceLock::new();
-    TABLE.get_or_init(|| parse(ARG_WIDTHS_TSV))
+/// The widths line of `key` (`name` or `x86:name`): a scan over the
+/// table's ~500 lines, cheaper than building an index at start-up (go-jail
+/// looks up a handful of names per run).
+fn line_of(key: &str) -> Option<&'static str> {
+    ARG_WIDTHS_TSV.lines().find_map(|line| {
+        let (name, widths) = line.split_once('\t')?;
+        (name == key).then_some(widths)
+    })
 }
 
-fn parse(text: &'static str) -> HashMap<&'static str, Vec<Width>> {
-    let mut out = HashMap::new();
-    for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let (name, widths) = line.split_once('\t').unwrap_or((line, ""));
-        let widths = widths
-            .split(',')
-            .filter(|w| !w.is_empty())
-            .map(|w| match w.trim() {
+/// The widths of one syscall's arguments, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgWidths {
+    widths: [Width; 6],
+    len: usize,
+}
+
+impl ArgWidths {
+    fn parse(line: &str) -> ArgWidths {
+        let mut out = ArgWidths {
+            widths: [Width::W64; 6],
+            len: 0,
+        };
+        for w in line.split(',').filter(|w| !w.is_empty()).take(6) {
+            out.widths[out.len] = match w.trim() {
                 "16" => Width::W16,
                 "32" => Width::W32,
                 _ => Width::W64,
-            })
-            .collect();
-        out.insert(name, widths);
+            };
+            out.len += 1;
+        }
+        out
     }
-    out
+
+    /// The number of arguments the syscall takes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The width of argument `arg`, if the syscall has it.
+    pub fn get(&self, arg: usize) -> Option<Width> {
+        self.widths[..self.len].get(arg).copied()
+    }
 }
 
 /// The prefix of the table's lines for a 32-bit arch whose entry points
@@ -59,21 +79,16 @@ fn arch_tag(arch: Arch) -> Option<&'static str> {
 
 /// The widths of `name`'s arguments on `arch`, as the table has them
 /// (`None`: the syscall is not in the table).
-pub fn arg_widths(arch: Arch, name: &str) -> Option<&'static [Width]> {
-    let t = table();
-    if let Some(tag) = arch_tag(arch) {
-        if let Some(w) = t.get(format!("{tag}:{name}").as_str()) {
-            return Some(w);
-        }
-    }
-    t.get(name).map(Vec::as_slice)
+pub fn arg_widths(arch: Arch, name: &str) -> Option<ArgWidths> {
+    let tagged = arch_tag(arch).and_then(|tag| line_of(&format!("{tag}:{name}")));
+    tagged.or_else(|| line_of(name)).map(ArgWidths::parse)
 }
 
 /// The width of `args[arg]` of `name` on `arch`; [`Width::W64`] when the
 /// table does not know it.
 pub fn arg_width(arch: Arch, name: &str, arg: u8) -> Width {
     arg_widths(arch, name)
-        .and_then(|w| w.get(usize::from(arg)).copied())
+        .and_then(|w| w.get(usize::from(arg)))
         .unwrap_or(Width::W64)
 }
 
