@@ -137,9 +137,19 @@ impl JsonProfile {
                     KNOWN_FLAGS.join(", ")
                 ));
             }
-            notes.push(format!(
-                "flag {flag} ignored (go-jail loads its filter from a single thread, without flags)"
-            ));
+            let why = match flag.as_str() {
+                "SECCOMP_FILTER_FLAG_TSYNC" => {
+                    "go-jail is single-threaded when it loads the filter"
+                }
+                "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => {
+                    "go-jail keeps the kernel's speculative store bypass mitigation"
+                }
+                "SECCOMP_FILTER_FLAG_LOG" => {
+                    "denials are not audit-logged; use --report-denied to see them"
+                }
+                _ => "it only applies to a notification listener",
+            };
+            notes.push(format!("flag {flag} not applied: {why}"));
         }
         let mut syscalls = Vec::new();
         for (i, s) in self.syscalls.iter().flatten().enumerate() {
