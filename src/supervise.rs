@@ -318,7 +318,15 @@ impl Session<'_> {
         let _ = n::notif_send(listener, &resp);
     }
 
+    /// True the first time `(arch, nr)` is seen. The set is bounded: a
+    /// command issuing endless distinct numbers (x32, above the table)
+    /// cannot grow the supervisor's memory; past the bound, new numbers are
+    /// not reported once more.
     fn first_time(&mut self, data: &SeccompData) -> bool {
+        const MAX_SEEN: usize = 4096;
+        if self.seen.len() >= MAX_SEEN && !self.seen.contains(&(data.arch, data.nr)) {
+            return false;
+        }
         self.seen.insert((data.arch, data.nr))
     }
 
@@ -366,12 +374,17 @@ impl Session<'_> {
     fn kill(&mut self, notif: &n::SeccompNotif, listener: BorrowedFd<'_>) {
         let tid = notif.pid as i32;
         let tgid = thread_group(tid).unwrap_or(tid);
-        // while the notification is pending, `tid` cannot have been reused
+        // Pin the process first, then check the notification is still
+        // pending: its thread is then alive, so the pidfd (taken before the
+        // check) names that process and not a reuse of its pid.
+        let Ok(pidfd) = n::pidfd_open(tgid) else {
+            return;
+        };
         if n::notif_id_valid(listener, notif.id) {
             if tgid == self.child {
                 self.killed_child = true;
             }
-            let _ = n::kill(tgid, SIGKILL);
+            let _ = n::pidfd_send_signal(pidfd.as_fd(), SIGKILL);
         }
     }
 }
