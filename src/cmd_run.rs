@@ -97,16 +97,7 @@ pub(crate) fn prepare(
         builder = builder.cwd(dir);
     }
     if let Some(prog) = filter {
-        let insns: Vec<SockFilter> = prog
-            .insns
-            .iter()
-            .map(|i| SockFilter {
-                code: i.code,
-                jt: i.jt,
-                jf: i.jf,
-                k: i.k,
-            })
-            .collect();
+        let insns = SockFilter::from_raw_program(&prog.to_bytes());
         builder = builder.seccomp_filter(insns, 0);
         if notify.is_some() {
             builder = builder.notify_listener();

@@ -24,15 +24,7 @@ fn cases() -> usize {
 }
 
 fn to_kernel(prog: &Program) -> Vec<SockFilter> {
-    prog.insns
-        .iter()
-        .map(|i| SockFilter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect()
+    SockFilter::from_raw_program(&prog.to_bytes())
 }
 
 #[test]

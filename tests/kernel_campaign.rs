@@ -121,15 +121,7 @@ fn expected(raw: u32, real: isize) -> Observed {
 }
 
 fn to_kernel(prog: &Program) -> Vec<SockFilter> {
-    prog.insns
-        .iter()
-        .map(|i| SockFilter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect()
+    SockFilter::from_raw_program(&prog.to_bytes())
 }
 
 /// One batch: the inputs of one child and what was predicted for each.

@@ -34,16 +34,7 @@ fn docker_filter(caps: &str) -> Vec<SockFilter> {
         out.to_str().unwrap(),
     ]);
     run.assert_code(0);
-    let prog = bpf_asm::Program::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
-    prog.insns
-        .iter()
-        .map(|i| SockFilter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect()
+    SockFilter::from_raw_program(&std::fs::read(&out).unwrap())
 }
 
 fn nr(name: &str) -> u32 {

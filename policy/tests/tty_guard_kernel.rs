@@ -42,16 +42,7 @@ fn tty_guard_in_the_kernel() {
     })
     .unwrap();
     let prog = compile(&policy, &CompileOptions::default()).unwrap();
-    let filter: Vec<SockFilter> = prog
-        .insns
-        .iter()
-        .map(|i| SockFilter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect();
+    let filter = SockFilter::from_raw_program(&prog.to_bytes());
     let bad_fd = u64::MAX; // -1
     let calls = [
         Call::with_args(NR_IOCTL, [bad_fd, 0x5412, 0, 0, 0, 0]),

@@ -24,6 +24,22 @@ impl SockFilter {
     pub const fn new(code: u16, jt: u8, jf: u8, k: u32) -> Self {
         SockFilter { code, jt, jf, k }
     }
+
+    /// Reads a raw program: the kernel's `struct sock_filter` array, 8 bytes
+    /// per instruction in host byte order (what `bpf_asm::Program::to_bytes`
+    /// and libseccomp's `seccomp_export_bpf` write). Trailing bytes that do
+    /// not make a whole instruction are ignored.
+    pub fn from_raw_program(bytes: &[u8]) -> Vec<SockFilter> {
+        bytes
+            .chunks_exact(8)
+            .map(|c| SockFilter {
+                code: u16::from_ne_bytes([c[0], c[1]]),
+                jt: c[2],
+                jf: c[3],
+                k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+            })
+            .collect()
+    }
 }
 
 /// `struct sock_fprog` — a filter program handed to `seccomp(2)` (`include/uapi/linux/filter.h`).
