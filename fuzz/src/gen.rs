@@ -183,6 +183,7 @@ pub fn options(u: &mut Unstructured) -> Result<CompileOptions> {
             Weighting::Frequency
         },
         max_depth_slack: u.int_in_range(0..=4)?,
+        size_penalty: f64::from(u.int_in_range(0u32..=4096)?) / 1024.0,
     })
 }
 

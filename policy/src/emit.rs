@@ -34,10 +34,10 @@ use crate::freq::FrequencyProfile;
 use crate::matcher::MatcherId;
 use crate::policy::Policy;
 use crate::runs::{runs, Leaf, Run, Weighting};
-use crate::tree::{ceil_log2, optimal, Tree};
+use crate::tree::{ceil_log2, optimal_sized, Search, Tree, DEFAULT_SIZE_PENALTY};
 
 /// How to lower a policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CompileOptions {
     /// Syscall frequencies; `None` uses the shipped profile
     /// ([`FrequencyProfile::builtin`]).
@@ -45,6 +45,12 @@ pub struct CompileOptions {
     pub weighting: Weighting,
     /// Tests allowed on any path beyond `⌈log2 R⌉` (R = runs of the arch).
     pub max_depth_slack: u32,
+    /// What one test instruction of program size is worth, in executed
+    /// instructions per call: each arch's tree minimises
+    /// `mean executed + size_penalty × tests` (λ = `size_penalty` × total
+    /// weight). Default [`DEFAULT_SIZE_PENALTY`] (1/64): size only breaks
+    /// near-ties of the weighted mean; `0.0` is the pure weighted optimum.
+    pub size_penalty: f64,
 }
 
 impl Default for CompileOptions {
@@ -53,6 +59,7 @@ impl Default for CompileOptions {
             weights: None,
             weighting: Weighting::Frequency,
             max_depth_slack: 2,
+            size_penalty: DEFAULT_SIZE_PENALTY,
         }
     }
 }
@@ -116,7 +123,7 @@ pub fn lower(policy: &Policy, opts: &CompileOptions) -> Vec<Lowered> {
         .map(|p| {
             let runs = runs(p, profile, opts.weighting);
             let depth = ceil_log2(runs.len()) + opts.max_depth_slack;
-            let tree = optimal(&runs, depth);
+            let tree = optimal_sized(&runs, depth, opts.size_penalty, Search::Bounded);
             Lowered {
                 arch: p.arch,
                 runs,

@@ -2,9 +2,18 @@
 //!
 //! [`optimal`] solves a depth-limited optimal alphabetic-tree problem by
 //! interval dynamic programming over the runs (design note §9.3): it
-//! minimises `Σ weight(run) × instructions executed for run` where a
-//! threshold test (`jge`), a point test (`jeq`) and the final `ret` each
-//! cost one instruction, subject to at most `max_depth` tests on any path.
+//! minimises
+//!
+//! ```text
+//!   Σ weight(run) × instructions executed for run  +  λ × tests in the tree
+//! ```
+//!
+//! where a threshold test (`jge`), a point test (`jeq`) and the final `ret`
+//! each cost one instruction, subject to at most `max_depth` tests on any
+//! path. `λ = size_penalty × Σ weight`, so dividing by the total weight the
+//! objective reads `mean executed + size_penalty × program tests`: one test
+//! instruction of program size is worth `size_penalty` executed instructions
+//! per call ([`DEFAULT_SIZE_PENALTY`]).
 //!
 //! Two node kinds:
 //! - a threshold split of runs `i..=j` at run `k` (`jge #lo_k`);
@@ -99,11 +108,90 @@ pub fn ceil_log2(n: usize) -> u32 {
 const INF: u64 = u64::MAX / 4;
 const INHERIT: u8 = 0;
 const CHAIN: u8 = u8::MAX;
-/// Costs are `weight × executed × TIE + emitted tests`: among trees of
-/// equal weighted cost the DP picks the shortest program.
+/// Costs are integers, `weight × executed × TIE + pen × tests` (see
+/// [`Objective`]).
 const TIE: u64 = 1024;
-/// Total weight is scaled below this so costs cannot overflow.
+/// Total weight is scaled below this so costs cannot overflow (fewer bits
+/// when the size penalty exceeds 1, see [`Objective::new`]).
 const MAX_TOTAL_WEIGHT: u64 = 1 << 34;
+
+/// The default `size_penalty`: one test instruction of program size is
+/// worth 1/64 of an executed instruction per call (λ = total weight / 64).
+///
+/// Why so small: the executed figure is what every call pays, while size
+/// only matters through the 4096-instruction kernel limit, the cache
+/// footprint and the comparison with libseccomp's length, so size may only
+/// decide between trees that are practically equally fast: a tree gives up
+/// at most 1/64 ≈ 0.016 executed instructions per call for each test it
+/// saves.
+///
+/// Why not smaller (1/1024 was the first candidate): the go-jail example's
+/// one-test-shorter tree (28 instructions, libseccomp's length) costs
+/// +0.004 per call (6.911 → 6.915) and breaks even at ≈ 1/260 with
+/// [`Weighting::Frequency`](crate::Weighting), at ≈ 1/108 with
+/// `CacheAware` (whose total weight is smaller), so 1/1024–1/512 keep 29
+/// instructions and 1/128 keeps 29 under `CacheAware`; 1/64 takes both with
+/// a margin. Why not larger: the next trades cost 0.03–0.1 per instruction
+/// (go-jail 27 at 6.942, 26 at 7.046). At 1/64 the reference policies'
+/// weighted means move by at most 0.011 (`Frequency`): go-jail 29 → 28
+/// instructions, deny-list 47 → 43, Docker 64 → 59. `0.0` restores the pure
+/// weighted optimum (ties still go to the shorter tree). Figures:
+/// `tests/reference.rs` (`SIZE_PENALTY_SWEEP=1` for a sweep).
+pub const DEFAULT_SIZE_PENALTY: f64 = 1.0 / 64.0;
+
+/// The largest `size_penalty` honoured (larger ones are clamped): beyond
+/// it the weights lose too many bits to the overflow guard to mean much.
+pub const MAX_SIZE_PENALTY: f64 = (1u64 << 20) as f64;
+
+/// The integer objective the DPs minimise for one input: weights
+/// scaled right by `shift` (at least 1 each), and the cost of one test,
+/// `pen = max(1, round(size_penalty × Σ scaled weight × TIE))`. A tree
+/// costs `Σ scaled weight × executed × TIE + pen × tests`; with `pen = 1`
+/// (size penalty 0) that is the weighted optimum with ties broken towards
+/// fewer tests, as `tests < R ≤ 250 < TIE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Objective {
+    weights: Vec<u64>,
+    pen: u64,
+}
+
+impl Objective {
+    /// Every tree cost stays below 2^53, so the `f64` costs of
+    /// [`Bounded`] are exact integers: the scaled total `T` is below
+    /// `2^(34-e) + R` where `e = ⌈log2 size_penalty⌉` above 1 (at most 20)
+    /// and 0 otherwise, `pen ≤ 2^e·T·TIE + 1`, a path executes at most
+    /// `R ≤ 250` instructions and a tree has fewer than `R` tests, so a cost
+    /// is at most `T·TIE·R·(1 + 2^e) + R < (2^35 + 2^29)·2^10·250 + 250`,
+    /// about `0.992 × 2^53`.
+    fn new(runs: &[Run], size_penalty: f64) -> Objective {
+        let sp = if size_penalty >= 0.0 {
+            size_penalty.min(MAX_SIZE_PENALTY)
+        } else {
+            0.0 // also NaN
+        };
+        let total: u64 = runs.iter().map(|r| r.weight).sum();
+        let e = if sp <= 1.0 {
+            0
+        } else {
+            sp.log2().ceil() as u32
+        };
+        let bits = MAX_TOTAL_WEIGHT.trailing_zeros() - e;
+        let shift = (64 - total.leading_zeros()).saturating_sub(bits);
+        let weights: Vec<u64> = runs.iter().map(|r| (r.weight >> shift).max(1)).collect();
+        let scaled: u64 = weights.iter().sum();
+        let pen = ((sp * (scaled * TIE) as f64).round() as u64).max(1);
+        Objective { weights, pen }
+    }
+
+    /// What `tree` costs in this objective.
+    #[cfg(test)]
+    fn cost(&self, tree: &Tree, runs: &[Run]) -> u64 {
+        let executed: u64 = (runs.iter().zip(&self.weights))
+            .map(|(r, w)| w * u64::from(tree.cost(r.lo)))
+            .sum();
+        executed * TIE + self.pen * u64::from(tree.tests())
+    }
+}
 
 /// How hard [`optimal_with`] searches. Both are exact: they find trees of
 /// equal cost.
@@ -120,10 +208,11 @@ pub enum Search {
     Exhaustive,
 }
 
-/// The tree minimising `Σ weight × executed instructions` over `runs`
-/// (sorted, adjacent, covering the space) with at most `max_depth` tests on
-/// any path, ties broken towards fewer instructions. `max_depth` is raised
-/// to `⌈log2 R⌉` if lower (always feasible).
+/// The tree minimising `Σ weight × executed instructions + λ × tests` over
+/// `runs` (sorted, adjacent, covering the space) with at most `max_depth`
+/// tests on any path, λ = [`DEFAULT_SIZE_PENALTY`] × total weight (see
+/// [`optimal_sized`]). `max_depth` is raised to `⌈log2 R⌉` if lower
+/// (always feasible).
 ///
 /// The emitted shape for runs `A=[0,4] B=[5,5] A=[6,9] C=[10,∞)`:
 ///
@@ -140,19 +229,28 @@ pub fn optimal(runs: &[Run], max_depth: u32) -> Tree {
 
 /// [`optimal`] with a choice of search.
 pub fn optimal_with(runs: &[Run], max_depth: u32, search: Search) -> Tree {
+    optimal_sized(runs, max_depth, DEFAULT_SIZE_PENALTY, search)
+}
+
+/// [`optimal_with`] with the program-size weight `size_penalty`: the tree
+/// minimises `Σ weight × executed + size_penalty × Σ weight × tests`, i.e.
+/// `mean executed + size_penalty × tests`. `0.0` is the pure weighted
+/// optimum, ties broken towards fewer tests; negative or NaN counts as 0,
+/// above [`MAX_SIZE_PENALTY`] as that. Weights are integers internally
+/// (scaled below 2^34 when larger), so the penalty is rounded to 1/1024 of
+/// one scaled weight unit.
+pub fn optimal_sized(runs: &[Run], max_depth: u32, size_penalty: f64, search: Search) -> Tree {
     let r = runs.len();
     assert!(r > 0, "no runs");
     let max_depth = max_depth.max(ceil_log2(r));
     if r > MAX_DP_RUNS {
         return balanced(runs, 0, r - 1);
     }
-    let total: u64 = runs.iter().map(|r| r.weight).sum();
-    let shift = (64 - total.leading_zeros()).saturating_sub(MAX_TOTAL_WEIGHT.trailing_zeros());
-    let weights: Vec<u64> = runs.iter().map(|r| (r.weight >> shift).max(1)).collect();
+    let obj = Objective::new(runs, size_penalty);
     match search {
-        Search::Bounded => Bounded::solve(runs, &weights, max_depth).build(),
+        Search::Bounded => Bounded::solve(runs, &obj, max_depth).build(),
         Search::Exhaustive => {
-            Layered::solve(runs, &weights, max_depth).build(runs, max_depth as usize, 0, r - 1)
+            Layered::solve(runs, &obj, max_depth).build(runs, max_depth as usize, 0, r - 1)
         }
     }
 }
@@ -182,14 +280,16 @@ fn max_runs(d: u32) -> usize {
 
 /// [`Search::Bounded`].
 ///
-/// Costs are `f64`s holding integers: every cost is below `2^52` (the
-/// scaled total weight is below `2^34 + R`, a path executes at most
-/// `R ≤ 250 < 2^8` instructions, `TIE = 2^10`), so sums of two are exact
-/// and comparisons are integer comparisons, and two `f64` lanes take one
-/// SSE2 `minpd` (which `u64` has no baseline instruction for).
+/// Costs are `f64`s holding integers: every tree's cost is below `2^53`
+/// ([`Objective::new`]), and every sum the search forms is at most the cost
+/// of some tree of its interval, so sums are exact and comparisons are
+/// integer comparisons, and two `f64` lanes take one SSE2 `minpd` (which
+/// `u64` has no baseline instruction for).
 struct Bounded<'a> {
     runs: &'a [Run],
     weights: &'a [u64],
+    /// What one test costs ([`Objective`]).
+    pen: u64,
     r: usize,
     /// The depth limit (at most R - 1, which no tree of R runs exceeds).
     cap: u32,
@@ -225,8 +325,8 @@ const UNKNOWN: f64 = -1.0;
 const NONE: f64 = f64::INFINITY;
 
 impl<'a> Bounded<'a> {
-    fn solve(runs: &'a [Run], weights: &'a [u64], max_depth: u32) -> Bounded<'a> {
-        let r = runs.len();
+    fn solve(runs: &'a [Run], obj: &'a Objective, max_depth: u32) -> Bounded<'a> {
+        let (r, weights) = (runs.len(), &obj.weights[..]);
         let mut prefix = vec![0u64; r + 1];
         for (i, w) in weights.iter().enumerate() {
             prefix[i + 1] = prefix[i] + w;
@@ -235,6 +335,7 @@ impl<'a> Bounded<'a> {
         let mut b = Bounded {
             runs,
             weights,
+            pen: obj.pen,
             r,
             cap: max_depth.min(r as u32 - 1),
             prefix,
@@ -256,16 +357,16 @@ impl<'a> Bounded<'a> {
         b
     }
 
-    /// `weight(i..=j) × TIE + 1`: what a test at the root of `i..=j` adds.
+    /// `weight(i..=j) × TIE + pen`: what a test at the root of `i..=j` adds.
     fn base(&self, i: usize, j: usize) -> f64 {
-        ((self.prefix[j + 1] - self.prefix[i]) * TIE + 1) as f64
+        ((self.prefix[j + 1] - self.prefix[i]) * TIE + self.pen) as f64
     }
 
     /// The depth-unlimited DP, by decreasing `i` then increasing `j`: row
     /// `i` of `f` and column `j` of `ft` are complete when `(i, j)` is
     /// reached. The chain of the sea `runs[i]` grows with `j`.
     fn unlimited(&mut self) {
-        let (r, s, runs, w) = (self.r, self.s, self.runs, self.weights);
+        let (r, s, runs, w, pen) = (self.r, self.s, self.runs, self.weights, self.pen);
         let points = &mut self.points;
         for i in (0..r).rev() {
             let leaf = (w[i] * TIE) as f64;
@@ -292,7 +393,7 @@ impl<'a> Bounded<'a> {
                     ));
                 }
                 let wsum = self.prefix[j + 1] - self.prefix[i];
-                let mut best = m + (wsum * TIE + 1) as f64;
+                let mut best = m + (wsum * TIE + pen) as f64;
                 if chain && (j - i) % 2 == 0 {
                     if runs[j].leaf == sea
                         && runs[j - 1].is_point()
@@ -306,7 +407,7 @@ impl<'a> Bounded<'a> {
                         pts_cost += points[pos..].iter().sum::<u64>() + p * (pos as u64 + 2);
                         points.insert(pos, p);
                         let n = points.len() as u64;
-                        let c = ((pts_cost + sea_w * (n + 1)) * TIE + n) as f64;
+                        let c = ((pts_cost + sea_w * (n + 1)) * TIE + n * pen) as f64;
                         if c < best {
                             best = c;
                             self.arg[i * r + j] = CHAIN;
@@ -458,7 +559,7 @@ impl<'a> Bounded<'a> {
         self.points.sort_unstable_by(|a, b| b.cmp(a));
         let pts: u64 = self.points.iter().zip(2..).map(|(w, t)| w * t).sum();
         let n = n as u64;
-        Some(((pts + sea_w * (n + 1)) * TIE + n) as f64)
+        Some(((pts + sea_w * (n + 1)) * TIE + n * self.pen) as f64)
     }
 
     fn build(&mut self) -> Tree {
@@ -515,14 +616,14 @@ struct Layered {
 }
 
 impl Layered {
-    fn solve(runs: &[Run], weights: &[u64], max_depth: u32) -> Layered {
-        let r = runs.len();
+    fn solve(runs: &[Run], obj: &Objective, max_depth: u32) -> Layered {
+        let (r, weights, pen) = (runs.len(), &obj.weights[..], obj.pen);
         let rr = r * r;
         let mut prefix = vec![0u64; r + 1];
         for (i, w) in weights.iter().enumerate() {
             prefix[i + 1] = prefix[i] + w;
         }
-        let (chain_cost, chain_len) = chains(runs, weights, max_depth);
+        let (chain_cost, chain_len) = chains(runs, weights, pen, max_depth);
         let mut prev = vec![INF; rr];
         let mut prev_t = vec![INF; rr];
         for i in 0..r {
@@ -552,7 +653,7 @@ impl Layered {
                         }
                     }
                     if split_best < INF {
-                        let c = split_best + (prefix[j + 1] - prefix[i]) * TIE + 1;
+                        let c = split_best + (prefix[j + 1] - prefix[i]) * TIE + pen;
                         if c < best {
                             best = c;
                             pick = split_k as u8;
@@ -626,8 +727,9 @@ fn chain_tree(runs: &[Run], i: usize, j: usize) -> Tree {
 
 /// For every interval that is a valid `jeq` chain (runs `i, i+2, …, j`
 /// share a leaf, the runs between are single numbers, at most `max_len`
-/// points): its cost and its number of tests. `INF`/`u32::MAX` elsewhere.
-fn chains(runs: &[Run], weights: &[u64], max_len: u32) -> (Vec<u64>, Vec<u32>) {
+/// points): its cost (`pen` per test) and its number of tests.
+/// `INF`/`u32::MAX` elsewhere.
+fn chains(runs: &[Run], weights: &[u64], pen: u64, max_len: u32) -> (Vec<u64>, Vec<u32>) {
     let r = runs.len();
     let mut cost = vec![INF; r * r];
     let mut len = vec![u32::MAX; r * r];
@@ -651,7 +753,7 @@ fn chains(runs: &[Run], weights: &[u64], max_len: u32) -> (Vec<u64>, Vec<u32>) {
                 .enumerate()
                 .map(|(t, &w)| w * (t as u64 + 2))
                 .sum();
-            cost[i * r + j] = (pts + sea_weight * (n + 1)) * TIE + n;
+            cost[i * r + j] = (pts + sea_weight * (n + 1)) * TIE + n * pen;
             len[i * r + j] = n as u32;
             j += 2;
         }
@@ -750,27 +852,44 @@ mod tests {
         assert!(free.weighted_cost(&runs) <= capped.weighted_cost(&runs));
     }
 
+    /// Size penalties the DP tests run at: none, the default, and ones that
+    /// make size dominate (above 1 the weights lose bits to the overflow
+    /// guard).
+    const PENALTIES: [f64; 6] = [0.0, DEFAULT_SIZE_PENALTY, 1.0 / 64.0, 0.3, 1.0, 3000.0];
+
     #[test]
     fn dp_matches_brute_force_on_small_cases() {
-        // Exhaustive search over threshold trees + chains for tiny inputs.
-        fn brute(runs: &[Run], i: usize, j: usize, d: u32) -> u64 {
+        // Exhaustive search over threshold trees + chains for tiny inputs,
+        // in the integer objective (`w` the scaled weights).
+        fn brute(runs: &[Run], w: &[u64], pen: u64, i: usize, j: usize, d: u32) -> u64 {
             if i == j {
-                return runs[i].weight * TIE;
+                return w[i] * TIE;
             }
             if d == 0 {
                 return INF;
             }
-            let w: u64 = runs[i..=j].iter().map(|r| r.weight).sum();
+            let sum: u64 = w[i..=j].iter().sum();
             let mut best = INF;
             for k in i + 1..=j {
-                let c = brute(runs, i, k - 1, d - 1) + brute(runs, k, j, d - 1);
-                best = best.min(c + w * TIE + 1);
+                let c = brute(runs, w, pen, i, k - 1, d - 1) + brute(runs, w, pen, k, j, d - 1);
+                best = best.min(c + sum * TIE + pen);
             }
-            let weights: Vec<u64> = runs.iter().map(|r| r.weight).collect();
-            let (cc, cl) = chains(runs, &weights, d);
-            let at = i * runs.len() + j;
-            if cl[at] <= d {
-                best = best.min(cc[at]);
+            // A chain: the sea at even offsets, single numbers between,
+            // tested heaviest first (the t-th test from the top executes
+            // t + 1 instructions for its point; the sea runs all n + 1).
+            let n = (j - i) / 2;
+            let sea = runs[i].leaf;
+            let is_chain = (j - i) & 1 == 0
+                && n as u32 <= d
+                && (i..=j).step_by(2).all(|t| runs[t].leaf == sea)
+                && (i + 1..j).step_by(2).all(|t| runs[t].is_point());
+            if is_chain {
+                let mut pts: Vec<u64> = (i + 1..j).step_by(2).map(|t| w[t]).collect();
+                pts.sort_unstable_by(|a, b| b.cmp(a));
+                let sea_w: u64 = (i..=j).step_by(2).map(|t| w[t]).sum();
+                let p: u64 = pts.iter().zip(2..).map(|(w, t)| w * t).sum();
+                let n = n as u64;
+                best = best.min((p + sea_w * (n + 1)) * TIE + n * pen);
             }
             best
         }
@@ -781,7 +900,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (seed >> 33) % m
         };
-        for _ in 0..300 {
+        for case in 0..600 {
             let n = 1 + rnd(9) as usize;
             let mut parts: Vec<(u32, Action, u64)> = Vec::new();
             for _ in 0..n {
@@ -793,13 +912,14 @@ mod tests {
             }
             let runs = line(&parts);
             let depth = ceil_log2(n) + rnd(3) as u32;
-            let exact = brute(&runs, 0, n - 1, depth);
-            let cost = |t: &Tree| t.weighted_cost(&runs) * TIE + u64::from(t.tests());
+            let sp = PENALTIES[case % PENALTIES.len()];
+            let obj = Objective::new(&runs, sp);
+            let exact = brute(&runs, &obj.weights, obj.pen, 0, n - 1, depth);
             for search in [Search::Bounded, Search::Exhaustive] {
-                let t = optimal_with(&runs, depth, search);
+                let t = optimal_sized(&runs, depth, sp, search);
                 check_total(&t, &runs);
                 assert!(t.depth() <= depth);
-                assert_eq!(cost(&t), exact, "{search:?} {parts:?}");
+                assert_eq!(obj.cost(&t, &runs), exact, "{search:?} {sp} {parts:?}");
             }
         }
     }
@@ -836,23 +956,70 @@ mod tests {
             }
             let runs = line(&parts);
             let depth = ceil_log2(n) + rnd(5) as u32;
+            let sp = match rnd(PENALTIES.len() as u64 + 1) as usize {
+                // Anything from none to "one test = 4 calls' instructions".
+                p if p == PENALTIES.len() => rnd(1 << 12) as f64 / 1024.0,
+                p => PENALTIES[p],
+            };
             // Costs with the weights the DP sees.
-            let total: u64 = runs.iter().map(|r| r.weight).sum();
-            let shift =
-                (64 - total.leading_zeros()).saturating_sub(MAX_TOTAL_WEIGHT.trailing_zeros());
-            let scaled: Vec<Run> = (runs.iter())
-                .map(|r| Run {
-                    weight: (r.weight >> shift).max(1),
-                    ..*r
-                })
-                .collect();
-            let cost = |t: &Tree| t.weighted_cost(&scaled) * TIE + u64::from(t.tests());
-            let fast = optimal(&runs, depth);
-            let exact = optimal_with(&runs, depth, Search::Exhaustive);
+            let obj = Objective::new(&runs, sp);
+            let fast = optimal_sized(&runs, depth, sp, Search::Bounded);
+            let exact = optimal_sized(&runs, depth, sp, Search::Exhaustive);
             check_total(&fast, &runs);
             assert!(fast.depth() <= depth.max(ceil_log2(n)));
-            assert_eq!(cost(&fast), cost(&exact), "depth {depth}: {parts:?}");
+            assert_eq!(
+                obj.cost(&fast, &runs),
+                obj.cost(&exact, &runs),
+                "depth {depth} penalty {sp}: {parts:?}"
+            );
         }
+    }
+
+    #[test]
+    fn a_larger_penalty_never_lengthens_the_tree() {
+        // Exact optima of `W + pen × S` for growing `pen` trade weighted
+        // cost W for tests S monotonically (on equal scaled weights).
+        let mut seed = 99u64;
+        let mut rnd = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let mut shorter = 0;
+        for _ in 0..300 {
+            let n = 1 + rnd(40) as usize;
+            let mut parts: Vec<(u32, Action, u64)> = Vec::new();
+            for _ in 0..n {
+                let mut a = [A, E, K][rnd(3) as usize];
+                if parts.last().is_some_and(|p| p.1 == a) {
+                    a = if a == A { E } else { A };
+                }
+                let w = if rnd(3) == 0 {
+                    1 << rnd(20)
+                } else {
+                    1 + rnd(50)
+                };
+                parts.push((1 + rnd(2) as u32, a, w));
+            }
+            let runs = line(&parts);
+            let depth = ceil_log2(n) + rnd(4) as u32;
+            let trees: Vec<Tree> = PENALTIES[..5]
+                .iter()
+                .map(|&sp| optimal_sized(&runs, depth, sp, Search::Bounded))
+                .collect();
+            for pair in trees.windows(2) {
+                let (a, b) = (&pair[0], &pair[1]);
+                assert!(b.tests() <= a.tests(), "{parts:?}");
+                assert!(
+                    b.weighted_cost(&runs) >= a.weighted_cost(&runs),
+                    "{parts:?}"
+                );
+                assert!(b.depth() <= depth.max(ceil_log2(n)));
+            }
+            shorter += usize::from(trees[4].tests() < trees[0].tests());
+        }
+        assert!(shorter > 10, "the penalty never mattered: {shorter}");
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn options() -> impl Strategy<Value = CompileOptions> {
             weights: uniform.then(FrequencyProfile::empty),
             weighting,
             max_depth_slack,
+            ..CompileOptions::default()
         })
 }
 
