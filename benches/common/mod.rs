@@ -8,70 +8,22 @@ use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile,
 use policy::{Action, CmpOp, CompileOptions, PolicySpec, SyscallTable};
 
 /// The original go-jail example allow-list (default `ERRNO(EPERM)`).
-pub const GO_JAIL_EXAMPLE: &[&str] = &[
-    "execve",
-    "exit",
-    "read",
-    "open",
-    "close",
-    "mmap",
-    "mmap2",
-    "fstat",
-    "fstat64",
-    "access",
-    "mprotect",
-    "set_thread_area",
-    "brk",
-    "openat",
-    "exit_group",
-    "prctl",
-    "arch_prctl",
-    "write",
-];
+pub fn go_jail_example() -> Vec<&'static str> {
+    names(include_str!("../../policy/tests/data/go_jail_example.txt"))
+}
 
 /// The 40-syscall deny-list (default `ALLOW`, listed `ERRNO(EPERM)`).
-pub const DENY_40: &[&str] = &[
-    "mount",
-    "umount2",
-    "ptrace",
-    "kexec_load",
-    "init_module",
-    "finit_module",
-    "delete_module",
-    "bpf",
-    "perf_event_open",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "unshare",
-    "setns",
-    "pivot_root",
-    "swapon",
-    "swapoff",
-    "reboot",
-    "acct",
-    "settimeofday",
-    "clock_settime",
-    "adjtimex",
-    "iopl",
-    "ioperm",
-    "open_by_handle_at",
-    "name_to_handle_at",
-    "userfaultfd",
-    "lookup_dcookie",
-    "quotactl",
-    "nfsservctl",
-    "vm86",
-    "vm86old",
-    "kcmp",
-    "process_vm_readv",
-    "process_vm_writev",
-    "syslog",
-    "uselib",
-    "personality",
-    "mbind",
-    "move_pages",
-];
+pub fn deny_40() -> Vec<&'static str> {
+    names(include_str!("../../policy/tests/data/deny40.txt"))
+}
+
+/// A reference policy's names, one per line, `#` comments.
+fn names(text: &'static str) -> Vec<&'static str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
 
 /// Whether the names are allowed or denied, or the policy is a rule file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,14 +332,14 @@ pub fn reference_policies() -> (Vec<RefPolicy>, Vec<String>) {
             id: "go-jail-example",
             title: "go-jail example allow-list (default ERRNO(EPERM))".into(),
             mode: Mode::Allow,
-            names: owned(GO_JAIL_EXAMPLE),
+            names: owned(&go_jail_example()),
             full: None,
         },
         RefPolicy {
             id: "deny-40",
             title: "40-syscall deny-list (default ALLOW, listed ERRNO(EPERM))".into(),
             mode: Mode::Deny,
-            names: owned(DENY_40),
+            names: owned(&deny_40()),
             full: None,
         },
     ];

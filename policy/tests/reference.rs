@@ -11,69 +11,13 @@ use policy::{
     compile, resolve, Action, CompileOptions, FrequencyProfile, Policy, PolicySpec, Weighting,
 };
 
-const GO_JAIL: &[&str] = &[
-    "execve",
-    "exit",
-    "read",
-    "open",
-    "close",
-    "mmap",
-    "mmap2",
-    "fstat",
-    "fstat64",
-    "access",
-    "mprotect",
-    "set_thread_area",
-    "brk",
-    "openat",
-    "exit_group",
-    "prctl",
-    "arch_prctl",
-    "write",
-];
-
-const DENY40: &[&str] = &[
-    "mount",
-    "umount2",
-    "ptrace",
-    "kexec_load",
-    "init_module",
-    "finit_module",
-    "delete_module",
-    "bpf",
-    "perf_event_open",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "unshare",
-    "setns",
-    "pivot_root",
-    "swapon",
-    "swapoff",
-    "reboot",
-    "acct",
-    "settimeofday",
-    "clock_settime",
-    "adjtimex",
-    "iopl",
-    "ioperm",
-    "open_by_handle_at",
-    "name_to_handle_at",
-    "userfaultfd",
-    "lookup_dcookie",
-    "quotactl",
-    "nfsservctl",
-    "vm86",
-    "vm86old",
-    "kcmp",
-    "process_vm_readv",
-    "process_vm_writev",
-    "syslog",
-    "uselib",
-    "personality",
-    "mbind",
-    "move_pages",
-];
+/// A reference policy's names, one per line (shared with the benchmarks).
+fn names(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
 
 fn docker_names() -> Vec<String> {
     include_str!("data/docker_allow.txt")
@@ -102,7 +46,9 @@ fn targets() -> Vec<Target> {
     vec![
         Target {
             name: "go-jail example allow-list",
-            spec: x86_64(PolicySpec::allow(GO_JAIL)),
+            spec: x86_64(PolicySpec::allow(&names(include_str!(
+                "data/go_jail_example.txt"
+            )))),
             // Issue target: 0.62 × 11.1 = 6.882 and 28 (libseccomp's
             // length). The weighted optimum of the threshold + jeq-chain
             // shapes is 6.911 at 29 instructions (size_penalty 0); the
@@ -115,7 +61,7 @@ fn targets() -> Vec<Target> {
         },
         Target {
             name: "40-syscall deny-list",
-            spec: x86_64(PolicySpec::deny(DENY40)),
+            spec: x86_64(PolicySpec::deny(&names(include_str!("data/deny40.txt")))),
             weighted: 0.55 * 11.6,
             worst: 14,
             len: 56,
