@@ -15,7 +15,6 @@
 //!                       ==>    ja far              (or: ret <far's value>)
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
 
 use crate::insn::{Insn, JmpCond, MAX_INSNS};
@@ -170,15 +169,16 @@ impl Builder {
             return Err(BuildError::ReboundLabel(label));
         }
         // Resolve every symbolic target to an item index first.
-        let mut targets: HashMap<usize, (usize, usize)> = HashMap::new();
+        // targets[i]: the items a jump at item i goes to (unused for others).
+        let mut targets: Vec<(usize, usize)> = vec![(0, 0); self.items.len()];
         for (i, item) in self.items.iter().enumerate() {
             match *item {
                 Item::Ja(l) => {
                     let t = self.target(l, i)?;
-                    targets.insert(i, (t, t));
+                    targets[i] = (t, t);
                 }
                 Item::Cond { jt, jf, .. } => {
-                    targets.insert(i, (self.target(jt, i)?, self.target(jf, i)?));
+                    targets[i] = (self.target(jt, i)?, self.target(jf, i)?);
                 }
                 Item::Fixed(_) => {}
             }
@@ -190,7 +190,7 @@ impl Builder {
             let mut changed = false;
             for (i, item) in self.items.iter().enumerate() {
                 if let Item::Cond { .. } = item {
-                    let (t, f) = targets[&i];
+                    let (t, f) = targets[i];
                     let next = addr[i] + 1 + usize::from(far[i].0) + usize::from(far[i].1);
                     let reach = |to: usize| addr[to] - (addr[i] + 1) <= 255 && addr[to] >= next;
                     if !far[i].0 && !reach(t) {
@@ -225,7 +225,7 @@ impl Builder {
         &self,
         far: &[(bool, bool)],
         addr: &[usize],
-        targets: &HashMap<usize, (usize, usize)>,
+        targets: &[(usize, usize)],
     ) -> Result<Program, BuildError> {
         let total = addr[self.items.len()];
         if total > MAX_INSNS {
@@ -237,11 +237,11 @@ impl Builder {
             match *item {
                 Item::Fixed(insn) => out.push(insn),
                 Item::Ja(_) => {
-                    let (t, _) = targets[&i];
+                    let (t, _) = targets[i];
                     out.push(Insn::ja((addr[t] - pc - 1) as u32));
                 }
                 Item::Cond { code, k, .. } => {
-                    let (t, f) = targets[&i];
+                    let (t, f) = targets[i];
                     let (far_t, far_f) = far[i];
                     // Trampolines sit at pc+1 (for jt if far) then the next slot.
                     let t_slot = pc + 1;

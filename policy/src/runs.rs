@@ -7,6 +7,7 @@ use crate::action::Action;
 use crate::freq::FrequencyProfile;
 use crate::matcher::MatcherId;
 use crate::policy::{ArchPolicy, NR_SKIP, X32_START};
+use crate::table::SyscallTable;
 
 /// What a path through the dispatch tree ends in: a return, or the
 /// argument matcher of a syscall with conditional rules. Matchers are
@@ -84,8 +85,32 @@ pub fn runs(p: &ArchPolicy, profile: &FrequencyProfile, weighting: Weighting) ->
             weight: EPSILON + weight,
         }),
     };
+    // Counts and names by number, looked up once per name rather than once
+    // per number (this is on go-jail's start-up path).
+    let table_len = p.table_end as usize;
+    let mut counts: Vec<Option<u64>> = vec![None; table_len];
+    for (name, c) in profile.iter() {
+        if let Some(nr) = SyscallTable::lookup(p.arch, name) {
+            if let Some(slot) = counts.get_mut(nr as usize) {
+                *slot = Some(slot.unwrap_or(0) + c);
+            }
+        }
+    }
+    let mut named = vec![false; table_len];
+    for (nr, _) in SyscallTable::entries(p.arch) {
+        if let Some(slot) = named.get_mut(nr as usize) {
+            *slot = true;
+        }
+    }
+    let is_named = |nr: u32| match named.get(nr as usize) {
+        Some(&n) => n,
+        None => SyscallTable::name(p.arch, nr).is_some(),
+    };
     let call_weight = |arch: Arch, nr: u32, leaf: Leaf, cacheable: bool| -> u64 {
-        let count = profile.count(arch, nr);
+        let count = match counts.get(nr as usize) {
+            Some(&c) => c,
+            None => profile.count(arch, nr),
+        };
         match weighting {
             Weighting::Frequency => count.unwrap_or(0) * SCALE,
             Weighting::CacheAware if cacheable && leaf.is_const_allow() => 0,
@@ -99,8 +124,7 @@ pub fn runs(p: &ArchPolicy, profile: &FrequencyProfile, weighting: Weighting) ->
     let numbers = |push: &mut dyn FnMut(u32, u32, Leaf, u64), lo: u32, hi: u32| {
         for nr in lo..=hi {
             let leaf = p.leaf(nr);
-            let named = crate::table::SyscallTable::name(p.arch, nr).is_some();
-            let w = if named {
+            let w = if is_named(nr) {
                 call_weight(p.arch, nr, leaf, p.cacheable(nr))
             } else {
                 0

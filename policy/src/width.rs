@@ -22,10 +22,11 @@ pub const ARG_WIDTHS_TSV: &str = include_str!("../data/arg_widths.tsv");
 /// table's ~500 lines, cheaper than building an index at start-up (go-jail
 /// looks up a handful of names per run).
 fn line_of(key: &str) -> Option<&'static str> {
-    ARG_WIDTHS_TSV.lines().find_map(|line| {
-        let (name, widths) = line.split_once('\t')?;
-        (name == key).then_some(widths)
-    })
+    // Every entry line is `\nNAME\tWIDTHS`: one substring search.
+    let needle = format!("\n{key}\t");
+    let start = ARG_WIDTHS_TSV.find(&needle)? + needle.len();
+    let rest = &ARG_WIDTHS_TSV[start..];
+    Some(&rest[..rest.find('\n').unwrap_or(rest.len())])
 }
 
 /// The widths of one syscall's arguments, in order.
