@@ -7,12 +7,12 @@
 
 mod common;
 
-use common::needs_root;
+use common::{expected, needs_root, Observed};
 
 use bpf_asm::insn::class;
 use bpf_asm::seccomp::{offset, ret};
 use bpf_asm::testgen::{self, Rng};
-use bpf_asm::{Arch, Insn, Program, SeccompData, Verdict};
+use bpf_asm::{Arch, Insn, Program, SeccompData};
 use runner::probe::{self, Call, ExitKind};
 use runner::SockFilter;
 
@@ -119,24 +119,6 @@ fn known_calls() -> Vec<Known> {
             result: root,
         }, // i386 getuid32
     ]
-}
-
-/// What a raw syscall returns, or how the process dies, for a filter result.
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-enum Observed {
-    Returned(isize),
-    Killed,
-}
-
-fn expected(raw: u32, real: isize) -> Observed {
-    match Verdict::from_raw(raw) {
-        Verdict::Allow | Verdict::Log => Observed::Returned(real),
-        Verdict::Errno(n) => Observed::Returned(-((n as isize).min(ret::MAX_ERRNO as isize))),
-        Verdict::Trace(_) | Verdict::UserNotif => Observed::Returned(-38),
-        Verdict::KillProcess | Verdict::KillThread | Verdict::Trap(_) | Verdict::Unknown(_) => {
-            Observed::Killed
-        }
-    }
 }
 
 /// Makes a random valid program observable: no loads of the instruction

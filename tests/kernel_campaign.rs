@@ -30,8 +30,8 @@ use std::time::Instant;
 use bpf_asm::insn::class;
 use bpf_asm::seccomp::{offset, ret};
 use bpf_asm::testgen::{self, Rng};
-use bpf_asm::{Arch, Insn, Program, SeccompData, Verdict};
-use common::needs_root;
+use bpf_asm::{Arch, Insn, Program, SeccompData};
+use common::{expected, needs_root, Observed};
 use policy::{
     compile, resolve, Action, CmpOp, CompileOptions, Condition, Mode, Policy, PolicySpec, Rule,
 };
@@ -99,25 +99,6 @@ fn safe_calls() -> Vec<Safe> {
         s(x86, "getgid", 47, low16(gid)),
         s(x86, "", 1000, enosys),
     ]
-}
-
-/// What a call returns, or that the filter killed the child, for a filter
-/// return value `raw` and the call's real result.
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-enum Observed {
-    Returned(isize),
-    Killed,
-}
-
-fn expected(raw: u32, real: isize) -> Observed {
-    match Verdict::from_raw(raw) {
-        Verdict::Allow | Verdict::Log => Observed::Returned(real),
-        Verdict::Errno(n) => Observed::Returned(-((n as isize).min(ret::MAX_ERRNO as isize))),
-        Verdict::Trace(_) | Verdict::UserNotif => Observed::Returned(-38),
-        Verdict::KillProcess | Verdict::KillThread | Verdict::Trap(_) | Verdict::Unknown(_) => {
-            Observed::Killed
-        }
-    }
 }
 
 fn to_kernel(prog: &Program) -> Vec<SockFilter> {

@@ -149,3 +149,27 @@ int main(void) { long r;
 pub fn exists(path: &Path) -> bool {
     path.exists()
 }
+
+/// What a raw syscall returns, or that the filter killed the process.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Observed {
+    Returned(isize),
+    Killed,
+}
+
+/// What the kernel does with a filter's return value `raw` for a call whose
+/// real result is `real` (kernel/seccomp.c `__seccomp_filter`): ERRNO data
+/// capped at 4095, TRACE and USER_NOTIF without a tracer or listener give
+/// ENOSYS, unknown actions kill like KILL_PROCESS.
+pub fn expected(raw: u32, real: isize) -> Observed {
+    use bpf_asm::seccomp::ret::MAX_ERRNO;
+    use bpf_asm::Verdict;
+    match Verdict::from_raw(raw) {
+        Verdict::Allow | Verdict::Log => Observed::Returned(real),
+        Verdict::Errno(n) => Observed::Returned(-((n as isize).min(MAX_ERRNO as isize))),
+        Verdict::Trace(_) | Verdict::UserNotif => Observed::Returned(-38),
+        Verdict::KillProcess | Verdict::KillThread | Verdict::Trap(_) | Verdict::Unknown(_) => {
+            Observed::Killed
+        }
+    }
+}
