@@ -131,7 +131,10 @@ pub fn emu(a: &EmuArgs) -> Result<i32, Failure> {
         }
     };
     if a.args.len() > 6 {
-        return Err(Failure::input("at most 6 arguments".into()));
+        return Err(Failure::input(format!(
+            "{} syscall arguments given, at most 6",
+            a.args.len()
+        )));
     }
     let mut args = [0u64; 6];
     for (slot, text) in args.iter_mut().zip(&a.args) {

@@ -107,7 +107,14 @@ fn dump(c: &Compiled) -> Result<String, Failure> {
         ..Default::default()
     };
     out.push_str(&bpf_asm::text::disassemble(&c.program, &opts));
-    let stats = policy::stats(&c.program, &c.policy, &c.profile).map_err(|e| {
+    let stats = policy::stats(
+        &c.program,
+        &c.policy,
+        c.profile
+            .as_ref()
+            .unwrap_or_else(|| policy::FrequencyProfile::builtin()),
+    )
+    .map_err(|e| {
         Failure::input(format!(
             "internal error: compiled program does not run: {e}"
         ))

@@ -139,8 +139,9 @@ fn kept_fds(args: &RunArgs) -> Vec<i32> {
 
 /// The capabilities go-jail can hand on: in both its bounding and permitted sets.
 fn caller_caps() -> Result<u64, Failure> {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .map_err(|e| Failure::input(format!("/proc/self/status: {e}")))?;
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| {
+        Failure::input(format!("/proc/self/status: {}", crate::names::io_error(&e)))
+    })?;
     let field = |name: &str| -> u64 {
         status
             .lines()

@@ -13,17 +13,19 @@ use crate::policy_args;
 pub struct Compiled {
     pub policy: Policy,
     pub program: Program,
-    pub profile: FrequencyProfile,
+    /// `--profile-weights`, or `None` for the shipped profile.
+    pub profile: Option<FrequencyProfile>,
 }
 
-/// The frequency profile: `--profile-weights FILE`, or the shipped one.
+/// The frequency profile of `--profile-weights FILE`; `None` means the
+/// shipped one (`policy::compile` falls back to it by itself).
 pub fn profile(
     args: &PolicyArgs,
     spec: &PolicySpec,
     quiet: bool,
-) -> Result<FrequencyProfile, Failure> {
+) -> Result<Option<FrequencyProfile>, Failure> {
     let Some(path) = &args.profile_weights else {
-        return Ok(FrequencyProfile::builtin().clone());
+        return Ok(None);
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?;
@@ -39,34 +41,14 @@ pub fn profile(
             eprintln!("go-jail: warning: {}: {w}", path.display());
         }
     }
-    Ok(profile)
+    Ok(Some(profile))
 }
 
 /// Resolves and compiles `spec`, printing its warnings unless `quiet`.
 pub fn compile(spec: PolicySpec, args: &PolicyArgs, quiet: bool) -> Result<Compiled, Failure> {
-    let (policy, warnings) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
-    if !quiet {
-        for w in &warnings {
-            if crate::cmd_groups::is_group_noise(w, args) {
-                continue;
-            }
-            // profiles name syscalls of every arch; `compile --dump` has the notes
-            if is_profile(args) && matches!(w, policy::Warning::NotOnArch { .. }) {
-                continue;
-            }
-            eprintln!("go-jail: warning: {w}");
-        }
-        // the lint reads syscall lists; a profile's allows are rules
-        for w in crate::lint::lint(&spec)
-            .into_iter()
-            .filter(|_| !is_profile(args))
-        {
-            eprintln!("go-jail: warning: {w}");
-        }
-    }
-    let profile = profile(args, &spec, quiet)?;
+    let (policy, profile) = resolve(spec, args, quiet)?;
     let opts = CompileOptions {
-        weights: Some(profile.clone()),
+        weights: profile.clone(),
         ..CompileOptions::default()
     };
     let program = policy::compile(&policy, &opts).map_err(|e| Failure::input(e.to_string()))?;
@@ -75,6 +57,32 @@ pub fn compile(spec: PolicySpec, args: &PolicyArgs, quiet: bool) -> Result<Compi
         program,
         profile,
     })
+}
+
+/// Resolves `spec`, prints its warnings and lints unless `quiet`, and reads
+/// `--profile-weights`: everything [`compile`] does before lowering.
+pub fn resolve(
+    spec: PolicySpec,
+    args: &PolicyArgs,
+    quiet: bool,
+) -> Result<(Policy, Option<FrequencyProfile>), Failure> {
+    let (policy, warnings) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
+    if !quiet {
+        for w in &warnings {
+            if crate::cmd_groups::is_group_noise(w, args) {
+                continue;
+            }
+            eprintln!("go-jail: warning: {w}");
+        }
+        // the lint reads syscall lists; a profile's allows are rules
+        if !is_profile(args) {
+            for w in crate::lint::lint(&spec) {
+                eprintln!("go-jail: warning: {w}");
+            }
+        }
+    }
+    let profile = profile(args, &spec, quiet)?;
+    Ok((policy, profile))
 }
 
 /// The filter of the run mode: the user's policy (if any) plus the TTY

@@ -105,10 +105,10 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         }
         return Err(cmd_run::run(args));
     };
-    let compiled = filter::compile(spec, &policy_args, args.quiet)?;
-    let program = compile_notifying(&compiled.policy, Some(compiled.profile.clone()))?;
+    let (policy, weights) = filter::resolve(spec, &policy_args, args.quiet)?;
+    let program = compile_notifying(&policy, weights)?;
     let plan = cmd_run::prepare(args, Some(&program))?;
-    Ok(supervise(&plan, &compiled.policy, mode)?.status)
+    Ok(supervise(&plan, &policy, mode)?.status)
 }
 
 /// `policy` with its denials turned into notifications, compiled.

@@ -66,6 +66,9 @@ impl fmt::Display for ProfileError {
 
 impl std::error::Error for ProfileError {}
 
+/// The largest count a profile line may give (and a syscall's total).
+pub const MAX_COUNT: u64 = 1 << 40;
+
 impl FrequencyProfile {
     /// A profile with no counts: every run weighs the same.
     pub fn empty() -> FrequencyProfile {
@@ -118,7 +121,13 @@ impl FrequencyProfile {
                 return Err(malformed());
             };
             let name = name.trim_end_matches(':');
-            let count: u64 = count.parse().map_err(|_| malformed())?;
+            // Bounded so that weights × executed instructions × runs stay far
+            // from overflow in the optimizer (2^40 calls is plenty).
+            let count: u64 = count
+                .parse()
+                .ok()
+                .filter(|&c| c <= MAX_COUNT)
+                .ok_or_else(malformed)?;
             let Some(canonical) = canonical_name(name) else {
                 return Err(ProfileError::UnknownSyscall {
                     line,
@@ -133,7 +142,8 @@ impl FrequencyProfile {
                     known_on: SyscallTable::arches_with(canonical),
                 });
             }
-            *profile.counts.entry(canonical).or_insert(0) += count;
+            let total = profile.counts.entry(canonical).or_insert(0);
+            *total = total.saturating_add(count).min(MAX_COUNT);
         }
         Ok(profile)
     }
@@ -173,6 +183,18 @@ fn canonical_name(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_counts_are_malformed_not_an_overflow() {
+        let err = FrequencyProfile::parse("read 18446744073709551615\n", Arch::X86_64);
+        assert!(
+            matches!(err, Err(ProfileError::Malformed { line: 1, .. })),
+            "{err:?}"
+        );
+        let p = FrequencyProfile::parse("read 1099511627776\nread 1099511627776\n", Arch::X86_64)
+            .unwrap();
+        assert_eq!(p.count_of("read"), Some(MAX_COUNT));
+    }
 
     #[test]
     fn the_shipped_profile_passes_the_full_parse() {

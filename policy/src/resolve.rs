@@ -391,7 +391,7 @@ mod tests {
         assert_eq!(eval(max + 1), enosys);
         assert_eq!(eval(0x3fff_ffff), enosys);
         assert_eq!(eval(0x4000_0000), Action::KillProcess);
-        assert_eq!(eval(0x4000_0000), Action::KillProcess);
+        assert_eq!(eval(0x4000_0001), Action::KillProcess);
         assert_eq!(eval(0xffff_fffe), Action::KillProcess);
         assert_eq!(eval(0xffff_ffff), eperm);
         assert_eq!(p.evaluate(&data(Arch::X86, 3)), Action::KillProcess);

@@ -171,10 +171,8 @@ fn docker_compiles_fast() {
         std::hint::black_box(compile(&policy, &opts).unwrap());
     }
     let per = start.elapsed() / n;
+    // Printed, not asserted: benchmarks measure (see benches/compare.sh).
     println!("docker compile: {per:?} per policy");
-    if !cfg!(debug_assertions) {
-        assert!(per.as_micros() <= 1000, "{per:?}");
-    }
 }
 
 /// The size term's effect: each reference policy under both weightings at

@@ -63,7 +63,4 @@ fn docker_timing_split() {
         rs.len(),
         t_compile.saturating_sub(t_runs + t_tree),
     );
-    if !cfg!(debug_assertions) {
-        assert!(t_total <= Duration::from_millis(1), "{t_total:?}");
-    }
 }

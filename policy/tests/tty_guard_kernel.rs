@@ -28,11 +28,11 @@ fn is_root() -> bool {
 #[test]
 fn tty_guard_in_the_kernel() {
     if !cfg!(target_arch = "x86_64") {
-        eprintln!("skipped: the probe's syscall numbers are x86_64's");
+        eprintln!("skipping: the probe's syscall numbers are x86_64's");
         return;
     }
     if !is_root() {
-        eprintln!("skipped: loading filters in the probe needs root here");
+        eprintln!("skipping: loading filters in the probe needs root here");
         return;
     }
     let (policy, _) = resolve(&PolicySpec {

@@ -198,8 +198,23 @@ fn sigpipe_default_and_mask_empty_after_apply_and_exec() {
 #[test]
 fn seccomp_filter_is_loaded_last_and_exec_works() {
     require_root!();
-    let allow = vec![SockFilter::new(0x06, 0, 0, 0x7fff_0000)];
-    let plan = nobody().seccomp_filter(allow, 0).build().unwrap();
+    // A filter that denies the drop's own syscalls (setresuid 117, capset
+    // 126, setgroups 116, prctl 157 on x86_64): the drop still succeeds
+    // only because the filter is loaded after it.
+    let deny = |nr| SockFilter::new(0x15, 0, 1, nr); // jeq nr, +0, +1
+    let filter = vec![
+        SockFilter::new(0x20, 0, 0, 0), // ld [nr]
+        deny(117),
+        SockFilter::new(0x06, 0, 0, 0x0005_0001), // ret ERRNO(EPERM)
+        deny(126),
+        SockFilter::new(0x06, 0, 0, 0x0005_0001),
+        deny(116),
+        SockFilter::new(0x06, 0, 0, 0x0005_0001),
+        deny(157),
+        SockFilter::new(0x06, 0, 0, 0x0005_0001),
+        SockFilter::new(0x06, 0, 0, 0x7fff_0000), // ret ALLOW
+    ];
+    let plan = nobody().seccomp_filter(filter, 0).build().unwrap();
     let run = run_plan(&plan).unwrap();
     let s = String::from_utf8(run.stdout).unwrap();
     assert_eq!(field(&s, "Seccomp"), "2");
