@@ -33,6 +33,10 @@ fn main() -> ExitCode {
         .first()
         .is_some_and(|a| args::TOOLS.contains(&a.to_string_lossy().as_ref()));
     let result = if is_tool {
+        // The tools print; like any filter in a pipeline (`go-jail groups |
+        // head`) they should end quietly on a closed pipe, not panic in
+        // println!. Rust's runtime ignores SIGPIPE; restore the default.
+        let _ = runner::sys::signal_default(runner::sys::abi::SIGPIPE);
         match args::parse_tool(&argv) {
             Ok(tool) => run_tool(tool.tool),
             Err(e) => return clap_exit(e),

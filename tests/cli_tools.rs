@@ -174,3 +174,22 @@ fn raw_output_is_what_bubblewrap_loads() {
     assert_eq!(denied.stdout, "", "{denied:?}");
     assert_ne!(denied.code(), Some(0), "{denied:?}");
 }
+
+#[test]
+fn a_tool_writing_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    // `go-jail groups | head -1`: no panic, death by SIGPIPE like other filters.
+    let mut child = Command::new(common::bin())
+        .arg("man")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the tool writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+}
