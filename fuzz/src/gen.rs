@@ -4,8 +4,6 @@
 //! code under test distinguishes (known names, boundary constants, every
 //! operator and action) while still reaching the error paths.
 
-use std::sync::OnceLock;
-
 use arbitrary::{Result, Unstructured};
 use bpf_asm::{Arch, SeccompData};
 use policy::profile::{scmp_arch_name, Context, CAP_NAMES};
@@ -61,18 +59,7 @@ pub const EDGES: [u64; 14] = [
 ];
 
 /// Every syscall name of every supported arch, once.
-pub fn all_names() -> &'static [&'static str] {
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        let mut v: Vec<&'static str> = Arch::ALL
-            .iter()
-            .flat_map(|&a| SyscallTable::names(a))
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    })
-}
+pub use policy::table::all_names;
 
 fn pick<T: Copy>(u: &mut Unstructured, items: &[T]) -> Result<T> {
     Ok(*u.choose(items)?)

@@ -101,8 +101,9 @@ fn extra(arch: Arch) -> &'static [(&'static str, u32)] {
     }
 }
 
-/// Every name of every arch, sorted: only for suggestions (an error path).
-fn all_names() -> &'static [&'static str] {
+/// Every name of every arch, sorted and deduplicated (suggestions use it; an
+/// error path).
+pub fn all_names() -> &'static [&'static str] {
     static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut v: Vec<&'static str> = Arch::ALL

@@ -11,22 +11,9 @@ use policy::{
     compile, resolve, Action, CompileOptions, FrequencyProfile, Policy, PolicySpec, Weighting,
 };
 
-/// A reference policy's names, one per line (shared with the benchmarks).
-fn names(text: &str) -> Vec<&str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect()
-}
+mod common;
 
-fn docker_names() -> Vec<String> {
-    include_str!("data/docker_allow.txt")
-        .lines()
-        .map(|l| l.split('#').next().unwrap().trim())
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
+use common::{docker_names, names};
 
 /// `weighted`/`worst`/`len` are the targets, except where the
 /// comment says the current optimizer is known to miss them.

@@ -10,14 +10,9 @@ use policy::runs::runs;
 use policy::tree::{ceil_log2, optimal, optimal_with, Search};
 use policy::{compile, resolve, CompileOptions, FrequencyProfile, PolicySpec, Weighting};
 
-fn docker_names() -> Vec<String> {
-    include_str!("data/docker_allow.txt")
-        .lines()
-        .map(|l| l.split('#').next().unwrap().trim())
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
+mod common;
+
+use common::docker_names;
 
 /// Median wall time of `f` over `n` runs (after a warm-up).
 fn median<T>(n: usize, mut f: impl FnMut() -> T) -> Duration {
@@ -38,7 +33,6 @@ fn median<T>(n: usize, mut f: impl FnMut() -> T) -> Duration {
 #[test]
 fn docker_timing_split() {
     let names = docker_names();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let spec = PolicySpec {
         arches: vec![Arch::X86_64],
         ..PolicySpec::allow(&names)
