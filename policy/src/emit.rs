@@ -5,7 +5,7 @@
 //!         jeq #AUDIT_ARCH_<native>, tree_0, next_1
 //! next_1: jeq #AUDIT_ARCH_<other>,  tree_1, ret_kill     (one per extra target)
 //! tree_0: ld  [nr]
-//!         <dispatch tree of arch 0: jge/jeq on nr>
+//!         <dispatch tree of arch 0: jge/jeq on nr, jset below the table end>
 //! tree_1: ld  [nr]
 //!         <dispatch tree of arch 1>
 //! args_m: <argument matcher m: ld [args..]; jeq/jgt/jset>  (one per distinct matcher)
@@ -17,7 +17,7 @@
 //! their syscalls are (rightly) never cached.
 //!
 //! Every instruction on the way to a `ret ALLOW` is one the kernel's action
-//! cache can follow (`ld [nr]`, `ld [arch]`, `jeq/jge #k`, `ret #0x7fff0000`;
+//! cache can follow (`ld [nr]`, `ld [arch]`, `jeq/jge/jset #k`, `ret #0x7fff0000`;
 //! kernel/seccomp.c `seccomp_is_const_allow`), so every unconditionally
 //! allowed table syscall is served by the cache. Returns are shared: each
 //! distinct action is emitted once, and the builder duplicates one next to a
@@ -30,10 +30,11 @@ use bpf_asm::seccomp::offset;
 use bpf_asm::{Arch, BuildError, Builder, Insn, JmpCond, Label, Program};
 
 use crate::action::Action;
+use crate::bits;
 use crate::freq::FrequencyProfile;
 use crate::matcher::MatcherId;
 use crate::policy::Policy;
-use crate::runs::{runs, Leaf, Run, Weighting};
+use crate::runs::{number_weights, runs_weighted, Leaf, Run, Weighting};
 use crate::tree::{ceil_log2, optimal_sized, Search, Tree, DEFAULT_SIZE_PENALTY};
 
 /// How to lower a policy.
@@ -121,9 +122,11 @@ pub fn lower(policy: &Policy, opts: &CompileOptions) -> Vec<Lowered> {
         .arches
         .iter()
         .map(|p| {
-            let runs = runs(p, profile, opts.weighting);
+            let weights = number_weights(p, profile, opts.weighting);
+            let runs = runs_weighted(p, &weights, profile, opts.weighting);
             let depth = ceil_log2(runs.len()) + opts.max_depth_slack;
             let tree = optimal_sized(&runs, depth, opts.size_penalty, Search::Bounded);
+            let tree = bits::refine(tree, &runs, &weights, depth, opts.size_penalty);
             Lowered {
                 arch: p.arch,
                 runs,
@@ -239,6 +242,25 @@ impl Emitter {
                 if !matches!(**ne, Tree::Leaf(_)) {
                     self.b.bind(ne_l);
                     self.tree(ne);
+                }
+            }
+            Tree::Bits {
+                mask,
+                when_set,
+                leaf,
+                rest,
+            } => {
+                let leaf_l = self.ret_label(*leaf);
+                let rest_l = self.target(rest);
+                let (set_l, clear_l) = if *when_set {
+                    (leaf_l, rest_l)
+                } else {
+                    (rest_l, leaf_l)
+                };
+                self.b.jump(JmpCond::Set, *mask, set_l, clear_l);
+                if !matches!(**rest, Tree::Leaf(_)) {
+                    self.b.bind(rest_l);
+                    self.tree(rest);
                 }
             }
         }

@@ -14,6 +14,7 @@
 //! - [`stats`]: executed-instruction figures of a compiled program.
 
 pub mod action;
+pub mod bits;
 pub mod condition;
 pub mod emit;
 pub mod freq;

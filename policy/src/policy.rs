@@ -91,6 +91,19 @@ impl ArchPolicy {
         self.action(nr)
     }
 
+    /// [`ArchPolicy::leaf`] of every number below `table_end`, in order
+    /// (one pass over the rule maps instead of a lookup per number).
+    pub fn table_leaves(&self) -> Vec<Leaf> {
+        let mut out = vec![Leaf::Ret(self.default); self.table_end as usize];
+        for (&nr, &a) in self.rules.range(..self.table_end) {
+            out[nr as usize] = Leaf::Ret(a);
+        }
+        for (&nr, &leaf) in self.leaves.range(..self.table_end) {
+            out[nr as usize] = leaf;
+        }
+        out
+    }
+
     /// What the dispatch tree leads `nr` to: a return, or an argument matcher.
     pub fn leaf(&self, nr: u32) -> Leaf {
         match self.leaves.get(&nr) {

@@ -1,8 +1,6 @@
 //! Maximal runs of equal leaves over one arch's whole number space, each
 //! with the weight the tree optimizer minimises against.
 
-use bpf_asm::Arch;
-
 use crate::action::Action;
 use crate::freq::FrequencyProfile;
 use crate::matcher::MatcherId;
@@ -72,6 +70,21 @@ impl Run {
 
 /// The runs of `p`, in increasing order, covering `0..=u32::MAX` exactly.
 pub fn runs(p: &ArchPolicy, profile: &FrequencyProfile, weighting: Weighting) -> Vec<Run> {
+    runs_weighted(
+        p,
+        &number_weights(p, profile, weighting),
+        profile,
+        weighting,
+    )
+}
+
+/// [`runs`] from the per-number weights [`number_weights`] already computed.
+pub fn runs_weighted(
+    p: &ArchPolicy,
+    table: &[u64],
+    profile: &FrequencyProfile,
+    weighting: Weighting,
+) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
     let mut push = |lo: u32, hi: u32, leaf: Leaf, weight: u64| match out.last_mut() {
         Some(last) if last.leaf == leaf && last.hi.wrapping_add(1) == lo => {
@@ -85,6 +98,55 @@ pub fn runs(p: &ArchPolicy, profile: &FrequencyProfile, weighting: Weighting) ->
             weight: EPSILON + weight,
         }),
     };
+    for ((nr, &w), leaf) in (0..p.table_end).zip(table).zip(p.table_leaves()) {
+        push(nr, nr, leaf, w);
+    }
+    let region_weight = match weighting {
+        Weighting::Frequency => 0,
+        Weighting::CacheAware => SCALE,
+    };
+    let above_end = if p.x32.is_some() {
+        X32_START - 1
+    } else {
+        NR_SKIP - 1
+    };
+    let mut above_lo = p.table_end;
+    if let Some((lo, hi)) = p.private {
+        if lo > above_lo {
+            push(above_lo, lo - 1, Leaf::Ret(p.above_table), region_weight);
+        }
+        for nr in lo..=hi {
+            let leaf = p.leaf(nr);
+            let w = match SyscallTable::name(p.arch, nr) {
+                Some(_) => call_weight(
+                    weighting,
+                    profile.count(p.arch, nr),
+                    leaf.is_const_allow(),
+                    p.cacheable(nr),
+                ),
+                None => 0,
+            };
+            push(nr, nr, leaf, w);
+        }
+        above_lo = hi + 1;
+    }
+    push(above_lo, above_end, Leaf::Ret(p.above_table), region_weight);
+    if let Some(x32) = p.x32 {
+        push(X32_START, NR_SKIP - 1, Leaf::Ret(x32), region_weight);
+    }
+    push(NR_SKIP, NR_SKIP, Leaf::Ret(p.default), region_weight);
+    out
+}
+
+/// The optimizer weight of each number below `p.table_end` (without the
+/// per-run [`EPSILON`]): its profile count × [`SCALE`] under `weighting`,
+/// 0 for holes in the table. What the bit-test refinement
+/// ([`crate::tree::refine_bits`]) weighs single numbers by.
+pub fn number_weights(
+    p: &ArchPolicy,
+    profile: &FrequencyProfile,
+    weighting: Weighting,
+) -> Vec<u64> {
     // Counts and names by number, looked up once per name rather than once
     // per number (this is on go-jail's start-up path).
     let table_len = p.table_end as usize;
@@ -96,62 +158,25 @@ pub fn runs(p: &ArchPolicy, profile: &FrequencyProfile, weighting: Weighting) ->
             }
         }
     }
-    let mut named = vec![false; table_len];
+    let mut out = vec![0; table_len];
     for (nr, _) in SyscallTable::entries(p.arch) {
-        if let Some(slot) = named.get_mut(nr as usize) {
-            *slot = true;
+        if let Some(slot) = out.get_mut(nr as usize) {
+            // The leaf only matters under `CacheAware` (and costs a lookup).
+            let allow = weighting == Weighting::CacheAware && p.leaf(nr).is_const_allow();
+            *slot = call_weight(weighting, counts[nr as usize], allow, p.cacheable(nr));
         }
     }
-    let is_named = |nr: u32| match named.get(nr as usize) {
-        Some(&n) => n,
-        None => SyscallTable::name(p.arch, nr).is_some(),
-    };
-    let call_weight = |arch: Arch, nr: u32, leaf: Leaf, cacheable: bool| -> u64 {
-        let count = match counts.get(nr as usize) {
-            Some(&c) => c,
-            None => profile.count(arch, nr),
-        };
-        match weighting {
-            Weighting::Frequency => count.unwrap_or(0) * SCALE,
-            Weighting::CacheAware if cacheable && leaf.is_const_allow() => 0,
-            Weighting::CacheAware => count.unwrap_or(1) * SCALE,
-        }
-    };
-    let region_weight = match weighting {
-        Weighting::Frequency => 0,
-        Weighting::CacheAware => SCALE,
-    };
-    let numbers = |push: &mut dyn FnMut(u32, u32, Leaf, u64), lo: u32, hi: u32| {
-        for nr in lo..=hi {
-            let leaf = p.leaf(nr);
-            let w = if is_named(nr) {
-                call_weight(p.arch, nr, leaf, p.cacheable(nr))
-            } else {
-                0
-            };
-            push(nr, nr, leaf, w);
-        }
-    };
-    numbers(&mut push, 0, p.table_end - 1);
-    let above_end = if p.x32.is_some() {
-        X32_START - 1
-    } else {
-        NR_SKIP - 1
-    };
-    let mut above_lo = p.table_end;
-    if let Some((lo, hi)) = p.private {
-        if lo > above_lo {
-            push(above_lo, lo - 1, Leaf::Ret(p.above_table), region_weight);
-        }
-        numbers(&mut push, lo, hi);
-        above_lo = hi + 1;
-    }
-    push(above_lo, above_end, Leaf::Ret(p.above_table), region_weight);
-    if let Some(x32) = p.x32 {
-        push(X32_START, NR_SKIP - 1, Leaf::Ret(x32), region_weight);
-    }
-    push(NR_SKIP, NR_SKIP, Leaf::Ret(p.default), region_weight);
     out
+}
+
+/// One syscall's weight from its profile count (see [`Weighting`]).
+/// `allow`: the number's leaf is an unconditional `ALLOW`.
+fn call_weight(weighting: Weighting, count: Option<u64>, allow: bool, cacheable: bool) -> u64 {
+    match weighting {
+        Weighting::Frequency => count.unwrap_or(0) * SCALE,
+        Weighting::CacheAware if cacheable && allow => 0,
+        Weighting::CacheAware => count.unwrap_or(1) * SCALE,
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +185,7 @@ mod tests {
     use crate::action::{ENOSYS, EPERM};
     use crate::resolve::resolve;
     use crate::spec::PolicySpec;
+    use bpf_asm::Arch;
 
     #[test]
     fn runs_cover_the_space_and_merge() {

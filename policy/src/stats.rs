@@ -46,7 +46,10 @@ impl Stats {
 }
 
 /// Numbers where a nr-only program can change behaviour: every run
-/// boundary ±1 and the fixed landmarks of §9.3 step 7 of the design note.
+/// boundary ±1, the fixed landmarks of §9.3 step 7 of the design note, and
+/// every number below the table end (where the dispatch may test bits,
+/// [`crate::bits`]). Exhaustive for programs whose bit tests sit below the
+/// table end, as go-jail's do.
 pub fn interesting_numbers(p: &ArchPolicy) -> Vec<u32> {
     let mut out = vec![
         0,
@@ -64,6 +67,7 @@ pub fn interesting_numbers(p: &ArchPolicy) -> Vec<u32> {
     if let Some((lo, hi)) = p.private {
         out.extend([lo.wrapping_sub(1), lo, hi, hi.wrapping_add(1)]);
     }
+    out.extend(0..p.table_end);
     for r in runs(p, &FrequencyProfile::empty(), Weighting::Frequency) {
         out.extend([r.lo.wrapping_sub(1), r.lo, r.hi, r.hi.wrapping_add(1)]);
     }

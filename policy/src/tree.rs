@@ -21,6 +21,9 @@
 //!   (`X p1 X p2 X`): each point is tested with `jeq`, heaviest first, and
 //!   the sea is what remains. This is what lets one test remove two run
 //!   boundaries (the bound `M(D) = 3·2^(D-1)` of §9.2, claim B).
+//!
+//! A third kind, the bit test [`Tree::Bits`] (`jset`), is not chosen here:
+//! [`crate::bits::refine`] adds it to the optimal tree afterwards.
 
 use crate::runs::{Leaf, Run};
 
@@ -37,6 +40,15 @@ pub enum Tree {
     },
     /// `jeq #k`: `nr == k` gets `eq`, the rest goes to `ne`.
     Eq { k: u32, eq: Leaf, ne: Box<Tree> },
+    /// `jset #mask`: numbers whose test (`nr & mask != 0`) comes out
+    /// `when_set` get `leaf`, the rest go to `rest`. Only placed by
+    /// [`crate::bits::refine`], below the table end.
+    Bits {
+        mask: u32,
+        when_set: bool,
+        leaf: Leaf,
+        rest: Box<Tree>,
+    },
 }
 
 impl Tree {
@@ -46,6 +58,7 @@ impl Tree {
             Tree::Leaf(_) => 0,
             Tree::Ge { lo, hi, .. } => 1 + lo.depth().max(hi.depth()),
             Tree::Eq { ne, .. } => 1 + ne.depth(),
+            Tree::Bits { rest, .. } => 1 + rest.depth(),
         }
     }
 
@@ -55,6 +68,7 @@ impl Tree {
             Tree::Leaf(_) => 0,
             Tree::Ge { lo, hi, .. } => 1 + lo.tests() + hi.tests(),
             Tree::Eq { ne, .. } => 1 + ne.tests(),
+            Tree::Bits { rest, .. } => 1 + rest.tests(),
         }
     }
 
@@ -76,6 +90,18 @@ impl Tree {
                     ne.lookup(nr)
                 }
             }
+            Tree::Bits {
+                mask,
+                when_set,
+                leaf,
+                rest,
+            } => {
+                if (nr & mask != 0) == *when_set {
+                    *leaf
+                } else {
+                    rest.lookup(nr)
+                }
+            }
         }
     }
 
@@ -85,11 +111,24 @@ impl Tree {
             Tree::Leaf(_) => 1,
             Tree::Ge { k, lo, hi } => 1 + if nr >= *k { hi.cost(nr) } else { lo.cost(nr) },
             Tree::Eq { k, ne, .. } => 1 + if nr == *k { 1 } else { ne.cost(nr) },
+            Tree::Bits {
+                mask,
+                when_set,
+                rest,
+                ..
+            } => {
+                1 + if (nr & mask != 0) == *when_set {
+                    1
+                } else {
+                    rest.cost(nr)
+                }
+            }
         }
     }
 
     /// `Σ weight × cost` over `runs` (every number of a run costs the same
-    /// except the points a `jeq` catches, which are runs of their own).
+    /// except the points a `jeq` catches, which are runs of their own; not
+    /// so below a [`Tree::Bits`], where each number has its own path).
     pub fn weighted_cost(&self, runs: &[Run]) -> u64 {
         runs.iter()
             .map(|r| r.weight * u64::from(self.cost(r.lo)))

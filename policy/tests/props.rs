@@ -59,14 +59,27 @@ fn options() -> impl Strategy<Value = CompileOptions> {
     (
         prop_oneof![Just(Weighting::Frequency), Just(Weighting::CacheAware)],
         0u32..4,
-        any::<bool>(),
+        0u8..3,
+        proptest::collection::vec((any_name(), 1u64..100_000), 1..40),
     )
-        .prop_map(|(weighting, max_depth_slack, uniform)| CompileOptions {
-            weights: uniform.then(FrequencyProfile::empty),
-            weighting,
-            max_depth_slack,
-            ..CompileOptions::default()
-        })
+        .prop_map(
+            |(weighting, max_depth_slack, which, counts)| CompileOptions {
+                // The shipped profile, none, or random counts (which make the
+                // bit-test pass, policy::bits, fire in odd places).
+                weights: match which {
+                    0 => None,
+                    1 => Some(FrequencyProfile::empty()),
+                    _ => {
+                        let text: String =
+                            counts.iter().map(|(n, c)| format!("{n} {c}\n")).collect();
+                        Some(FrequencyProfile::parse(&text, Arch::X86_64).unwrap())
+                    }
+                },
+                weighting,
+                max_depth_slack,
+                ..CompileOptions::default()
+            },
+        )
 }
 
 proptest! {

@@ -39,10 +39,9 @@ fn targets() -> Vec<Target> {
             // Issue target: 0.62 × 11.1 = 6.882 and 28 (libseccomp's
             // length). The weighted optimum of the threshold + jeq-chain
             // shapes is 6.911 at 29 instructions (size_penalty 0); the
-            // default size penalty (tree::DEFAULT_SIZE_PENALTY, 1/64) trades
-            // +0.004 for 28. Below 6.911 needs jeq peeling with run
-            // merging inside subtrees (not implemented yet).
-            weighted: 6.93,
+            // bit-test pass (policy::bits) sends getdents64 through one
+            // `jset #0x126` and gets 6.80 at 27.
+            weighted: 0.62 * 11.1,
             worst: 12,
             len: 28,
         },
