@@ -26,7 +26,7 @@ use crate::tree::{ceil_log2, optimal_sized, Search, Tree};
 
 /// Sets with more runs than this are not searched for a mask: the rest's
 /// DP is cubic in its runs and this pass runs on go-jail's start-up path.
-const MAX_RUNS: usize = 24;
+const MAX_RUNS: usize = 16;
 
 /// Only nodes carrying at least 1/`MIN_SHARE` of the arch's weight are
 /// searched: below that a node's calls are under 1/64 of all, so what a bit
