@@ -70,9 +70,21 @@ pub fn refine(
             }
         })
         .collect();
+    let run_leaf: Vec<u16> = run_leaf;
+    // Each table number's leaf id, in one pass over the runs.
+    let mut num_leaf = Vec::with_capacity(weights.len());
+    for (run, &id) in runs.iter().zip(&run_leaf) {
+        while num_leaf.len() < weights.len() && num_leaf.len() as u64 <= u64::from(run.hi) {
+            num_leaf.push(id);
+        }
+    }
+    let mut prefix = vec![0u64; weights.len() + 1];
+    for (i, w) in weights.iter().enumerate() {
+        prefix[i + 1] = prefix[i] + w;
+    }
     let r = Refiner {
-        runs,
-        run_leaf,
+        num_leaf,
+        prefix,
         leaves,
         weights,
         lambda: sp * total as f64,
@@ -84,9 +96,11 @@ pub fn refine(
 }
 
 struct Refiner<'a> {
-    runs: &'a [Run],
-    /// Each run's leaf as an index into `leaves` (cheap to compare).
-    run_leaf: Vec<u16>,
+    /// Each table number's leaf as an index into `leaves` (cheap to
+    /// compare).
+    num_leaf: Vec<u16>,
+    /// `prefix[i]`: the weight of the numbers below `i`.
+    prefix: Vec<u64>,
     leaves: Vec<Leaf>,
     weights: &'a [u64],
     /// The cost of one test instruction in weight units.
@@ -106,11 +120,6 @@ struct Num {
 }
 
 impl Refiner<'_> {
-    fn leaf(&self, nr: u32) -> u16 {
-        let i = self.runs.partition_point(|r| r.lo <= nr);
-        self.run_leaf[i - 1]
-    }
-
     /// Descends to the nodes whose numbers `lo..hi` (minus the points
     /// `excluded` by `jeq`s above) can be listed.
     fn walk(&self, tree: Tree, lo: u64, hi: u64, excluded: &mut Vec<u32>, depth: u32) -> Tree {
@@ -118,12 +127,17 @@ impl Refiner<'_> {
             return tree;
         }
         if hi <= self.weights.len() as u64 {
-            let set: Vec<Num> = (lo as u32..hi as u32)
-                .filter(|n| !excluded.contains(n))
-                .map(|nr| Num {
-                    nr,
-                    leaf: self.leaf(nr),
-                    weight: self.weights[nr as usize],
+            let (lo, hi) = (lo as usize, hi as usize);
+            // Excluded points only make the set lighter.
+            if self.prefix[hi] - self.prefix[lo] < self.min_weight.max(1) {
+                return tree;
+            }
+            let set: Vec<Num> = (lo..hi)
+                .filter(|&n| !excluded.contains(&(n as u32)))
+                .map(|n| Num {
+                    nr: n as u32,
+                    leaf: self.num_leaf[n],
+                    weight: self.weights[n],
                 })
                 .collect();
             return self.walk_set(tree, &set, depth);
@@ -159,9 +173,10 @@ impl Refiner<'_> {
         if let Tree::Leaf(_) = tree {
             return tree;
         }
-        // Subsets only get lighter: nothing below a light node is searched.
+        // Subsets only get lighter: nothing below a light node is searched,
+        // and a bit test needs room for itself and a test below it.
         let weight: u64 = set.iter().map(|n| n.weight).sum();
-        if weight == 0 || weight < self.min_weight {
+        if weight == 0 || weight < self.min_weight || depth < 2 {
             return tree;
         }
         let tree = match self.best_bits(set, depth, &tree) {
@@ -172,11 +187,12 @@ impl Refiner<'_> {
         match tree {
             Tree::Leaf(_) => tree,
             Tree::Ge { k, lo, hi } => {
-                let (l, h): (Vec<Num>, Vec<Num>) = set.iter().partition(|n| n.nr < k);
+                // `set` is sorted: the split is a prefix and a suffix.
+                let (l, h) = set.split_at(set.partition_point(|n| n.nr < k));
                 Tree::Ge {
                     k,
-                    lo: Box::new(self.walk_set(*lo, &l, d)),
-                    hi: Box::new(self.walk_set(*hi, &h, d)),
+                    lo: Box::new(self.walk_set(*lo, l, d)),
+                    hi: Box::new(self.walk_set(*hi, h, d)),
                 }
             }
             Tree::Eq { k, eq, ne } => {
@@ -320,39 +336,17 @@ impl Refiner<'_> {
         bar: f64,
     ) -> Option<(f64, Tree)> {
         let on_side = |n: &Num| (n.nr & mask != 0) == when_set;
-        // Every number pays the `jset`, the side its `ret`, the rest a
-        // `ret` and, unless one leaf, a test; the rest needs at least
-        // ⌈(R−1)/2⌉ tests (design note §9.2, claim B).
-        let (mut all, mut side) = (0u64, 0u64);
-        for n in hot {
-            all += n.weight;
-            if on_side(n) {
-                side += n.weight;
-            }
-        }
-        let (mut rest_runs, mut rest_len) = (0, 0);
-        let mut last = None;
-        for n in set.iter().filter(|n| !on_side(n)) {
-            rest_len += 1;
-            if last != Some(n.leaf) {
-                rest_runs += 1;
-                last = Some(n.leaf);
-            }
-        }
-        if rest_len == 0 || rest_len == set.len() {
-            return None;
-        }
-        if ceil_log2(rest_runs) > depth - 1 {
-            return None;
-        }
-        let floor = if rest_runs > 1 { 2 } else { 1 };
-        let tests = 1 + (rest_runs - 1).div_ceil(2);
-        let bound = (all + side + floor * (all - side)) as f64 + self.lambda * tests as f64;
-        if bound >= bar {
-            return None;
-        }
         let others: Vec<Num> = set.iter().copied().filter(|n| !on_side(n)).collect();
+        if others.is_empty() || others.len() == set.len() {
+            return None;
+        }
         let rest_runs = self.induced_runs(&others);
+        if ceil_log2(rest_runs.len()) > depth - 1 {
+            return None;
+        }
+        if self.floor(set, &rest_runs, &others) >= bar {
+            return None;
+        }
         let rest_total: u64 = rest_runs.iter().map(|r| r.weight).sum();
         let sp = self.lambda / rest_total as f64;
         let sp = if sp.is_finite() {
@@ -372,6 +366,34 @@ impl Refiner<'_> {
         };
         let cost = self.cost(&tree, hot);
         (cost < bar).then_some((cost, tree))
+    }
+
+    /// A lower bound on the cost of `jset` over `set` leaving `others`
+    /// (whose runs are `rest_runs`) to an interval tree: every number pays
+    /// the `jset` and a `ret`; in the rest, when it has more than one run,
+    /// a number of the first or last run or of a one-number run pays at
+    /// least one more test, any other at least two (a lower and an upper
+    /// bound: a `jge` cuts one side, a `jeq` one number); and the rest
+    /// needs at least ⌈(R−1)/2⌉ tests (design note §9.2, claim B).
+    fn floor(&self, set: &[Num], rest_runs: &[Run], others: &[Num]) -> f64 {
+        let all: u64 = set.iter().map(|n| n.weight).sum();
+        let r = rest_runs.len();
+        let mut extra = 0u64;
+        if r > 1 {
+            let mut members = others.iter();
+            for (i, run) in rest_runs.iter().enumerate() {
+                let len = members.clone().take_while(|n| n.nr <= run.hi).count();
+                let tests = if i == 0 || i == r - 1 || len == 1 {
+                    1
+                } else {
+                    2
+                };
+                let w: u64 = members.by_ref().take(len).map(|n| n.weight).sum();
+                extra += tests * w;
+            }
+        }
+        let tests = 1 + (r - 1).div_ceil(2);
+        (2 * all + extra) as f64 + self.lambda * tests as f64
     }
 
     /// The runs of `set` in its own order: consecutive members with equal

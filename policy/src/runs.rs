@@ -159,6 +159,13 @@ pub fn number_weights(
         }
     }
     let mut out = vec![0; table_len];
+    if weighting == Weighting::Frequency {
+        // Only counted numbers weigh, and a counted number has a name.
+        for (slot, count) in out.iter_mut().zip(&counts) {
+            *slot = call_weight(weighting, *count, false, true);
+        }
+        return out;
+    }
     for (nr, _) in SyscallTable::entries(p.arch) {
         if let Some(slot) = out.get_mut(nr as usize) {
             // The leaf only matters under `CacheAware` (and costs a lookup).
