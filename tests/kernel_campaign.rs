@@ -16,7 +16,10 @@
 //! Policies: allow- or deny-lists of those syscalls on x86_64 and/or i386,
 //! with conditional rules (every operator, 1–3 conditions on any argument)
 //! mapped to distinct errnos; each call's arguments are drawn from the
-//! boundary values of its syscall's conditions.
+//! boundary values of its syscall's conditions. Half of them are compiled
+//! for a random frequency profile over those syscalls, which makes the
+//! dispatch tree use `jset` bit tests (`policy::bits`) now and then; how
+//! many did is printed.
 //!
 //! Size: `GO_JAIL_CAMPAIGN_INPUTS` real syscalls (default 20000), half
 //! under random programs and half under compiled policies, 48 per child;
@@ -33,7 +36,8 @@ use bpf_asm::testgen::{self, Rng};
 use bpf_asm::{Arch, Insn, Program, SeccompData};
 use common::{expected, needs_root, Observed};
 use policy::{
-    compile, resolve, Action, CmpOp, CompileOptions, Condition, Mode, Policy, PolicySpec, Rule,
+    compile, lower, resolve, Action, CmpOp, CompileOptions, Condition, FrequencyProfile, Mode,
+    Policy, PolicySpec, Rule,
 };
 use runner::probe::{self, Call, ExitKind};
 use runner::SockFilter;
@@ -369,12 +373,34 @@ fn candidates(policy: &Policy, arch: Arch, nr: u32) -> Vec<Vec<u64>> {
 }
 
 /// Random compiled policies; returns (policies, inputs, kills).
-fn random_policies(rng: &mut Rng, calls: &[Safe], budget: usize) -> (usize, usize, usize) {
-    let (mut policies, mut inputs, mut kills) = (0, 0, 0);
+/// Compile options: the shipped profile, or random counts for the safe
+/// syscalls (hot numbers scattered among others are where bit tests pay).
+fn random_options(rng: &mut Rng, calls: &[Safe]) -> CompileOptions {
+    if rng.chance(1, 2) {
+        return CompileOptions::default();
+    }
+    let text: String = (calls.iter())
+        .filter(|c| !c.name.is_empty())
+        .map(|c| format!("{} {}\n", c.name, rng.below(100_000)))
+        .collect();
+    CompileOptions {
+        weights: Some(FrequencyProfile::parse(&text, Arch::X86_64).expect("known names")),
+        ..CompileOptions::default()
+    }
+}
+
+/// Random policies under the kernel: (policies, syscalls, kills, policies
+/// whose dispatch uses a bit test).
+fn random_policies(rng: &mut Rng, calls: &[Safe], budget: usize) -> (usize, usize, usize, usize) {
+    let (mut policies, mut inputs, mut kills, mut with_bits) = (0, 0, 0, 0);
     while inputs < budget {
         let spec = random_spec(rng, calls);
         let (policy, _) = resolve(&spec).expect("the safe names resolve");
-        let prog = compile(&policy, &CompileOptions::default()).expect("small policies compile");
+        let opts = random_options(rng, calls);
+        let prog = compile(&policy, &opts).expect("small policies compile");
+        if lower(&policy, &opts).iter().any(|l| l.tree.bit_tests() > 0) {
+            with_bits += 1;
+        }
         assert!(bpf_asm::verify::verify(&prog).is_ok());
         // Calls of a target arch; now and then a foreign one (killed).
         let abi = if rng.chance(1, 32) {
@@ -418,7 +444,7 @@ fn random_policies(rng: &mut Rng, calls: &[Safe], budget: usize) -> (usize, usiz
         inputs += n;
         kills += usize::from(killed);
     }
-    (policies, inputs, kills)
+    (policies, inputs, kills, with_bits)
 }
 
 #[test]
@@ -430,12 +456,14 @@ fn interpreter_policy_and_kernel_agree_on_real_syscalls() {
     let mut rng = Rng::new(seed);
     let start = Instant::now();
     let (programs, p_inputs, p_kills) = random_programs(&mut rng, &calls, total / 2);
-    let (policies, c_inputs, c_kills) = random_policies(&mut rng, &calls, total - total / 2);
+    let (policies, c_inputs, c_kills, with_bits) =
+        random_policies(&mut rng, &calls, total - total / 2);
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
         "kernel campaign (seed {seed:#x}): {programs} random programs ({p_inputs} syscalls, \
-         {p_kills} ended by a kill) and {policies} compiled policies ({c_inputs} syscalls, \
-         {c_kills} ended by a kill): {} real syscalls agree with the interpreter in {secs:.1} s",
+         {p_kills} ended by a kill) and {policies} compiled policies ({with_bits} with a bit \
+         test; {c_inputs} syscalls, {c_kills} ended by a kill): {} real syscalls agree with the \
+         interpreter in {secs:.1} s",
         p_inputs + c_inputs
     );
     assert!(p_inputs + c_inputs >= total);

@@ -72,6 +72,16 @@ impl Tree {
         }
     }
 
+    /// The number of bit tests ([`Tree::Bits`]).
+    pub fn bit_tests(&self) -> u32 {
+        match self {
+            Tree::Leaf(_) => 0,
+            Tree::Ge { lo, hi, .. } => lo.bit_tests() + hi.bit_tests(),
+            Tree::Eq { ne, .. } => ne.bit_tests(),
+            Tree::Bits { rest, .. } => 1 + rest.bit_tests(),
+        }
+    }
+
     /// The leaf `nr` reaches.
     pub fn lookup(&self, nr: u32) -> Leaf {
         match self {
