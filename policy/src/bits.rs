@@ -60,8 +60,9 @@ pub fn refine(
         0.0
     };
     let mut leaves: Vec<Leaf> = Vec::new();
-    let run_leaf = runs
-        .iter()
+    // Leaf ids fit in u16: there are fewer leaves than runs, and fewer
+    // runs than table numbers plus the regions above.
+    let run_leaf: Vec<u16> = (runs.iter())
         .map(|r| match leaves.iter().position(|&l| l == r.leaf) {
             Some(i) => i as u16,
             None => {
@@ -70,7 +71,6 @@ pub fn refine(
             }
         })
         .collect();
-    let run_leaf: Vec<u16> = run_leaf;
     // Each table number's leaf id, in one pass over the runs.
     let mut num_leaf = Vec::with_capacity(weights.len());
     for (run, &id) in runs.iter().zip(&run_leaf) {
