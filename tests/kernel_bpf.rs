@@ -12,7 +12,7 @@ use common::{expected, needs_root, Observed};
 use bpf_asm::insn::class;
 use bpf_asm::seccomp::{offset, ret};
 use bpf_asm::testgen::{self, Rng};
-use bpf_asm::{Arch, Insn, Program, SeccompData};
+use bpf_asm::{Arch, Insn, Program};
 use runner::probe::{self, Call, ExitKind};
 use runner::SockFilter;
 
@@ -170,16 +170,7 @@ fn interpreter_result_equals_the_kernels_for_real_syscalls() {
         let mut predicted = Vec::new();
         for _ in 0..6 {
             let k = batch[rng.below(batch.len() as u64) as usize];
-            let mut data = testgen::data_for(&mut rng, &prog);
-            if abi_arch == Arch::X86 {
-                data.args = data.args.map(|a| a & 0xffff_ffff);
-            }
-            let data = SeccompData {
-                nr: k.nr,
-                arch: abi_arch.audit(),
-                instruction_pointer: 0,
-                ..data
-            };
+            let data = testgen::call_data(&mut rng, &prog, abi_arch, k.nr);
             let out = bpf_asm::interp::run(&prog, &data).expect("verified programs run to a ret");
             probe_calls.push(Call::with_args(k.nr, data.args));
             predicted.push(expected(out.ret, (k.result)()));

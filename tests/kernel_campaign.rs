@@ -228,16 +228,7 @@ fn random_programs(rng: &mut Rng, calls: &[Safe], budget: usize) -> (usize, usiz
         let mut batch = Batch::new(abi);
         for _ in 0..CALLS {
             let k = pool[rng.below(pool.len() as u64) as usize];
-            let mut data = testgen::data_for(rng, &prog);
-            if abi == Arch::X86 {
-                data.args = data.args.map(|a| a & 0xffff_ffff);
-            }
-            let data = SeccompData {
-                nr: k.nr,
-                arch: abi.audit(),
-                instruction_pointer: 0,
-                ..data
-            };
+            let data = testgen::call_data(rng, &prog, abi, k.nr);
             let out = bpf_asm::interp::run(&prog, &data).expect("verified programs run");
             if !batch.push(
                 Call::with_args(k.nr, data.args),

@@ -25,6 +25,9 @@ use policy::condition::Width;
 use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
 use policy::{Action, SyscallTable};
 
+#[path = "support/rule_file.rs"]
+mod rule_file;
+
 /// Where go-jail knowingly differs from the profile's bare meaning.
 const OURS_EXCEPTIONS: &[(&str, &str)] = &[
     (
@@ -285,51 +288,15 @@ fn op_word(op: ArgOp) -> &'static str {
     }
 }
 
-fn action_words(a: Action) -> (&'static str, u16) {
-    match a {
-        Action::Allow => ("ALLOW", 0),
-        Action::Errno(n) => ("ERRNO", n),
-        Action::KillThread => ("KILL_THREAD", 0),
-        Action::KillProcess => ("KILL_PROCESS", 0),
-        Action::Trap(_) => ("TRAP", 0),
-        Action::Trace(n) => ("TRACE", n),
-        Action::Log => ("LOG", 0),
-        Action::UserNotif => panic!("no NOTIFY in the differential test"),
-    }
-}
-
-fn arch_word(a: Arch) -> &'static str {
-    match a {
-        Arch::X86_64 => "x86_64",
-        Arch::X86 => "x86",
-        Arch::Aarch64 => "aarch64",
-        Arch::Arm => "arm",
-        Arch::Riscv64 => "riscv64",
-    }
-}
-
-/// The rule file of `scmp_export.c`.
+/// The rule file of `scmp_export.c` (`tests/support/rule_file.rs`).
 fn rule_file(default: Action, rules: &[RefRule], arches: &[Arch]) -> String {
-    let (w, e) = action_words(default);
-    let mut s = format!("default {w} {e}\n");
-    for a in arches {
-        s.push_str(&format!("arch {}\n", arch_word(*a)));
-    }
-    for r in rules {
-        let (w, e) = action_words(r.action);
-        s.push_str(&format!("rule {} {w} {e}", r.name));
-        for c in &r.conds {
-            s.push_str(&format!(
-                " {} {} {} {}",
-                c.index,
-                op_word(c.op),
-                c.value,
-                c.value_two
-            ));
-        }
-        s.push('\n');
-    }
-    s
+    let lines = rules.iter().map(|r| {
+        let conds = (r.conds.iter())
+            .map(|c| (c.index, op_word(c.op), c.value, c.value_two))
+            .collect();
+        (r.name.as_str(), r.action, conds)
+    });
+    rule_file::write(default, arches, lines).expect("no NOTIFY in the differential test")
 }
 
 fn libseccomp_program(helper: &Path, text: &str, tag: &str) -> Program {

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use bpf_asm::{Arch, Program};
+
+#[path = "../../tests/support/rule_file.rs"]
+mod rule_file;
 use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
-use policy::{Action, CmpOp, CompileOptions, PolicySpec, SyscallTable};
+use policy::{CmpOp, CompileOptions, PolicySpec, SyscallTable};
 
 /// The original go-jail example allow-list (default `ERRNO(EPERM)`).
 pub fn go_jail_example() -> Vec<&'static str> {
@@ -249,56 +252,27 @@ pub fn docker_full() -> Result<(PolicySpec, PathBuf), String> {
     Ok((spec, p))
 }
 
-fn action_words(a: Action) -> Result<(&'static str, u16), String> {
-    Ok(match a {
-        Action::Allow => ("ALLOW", 0),
-        Action::Errno(n) => ("ERRNO", n),
-        Action::KillThread => ("KILL_THREAD", 0),
-        Action::KillProcess => ("KILL_PROCESS", 0),
-        Action::Trap(_) => ("TRAP", 0),
-        Action::Trace(n) => ("TRACE", n),
-        Action::Log => ("LOG", 0),
-        Action::UserNotif => return Err("no rule file form for USER_NOTIF".into()),
-    })
-}
-
 /// `spec` (an allow-list of rules, as `Profile::to_spec` makes it) in the
-/// rule-file format of `tests/support/scmp_export.c`, which
-/// `libseccomp_export` also reads: `default`, `arch` and `rule` lines.
+/// rule-file format of `tests/support/rule_file.rs`.
 pub fn rule_file(spec: &PolicySpec) -> Result<String, String> {
     if spec.mode != policy::Mode::AllowList || !spec.names.is_empty() {
         return Err("rule_file: only a rules-only allow-list (a profile's spec)".into());
     }
-    let (w, e) = action_words(spec.deny_action)?;
-    let mut s = format!("default {w} {e}\n");
-    for a in &spec.arches {
-        let word = match a {
-            Arch::X86_64 => "x86_64",
-            Arch::X86 => "x86",
-            Arch::Aarch64 => "aarch64",
-            Arch::Arm => "arm",
-            Arch::Riscv64 => "riscv64",
-        };
-        s.push_str(&format!("arch {word}\n"));
-    }
-    for r in &spec.rules {
-        let (w, e) = action_words(r.action)?;
-        s.push_str(&format!("rule {} {w} {e}", r.name));
-        for c in &r.conditions {
-            let (op, value, two) = match c.op {
-                CmpOp::Ne => ("NE", c.value, 0),
-                CmpOp::Lt => ("LT", c.value, 0),
-                CmpOp::Le => ("LE", c.value, 0),
-                CmpOp::Eq => ("EQ", c.value, 0),
-                CmpOp::Ge => ("GE", c.value, 0),
-                CmpOp::Gt => ("GT", c.value, 0),
-                CmpOp::MaskedEq(mask) => ("MASKED_EQ", mask, c.value),
-            };
-            s.push_str(&format!(" {} {op} {value} {two}", c.arg));
-        }
-        s.push('\n');
-    }
-    Ok(s)
+    let lines = spec.rules.iter().map(|r| {
+        let conds = (r.conditions.iter())
+            .map(|c| match c.op {
+                CmpOp::Ne => (u32::from(c.arg), "NE", c.value, 0),
+                CmpOp::Lt => (u32::from(c.arg), "LT", c.value, 0),
+                CmpOp::Le => (u32::from(c.arg), "LE", c.value, 0),
+                CmpOp::Eq => (u32::from(c.arg), "EQ", c.value, 0),
+                CmpOp::Ge => (u32::from(c.arg), "GE", c.value, 0),
+                CmpOp::Gt => (u32::from(c.arg), "GT", c.value, 0),
+                CmpOp::MaskedEq(mask) => (u32::from(c.arg), "MASKED_EQ", mask, c.value),
+            })
+            .collect();
+        (r.name.as_str(), r.action, conds)
+    });
+    rule_file::write(spec.deny_action, &spec.arches, lines)
 }
 
 /// Reads a names file: one a line, `#` comments.

@@ -420,6 +420,23 @@ pub fn data_for(rng: &mut Rng, prog: &Program) -> SeccompData {
     }
 }
 
+/// [`data_for`] for a real call: syscall `nr` of `arch`, instruction
+/// pointer 0, and on a 32-bit ABI only the low word of each argument (the
+/// kernel zero-extends them, `syscall_get_arguments`), so the input is one
+/// the kernel can really produce.
+pub fn call_data(rng: &mut Rng, prog: &Program, arch: Arch, nr: u32) -> SeccompData {
+    let mut data = data_for(rng, prog);
+    if !arch.is_64bit() {
+        data.args = data.args.map(|a| a & 0xffff_ffff);
+    }
+    SeccompData {
+        nr,
+        arch: arch.audit(),
+        instruction_pointer: 0,
+        ..data
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
