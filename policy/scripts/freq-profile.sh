@@ -15,7 +15,11 @@ set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-run() { strace -f -c -U name,calls -o "$work/$RANDOM.txt" "$@" >/dev/null 2>&1 || true; }
+runs=0
+run() {
+    runs=$((runs + 1))
+    strace -f -c -U name,calls -o "$work/$runs.txt" "$@" >/dev/null 2>&1 || true
+}
 
 if [ "${1:-}" = "--" ]; then
     shift

@@ -22,7 +22,7 @@
 //! syscalls stay cached.
 
 use crate::runs::{Leaf, Run, EPSILON};
-use crate::tree::{ceil_log2, optimal_sized, Search, Tree};
+use crate::tree::{ceil_log2, clamp_penalty, optimal_sized, prefix_sums, Search, Tree};
 
 /// Sets with more runs than this are not searched for a mask: the rest's
 /// DP is cubic in its runs and this pass runs on go-jail's start-up path.
@@ -54,11 +54,7 @@ pub fn refine(
     size_penalty: f64,
 ) -> Tree {
     let total: u64 = runs.iter().map(|r| r.weight).sum();
-    let sp = if size_penalty >= 0.0 {
-        size_penalty
-    } else {
-        0.0
-    };
+    let sp = clamp_penalty(size_penalty);
     let mut leaves: Vec<Leaf> = Vec::new();
     // Leaf ids fit in u16: there are fewer leaves than runs, and fewer
     // runs than table numbers plus the regions above.
@@ -78,17 +74,12 @@ pub fn refine(
             num_leaf.push(id);
         }
     }
-    let mut prefix = vec![0u64; weights.len() + 1];
-    for (i, w) in weights.iter().enumerate() {
-        prefix[i + 1] = prefix[i] + w;
-    }
     let r = Refiner {
         num_leaf,
-        prefix,
+        prefix: prefix_sums(weights),
         leaves,
         weights,
         lambda: sp * total as f64,
-        size_penalty: sp,
         min_weight: total / MIN_SHARE,
     };
     let mut excluded = Vec::new();
@@ -105,7 +96,6 @@ struct Refiner<'a> {
     weights: &'a [u64],
     /// The cost of one test instruction in weight units.
     lambda: f64,
-    size_penalty: f64,
     /// Nodes lighter than this are left alone ([`MIN_SHARE`]).
     min_weight: u64,
 }
@@ -179,7 +169,7 @@ impl Refiner<'_> {
         if weight == 0 || weight < self.min_weight || depth < 2 {
             return tree;
         }
-        let tree = match self.best_bits(set, depth, &tree) {
+        let tree = match self.best_bits(set, weight, depth, &tree) {
             Some(better) => better,
             None => tree,
         };
@@ -231,17 +221,13 @@ impl Refiner<'_> {
         executed as f64 + self.lambda * f64::from(tree.tests())
     }
 
-    /// The cheapest `jset` tree for `set` within `depth` tests, if it costs
-    /// less than `tree`, the current one.
-    fn best_bits(&self, set: &[Num], depth: u32, tree: &Tree) -> Option<Tree> {
-        if depth < 2 || set.len() < 2 {
-            return None;
-        }
+    /// The cheapest `jset` tree for `set` (of weight `total`) within `depth`
+    /// tests (at least 2), if it costs less than `tree`, the current one.
+    fn best_bits(&self, set: &[Num], total: u64, depth: u32, tree: &Tree) -> Option<Tree> {
         let runs_in_set = 1 + set.windows(2).filter(|w| w[0].leaf != w[1].leaf).count();
         if !(2..=MAX_RUNS).contains(&runs_in_set) {
             return None;
         }
-        let total: u64 = set.iter().map(|n| n.weight).sum();
         let old = self.cost(tree, set);
         // Every number pays the `jset` and a `ret`.
         if (2 * total) as f64 + self.lambda >= old {
@@ -292,7 +278,7 @@ impl Refiner<'_> {
         let hot: Vec<Num> = set.iter().copied().filter(|n| n.weight > 0).collect();
         // Cheapest bound first, so the first tree found prunes the rest.
         let mut ordered: Vec<(f64, (u32, bool, u16))> = (masks.into_iter())
-            .map(|m| (self.quick_bound(&hot, m), m))
+            .map(|m| (self.quick_bound(&hot, total, m), m))
             .filter(|(b, _)| *b < old)
             .collect();
         ordered.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -302,7 +288,7 @@ impl Refiner<'_> {
             if bound >= bar {
                 break;
             }
-            if let Some(found) = self.candidate(set, &hot, depth, m, bar) {
+            if let Some(found) = self.candidate((set, total, &hot), depth, m, bar) {
                 best = Some(found);
             }
         }
@@ -312,25 +298,21 @@ impl Refiner<'_> {
     /// A lower bound on the cost of any tree with `jset #mask` at the root
     /// over the set whose weighted numbers are `hot`: every number pays the
     /// `jset` and a `ret`, the rest at least one more test.
-    fn quick_bound(&self, hot: &[Num], (mask, when_set, _): (u32, bool, u16)) -> f64 {
-        let (mut all, mut side) = (0u64, 0u64);
-        for n in hot {
-            all += n.weight;
-            if (n.nr & mask != 0) == when_set {
-                side += n.weight;
-            }
-        }
-        (2 * all + (all - side)) as f64 + self.lambda
+    fn quick_bound(&self, hot: &[Num], total: u64, (mask, when_set, _): (u32, bool, u16)) -> f64 {
+        let side: u64 = (hot.iter())
+            .filter(|n| (n.nr & mask != 0) == when_set)
+            .map(|n| n.weight)
+            .sum();
+        (3 * total - side) as f64 + self.lambda
     }
 
     /// The tree `jset #mask` (`leaf` on the `when_set` side, which only
-    /// that leaf's numbers of `set` reach) over `set`, whose weighted
-    /// numbers are `hot`, with the rest solved by the interval DP; and its
+    /// that leaf's numbers of `set` reach) over `set` (of weight `total`, whose weighted
+    /// numbers are `hot`), with the rest solved by the interval DP; and its
     /// cost, if below `bar`.
     fn candidate(
         &self,
-        set: &[Num],
-        hot: &[Num],
+        (set, total, hot): (&[Num], u64, &[Num]),
         depth: u32,
         (mask, when_set, leaf): (u32, bool, u16),
         bar: f64,
@@ -344,16 +326,12 @@ impl Refiner<'_> {
         if ceil_log2(rest_runs.len()) > depth - 1 {
             return None;
         }
-        if self.floor(set, &rest_runs, &others) >= bar {
+        if self.floor(total, &rest_runs, &others) >= bar {
             return None;
         }
         let rest_total: u64 = rest_runs.iter().map(|r| r.weight).sum();
+        // Finite: every induced run weighs at least EPSILON.
         let sp = self.lambda / rest_total as f64;
-        let sp = if sp.is_finite() {
-            sp
-        } else {
-            self.size_penalty
-        };
         let rest_tree = optimal_sized(&rest_runs, depth - 1, sp, Search::Bounded);
         if rest_tree.depth() > depth - 1 {
             return None;
@@ -368,15 +346,15 @@ impl Refiner<'_> {
         (cost < bar).then_some((cost, tree))
     }
 
-    /// A lower bound on the cost of `jset` over `set` leaving `others`
+    /// A lower bound on the cost of `jset` over a set of weight `all`
+    /// leaving `others`
     /// (whose runs are `rest_runs`) to an interval tree: every number pays
     /// the `jset` and a `ret`; in the rest, when it has more than one run,
     /// a number of the first or last run or of a one-number run pays at
     /// least one more test, any other at least two (a lower and an upper
     /// bound: a `jge` cuts one side, a `jeq` one number); and the rest
     /// needs at least ⌈(R−1)/2⌉ tests (design note §9.2, claim B).
-    fn floor(&self, set: &[Num], rest_runs: &[Run], others: &[Num]) -> f64 {
-        let all: u64 = set.iter().map(|n| n.weight).sum();
+    fn floor(&self, all: u64, rest_runs: &[Run], others: &[Num]) -> f64 {
         let r = rest_runs.len();
         let mut extra = 0u64;
         if r > 1 {

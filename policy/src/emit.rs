@@ -221,6 +221,15 @@ impl Emitter {
         }
     }
 
+    /// Emits `tree` at `label` unless it is a leaf (a shared return,
+    /// emitted at the end).
+    fn place(&mut self, tree: &Tree, label: Label) {
+        if !matches!(tree, Tree::Leaf(_)) {
+            self.b.bind(label);
+            self.tree(tree);
+        }
+    }
+
     /// Emits a non-leaf `tree` at the current position (its label is bound).
     fn tree(&mut self, tree: &Tree) {
         match tree {
@@ -228,21 +237,14 @@ impl Emitter {
             Tree::Ge { k, lo, hi } => {
                 let (lo_l, hi_l) = (self.target(lo), self.target(hi));
                 self.b.jump(JmpCond::Ge, *k, hi_l, lo_l);
-                for (sub, label) in [(lo, lo_l), (hi, hi_l)] {
-                    if !matches!(**sub, Tree::Leaf(_)) {
-                        self.b.bind(label);
-                        self.tree(sub);
-                    }
-                }
+                self.place(lo, lo_l);
+                self.place(hi, hi_l);
             }
             Tree::Eq { k, eq, ne } => {
                 let eq_l = self.ret_label(*eq);
                 let ne_l = self.target(ne);
                 self.b.jump(JmpCond::Eq, *k, eq_l, ne_l);
-                if !matches!(**ne, Tree::Leaf(_)) {
-                    self.b.bind(ne_l);
-                    self.tree(ne);
-                }
+                self.place(ne, ne_l);
             }
             Tree::Bits {
                 mask,
@@ -258,10 +260,7 @@ impl Emitter {
                     (rest_l, leaf_l)
                 };
                 self.b.jump(JmpCond::Set, *mask, set_l, clear_l);
-                if !matches!(**rest, Tree::Leaf(_)) {
-                    self.b.bind(rest_l);
-                    self.tree(rest);
-                }
+                self.place(rest, rest_l);
             }
         }
     }

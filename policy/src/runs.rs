@@ -141,7 +141,7 @@ pub fn runs_weighted(
 /// The optimizer weight of each number below `p.table_end` (without the
 /// per-run [`EPSILON`]): its profile count × [`SCALE`] under `weighting`,
 /// 0 for holes in the table. What the bit-test refinement
-/// ([`crate::tree::refine_bits`]) weighs single numbers by.
+/// ([`crate::bits::refine`]) weighs single numbers by.
 pub fn number_weights(
     p: &ArchPolicy,
     profile: &FrequencyProfile,
@@ -166,11 +166,13 @@ pub fn number_weights(
         }
         return out;
     }
+    // `CacheAware`: every named number weighs, a cached ALLOW nothing
+    // (all of them are below the table end, so cacheable).
+    let leaves = p.table_leaves();
     for (nr, _) in SyscallTable::entries(p.arch) {
-        if let Some(slot) = out.get_mut(nr as usize) {
-            // The leaf only matters under `CacheAware` (and costs a lookup).
-            let allow = weighting == Weighting::CacheAware && p.leaf(nr).is_const_allow();
-            *slot = call_weight(weighting, counts[nr as usize], allow, p.cacheable(nr));
+        let nr = nr as usize;
+        if let Some(slot) = out.get_mut(nr) {
+            *slot = call_weight(weighting, counts[nr], leaves[nr].is_const_allow(), true);
         }
     }
     out

@@ -139,7 +139,8 @@ impl Tree {
     /// `Σ weight × cost` over `runs` (every number of a run costs the same
     /// except the points a `jeq` catches, which are runs of their own; not
     /// so below a [`Tree::Bits`], where each number has its own path).
-    pub fn weighted_cost(&self, runs: &[Run]) -> u64 {
+    #[cfg(test)]
+    fn weighted_cost(&self, runs: &[Run]) -> u64 {
         runs.iter()
             .map(|r| r.weight * u64::from(self.cost(r.lo)))
             .sum()
@@ -192,6 +193,25 @@ pub const DEFAULT_SIZE_PENALTY: f64 = 1.0 / 64.0;
 /// it the weights lose too many bits to the overflow guard to mean much.
 pub const MAX_SIZE_PENALTY: f64 = (1u64 << 20) as f64;
 
+/// `size_penalty` as the optimizer honours it: negative or NaN is 0, above
+/// [`MAX_SIZE_PENALTY`] is that.
+pub(crate) fn clamp_penalty(size_penalty: f64) -> f64 {
+    if size_penalty >= 0.0 {
+        size_penalty.min(MAX_SIZE_PENALTY)
+    } else {
+        0.0 // also NaN
+    }
+}
+
+/// `prefix[i]`: the sum of `weights[..i]`.
+pub(crate) fn prefix_sums(weights: &[u64]) -> Vec<u64> {
+    let mut prefix = vec![0u64; weights.len() + 1];
+    for (i, w) in weights.iter().enumerate() {
+        prefix[i + 1] = prefix[i] + w;
+    }
+    prefix
+}
+
 /// The integer objective the DPs minimise for one input: weights
 /// scaled right by `shift` (at least 1 each), and the cost of one test,
 /// `pen = max(1, round(size_penalty × Σ scaled weight × TIE))`. A tree
@@ -213,11 +233,7 @@ impl Objective {
     /// is at most `T·TIE·R·(1 + 2^e) + R < (2^35 + 2^29)·2^10·250 + 250`,
     /// about `0.992 × 2^53`.
     fn new(runs: &[Run], size_penalty: f64) -> Objective {
-        let sp = if size_penalty >= 0.0 {
-            size_penalty.min(MAX_SIZE_PENALTY)
-        } else {
-            0.0 // also NaN
-        };
+        let sp = clamp_penalty(size_penalty);
         let total: u64 = runs.iter().map(|r| r.weight).sum();
         let e = if sp <= 1.0 {
             0
@@ -376,10 +392,7 @@ const NONE: f64 = f64::INFINITY;
 impl<'a> Bounded<'a> {
     fn solve(runs: &'a [Run], obj: &'a Objective, max_depth: u32) -> Bounded<'a> {
         let (r, weights) = (runs.len(), &obj.weights[..]);
-        let mut prefix = vec![0u64; r + 1];
-        for (i, w) in weights.iter().enumerate() {
-            prefix[i + 1] = prefix[i] + w;
-        }
+        let prefix = prefix_sums(weights);
         let s = r + LANES;
         let mut b = Bounded {
             runs,
@@ -668,10 +681,7 @@ impl Layered {
     fn solve(runs: &[Run], obj: &Objective, max_depth: u32) -> Layered {
         let (r, weights, pen) = (runs.len(), &obj.weights[..], obj.pen);
         let rr = r * r;
-        let mut prefix = vec![0u64; r + 1];
-        for (i, w) in weights.iter().enumerate() {
-            prefix[i + 1] = prefix[i] + w;
-        }
+        let prefix = prefix_sums(weights);
         let (chain_cost, chain_len) = chains(runs, weights, pen, max_depth);
         let mut prev = vec![INF; rr];
         let mut prev_t = vec![INF; rr];
@@ -904,7 +914,7 @@ mod tests {
     /// Size penalties the DP tests run at: none, the default, and ones that
     /// make size dominate (above 1 the weights lose bits to the overflow
     /// guard).
-    const PENALTIES: [f64; 6] = [0.0, DEFAULT_SIZE_PENALTY, 1.0 / 64.0, 0.3, 1.0, 3000.0];
+    const PENALTIES: [f64; 6] = [0.0, 1.0 / 1024.0, DEFAULT_SIZE_PENALTY, 0.3, 1.0, 3000.0];
 
     #[test]
     fn dp_matches_brute_force_on_small_cases() {
