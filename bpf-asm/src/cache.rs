@@ -95,7 +95,7 @@ mod tests {
     use crate::insn::{AluOp, Insn};
     use crate::seccomp::X32_SYSCALL_BIT;
 
-    const X86_64: u32 = 0xc000_003e;
+    const X86_64: u32 = crate::seccomp::Arch::X86_64.audit();
     const ALLOW: Insn = Insn::ret_k(ret::ALLOW);
 
     /// arch check, x32 check, allow {0, 1, 60}, errno for 2, kill otherwise.

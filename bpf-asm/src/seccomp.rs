@@ -45,13 +45,20 @@ impl SeccompData {
         if k % 4 != 0 || k >= DATA_SIZE {
             return None;
         }
-        let bytes = self.to_bytes();
-        let k = k as usize;
+        // Straight from the field (this is the interpreter's `ld [k]`).
+        let wide = match k {
+            0 => return Some(self.nr),
+            4 => return Some(self.arch),
+            8 | 12 => self.instruction_pointer,
+            _ => self.args[(k as usize - 16) / 8],
+        };
+        let half = (k as usize % 8) / 4;
+        let bytes = wide.to_ne_bytes();
         Some(u32::from_ne_bytes([
-            bytes[k],
-            bytes[k + 1],
-            bytes[k + 2],
-            bytes[k + 3],
+            bytes[4 * half],
+            bytes[4 * half + 1],
+            bytes[4 * half + 2],
+            bytes[4 * half + 3],
         ]))
     }
 
@@ -300,6 +307,17 @@ mod tests {
         assert_eq!(d.word(offset::arg_hi(5)), Some(u32::MAX));
         assert_eq!(d.word(64), None);
         assert_eq!(d.word(2), None);
+        // Every word is the one the struct's bytes hold.
+        let d = SeccompData {
+            args: [1, 2, 3, 4, 5, 0x0102_0304_0506_0708],
+            ..d
+        };
+        let bytes = d.to_bytes();
+        for k in (0..64).step_by(4) {
+            let b = &bytes[k..k + 4];
+            let want = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            assert_eq!(d.word(k as u32), Some(want), "k {k}");
+        }
     }
 
     #[test]
