@@ -1,10 +1,16 @@
-//! The fuzz targets' checks in the normal test suite: every minimized
-//! crash under `tests/data/fuzz/<target>/` and every seed under
-//! `fuzz/corpus/<target>/` is replayed through the same function the
-//! target calls (`fuzz/src/checks.rs`, compiled in here), and findings of
-//! the structured targets are kept as literal inputs below. The inputs of
-//! the targets that run CLI modules (`profile_json`, `cli_lists`) also go
-//! through the built binary, which must answer 0 or 125, never panic.
+//! The fuzz targets' checks in the normal test suite.
+//!
+//! - `bpf_raw` and `bpf_text`: every seed under `fuzz/corpus/<target>/` and
+//!   every minimized crash saved under `tests/data/fuzz/<target>/` (none
+//!   so far) is replayed through the function the target calls
+//!   (`fuzz/src/checks.rs`, compiled in here).
+//! - `profile_json`: the text seeds go through the built binary
+//!   (`go-jail compile --seccomp-profile`), which must answer 0 or 125,
+//!   never panic; the structured seed (a leading NUL) needs the fuzz
+//!   crate's `arbitrary` decoder and is not replayed here.
+//! - `policy_compile` and `cli_lists` take structured input only (the same
+//!   decoder); what fuzzing found with them is kept as literal inputs below
+//!   (`policy_with_every_operator_…`, `cli_lists_with_groups_…`).
 //!
 //! See fuzz/README.md for the targets and how to run them.
 

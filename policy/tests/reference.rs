@@ -2,8 +2,6 @@
 //! shipped profile. Print the figures with
 //! `cargo test -p policy --release --test reference -- --nocapture`.
 
-use std::time::Instant;
-
 use bpf_asm::interp::run;
 use bpf_asm::{Arch, SeccompData};
 use policy::stats::{interesting_numbers, stats};
@@ -143,22 +141,6 @@ fn reference_warnings_and_counts() {
         .count();
     println!("docker: {allowed} allowed syscalls on x86_64");
     assert!((280..=310).contains(&allowed), "{allowed}");
-}
-
-#[test]
-fn docker_compiles_fast() {
-    let t = targets();
-    let (policy, _) = resolve(&t[2].spec).unwrap();
-    let opts = CompileOptions::default();
-    compile(&policy, &opts).unwrap();
-    let n = 200;
-    let start = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(compile(&policy, &opts).unwrap());
-    }
-    let per = start.elapsed() / n;
-    // Printed, not asserted: benchmarks measure (see benches/compare.sh).
-    println!("docker compile: {per:?} per policy");
 }
 
 /// The size term's effect: each reference policy under both weightings at
