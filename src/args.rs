@@ -73,9 +73,10 @@ pub struct RunArgs {
     pub groups: Option<String>,
 
     /// Capabilities to keep in the bounding set (and effective for a root
-    /// target): comma-separated, case-insensitive, `CAP_` prefix optional. Empty = none.
-    #[arg(long, value_name = "LIST", default_value = "")]
-    pub caps: String,
+    /// target): comma-separated, case-insensitive, `CAP_` prefix optional. Empty = none
+    /// [default: none, or --oci-config's bounding set].
+    #[arg(long, value_name = "LIST")]
+    pub caps: Option<String>,
 
     /// Capabilities a non-root target gets through the ambient set (a subset of --caps).
     #[arg(long, value_name = "LIST")]
@@ -616,12 +617,26 @@ mod tests {
         assert_eq!(run.policy.syscall_deny.as_deref(), Some("write"));
     }
 
+    /// `TOOLS` decides what is a tool and what is a COMMAND: it must name
+    /// exactly the subcommands.
+    #[test]
+    fn tools_are_exactly_the_subcommands() {
+        let cmd = <ToolArgs as clap::CommandFactory>::command();
+        let mut subcommands: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).collect();
+        let mut tools = TOOLS.to_vec();
+        subcommands.sort_unstable();
+        tools.sort_unstable();
+        assert_eq!(tools, subcommands);
+    }
+
     #[test]
     fn empty_caps_value_is_accepted() {
         let run = parse_run(&os(&["--caps=", "-user", "nobody", "id"])).unwrap();
-        assert_eq!(run.caps, "");
+        assert_eq!(run.caps.as_deref(), Some(""));
         let run = parse_run(&os(&["-caps", "", "id"])).unwrap();
-        assert_eq!(run.caps, "");
+        assert_eq!(run.caps.as_deref(), Some(""));
+        let run = parse_run(&os(&["id"])).unwrap();
+        assert_eq!(run.caps, None);
     }
 
     #[test]

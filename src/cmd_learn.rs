@@ -13,19 +13,30 @@
 use std::io::Write as _;
 
 use bpf_asm::Arch;
+use policy::profile::scmp_arch_name;
 use policy::{Mode as SpecMode, PolicySpec, SyscallTable};
 
 use crate::args::{LearnArgs, LearnFormat};
 use crate::cmd_run;
 use crate::fail::Failure;
 use crate::names;
+use crate::report;
 use crate::supervise::{self, Mode};
 
 pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
     let jail = &args.jail;
-    if jail.policy.syscall_allow.is_some() || jail.policy.syscall_deny.is_some() {
+    let p = &jail.policy;
+    if p.syscall_allow.is_some()
+        || p.syscall_deny.is_some()
+        || p.seccomp_profile.is_some()
+        || p.oci_config.is_some()
+        || p.errno.is_some()
+        || p.profile_weights.is_some()
+    {
         return Err(Failure::input(
-            "learn starts from an empty policy: drop -syscall-allow/-syscall-deny".into(),
+            "learn starts from an empty policy: drop -syscall-allow/-syscall-deny, \
+             --seccomp-profile, --oci-config, --errno and --profile-weights"
+                .into(),
         ));
     }
     if jail.report_denied.is_some() || jail.complain {
@@ -59,7 +70,7 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
         LearnFormat::Allow => {
             let mut line = format!("-syscall-allow={}", used.join(","));
             if arches != [Arch::native()] {
-                let list: Vec<&str> = arches.iter().map(|&a| arch_name(a)).collect();
+                let list: Vec<&str> = arches.iter().map(|&a| report::arch_label(a)).collect();
                 line.push_str(&format!(" -arch={}", list.join(",")));
             }
             line + "\n"
@@ -76,33 +87,12 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
     Ok(finished.status)
 }
 
-fn arch_name(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "x86_64",
-        Arch::X86 => "i386",
-        Arch::Aarch64 => "aarch64",
-        Arch::Arm => "arm",
-        Arch::Riscv64 => "riscv64",
-    }
-}
-
-/// The libseccomp/OCI name of an arch.
-fn scmp_arch(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "SCMP_ARCH_X86_64",
-        Arch::X86 => "SCMP_ARCH_X86",
-        Arch::Aarch64 => "SCMP_ARCH_AARCH64",
-        Arch::Arm => "SCMP_ARCH_ARM",
-        Arch::Riscv64 => "SCMP_ARCH_RISCV64",
-    }
-}
-
 /// A Docker/OCI seccomp profile allowing `names`, everything else `EPERM`.
 fn docker_profile(names: &[&str], arches: &[Arch]) -> String {
     let profile = serde_json::json!({
         "defaultAction": "SCMP_ACT_ERRNO",
         "defaultErrnoRet": 1,
-        "architectures": arches.iter().map(|&a| scmp_arch(a)).collect::<Vec<_>>(),
+        "architectures": arches.iter().map(|&a| scmp_arch_name(a)).collect::<Vec<_>>(),
         "syscalls": [{ "names": names, "action": "SCMP_ACT_ALLOW" }],
     });
     let mut text = serde_json::to_string_pretty(&profile).expect("a JSON value serializes");

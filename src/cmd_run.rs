@@ -72,9 +72,13 @@ pub(crate) fn prepare(
         )));
     }
 
+    let compiled;
     let filter = match notify {
-        Some(program) => Some(program.clone()),
-        None => filter::for_run(&policy_args(args)?, !args.allow_tty_injection, args.quiet)?,
+        Some(program) => Some(program),
+        None => {
+            compiled = filter::for_run(&policy_args(args)?, !args.allow_tty_injection, args.quiet)?;
+            compiled.as_ref()
+        }
     };
 
     let mut builder = PlanBuilder::new(target.uid, target.gid)
@@ -97,7 +101,9 @@ pub(crate) fn prepare(
         builder = builder.cwd(dir);
     }
     if let Some(prog) = filter {
-        let insns = SockFilter::from_raw_program(&prog.to_bytes());
+        let insns = (prog.insns.iter())
+            .map(|i| SockFilter::new(i.code, i.jt, i.jf, i.k))
+            .collect();
         builder = builder.seccomp_filter(insns, 0);
         if notify.is_some() {
             builder = builder.notify_listener();
@@ -117,7 +123,7 @@ pub(crate) fn prepare(
 
 /// The capabilities granted: `-caps`, the bounding set that is kept.
 fn granted_caps(args: &RunArgs) -> Result<u64, Failure> {
-    caps::parse_list(&args.caps).map_err(|e| Failure::input(e.to_string()))
+    caps::parse_list(args.caps.as_deref().unwrap_or("")).map_err(|e| Failure::input(e.to_string()))
 }
 
 /// The policy options of the run mode, exec'd or supervised: a seccomp

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         }
     } else {
         match args::parse_run(&argv) {
-            Ok(mut run) => match oci::prepare_run(&mut run, &argv) {
+            Ok(mut run) => match oci::prepare_run(&mut run) {
                 Err(f) => Err(f),
                 Ok(()) if supervise::wanted(&run) => supervise::run(&run),
                 Ok(()) => Err(cmd_run::run(&run)),

@@ -176,23 +176,9 @@ pub fn profile_spec(args: &PolicyArgs) -> Result<Option<(PolicySpec, Vec<String>
     Ok(Some((spec, notes)))
 }
 
-/// Whether the run-mode option `--name` was given on the command line
-/// (before COMMAND), in either spelling.
-fn given(argv: &[OsString], name: &str) -> bool {
-    let cmd = <RunArgs as clap::CommandFactory>::command();
-    let long = format!("--{name}");
-    let with_value = format!("--{name}=");
-    crate::args::normalize(&cmd, argv, true)
-        .unwrap_or_default()
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .take_while(|a| a != "--")
-        .any(|a| a == long || a.starts_with(&with_value))
-}
-
 /// Fills the run-mode options the command line left out from
 /// `--oci-config`; returns the warnings and notes to print.
-pub fn apply_to_run(run: &mut RunArgs, argv: &[OsString]) -> Result<Vec<String>, Failure> {
+pub fn apply_to_run(run: &mut RunArgs) -> Result<Vec<String>, Failure> {
     let Some(path) = run.policy.oci_config.clone() else {
         return Ok(Vec::new());
     };
@@ -221,8 +207,8 @@ pub fn apply_to_run(run: &mut RunArgs, argv: &[OsString]) -> Result<Vec<String>,
     }
     if let Some(c) = &process.capabilities {
         let bounding = c.bounding.clone().unwrap_or_default();
-        if !given(argv, "caps") {
-            run.caps = bounding.join(",");
+        if run.caps.is_none() {
+            run.caps = Some(bounding.join(","));
         }
         if run.ambient_caps.is_none() {
             if let Some(a) = &c.ambient {
@@ -271,8 +257,8 @@ pub fn apply_to_run(run: &mut RunArgs, argv: &[OsString]) -> Result<Vec<String>,
 
 /// The run mode's use of `--oci-config`: fills `run` from the file and
 /// prints the warnings (unless `--quiet`).
-pub fn prepare_run(run: &mut RunArgs, argv: &[OsString]) -> Result<(), Failure> {
-    let warnings = apply_to_run(run, argv)?;
+pub fn prepare_run(run: &mut RunArgs) -> Result<(), Failure> {
+    let warnings = apply_to_run(run)?;
     if !run.quiet {
         for w in warnings {
             eprintln!("go-jail: warning: {w}");

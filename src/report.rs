@@ -31,7 +31,8 @@ pub fn syscall_name(audit: u32, nr: u32) -> String {
     }
 }
 
-fn arch_label(arch: Arch) -> &'static str {
+/// How reports and `learn` name an arch (`i386` for x86).
+pub(crate) fn arch_label(arch: Arch) -> &'static str {
     match arch {
         Arch::X86_64 => "x86_64",
         Arch::X86 => "i386",

@@ -79,3 +79,32 @@ fn learn_keeps_the_exit_status_and_refuses_a_policy() {
     let r = jail(&["learn", "-syscall-allow=read", "--", "true"]);
     r.assert_code(125);
 }
+
+/// Every option that would shape a policy is refused, not ignored, and
+/// nothing runs.
+#[test]
+fn learn_refuses_every_policy_option() {
+    let profile = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/docker-default.json"
+    );
+    for opts in [
+        vec!["-syscall-deny=write"],
+        vec!["--seccomp-profile", profile],
+        vec!["--oci-config", profile],
+        vec!["--errno", "EACCES"],
+        vec!["--profile-weights", profile],
+    ] {
+        let mut argv = vec!["learn"];
+        argv.extend(&opts);
+        argv.extend(["--", "sh", "-c", "echo ran"]);
+        let r = jail(&argv);
+        r.assert_code(125);
+        assert!(
+            r.stderr.contains("learn starts from an empty policy"),
+            "{opts:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stdout.contains("ran"), "{opts:?}");
+    }
+}

@@ -97,8 +97,6 @@ pub enum PlanError {
     BadFd(i32),
     /// `/proc/sys/kernel/cap_last_cap` could not be read or parsed.
     CapLastCap(String),
-    /// No command was given (only [`Plan::apply`] is possible then).
-    NoCommand,
     /// The shared page of a listener hand-off could not be mapped (errno).
     SharedMemory(i32),
     /// A working directory ([`CwdPolicy`]) that is not an absolute path: it
@@ -134,7 +132,6 @@ impl fmt::Display for PlanError {
             }
             PlanError::BadFd(fd) => write!(f, "bad fd to keep: {fd}"),
             PlanError::CapLastCap(e) => write!(f, "cannot read /proc/sys/kernel/cap_last_cap: {e}"),
-            PlanError::NoCommand => write!(f, "no command given"),
             PlanError::SharedMemory(e) => write!(
                 f,
                 "cannot map the listener hand-off page: {}",
