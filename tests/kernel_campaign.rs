@@ -63,18 +63,15 @@ struct Safe {
 
 /// The first two numbers of a `/proc/self/status` line (real, effective).
 fn ids(status: &str, field: &str) -> (isize, isize) {
-    let line = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .unwrap_or("");
+    let line = common::status_field(status, field);
     let mut v = line.split_whitespace().map(|s| s.parse().unwrap_or(-1));
     (v.next().unwrap_or(-1), v.next().unwrap_or(-1))
 }
 
 fn safe_calls() -> Vec<Safe> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let (uid, euid) = ids(&status, "Uid:");
-    let (gid, egid) = ids(&status, "Gid:");
+    let (uid, euid) = ids(&status, "Uid");
+    let (gid, egid) = ids(&status, "Gid");
     // The 16-bit i386 calls return the overflow id (65534) above 16 bits.
     let low16 = |id: isize| if id > 0xffff { 65534 } else { id };
     let ppid = std::process::id() as isize;

@@ -113,7 +113,7 @@ pub fn docker_json() -> Option<PathBuf> {
     let root = repo_root();
     first_existing(&[
         root.join("../shared/data/docker-default.json"),
-        root.join("policy/tests/data/docker-default.json"),
+        root.join("tests/data/docker-default.json"),
     ])
 }
 

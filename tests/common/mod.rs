@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -143,11 +143,6 @@ int main(void) { long r;
         return None;
     }
     Some(exe)
-}
-
-/// True when `path` exists.
-pub fn exists(path: &Path) -> bool {
-    path.exists()
 }
 
 /// What a raw syscall returns, or that the filter killed the process.
