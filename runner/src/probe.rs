@@ -137,7 +137,7 @@ pub struct PlanRun {
 pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
     use crate::sys;
     let (r, w) = sys::pipe_cloexec()?;
-    let pid = child::spawn_plan(plan, w);
+    let pid = child::spawn_plan(plan, Some(w));
     let _ = sys::close(w);
     let pid = match pid {
         Ok(pid) => pid,

@@ -96,18 +96,22 @@ pub(crate) fn probe(
     }
 }
 
-/// Forks; the child makes `stdout_fd` its fd 1 and runs
-/// [`crate::Plan::apply_and_exec`]. On failure it reports on fd 2 and exits
-/// with [`crate::Failure::exit_code`]. Returns the child's pid.
-pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: i32) -> Result<i32> {
+/// Forks; the child makes `stdout_fd` (when given) its fd 1 and runs
+/// [`crate::Plan::apply_and_exec`] (whose listener hand-off, if any, the
+/// caller has armed). On failure it reports on fd 2 and exits with
+/// [`crate::Failure::exit_code`]. Returns the child's pid.
+pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: Option<i32>) -> Result<i32> {
     // SAFETY: in the child, `dup3`, `Plan::apply_and_exec` (allocation-free
-    // by the crate's invariant: it only reads pre-built memory and makes raw
-    // syscalls), `Failure::report` (formats into a stack buffer) and
-    // `exit_group` are all raw-syscall-only.
+    // by the crate's invariant: it only reads pre-built memory, stores into
+    // pre-mapped hand-off slots and makes raw syscalls), `Failure::report`
+    // (formats into a stack buffer) and `exit_group` are all
+    // raw-syscall-only.
     match unsafe { fork() }? {
         Fork::Child => {
-            if let Err(e) = super::dup3(stdout_fd, 1) {
-                exit_group(100 + e.0.min(27));
+            if let Some(fd) = stdout_fd {
+                if let Err(e) = super::dup3(fd, 1) {
+                    exit_group(100 + e.0.min(27));
+                }
             }
             let failure = plan.apply_and_exec();
             failure.report(2, plan);

@@ -14,8 +14,7 @@
 use core::mem::{offset_of, size_of};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::child::{self, Fork};
-use super::{arch, exit_group, nr, ret, ret_unit, Errno, Result, SharedSlots};
+use super::{arch, nr, ret, ret_unit, Errno, Result, SharedSlots};
 
 // include/uapi/linux/seccomp.h: SECCOMP_IOC_MAGIC is '!'.
 /// `SECCOMP_IOCTL_NOTIF_RECV` = `_IOWR('!', 0, struct seccomp_notif)`.
@@ -354,22 +353,4 @@ pub fn set_dumpable(on: bool) -> Result<()> {
 /// nobody serves its notifications.
 pub fn trap() -> ! {
     arch::trap()
-}
-
-/// Forks; the child runs [`crate::Plan::apply_and_exec`] (whose listener
-/// hand-off is armed by the caller) and, on failure, reports on fd 2 and
-/// exits with [`crate::Failure::exit_code`]. Returns the child's pid.
-pub(crate) fn spawn_plan(plan: &crate::Plan) -> Result<i32> {
-    // SAFETY: in the child, `Plan::apply_and_exec` (allocation-free: it only
-    // reads pre-built memory, stores into the pre-mapped hand-off slots and
-    // makes raw syscalls), `Failure::report` (stack buffer) and `exit_group`
-    // are raw-syscall-only.
-    match unsafe { child::fork() }? {
-        Fork::Child => {
-            let failure = plan.apply_and_exec();
-            failure.report(2, plan);
-            exit_group(failure.exit_code())
-        }
-        Fork::Parent(pid) => Ok(pid),
-    }
 }
