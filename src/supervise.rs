@@ -243,17 +243,9 @@ fn drop_privileges(keep_fds: &[i32]) {
         }
         let _ = sys::capset(&data);
     }
-    let mut fds: Vec<i32> = keep_fds.to_vec();
-    fds.sort_unstable();
-    let mut first: u32 = 3;
-    for fd in fds {
-        let fd = fd as u32;
-        if fd > first {
-            let _ = sys::close_range(first, fd - 1, 0);
-        }
-        first = first.max(fd + 1);
+    for (first, last) in runner::close_ranges(keep_fds) {
+        let _ = sys::close_range(first, last, 0);
     }
-    let _ = sys::close_range(first, u32::MAX, 0);
 }
 
 struct Session<'a> {

@@ -517,17 +517,10 @@ impl PlanBuilder {
                 (Some(c), matches!(cwd_policy, CwdPolicy::ReEnter(_)))
             }
         };
-        let mut keep: Vec<i32> = Vec::new();
-        for &fd in &self.keep_fds {
-            if fd < 0 {
-                return Err(PlanError::BadFd(fd));
-            }
-            if fd >= 3 {
-                keep.push(fd);
-            }
+        if let Some(&fd) = self.keep_fds.iter().find(|&&fd| fd < 0) {
+            return Err(PlanError::BadFd(fd));
         }
-        keep.sort_unstable();
-        keep.dedup();
+        let keep = kept_fds(&self.keep_fds);
         let close_ranges = gaps(&keep);
 
         let argv: Vec<CString> = self
@@ -614,6 +607,20 @@ fn cstring(s: &OsStr, what: &'static str) -> Result<CString, PlanError> {
     CString::new(s.as_bytes()).map_err(|_| PlanError::NulByte(what))
 }
 
+/// The ranges `first..=last` that `close_range(2)` closes to leave only
+/// fds 0–2 and `keep` open (any order; negative and standard fds ignored).
+pub fn close_ranges(keep: &[i32]) -> Vec<(u32, u32)> {
+    gaps(&kept_fds(keep))
+}
+
+/// The fds of `keep` above the standard three, sorted, once each.
+fn kept_fds(keep: &[i32]) -> Vec<i32> {
+    let mut kept: Vec<i32> = keep.iter().copied().filter(|&fd| fd >= 3).collect();
+    kept.sort_unstable();
+    kept.dedup();
+    kept
+}
+
 /// The ranges `first..=last` covering 3..=u32::MAX minus the sorted, deduped `keep` fds (all >= 3).
 fn gaps(keep: &[i32]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
@@ -687,6 +694,11 @@ mod tests {
         assert_eq!(gaps(&[3]), vec![(4, u32::MAX)]);
         assert_eq!(gaps(&[5, 9]), vec![(3, 4), (6, 8), (10, u32::MAX)]);
         assert_eq!(gaps(&[5, 6]), vec![(3, 4), (7, u32::MAX)]);
+        // Any order, repeats and standard fds: the same ranges.
+        assert_eq!(
+            close_ranges(&[9, 1, 5, 9]),
+            vec![(3, 4), (6, 8), (10, u32::MAX)]
+        );
     }
 
     #[test]
