@@ -177,14 +177,7 @@ fn environment(args: &RunArgs, target: &identity::Target) -> Result<Vec<OsString
         }
         fresh
     } else {
-        std::env::vars_os()
-            .map(|(k, v)| {
-                let mut kv = k;
-                kv.push("=");
-                kv.push(v);
-                kv
-            })
-            .collect()
+        runner::caller_env()
     };
     for entry in &args.env {
         let Some((key, _)) = entry.split_once('=') else {

@@ -56,8 +56,8 @@ pub mod sys;
 pub use apply::{Failure, Step, EXIT_FAILED_STEP, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND};
 pub use guard::{at_secure, check_invoker, Refusal};
 pub use plan::{
-    close_ranges, read_cap_last_cap, CwdPolicy, FdMode, Plan, PlanBuilder, PlanError, TtyPolicy,
-    MAX_GROUPS,
+    caller_env, close_ranges, read_cap_last_cap, CwdPolicy, FdMode, Plan, PlanBuilder, PlanError,
+    TtyPolicy, MAX_GROUPS,
 };
 pub use sys::abi::SockFilter;
 pub use sys::{apply_before_exec, Errno};

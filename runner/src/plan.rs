@@ -528,17 +528,7 @@ impl PlanBuilder {
             .iter()
             .map(|a| cstring(a, "argument"))
             .collect::<Result<_, _>>()?;
-        let env: Vec<OsString> = match self.env {
-            Some(e) => e,
-            None => std::env::vars_os()
-                .map(|(k, v)| {
-                    let mut kv = k;
-                    kv.push("=");
-                    kv.push(v);
-                    kv
-                })
-                .collect(),
-        };
+        let env: Vec<OsString> = self.env.unwrap_or_else(caller_env);
         let envp: Vec<CString> = env
             .iter()
             .map(|e| cstring(e, "environment entry"))
@@ -605,6 +595,19 @@ fn caller_cwd() -> PathBuf {
 
 fn cstring(s: &OsStr, what: &'static str) -> Result<CString, PlanError> {
     CString::new(s.as_bytes()).map_err(|_| PlanError::NulByte(what))
+}
+
+/// This process's environment as `KEY=VALUE` entries (what a plan passes
+/// on when it is given no environment).
+pub fn caller_env() -> Vec<OsString> {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            let mut kv = k;
+            kv.push("=");
+            kv.push(v);
+            kv
+        })
+        .collect()
 }
 
 /// The ranges `first..=last` that `close_range(2)` closes to leave only
