@@ -74,7 +74,7 @@
 
 use std::fmt;
 
-use crate::insn::{class, misc, mode, op, size, src, Insn, MAX_INSNS, MEMWORDS};
+use crate::insn::{class, misc, mode, op, size, src, Insn, JmpCond, MAX_INSNS, MEMWORDS};
 use crate::program::Program;
 use crate::seccomp::{ret, Verdict, DATA_SIZE};
 
@@ -252,27 +252,12 @@ fn bpf_check_basics_ok(prog: &Program, report: &mut Report) -> bool {
     true
 }
 
-/// Codes in `chk_code_allowed`'s table (net/core/filter.c), by exact value.
+/// Codes in `chk_code_allowed`'s table (net/core/filter.c), by exact value:
+/// seccomp's allowlist plus `MOD` and the packet loads seccomp rejects.
 pub fn classic_code_allowed(code: u16) -> bool {
-    const ALU_OPS: [u16; 10] = [
-        op::ADD,
-        op::SUB,
-        op::MUL,
-        op::DIV,
-        op::MOD,
-        op::AND,
-        op::OR,
-        op::XOR,
-        op::LSH,
-        op::RSH,
-    ];
-    let alu = |c: u16| {
-        ALU_OPS
-            .iter()
-            .any(|&o| c == class::ALU | o | src::K || c == class::ALU | o | src::X)
-    };
     seccomp_code_allowed(code)
-        || alu(code)
+        || code == class::ALU | op::MOD | src::K
+        || code == class::ALU | op::MOD | src::X
         || code == class::LD | size::H | mode::ABS
         || code == class::LD | size::B | mode::ABS
         || code == class::LD | size::W | mode::IND
@@ -294,14 +279,10 @@ pub fn seccomp_code_allowed(code: u16) -> bool {
         op::LSH,
         op::RSH,
     ];
-    const JMP_OPS: [u16; 4] = [op::JEQ, op::JGE, op::JGT, op::JSET];
     let alu = ALU_OPS
         .iter()
         .any(|&o| code == class::ALU | o | src::K || code == class::ALU | o | src::X);
-    let jmp = JMP_OPS
-        .iter()
-        .any(|&o| code == class::JMP | o | src::K || code == class::JMP | o | src::X);
-    alu || jmp
+    alu || is_cond_jump_code(code)
         || [
             class::LD | size::W | mode::ABS,
             class::LD | size::W | mode::LEN,
@@ -322,10 +303,11 @@ pub fn seccomp_code_allowed(code: u16) -> bool {
         .contains(&code)
 }
 
+/// `JEQ`/`JGE`/`JGT`/`JSET` with `K` or `X`, by exact value.
 fn is_cond_jump_code(code: u16) -> bool {
-    [op::JEQ, op::JGE, op::JGT, op::JSET]
+    JmpCond::ALL
         .iter()
-        .any(|&o| code == class::JMP | o | src::K || code == class::JMP | o | src::X)
+        .any(|c| code == class::JMP | c.bits() | src::K || code == class::JMP | c.bits() | src::X)
 }
 
 fn is_mem_code(code: u16) -> bool {
@@ -551,6 +533,17 @@ mod tests {
         Vec<Insn>,
         Vec<(Option<usize>, DiagnosticKind)>,
     );
+
+    /// The tables by size: seccomp's allowlist has 41 codes (9 ALU ops and
+    /// 4 jumps with K and X, and 15 others), the classic table those plus
+    /// `MOD` and six packet loads.
+    #[test]
+    fn code_tables_have_the_kernels_sizes() {
+        let count = |f: fn(u16) -> bool| (0..=u16::MAX).filter(|&c| f(c)).count();
+        assert_eq!(count(seccomp_code_allowed), 41);
+        assert_eq!(count(classic_code_allowed), 49);
+        assert!((0..=u16::MAX).all(|c| !seccomp_code_allowed(c) || classic_code_allowed(c)));
+    }
 
     #[test]
     fn valid_programs_pass() {
