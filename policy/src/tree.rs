@@ -193,6 +193,14 @@ pub const DEFAULT_SIZE_PENALTY: f64 = 1.0 / 64.0;
 /// it the weights lose too many bits to the overflow guard to mean much.
 pub const MAX_SIZE_PENALTY: f64 = (1u64 << 20) as f64;
 
+/// The objective of a `jeq` chain of `n` points over a sea: `points` is
+/// the points' weight × instructions (their tests down the chain and their
+/// `ret`), the sea of weight `sea` runs all `n` tests and its `ret`, and
+/// each test adds `pen`.
+fn chain_total(points: u64, sea: u64, n: u64, pen: u64) -> u64 {
+    (points + sea * (n + 1)) * TIE + n * pen
+}
+
 /// `size_penalty` as the optimizer honours it: negative or NaN is 0, above
 /// [`MAX_SIZE_PENALTY`] is that.
 pub(crate) fn clamp_penalty(size_penalty: f64) -> f64 {
@@ -469,7 +477,7 @@ impl<'a> Bounded<'a> {
                         pts_cost += points[pos..].iter().sum::<u64>() + p * (pos as u64 + 2);
                         points.insert(pos, p);
                         let n = points.len() as u64;
-                        let c = ((pts_cost + sea_w * (n + 1)) * TIE + n * pen) as f64;
+                        let c = chain_total(pts_cost, sea_w, n, pen) as f64;
                         if c < best {
                             best = c;
                             self.arg[i * r + j] = CHAIN;
@@ -621,7 +629,7 @@ impl<'a> Bounded<'a> {
         self.points.sort_unstable_by(|a, b| b.cmp(a));
         let pts: u64 = self.points.iter().zip(2..).map(|(w, t)| w * t).sum();
         let n = n as u64;
-        Some(((pts + sea_w * (n + 1)) * TIE + n * self.pen) as f64)
+        Some(chain_total(pts, sea_w, n, self.pen) as f64)
     }
 
     fn build(&mut self) -> Tree {
@@ -812,7 +820,7 @@ fn chains(runs: &[Run], weights: &[u64], pen: u64, max_len: u32) -> (Vec<u64>, V
                 .enumerate()
                 .map(|(t, &w)| w * (t as u64 + 2))
                 .sum();
-            cost[i * r + j] = (pts + sea_weight * (n + 1)) * TIE + n * pen;
+            cost[i * r + j] = chain_total(pts, sea_weight, n, pen);
             len[i * r + j] = n as u32;
             j += 2;
         }
@@ -948,7 +956,7 @@ mod tests {
                 let sea_w: u64 = (i..=j).step_by(2).map(|t| w[t]).sum();
                 let p: u64 = pts.iter().zip(2..).map(|(w, t)| w * t).sum();
                 let n = n as u64;
-                best = best.min((p + sea_w * (n + 1)) * TIE + n * pen);
+                best = best.min(chain_total(p, sea_w, n, pen));
             }
             best
         }
