@@ -380,6 +380,13 @@ impl Insn {
     }
 }
 
+/// Where a jump of `off` from `pc` lands (`pc + 1 + off`), when that is
+/// inside a program of `len` instructions (the kernel rejects the rest).
+pub fn jump_target(pc: usize, off: u64, len: usize) -> Option<usize> {
+    let to = pc as u64 + 1 + off;
+    (to < len as u64).then_some(to as usize)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

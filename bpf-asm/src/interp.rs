@@ -44,7 +44,7 @@
 
 use std::fmt;
 
-use crate::insn::{class, misc, mode, op, size, src, Insn, JmpCond, MEMWORDS};
+use crate::insn::{class, jump_target, misc, mode, op, size, src, Insn, JmpCond, MEMWORDS};
 use crate::program::Program;
 use crate::seccomp::{SeccompData, Verdict, DATA_SIZE};
 
@@ -135,12 +135,7 @@ fn run_observed(
 
     // Next pc after a jump of `off` from `pc`, or an error past the end.
     let jump = |pc: usize, off: u64| -> Result<usize, RunError> {
-        let to = pc as u64 + 1 + off;
-        if to < len as u64 {
-            Ok(to as usize)
-        } else {
-            Err(RunError::JumpOutOfRange { pc })
-        }
+        jump_target(pc, off, len).ok_or(RunError::JumpOutOfRange { pc })
     };
 
     while pc < len {

@@ -74,7 +74,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
 
-use crate::insn::{class, misc, mode, op, size, src, AluOp, Insn, JmpCond};
+use crate::insn::{class, jump_target, misc, mode, op, size, src, AluOp, Insn, JmpCond};
 use crate::program::Program;
 use crate::seccomp::{offset, Arch, Verdict};
 
@@ -326,9 +326,8 @@ fn accumulator_facts(prog: &Program) -> Vec<Holds> {
             _ => here,
         };
         let mut flow = |off: u64, h: Holds| {
-            let to = pc as u64 + 1 + off;
-            if to < len as u64 {
-                join(&mut incoming[to as usize], h);
+            if let Some(to) = jump_target(pc, off, len) {
+                join(&mut incoming[to], h);
             }
         };
         if insn.is_ret() {
@@ -364,9 +363,8 @@ pub fn disassemble(prog: &Program, opts: &DisasmOptions) -> String {
                     vec![]
                 };
                 for off in offs {
-                    let to = pc as u64 + 1 + off;
-                    if to < len as u64 {
-                        targets.insert(to as usize);
+                    if let Some(to) = jump_target(pc, off, len) {
+                        targets.insert(to);
                     }
                 }
             }

@@ -74,7 +74,9 @@
 
 use std::fmt;
 
-use crate::insn::{class, misc, mode, op, size, src, Insn, JmpCond, MAX_INSNS, MEMWORDS};
+use crate::insn::{
+    class, jump_target, misc, mode, op, size, src, Insn, JmpCond, MAX_INSNS, MEMWORDS,
+};
 use crate::program::Program;
 use crate::seccomp::{ret, Verdict, DATA_SIZE};
 
@@ -380,9 +382,8 @@ fn check_load_and_stores(prog: &Program, report: &mut Report) {
     let mut masks = vec![u16::MAX; len];
     let mut memvalid: u16 = 0;
     let restrict = |masks: &mut [u16], pc: usize, off: u64, memvalid: u16| {
-        let to = pc as u64 + 1 + off;
-        if to < len as u64 {
-            masks[to as usize] &= memvalid;
+        if let Some(to) = jump_target(pc, off, len) {
+            masks[to] &= memvalid;
         }
     };
     for (pc, insn) in prog.insns.iter().enumerate() {
@@ -454,9 +455,8 @@ pub fn reachable(prog: &Program) -> Vec<bool> {
         }
         let insn = prog.insns[pc];
         let mut mark = |off: u64| {
-            let to = pc as u64 + 1 + off;
-            if to < len as u64 {
-                seen[to as usize] = true;
+            if let Some(to) = jump_target(pc, off, len) {
+                seen[to] = true;
             }
         };
         let code = insn.code;
