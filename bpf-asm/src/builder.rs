@@ -102,11 +102,6 @@ impl Builder {
         *slot = Some(self.items.len());
     }
 
-    /// True when `label` has been bound.
-    pub fn is_bound(&self, label: Label) -> bool {
-        self.bound[label.0 as usize].is_some()
-    }
-
     /// Appends an instruction with no symbolic target. Jumps emitted here
     /// keep their raw offsets (used for foreign programs and tests).
     pub fn emit(&mut self, insn: Insn) {

@@ -343,12 +343,6 @@ impl Insn {
         self.code & 0x07
     }
 
-    /// True for `JEQ`/`JGT`/`JGE`/`JSET` (both operand sources), whatever
-    /// the other bits say. `JA` is not conditional.
-    pub const fn is_conditional_jump(self) -> bool {
-        self.class() == class::JMP && self.code & 0xf0 != op::JA
-    }
-
     /// True for `JA`.
     pub const fn is_ja(self) -> bool {
         self.class() == class::JMP && self.code & 0xf0 == op::JA
