@@ -62,6 +62,19 @@ impl SeccompData {
         ]))
     }
 
+    /// The struct from its 64 bytes in host byte order ([`Self::to_bytes`]
+    /// read back).
+    pub fn from_bytes(b: &[u8; 64]) -> SeccompData {
+        let w = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let q = |i: usize| u64::from_ne_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        SeccompData {
+            nr: w(0),
+            arch: w(4),
+            instruction_pointer: q(8),
+            args: [q(16), q(24), q(32), q(40), q(48), q(56)],
+        }
+    }
+
     /// The struct's 64 bytes in host byte order.
     pub fn to_bytes(&self) -> [u8; 64] {
         let mut out = [0u8; 64];
@@ -313,6 +326,7 @@ mod tests {
             ..d
         };
         let bytes = d.to_bytes();
+        assert_eq!(SeccompData::from_bytes(&bytes), d);
         for k in (0..64).step_by(4) {
             let b = &bytes[k..k + 4];
             let want = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);

@@ -45,14 +45,7 @@ pub fn data_from_bytes(bytes: &[u8]) -> SeccompData {
     let mut b = [0u8; 64];
     let n = bytes.len().min(64);
     b[..n].copy_from_slice(&bytes[..n]);
-    let w = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let q = |i: usize| u64::from(w(i)) | u64::from(w(i + 4)) << 32;
-    SeccompData {
-        nr: w(0),
-        arch: w(4),
-        instruction_pointer: q(8),
-        args: [q(16), q(24), q(32), q(40), q(48), q(56)],
-    }
+    SeccompData::from_bytes(&b)
 }
 
 /// Splits a `bpf_raw` input: a little-endian `u16` instruction count, that
