@@ -104,6 +104,15 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_tty_injection: bool,
 
+    /// Give COMMAND its own pseudo-terminal, which go-jail relays: COMMAND
+    /// starts a new session on it and can never reach your terminal
+    /// (TIOCSTI, tcsetpgrp, /dev/tty), while job control, raw mode, Ctrl-C
+    /// and the window size keep working. go-jail stays as its parent, puts
+    /// your terminal in raw mode meanwhile (restored after), and exits with
+    /// COMMAND's status; COMMAND's stderr arrives on go-jail's stdout.
+    #[arg(long)]
+    pub pty: bool,
+
     /// Start from an empty environment with HOME, USER, LOGNAME, SHELL from
     /// the passwd entry and a standard PATH.
     #[arg(long)]

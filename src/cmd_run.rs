@@ -34,6 +34,19 @@ pub(crate) fn prepare(
     args: &RunArgs,
     notify: Option<&bpf_asm::Program>,
 ) -> Result<runner::Plan, Failure> {
+    build(plan_builder(args, notify)?)
+}
+
+/// Validates a builder from [`plan_builder`] (e.g. after `--pty` set its terminal).
+pub(crate) fn build(builder: PlanBuilder) -> Result<runner::Plan, Failure> {
+    builder.build().map_err(|e| Failure::input(e.to_string()))
+}
+
+/// Everything of [`prepare`] but the validation.
+pub(crate) fn plan_builder(
+    args: &RunArgs,
+    notify: Option<&bpf_asm::Program>,
+) -> Result<PlanBuilder, Failure> {
     let changes_identity = args.user.is_some() || args.group.is_some() || args.groups.is_some();
     runner::check_invoker(changes_identity).map_err(|r| Failure::input(r.to_string()))?;
     if args.command.is_empty() {
@@ -115,10 +128,9 @@ pub(crate) fn prepare(
             .strip_prefix(b"PATH=")
             .map(|p| OsString::from(std::ffi::OsStr::from_bytes(p)))
     });
-    builder = builder
+    Ok(builder
         .search_path(path.unwrap_or_else(|| "/bin:/usr/bin".into()))
-        .env(env);
-    builder.build().map_err(|e| Failure::input(e.to_string()))
+        .env(env))
 }
 
 /// The capabilities granted: `-caps`, the bounding set that is kept.

@@ -18,6 +18,7 @@ mod oci;
 mod output;
 mod policy_args;
 mod profile_json;
+mod pty_parent;
 mod report;
 mod supervise;
 
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             Ok(mut run) => match oci::prepare_run(&mut run) {
                 Err(f) => Err(f),
                 Ok(()) if supervise::wanted(&run) => supervise::run(&run),
+                Ok(()) if run.pty => pty_parent::run(&run),
                 Ok(()) => Err(cmd_run::run(&run)),
             },
             Err(e) => return clap_exit(e),

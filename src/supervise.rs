@@ -151,11 +151,14 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
             learned: BTreeSet::new(),
         });
     };
-    drop_privileges(&[
-        listener.as_raw_fd(),
-        child.pidfd.as_raw_fd(),
-        sigfd.as_raw_fd(),
-    ]);
+    drop_privileges(
+        &[
+            listener.as_raw_fd(),
+            child.pidfd.as_raw_fd(),
+            sigfd.as_raw_fd(),
+        ],
+        (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL),
+    );
 
     let mut listening = true;
     loop {
@@ -220,13 +223,14 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
 }
 
 /// Cuts the supervisor down to what serving notifications needs (see the
-/// module docs). Failures are ignored: each step only narrows privileges,
-/// and a non-root go-jail has none of them to give up.
-fn drop_privileges(keep_fds: &[i32]) {
+/// module docs), or the `--pty` parent to what relaying needs: no other
+/// fds, no capabilities but `keep_caps`, no_new_privs, not dumpable.
+/// Failures are ignored: each step only narrows privileges, and a non-root
+/// go-jail has none of them to give up.
+pub(crate) fn drop_privileges(keep_fds: &[i32], keep_caps: u64) {
     use runner::sys;
     let _ = sys::set_no_new_privs();
     let _ = n::set_dumpable(false);
-    let keep_caps: u64 = (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL);
     let last = runner::read_cap_last_cap().unwrap_or(40);
     for cap in 0..=last {
         if keep_caps & (1 << cap) == 0 {

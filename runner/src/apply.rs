@@ -4,6 +4,8 @@
 //! makes raw syscalls through [`crate::sys`]. The order (each step stops the
 //! whole drop on error):
 //!
+//! 0. with [`TtyPolicy::Pty`]: `setsid`, `TIOCSCTTY` on the pty slave, the
+//!    slave onto fds 0, 1, 2, the slave's and the master's own fds closed;
 //! 1. signals: reset the planned dispositions (SIGPIPE) to `SIG_DFL`, empty the mask (S27);
 //! 2. fds ≥ 3 not kept: closed, or marked close-on-exec (S24);
 //! 3. optional `TIOCNOTTY` (S23);
@@ -38,6 +40,13 @@ pub enum Step {
     KeepFd(i32),
     /// Giving up the controlling terminal.
     DetachTty,
+    /// [`TtyPolicy::Pty`]: `setsid`.
+    NewSession,
+    /// [`TtyPolicy::Pty`]: `ioctl(TIOCSCTTY)` on the pty slave.
+    ControllingTty,
+    /// [`TtyPolicy::Pty`]: `dup3` of the pty slave onto this fd (0, 1, 2), or
+    /// closing the pty's own fd of this number.
+    TerminalFd(i32),
     /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`.
     AmbientClearAll,
     /// `prctl(PR_CAPBSET_DROP, cap)`.
@@ -90,6 +99,9 @@ impl fmt::Display for Step {
             Step::CloseFds => f.write_str("close_range"),
             Step::KeepFd(fd) => write!(f, "keep fd {fd}"),
             Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
+            Step::NewSession => f.write_str("setsid"),
+            Step::ControllingTty => f.write_str("ioctl(TIOCSCTTY)"),
+            Step::TerminalFd(fd) => write!(f, "pty slave onto fd {fd}"),
             Step::AmbientClearAll => f.write_str("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"),
             Step::BoundingDrop(c) => write!(f, "prctl(PR_CAPBSET_DROP, {c})"),
             Step::KeepCaps(on) => write!(f, "prctl(PR_SET_KEEPCAPS, {})", on as u8),
@@ -213,6 +225,25 @@ impl fmt::Write for StackWriter {
     }
 }
 
+/// Step 0 ([`TtyPolicy::Pty`]): a new session, `slave` as its controlling
+/// terminal and as fds 0, 1, 2; then the pty's own fds are closed (see
+/// [`TtyPolicy::Pty`] on `--keep-fd`).
+fn enter_pty(slave: i32, master: i32) -> Result<(), Failure> {
+    sys::pty::setsid().map_err(Failure::at(Step::NewSession))?;
+    sys::pty::set_controlling_tty(slave).map_err(Failure::at(Step::ControllingTty))?;
+    for target in 0..=2 {
+        if target != slave {
+            sys::dup3(slave, target).map_err(Failure::at(Step::TerminalFd(target)))?;
+        }
+    }
+    for fd in [slave, master] {
+        if fd > 2 {
+            sys::close(fd).map_err(Failure::at(Step::TerminalFd(fd)))?;
+        }
+    }
+    Ok(())
+}
+
 fn split(mask: u64) -> (u32, u32) {
     (mask as u32, (mask >> 32) as u32)
 }
@@ -226,6 +257,9 @@ impl Plan {
     /// process (after `fork`). Calling it in a test harness process would drop
     /// the privileges of one thread only.
     pub fn apply(&self) -> Result<(), Failure> {
+        if let TtyPolicy::Pty { slave, master } = self.tty {
+            enter_pty(slave, master)?;
+        }
         self.apply_signals()?;
         self.apply_fds()?;
         if self.tty == TtyPolicy::Detach {

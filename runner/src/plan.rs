@@ -41,6 +41,20 @@ pub enum TtyPolicy {
     /// ([`crate::Step::DetachTty`] with `EPERM`). Any error opening
     /// `/dev/tty` other than `ENXIO` (no terminal) is a failure too.
     Detach,
+    /// A private terminal (`--pty`, from [`crate::pty::Pty::tty_policy`]):
+    /// the command starts a new session (`setsid`) whose controlling
+    /// terminal is `slave`, made its stdin, stdout and stderr; then `slave`
+    /// and `master` themselves are closed, so the master never reaches the
+    /// command, even through a `--keep-fd` of its number (that step then
+    /// fails with `EBADF`). Done first, before any other step. TIOCSTI,
+    /// `tcsetpgrp` and `/dev/tty` then all reach the private terminal,
+    /// never the caller's.
+    Pty {
+        /// The pty's slave fd.
+        slave: i32,
+        /// The pty's master fd.
+        master: i32,
+    },
 }
 
 /// Where the command starts (security.md S25). An inherited working
@@ -519,6 +533,11 @@ impl PlanBuilder {
         };
         if let Some(&fd) = self.keep_fds.iter().find(|&&fd| fd < 0) {
             return Err(PlanError::BadFd(fd));
+        }
+        if let TtyPolicy::Pty { slave, master } = self.tty {
+            if slave < 0 || master < 0 {
+                return Err(PlanError::BadFd(slave.min(master)));
+            }
         }
         let keep = kept_fds(&self.keep_fds);
         let close_ranges = gaps(&keep);
