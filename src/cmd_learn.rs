@@ -17,7 +17,6 @@ use policy::profile::scmp_arch_name;
 use policy::{Mode as SpecMode, PolicySpec, SyscallTable};
 
 use crate::args::{LearnArgs, LearnFormat};
-use crate::cmd_run;
 use crate::fail::Failure;
 use crate::names;
 use crate::report;
@@ -56,8 +55,9 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
     };
     let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
     let program = supervise::compile_notifying(&base, None)?;
-    let plan = cmd_run::prepare(jail, Some(&program))?;
-    let finished = supervise::supervise(&plan, &base, Mode::Learn)?;
+    let pty = crate::pty_parent::open(jail)?;
+    let plan = crate::pty_parent::prepare(jail, Some(&program), pty.as_ref())?;
+    let finished = supervise::supervise(&plan, &base, Mode::Learn, pty)?;
 
     let mut used: Vec<&'static str> = finished
         .learned

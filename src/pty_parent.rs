@@ -45,10 +45,33 @@ fn sys_failure(what: &str, e: Errno) -> Failure {
     Failure::input(format!("{what}: {e}"))
 }
 
+/// A new pty when `--pty` is given.
+pub fn open(args: &RunArgs) -> Result<Option<Pty>, Failure> {
+    match args.pty {
+        true => Pty::open()
+            .map(Some)
+            .map_err(|e| Failure::input(e.to_string())),
+        false => Ok(None),
+    }
+}
+
+/// [`cmd_run::prepare`], with `pty` (if any) as COMMAND's terminal.
+pub fn prepare(
+    args: &RunArgs,
+    notify: Option<&bpf_asm::Program>,
+    pty: Option<&Pty>,
+) -> Result<runner::Plan, Failure> {
+    let builder = cmd_run::plan_builder(args, notify)?;
+    cmd_run::build(match pty {
+        Some(pty) => builder.tty(pty.tty_policy()),
+        None => builder,
+    })
+}
+
 /// The run mode with `--pty` (without a supervisor): returns go-jail's status.
 pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let pty = Pty::open().map_err(|e| Failure::input(e.to_string()))?;
-    let plan = cmd_run::build(cmd_run::plan_builder(args, None)?.tty(pty.tty_policy()))?;
+    let plan = prepare(args, None, Some(&pty))?;
     n::block_signals(HANDLED).map_err(|e| sys_failure("rt_sigprocmask", e))?;
     let sigfd = n::signalfd(HANDLED).map_err(|e| sys_failure("signalfd", e))?;
     let child = runner::pty::spawn(&plan).map_err(|e| sys_failure("fork", e))?;

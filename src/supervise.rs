@@ -42,6 +42,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use bpf_asm::{Arch, SeccompData};
 use policy::{Action, CompileOptions, Policy, SyscallTable};
+use runner::pty::{Pty, Relay};
 use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN};
 use runner::sys::{Errno, ExitKind};
 
@@ -49,6 +50,7 @@ use crate::args::{ReportMode, RunArgs};
 use crate::cmd_run;
 use crate::fail::Failure;
 use crate::filter;
+use crate::pty_parent;
 use crate::report;
 
 /// Signals forwarded to the child (bit n-1 = signal n).
@@ -59,6 +61,7 @@ const fn sig(n: u32) -> u64 {
 }
 
 const SIGKILL: u32 = 9;
+const SIGWINCH: u32 = 28;
 const SIGSYS: i32 = 31;
 const CAP_DAC_READ_SEARCH: u32 = 2;
 const CAP_KILL: u32 = 5;
@@ -103,12 +106,16 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         if !args.quiet {
             warn("warning: no seccomp filter: nothing to report");
         }
-        return Err(cmd_run::run(args));
+        return match args.pty {
+            true => pty_parent::run(args),
+            false => Err(cmd_run::run(args)),
+        };
     };
     let (policy, weights) = filter::resolve(spec, &policy_args, args.quiet)?;
     let program = compile_notifying(&policy, weights)?;
-    let plan = cmd_run::prepare(args, Some(&program))?;
-    Ok(supervise(&plan, &policy, mode)?.status)
+    let pty = pty_parent::open(args)?;
+    let plan = pty_parent::prepare(args, Some(&program), pty.as_ref())?;
+    Ok(supervise(&plan, &policy, mode, pty)?.status)
 }
 
 /// `policy` with its denials turned into notifications, compiled.
@@ -130,7 +137,14 @@ fn warn(message: &str) {
 
 /// Spawns `plan` (built in listener mode) and serves its notifications
 /// until the child exits. `policy` is the original, untransformed policy.
-pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Finished, Failure> {
+/// With `pty` (`--pty`, the plan's terminal), also relays it
+/// (`crate::pty_parent`).
+pub fn supervise(
+    plan: &runner::Plan,
+    policy: &Policy,
+    mode: Mode,
+    pty: Option<Pty>,
+) -> Result<Finished, Failure> {
     let sys_failure = |what: &str, e: Errno| Failure::input(format!("{what}: {e}"));
     n::block_signals(FORWARDED).map_err(|e| sys_failure("rt_sigprocmask", e))?;
     let sigfd = n::signalfd(FORWARDED).map_err(|e| sys_failure("signalfd", e))?;
@@ -142,9 +156,23 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
         seen: HashSet::new(),
         learned: BTreeSet::new(),
         killed_child: false,
+        crlf: false,
     };
+    let mut relay = match pty.map(Pty::into_relay).transpose() {
+        Ok(relay) => relay,
+        Err(e) => {
+            let _ = child.signal(SIGKILL);
+            let _ = child.wait();
+            return Err(Failure::input(e.to_string()));
+        }
+    };
+    // a terminal in raw mode needs "\r\n" to start the next line at column 0
+    session.crlf = relay.is_some();
     let Some(listener) = &child.listener else {
         // the child failed before its filter and said why on stderr
+        if let Some(relay) = relay.as_mut() {
+            relay.drain();
+        }
         let exit = child.wait().map_err(|e| sys_failure("wait4", e))?;
         return Ok(Finished {
             status: exit.shell_status(),
@@ -156,12 +184,20 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
             listener.as_raw_fd(),
             child.pidfd.as_raw_fd(),
             sigfd.as_raw_fd(),
+            relay.as_ref().map_or(-1, Relay::master_fd),
         ],
         (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL),
     );
 
     let mut listening = true;
     loop {
+        let relayed = relay.as_ref().map_or(
+            [PollFd {
+                fd: -1,
+                ..PollFd::default()
+            }; 2],
+            Relay::poll_fds,
+        );
         let mut fds = [
             PollFd {
                 fd: if listening { listener.as_raw_fd() } else { -1 },
@@ -178,6 +214,8 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
                 events: POLLIN,
                 revents: 0,
             },
+            relayed[0],
+            relayed[1],
         ];
         match n::poll(&mut fds, None) {
             Ok(_) | Err(Errno::EINTR) => {}
@@ -188,12 +226,11 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
         } else if fds[0].revents & (POLLHUP | POLLERR) != 0 {
             listening = false; // no filtered task left
         }
+        if let Some(relay) = relay.as_mut() {
+            relay.pump(&[fds[3], fds[4]]);
+        }
         if fds[1].revents & POLLIN != 0 {
-            while let Ok(Some(info)) = n::read_signal(sigfd.as_fd()) {
-                if info.code != n::SI_KERNEL {
-                    let _ = child.signal(info.signo);
-                }
-            }
+            forward_signals(sigfd.as_fd(), &child, relay.as_ref());
         }
         if fds[2].revents & POLLIN != 0 {
             break;
@@ -211,6 +248,10 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
             _ => break,
         }
     }
+    if let Some(relay) = relay.as_mut() {
+        relay.drain();
+        relay.restore();
+    }
     let exit = child.wait().map_err(|e| sys_failure("wait4", e))?;
     let status = match exit {
         ExitKind::Signaled(9) if session.killed_child => 128 + SIGSYS,
@@ -220,6 +261,30 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
         status,
         learned: session.learned,
     })
+}
+
+/// Forwards the pending signals to the child, unless the kernel generated
+/// them (`SI_KERNEL`: the terminal's Ctrl-C or resize, which reached the
+/// whole foreground group, the child included). With a `--pty` relay the
+/// child is in a session of its own, which the caller's terminal never
+/// signals: everything is forwarded, but SIGWINCH resizes the pty.
+fn forward_signals(
+    sigfd: BorrowedFd<'_>,
+    child: &runner::notify::Supervised,
+    relay: Option<&Relay>,
+) {
+    while let Ok(Some(info)) = n::read_signal(sigfd) {
+        match relay {
+            Some(relay) if info.signo == SIGWINCH => relay.sync_window_size(),
+            Some(_) => {
+                let _ = child.signal(info.signo);
+            }
+            None if info.code != n::SI_KERNEL => {
+                let _ = child.signal(info.signo);
+            }
+            None => {}
+        }
+    }
 }
 
 /// Cuts the supervisor down to what serving notifications needs (see the
@@ -259,6 +324,8 @@ struct Session<'a> {
     seen: HashSet<(u32, u32)>,
     learned: BTreeSet<(u32, u32)>,
     killed_child: bool,
+    /// End report lines with "\r\n" (the terminal is in raw mode).
+    crlf: bool,
 }
 
 impl Session<'_> {
@@ -287,8 +354,9 @@ impl Session<'_> {
         if report && policy::notify::is_denial(action) {
             let line = self.describe(&notif, &data, listener);
             let pid = notif.pid;
+            let cr = if self.crlf { "\r" } else { "" };
             warn(&format!(
-                "{verb} {line} -> {} (pid {pid})",
+                "{verb} {line} -> {} (pid {pid}){cr}",
                 report::outcome(action)
             ));
         }

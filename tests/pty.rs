@@ -360,3 +360,81 @@ fn go_jail_exits_with_the_commands_status() {
     r.assert_code(127);
     assert!(r.stdout.contains("execve /nonexistent"), "{r:?}");
 }
+
+const REPORTED: &str = r#"import os, signal, sys, time, tty
+try:
+    os.mkdir("/tmp/go-jail-pty-report")
+    print("MKDIR=made", flush=True)
+except OSError as e:
+    print("MKDIR=" + e.strerror, flush=True)
+old = tty.tcgetattr(0)
+tty.setraw(0)
+b = os.read(0, 1)
+tty.tcsetattr(0, tty.TCSANOW, old)
+print("GOT=%r" % b, flush=True)
+def on_int(*_):
+    print("GOT-SIGINT", flush=True)
+    sys.exit(4)
+signal.signal(signal.SIGINT, on_int)
+time.sleep(15)
+"#;
+
+/// `--report-denied` supervises and relays at once: the denial is enforced
+/// and reported, raw mode and Ctrl-C work, the terminal is restored.
+#[test]
+fn report_mode_composes_with_pty() {
+    needs_root!();
+    if !have_script() {
+        return;
+    }
+    let prog = program("pty-report.py", REPORTED);
+    let jail = common::bin();
+    let inner = format!(
+        "echo BEFORE=$(stty -g); {jail} --pty -user nobody -q --report-denied -syscall-deny=mkdir -- python3 {}; echo RC=$?; echo AFTER=$(stty -g)",
+        prog.display()
+    );
+    let out = in_terminal("sleep 2; printf x; sleep 1; printf '\\003'", &inner, false);
+    assert!(
+        out.contains("go-jail: denied mkdir(\"/tmp/go-jail-pty-report\""),
+        "{out}"
+    );
+    assert_eq!(
+        field(&out, "MKDIR"),
+        Some("Operation not permitted"),
+        "{out}"
+    );
+    assert_eq!(field(&out, "GOT"), Some("b'x'"), "{out}");
+    assert!(out.contains("GOT-SIGINT"), "{out}");
+    assert_eq!(field(&out, "RC"), Some("4"), "{out}");
+    assert!(field(&out, "BEFORE").is_some(), "{out}");
+    assert_eq!(field(&out, "BEFORE"), field(&out, "AFTER"), "{out}");
+}
+
+/// While it relays, go-jail keeps only CAP_KILL (to forward signals to a
+/// command of another uid), with no_new_privs.
+#[test]
+fn the_relaying_parent_keeps_only_cap_kill() {
+    needs_root!();
+    let r = common::jail(&[
+        "--pty",
+        "-user",
+        "nobody",
+        "--",
+        "sh",
+        "-c",
+        "cat /proc/$PPID/status",
+    ]);
+    r.assert_code(0);
+    let s = r.stdout.replace('\r', "");
+    assert_eq!(
+        common::status_field(&s, "CapEff"),
+        "0000000000000020",
+        "{s}"
+    );
+    assert_eq!(
+        common::status_field(&s, "CapBnd"),
+        "0000000000000020",
+        "{s}"
+    );
+    assert_eq!(common::status_field(&s, "NoNewPrivs"), "1", "{s}");
+}
