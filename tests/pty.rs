@@ -438,3 +438,23 @@ fn the_relaying_parent_keeps_only_cap_kill() {
     );
     assert_eq!(common::status_field(&s, "NoNewPrivs"), "1", "{s}");
 }
+
+/// An interactive shell under --pty has job control: background jobs, and
+/// Ctrl-Z stopping the foreground one.
+#[test]
+fn job_control_works_inside() {
+    needs_root!();
+    if !have_script() {
+        return;
+    }
+    let jail = common::bin();
+    let inner = format!("{jail} --pty -user nobody --reset-env -- bash --norc -i 2>&1; echo RC=$?");
+    let typing = "sleep 1; printf 'sleep 30 &\\n'; sleep 0.5; printf 'cat\\n'; sleep 0.5; \
+                  printf '\\032'; sleep 0.5; printf 'jobs; kill -9 %%1 %%2\\n'; sleep 0.5; \
+                  printf 'exit 5\\n'";
+    let out = in_terminal(typing, &inner, false);
+    assert!(!out.contains("no job control"), "{out}");
+    assert!(out.contains("Running                 sleep 30 &"), "{out}");
+    assert!(out.contains("Stopped                 cat"), "{out}");
+    assert_eq!(field(&out, "RC"), Some("5"), "{out}");
+}

@@ -57,6 +57,14 @@ pub enum TtyPolicy {
     },
 }
 
+impl TtyPolicy {
+    /// Whether applying the plan already starts a new session
+    /// ([`TtyPolicy::Pty`]): a second `setsid` would fail with `EPERM`.
+    pub fn starts_session(self) -> bool {
+        matches!(self, TtyPolicy::Pty { .. })
+    }
+}
+
 /// Where the command starts (security.md S25). An inherited working
 /// directory is an open directory handle: a target that could never look up
 /// its path (`/root/sub` under a 0700 `/root`) can still read what is under
@@ -247,6 +255,10 @@ impl Plan {
     /// The kernel's last cap, as read when planning.
     pub fn cap_last_cap(&self) -> u32 {
         self.cap_last_cap
+    }
+    /// The controlling-terminal policy.
+    pub fn tty(&self) -> TtyPolicy {
+        self.tty
     }
     /// The seccomp filter, if any.
     pub fn filter(&self) -> Option<&[SockFilter]> {
