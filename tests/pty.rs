@@ -458,3 +458,23 @@ fn job_control_works_inside() {
     assert!(out.contains("Stopped                 cat"), "{out}");
     assert_eq!(field(&out, "RC"), Some("5"), "{out}");
 }
+
+/// Started with stdin closed, go-jail does not take fd 0 for the pty (which
+/// would relay the pty's output back as its input): the command runs and
+/// its stdin ends at once.
+#[test]
+fn a_closed_stdin_is_no_input() {
+    needs_root!();
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        "timeout 20 \"$0\" --pty -user nobody -- sh -c 'echo ran; read x && echo \"READ=$x\"; ls -l /proc/self/fd/' <&-; echo RC=$?",
+        common::bin(),
+    ]);
+    let r = Run::new(&mut cmd);
+    let out = r.stdout.replace('\r', "");
+    assert_eq!(field(&out, "RC"), Some("0"), "{r:?}");
+    assert!(out.contains("ran\n"), "{r:?}");
+    assert!(!out.contains("READ="), "{r:?}");
+    assert!(!out.contains("ptmx"), "{r:?}");
+}

@@ -36,6 +36,8 @@ const STDIN: i32 = 0;
 const STDOUT: i32 = 1;
 /// `POLLOUT` (include/uapi/asm-generic/poll.h).
 const POLLOUT: i16 = 0x004;
+/// `POLLNVAL`: the fd is not open (a caller started with stdin closed).
+const POLLNVAL: i16 = 0x020;
 /// Bytes moved per read.
 const CHUNK: usize = 4096;
 /// How much [`Relay::drain`] copies at most once the command has ended (a
@@ -96,11 +98,16 @@ impl Pty {
     /// Opens a pty with the caller's terminal settings (stdin's, when it is
     /// a terminal; else the kernel's defaults: canonical, echo, signals) and
     /// window size (of the first of stdin, stdout, stderr that is a
-    /// terminal). The master is non-blocking.
+    /// terminal). The master is non-blocking. Both fds are above 2 even
+    /// when the caller started with stdin, stdout or stderr closed.
     pub fn open() -> Result<Pty, PtyError> {
-        let master = p::open_ptmx(true).map_err(at(PtyStep::OpenPtmx))?;
+        let master = p::open_ptmx(true)
+            .and_then(p::above_stdio)
+            .map_err(at(PtyStep::OpenPtmx))?;
         p::unlockpt(master.as_raw_fd()).map_err(at(PtyStep::Unlock))?;
-        let slave = open_slave(master.as_raw_fd()).map_err(at(PtyStep::OpenSlave))?;
+        let slave = open_slave(master.as_raw_fd())
+            .and_then(p::above_stdio)
+            .map_err(at(PtyStep::OpenSlave))?;
         if let Ok(t) = p::tcgetattr(STDIN) {
             p::tcsetattr(slave.as_raw_fd(), p::TCSETS, &t).map_err(at(PtyStep::CopySettings))?;
         }
@@ -243,13 +250,17 @@ impl Relay {
 
     /// Moves the data `fds` (polled from [`Relay::poll_fds`]) says is ready.
     pub fn pump(&mut self, fds: &[PollFd; 2]) {
-        if fds[0].revents & (POLLIN | POLLHUP | POLLERR) != 0 {
+        if fds[0].revents & POLLNVAL != 0 {
+            // stdin closed from the start: no input, like an empty one
+            self.input_open = false;
+            self.send_eof();
+        } else if fds[0].revents & (POLLIN | POLLHUP | POLLERR) != 0 {
             self.read_input();
         }
         if fds[1].revents & POLLOUT != 0 {
             self.flush_input();
         }
-        if fds[1].revents & (POLLIN | POLLHUP | POLLERR) != 0 {
+        if fds[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL) != 0 {
             self.copy_output();
         }
     }
@@ -314,11 +325,11 @@ impl Relay {
             return;
         }
         match sys::write(self.master.as_raw_fd(), &self.pending[start..end]) {
+            Ok(0) | Err(Errno::EINTR | Errno::EAGAIN) => {}
             Ok(n) => {
                 self.line_partial = self.pending[start + n - 1] != b'\n';
                 self.pending_range.0 += n;
             }
-            Err(Errno::EINTR | Errno::EAGAIN) => {}
             Err(_) => self.pending_range = (0, 0),
         }
     }

@@ -15,7 +15,7 @@
 //!   drivers/tty/pty.c (`ptmx_open`, `pty_unix98_ioctl`), drivers/tty/tty_jobctrl.c (`tiocsctty`)
 
 use core::mem::size_of;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::abi::{AT_FDCWD, O_CLOEXEC, O_NOCTTY, O_RDWR};
 use super::{arch, nr, ret, ret_unit, Errno, Result};
@@ -165,6 +165,19 @@ pub fn open_ptmx(nonblock: bool) -> Result<OwnedFd> {
             0,
         )
     })
+}
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 3)` when `fd` is 0, 1 or 2 (the caller
+/// started with that standard fd closed, so `open` reused its number): a
+/// close-on-exec copy above the standard fds, the original closed. Other
+/// fds are returned as they are.
+pub fn above_stdio(fd: OwnedFd) -> Result<OwnedFd> {
+    const F_DUPFD_CLOEXEC: usize = 1030; // include/uapi/linux/fcntl.h
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
+    // SAFETY: integer arguments only; the kernel returns a new descriptor.
+    owned(unsafe { arch::syscall3(nr::FCNTL, fd.as_raw_fd() as usize, F_DUPFD_CLOEXEC, 3) })
 }
 
 /// `unlockpt(3)`: `ioctl(master, TIOCSPTLCK, &0)`, so the slave can be opened.
