@@ -459,11 +459,11 @@ fn job_control_works_inside() {
     assert_eq!(field(&out, "RC"), Some("5"), "{out}");
 }
 
-/// Started with stdin closed, go-jail does not take fd 0 for the pty (which
-/// would relay the pty's output back as its input): the command runs and
-/// its stdin ends at once.
+/// Started with stdin closed (Rust's runtime then opens /dev/null on fd 0),
+/// the command runs and its stdin ends at once: the end is passed on as the
+/// pty's EOF character, so `read` does not wait forever.
 #[test]
-fn a_closed_stdin_is_no_input() {
+fn a_closed_stdin_is_an_empty_input() {
     needs_root!();
     let mut cmd = Command::new("sh");
     cmd.args([
