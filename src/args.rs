@@ -12,6 +12,7 @@ Examples:
   go-jail -user daemon -group daemon -- whoami
   go-jail -user nobody -caps=CAP_CHOWN -- grep CapBnd /proc/self/status
   go-jail -user nobody -syscall-deny=write -- echo hi        (echo fails)
+  go-jail -user nobody --pty -- bash -i                      (a terminal of its own)
   go-jail compile -syscall-allow=read,write,exit_group --dump
   go-jail -user nobody -syscall-allow=@default,@basic-io -- echo hi
   go-jail -user nobody -syscall-allow=@system-service,-@privileged -- id

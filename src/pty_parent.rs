@@ -75,14 +75,10 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     n::block_signals(HANDLED).map_err(|e| sys_failure("rt_sigprocmask", e))?;
     let sigfd = n::signalfd(HANDLED).map_err(|e| sys_failure("signalfd", e))?;
     let child = runner::pty::spawn(&plan).map_err(|e| sys_failure("fork", e))?;
-    let mut relay = match pty.into_relay() {
-        Ok(relay) => relay,
-        Err(e) => {
-            let _ = child.signal(runner::sys::abi::SIGKILL);
-            let _ = child.wait();
-            return Err(Failure::input(e.to_string()));
-        }
-    };
+    let mut relay = start_relay(pty, || {
+        let _ = child.signal(runner::sys::abi::SIGKILL);
+        let _ = child.wait();
+    })?;
     supervise::drop_privileges(
         &[
             relay.master_fd(),
@@ -94,6 +90,15 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let exit = relay_until_exit(&mut relay, &child, sigfd.as_fd());
     relay.restore();
     Ok(exit?.shell_status())
+}
+
+/// Starts relaying `pty` once the child holds it; if that fails (raw mode
+/// on stdin), `kill` ends the child first.
+pub fn start_relay(pty: Pty, kill: impl FnOnce()) -> Result<Relay, Failure> {
+    pty.into_relay().map_err(|e| {
+        kill();
+        Failure::input(e.to_string())
+    })
 }
 
 /// Relays until the child exits, then copies what the pty still holds and

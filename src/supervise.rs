@@ -158,14 +158,11 @@ pub fn supervise(
         killed_child: false,
         crlf: false,
     };
-    let mut relay = match pty.map(Pty::into_relay).transpose() {
-        Ok(relay) => relay,
-        Err(e) => {
-            let _ = child.signal(SIGKILL);
-            let _ = child.wait();
-            return Err(Failure::input(e.to_string()));
-        }
+    let kill = || {
+        let _ = child.signal(SIGKILL);
+        let _ = child.wait();
     };
+    let mut relay = pty.map(|p| pty_parent::start_relay(p, kill)).transpose()?;
     // a terminal in raw mode needs "\r\n" to start the next line at column 0
     session.crlf = relay.is_some();
     let Some(listener) = &child.listener else {
