@@ -22,6 +22,10 @@
 //!   to the child, unless the kernel generated them (`SI_KERNEL`: the
 //!   terminal's Ctrl-C or resize, which reached the whole foreground group,
 //!   the child included);
+//! - with `--pty`, also relays the child's private terminal
+//!   (`crate::pty_parent`): then every signal above but SIGWINCH is
+//!   forwarded, SIGWINCH resizes the pty, and report lines end in CRLF
+//!   (the caller's terminal is in raw mode);
 //! - when the child exits, answers what is still queued and exits with its
 //!   status: the code, or 128+N for signal N.
 //!

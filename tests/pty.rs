@@ -148,7 +148,8 @@ fn ctrl_c_reaches_the_command_through_the_pty() {
             "{jail} --pty {user} -- python3 {}; echo RC=$?",
             prog.display()
         );
-        let out = in_terminal("sleep 2; printf '\\003'", &inner, unprivileged);
+        // late enough for python to have its handler under load
+        let out = in_terminal("sleep 3; printf '\\003'", &inner, unprivileged);
         assert!(out.contains("GOT-SIGINT"), "{out}");
         assert_eq!(field(&out, "RC"), Some("3"), "{out}");
     }
@@ -162,7 +163,7 @@ got = []
 signal.signal(signal.SIGWINCH, lambda *_: got.append(1))
 print("SIZE1=" + size(), flush=True)
 start = time.time()
-while not got and time.time() - start < 8:
+while not got and time.time() - start < 10:
     time.sleep(0.05)
 print("SIZE2=" + size(), flush=True)
 print("WINCH=" + str(bool(got)), flush=True)
@@ -178,10 +179,10 @@ fn the_command_sees_the_window_size_and_its_changes() {
     let jail = common::bin();
     for (unprivileged, user) in callers() {
         let inner = format!(
-            "stty rows 33 cols 77; (sleep 2; stty rows 40 cols 100 </dev/tty) & {jail} --pty {user} -- python3 {}",
+            "stty rows 33 cols 77; (sleep 3; stty rows 40 cols 100 </dev/tty) & {jail} --pty {user} -- python3 {}",
             prog.display()
         );
-        let out = in_terminal("sleep 5", &inner, unprivileged);
+        let out = in_terminal("sleep 6", &inner, unprivileged);
         assert_eq!(field(&out, "SIZE1"), Some("33x77"), "{out}");
         assert_eq!(field(&out, "SIZE2"), Some("40x100"), "{out}");
         assert_eq!(field(&out, "WINCH"), Some("True"), "{out}");
