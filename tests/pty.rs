@@ -291,8 +291,33 @@ fn a_leftover_process_cannot_capture_the_next_typed_line() {
     assert!(!notes.contains("tcsetpgrp ok"), "took a terminal: {notes}");
 }
 
+/// The number of go-jail's pty master while it runs `sleep` under --pty
+/// (the same in the next run from this process: go-jail opens it first).
+fn master_number() -> String {
+    let mut child = Command::new(common::bin())
+        .args(["--pty", "-user", "nobody", "--", "sleep", "3"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let fds = format!("/proc/{}/fd", child.id());
+    let start = Instant::now();
+    let mut found = None;
+    while found.is_none() && start.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(10));
+        found = std::fs::read_dir(&fds).ok().and_then(|dir| {
+            dir.flatten()
+                .find(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.ends_with("ptmx")))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+        });
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    found.expect("go-jail --pty holds /dev/ptmx")
+}
+
 /// The master never reaches the command: not by inheritance, and not by
-/// `--keep-fd` of its number (3: the first fd go-jail opens), which fails.
+/// `--keep-fd` of its number, which fails (that fd was not open in the
+/// caller).
 #[test]
 fn the_pty_master_does_not_leak_into_the_jail() {
     needs_root!();
@@ -308,12 +333,13 @@ fn the_pty_master_does_not_leak_into_the_jail() {
     r.assert_code(0);
     assert!(r.stdout.contains("/dev/pts/"), "{r:?}");
     assert!(!r.stdout.contains("ptmx"), "{r:?}");
+    let master = master_number();
     let r = common::jail(&[
         "--pty",
         "-user",
         "nobody",
         "--keep-fd",
-        "3",
+        &master,
         "--",
         "ls",
         "-l",
@@ -321,7 +347,8 @@ fn the_pty_master_does_not_leak_into_the_jail() {
     ]);
     assert!(!r.stdout.contains("ptmx"), "{r:?}");
     r.assert_code(125);
-    assert!(r.stdout.contains("keep fd 3: Bad file descriptor"), "{r:?}");
+    let message = format!("keep fd {master}: Bad file descriptor");
+    assert!(r.stdout.contains(&message), "{r:?}");
 }
 
 /// Without a terminal on go-jail's side the relay still works: no raw
