@@ -437,6 +437,10 @@ pub const TOOLS: &[&str] = &[
 /// Rewrites Go-style single-dash long options into GNU style for `cmd`, and,
 /// when `stop_at_operand` is set, inserts `--` before the first operand so
 /// that nothing after it is parsed as an option (it belongs to COMMAND).
+/// Without `stop_at_operand` (the tool subcommands) options may follow
+/// operands, as clap's usual convention has it: they are moved before the
+/// first operand (`emu FILE read 1 2 --json`), because an operand list that
+/// accepts `-1` would otherwise swallow them; `--` still ends the options.
 ///
 /// An argument is rewritten only when the word after the dash (up to `=`) is
 /// one of `cmd`'s long option names or aliases, so short options (`-o`,
@@ -447,11 +451,15 @@ pub fn normalize(
     stop_at_operand: bool,
 ) -> Result<Vec<OsString>, String> {
     let mut out = Vec::with_capacity(args.len() + 1);
+    // the tool subcommands' operands (and unknown dash words such as `-1`),
+    // in order, after every option
+    let mut operands = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
         let text = arg.to_string_lossy();
         if text == "--" {
+            out.append(&mut operands);
             out.extend(args[i..].iter().cloned());
             return Ok(out);
         }
@@ -461,7 +469,7 @@ pub fn normalize(
                 out.extend(args[i..].iter().cloned());
                 return Ok(out);
             }
-            out.push(arg.clone());
+            operands.push(arg.clone());
             i += 1;
             continue;
         }
@@ -475,9 +483,9 @@ pub fn normalize(
             (Some(_), false) => format!("-{text}").into(),
             _ => arg.clone(),
         };
-        out.push(rewritten);
         i += 1;
         if let Some(takes_value) = long {
+            out.push(rewritten);
             if takes_value && !has_value && i < args.len() {
                 out.push(args[i].clone());
                 i += 1;
@@ -494,6 +502,12 @@ pub fn normalize(
             if stop_at_operand && !known {
                 return Err(unknown_option(cmd, &text));
             }
+            if !known {
+                // `-1`: an operand of a list that takes negative numbers
+                operands.push(rewritten);
+                continue;
+            }
+            out.push(rewritten);
             if takes && i < args.len() {
                 out.push(args[i].clone());
                 i += 1;
@@ -502,8 +516,12 @@ pub fn normalize(
             // Before COMMAND every dash word must be an option: a typo such
             // as `-usr nobody` must not silently become the command.
             return Err(unknown_option(cmd, &text));
+        } else {
+            // unknown to `cmd`: clap says so, or an operand list takes it
+            operands.push(rewritten);
         }
     }
+    out.append(&mut operands);
     Ok(out)
 }
 
