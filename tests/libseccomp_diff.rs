@@ -36,7 +36,7 @@ const OURS_EXCEPTIONS: &[(&str, &str)] = &[
     ),
     (
         "enosys-clone3",
-        "clone3 without a rule gets ERRNO(ENOSYS) under a non-ALLOW default (glibc falls back to clone)",
+        "clone3 without a rule gets ERRNO(ENOSYS) under a default that denies (glibc falls back to clone)",
     ),
     (
         "x32-killed",
@@ -467,7 +467,7 @@ fn compare(
                     (got_ours == Action::KillProcess).then_some("x32-killed")
                 } else if nr >= end && nr != u32::MAX && name.is_none() {
                     (got_ours == Action::Errno(38)).then_some("enosys-above-table")
-                } else if Some(nr) == clone3 && mine.is_empty() {
+                } else if Some(nr) == clone3 && mine.is_empty() && policy::default_denies(default) {
                     (got_ours == Action::Errno(38)).then_some("enosys-clone3")
                 } else {
                     None

@@ -207,3 +207,67 @@ fn oci_config_supplies_the_command_and_the_filter() {
         "{run:?}"
     );
 }
+
+/// The filter `go-jail compile` makes of `json` (a profile), raw.
+fn profile_filter(tag: &str, json: &str) -> Vec<SockFilter> {
+    let dir = common::scratch_dir();
+    let path = dir.join(format!("{tag}.json"));
+    std::fs::write(&path, json).unwrap();
+    let out = dir.join(format!("{tag}.bpf"));
+    let run = common::jail(&[
+        "compile",
+        "-q",
+        "--seccomp-profile",
+        path.to_str().unwrap(),
+        "--format",
+        "raw",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    run.assert_code(0);
+    SockFilter::from_raw_program(&std::fs::read(&out).unwrap())
+}
+
+/// An unnamed `clone3` gets ENOSYS only where the default action denies
+/// (so glibc falls back to `clone`, which a filter can inspect); under
+/// ALLOW or LOG it gets the default. A number above the table gets ENOSYS
+/// under every default. Checked in the kernel for each default action.
+#[test]
+fn clone3_gets_enosys_only_under_a_denying_default() {
+    common::needs_root!();
+    if Arch::native() != Arch::X86_64 {
+        eprintln!("skipping: the probe numbers are x86_64's");
+        return;
+    }
+    const ENOSYS: isize = -38;
+    const SIGSYS: i32 = 31;
+    // clone3(NULL, 0) is EINVAL when the kernel gets to see it
+    let calls = [
+        Call::new(nr("clone3")),
+        Call::new(SyscallTable::max_nr(Arch::X86_64) + 1),
+        Call::new(nr("getppid")),
+    ];
+    for (default, clone3, last) in [
+        ("SCMP_ACT_ALLOW", EINVAL, "allowed"),
+        ("SCMP_ACT_LOG", EINVAL, "allowed"),
+        ("SCMP_ACT_ERRNO", ENOSYS, "eperm"),
+        ("SCMP_ACT_KILL_PROCESS", ENOSYS, "killed"),
+        ("SCMP_ACT_KILL", ENOSYS, "killed"),
+        ("SCMP_ACT_TRAP", ENOSYS, "killed"),
+    ] {
+        let json = format!(
+            r#"{{"defaultAction":"{default}","syscalls":[{{"names":["exit","exit_group"],"action":"SCMP_ACT_ALLOW"}},{{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}}]}}"#
+        );
+        let out = probe::run_filtered(&profile_filter("clone3-default", &json), &calls).unwrap();
+        assert_eq!(out.load, Ok(()), "{default}");
+        let r = &out.results;
+        assert!(r.len() >= 2, "{default}: {out:?}");
+        assert_eq!(r[0], clone3, "clone3 under {default}");
+        assert_eq!(r[1], ENOSYS, "above the table under {default}");
+        match last {
+            "allowed" => assert!(r[2] > 0, "{default}: {out:?}"),
+            "eperm" => assert_eq!(r[2], EPERM, "{default}"),
+            _ => assert_eq!(out.exit, probe::ExitKind::Signaled(SIGSYS), "{default}"),
+        }
+    }
+}

@@ -40,7 +40,7 @@ pub use matcher::{MatcherId, Matchers};
 pub use notify::notify_denials;
 pub use policy::{ArchPolicy, Policy};
 pub use profile::{Profile, SeccompProfileError};
-pub use resolve::resolve;
+pub use resolve::{default_denies, resolve};
 pub use runs::{Leaf, Run, Weighting};
 pub use spec::{tty_guard_rules, Mode, PolicyError, PolicySpec, Rule, Warning};
 pub use stats::{stats, ArchStats, Stats};

@@ -14,6 +14,15 @@ use crate::spec::{Mode, PolicyError, PolicySpec, Warning};
 use crate::table::SyscallTable;
 use crate::width::arg_width;
 
+/// True for a default that refuses the syscall (`ERRNO`, the kills,
+/// `TRAP`): there an unnamed `clone3` gets `ENOSYS` instead.
+pub fn default_denies(default: Action) -> bool {
+    matches!(
+        default,
+        Action::Errno(_) | Action::KillProcess | Action::KillThread | Action::Trap(_)
+    )
+}
+
 /// Resolves every name on every target arch.
 ///
 /// - A name no supported arch knows is an error with suggestions.
@@ -33,7 +42,16 @@ use crate::width::arg_width;
 ///     kernel itself would answer, so programs built for newer kernels fall
 ///     back (runc's "-ENOSYS stub"); without it they get the default;
 ///   - `clone3` gets `ERRNO(ENOSYS)` when it is denied only because it was
-///     left out (glibc falls back to `clone` only on `ENOSYS`).
+///     left out, that is when no rule names it and the default denies
+///     ([`default_denies`]): glibc falls back to `clone`, whose flags a
+///     filter can see, only on `ENOSYS`. Under a default that lets calls
+///     run or hands them to someone (`ALLOW`, `LOG`, `TRACE`, `USER_NOTIF`)
+///     `clone3` gets the default like any other unnamed syscall.
+///   - Numbers above the table keep `ENOSYS` under every default: a
+///     deny-list stays meaningful when a later kernel adds a syscall that
+///     duplicates a denied one (as `clone3` did `clone`, `openat2`
+///     `openat`); the program then sees "no such call" and falls back to
+///     the one the list can see.
 /// - ARM's private syscalls (`__ARM_NR_BASE + n`, e.g. `set_tls`) are
 ///   ordinary syscalls here: named → the rule, unnamed → the default
 ///   (denied under an allow-list, allowed under a deny-list).
@@ -141,7 +159,7 @@ fn resolve_arch(
         conditional.entry(nr).or_default().push(rule);
     }
     let enosys = Action::Errno(ENOSYS);
-    if spec.enosys_fallback && default != Action::Allow {
+    if spec.enosys_fallback && default_denies(default) {
         if let Some(clone3) = SyscallTable::lookup(arch, "clone3") {
             rules.entry(clone3).or_insert(enosys);
         }
@@ -414,6 +432,31 @@ mod tests {
         });
         assert_eq!(p.arches[0].action(1000), Action::Allow);
         assert_eq!(p.arches[0].action(0x4000_0001), Action::KillProcess);
+    }
+
+    #[test]
+    fn clone3_gets_enosys_only_where_the_default_denies() {
+        let max = SyscallTable::max_nr(Arch::X86_64);
+        let enosys = Action::Errno(ENOSYS);
+        for (default, denies) in [
+            (Action::Allow, false),
+            (Action::Log, false),
+            (Action::Trace(1), false),
+            (Action::UserNotif, false),
+            (Action::Errno(EPERM), true),
+            (Action::KillProcess, true),
+            (Action::KillThread, true),
+            (Action::Trap(0), true),
+        ] {
+            let (p, _) = x86_64(PolicySpec {
+                deny_action: default,
+                ..PolicySpec::allow(&["read"])
+            });
+            let clone3 = if denies { enosys } else { default };
+            assert_eq!(p.arches[0].action(435), clone3, "clone3 under {default}");
+            assert_eq!(p.arches[0].action(max + 1), enosys, "above under {default}");
+            assert_eq!(p.arches[0].action(0x3fff_ffff), enosys, "{default}");
+        }
     }
 
     #[test]
