@@ -141,7 +141,8 @@ pub struct RunArgs {
     /// Complain mode: ENFORCES NOTHING. Every syscall the policy would deny is
     /// allowed to run and reported (`go-jail: would deny ...`), once per
     /// syscall (all calls with --report-denied=all). For finding what an
-    /// allow-list lacks; never use it as a sandbox.
+    /// allow-list lacks (it runs any list, even one without execve, and
+    /// reports execve and the loader's calls too); never use it as a sandbox.
     #[arg(long)]
     pub complain: bool,
 

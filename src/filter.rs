@@ -102,6 +102,24 @@ pub fn for_run(
 /// The spec [`for_run`] compiles (also used by `--report-denied`, which
 /// needs the resolved policy itself).
 pub fn spec_for_run(args: &PolicyArgs, tty_guard: bool) -> Result<Option<PolicySpec>, Failure> {
+    spec_for(args, tty_guard, true)
+}
+
+/// The spec of `--complain`: as [`spec_for_run`] without the check that
+/// COMMAND can start, since complain mode enforces nothing and is meant to
+/// find what a list lacks, `execve` and the loader's calls included.
+pub fn spec_for_complain(
+    args: &PolicyArgs,
+    tty_guard: bool,
+) -> Result<Option<PolicySpec>, Failure> {
+    spec_for(args, tty_guard, false)
+}
+
+fn spec_for(
+    args: &PolicyArgs,
+    tty_guard: bool,
+    startable: bool,
+) -> Result<Option<PolicySpec>, Failure> {
     let spec = match policy_args::spec(args)? {
         Some(spec) => spec,
         None if tty_guard => PolicySpec {
@@ -114,7 +132,9 @@ pub fn spec_for_run(args: &PolicyArgs, tty_guard: bool) -> Result<Option<PolicyS
         },
         None => return Ok(None),
     };
-    check_startable(&spec)?;
+    if startable {
+        check_startable(&spec)?;
+    }
     let mut spec = spec;
     if tty_guard {
         // First: conditional rules are tried in order, so a profile's own

@@ -99,7 +99,12 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         Mode::Report { all }
     };
     let policy_args = cmd_run::policy_args(args)?;
-    let Some(spec) = filter::spec_for_run(&policy_args, !args.allow_tty_injection)? else {
+    let spec = if args.complain {
+        filter::spec_for_complain(&policy_args, !args.allow_tty_injection)?
+    } else {
+        filter::spec_for_run(&policy_args, !args.allow_tty_injection)?
+    };
+    let Some(spec) = spec else {
         if !args.quiet {
             warn("warning: no seccomp filter: nothing to report");
         }
