@@ -196,10 +196,22 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "FILE")]
     pub profile_weights: Option<PathBuf>,
 
-    /// A Docker/Podman/containerd seccomp profile (JSON): its default action,
-    /// rules, argument conditions and architectures. Entries' `includes` and
-    /// `excludes` are evaluated against the capabilities the jail grants and
-    /// the running kernel; unknown syscall names are skipped (see `compile --dump`).
+    /// A seccomp profile (JSON) of Docker/moby, of Podman/Buildah/CRI-O
+    /// (containers/common) or an OCI `linux.seccomp`.
+    ///
+    /// Read: `defaultAction`; `defaultErrnoRet`, or containers/common's
+    /// `defaultErrno` (a name or decimal, taking precedence); `architectures`
+    /// or `archMap` (the native arch's entry with its `subArchitectures`);
+    /// `syscalls[]` with `names` (or `name`), `action`, `errnoRet` or
+    /// `errno` (taking precedence), `args[]` (`index`, `value`, `valueTwo`,
+    /// `op`; ANDed, ORed when an index repeats, as runc), `includes` and
+    /// `excludes` (`caps` against the capabilities the jail grants,
+    /// `arches`, `minKernel` against the running kernel), `comment`
+    /// (ignored); `flags` (noted, not applied), `listenerMetadata`
+    /// (ignored); `listenerPath` and SCMP_ACT_NOTIFY are refused. Errnos
+    /// are 0..=4095. Other fields are errors. A syscall's first
+    /// unconditional rule beats its other rules, as in libseccomp; unknown
+    /// syscall names are skipped (`compile --dump` notes both).
     #[arg(
         long,
         value_name = "FILE",
