@@ -541,7 +541,6 @@ fn classify(
             Variant {
                 full_width: true,
                 raw_masked: true,
-                ..Variant::default()
             },
         ),
     ];
@@ -559,7 +558,6 @@ fn classify(
         Variant {
             full_width: true,
             raw_masked: true,
-            ..Variant::default()
         },
         Variant {
             raw_masked: true,
