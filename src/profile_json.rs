@@ -130,6 +130,10 @@ fn filter(f: &Option<JsonFilter>, at: &str) -> Result<Filter, String> {
     })
 }
 
+/// The `--dump` note for an errno of 0, which libseccomp and runc accept.
+const ZERO_ERRNO: &str =
+    "errno 0: the call returns 0 without running (the kernel's SECCOMP_RET_ERRNO with data 0, as libseccomp and runc)";
+
 /// The errno of an `errno` field (name or decimal; containers/common) or,
 /// when that is absent or empty, of an `errnoRet` field; `at` is the
 /// object's place (`syscalls[3]`, or empty for the top level).
@@ -162,6 +166,80 @@ fn errno_of(
     }
 }
 
+/// The `--dump` note of a `flags` item, or the error for an unknown one.
+fn flag_note(flag: &str) -> Result<String, String> {
+    if !KNOWN_FLAGS.contains(&flag) {
+        return Err(format!(
+            "flags: unknown flag '{flag}' (expected one of {})",
+            KNOWN_FLAGS.join(", ")
+        ));
+    }
+    let why = match flag {
+        "SECCOMP_FILTER_FLAG_TSYNC" => "go-jail is single-threaded when it loads the filter",
+        "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => {
+            "go-jail keeps the kernel's speculative store bypass mitigation"
+        }
+        "SECCOMP_FILTER_FLAG_LOG" => {
+            "denials are not audit-logged; use --report-denied to see them"
+        }
+        _ => "it only applies to a notification listener",
+    };
+    Ok(format!("flag {flag} not applied: {why}"))
+}
+
+impl JsonSyscall {
+    /// The policy crate's entry; `at` is its place (`syscalls[3]`) for
+    /// errors and notes.
+    fn to_entry(&self, at: &str, notes: &mut Vec<String>) -> Result<Entry, String> {
+        let mut names = self.names.clone().unwrap_or_default();
+        if let Some(n) = &self.name {
+            if !names.is_empty() {
+                return Err(format!(
+                    "{at}: both 'name' and 'names' are given: use one of them"
+                ));
+            }
+            names.push(n.clone());
+        }
+        let errno = errno_of(&self.errno, self.errno_ret, at, (".errno", ".errnoRet"))?;
+        if names.is_empty() {
+            return Err(format!("{at}: no 'names' (or 'name')"));
+        }
+        let action: ProfileAction = self
+            .action
+            .parse()
+            .map_err(|e| format!("{at}.action: {e}"))?;
+        if errno == Some(0) && action.takes_errno() {
+            notes.push(format!("{at}: {ZERO_ERRNO}"));
+        }
+        let mut args = Vec::new();
+        for (j, a) in self.args.iter().flatten().enumerate() {
+            let op: ArgOp =
+                a.op.parse()
+                    .map_err(|e| format!("{at}.args[{j}].op: {e}"))?;
+            if a.index > 5 {
+                return Err(format!(
+                    "{at}.args[{j}].index: {} out of range (syscalls have arguments 0 to 5)",
+                    a.index
+                ));
+            }
+            args.push(Arg {
+                index: a.index,
+                value: a.value,
+                value_two: a.value_two.unwrap_or(0),
+                op,
+            });
+        }
+        Ok(Entry {
+            names,
+            action,
+            errno,
+            args,
+            includes: filter(&self.includes, &format!("{at}.includes"))?,
+            excludes: filter(&self.excludes, &format!("{at}.excludes"))?,
+        })
+    }
+}
+
 impl JsonProfile {
     /// The policy crate's model; errors name the field (`syscalls[3].action: …`).
     /// Also returns notes on fields go-jail reads but does not act on.
@@ -177,76 +255,20 @@ impl JsonProfile {
             .default_action
             .parse()
             .map_err(|e| format!("defaultAction: {e}"))?;
+        if default_errno == Some(0) && default_action.takes_errno() {
+            notes.push(format!("defaultAction: {ZERO_ERRNO}"));
+        }
         if let Some(p) = &self.listener_path {
             return Err(format!(
                 "listenerPath '{p}': seccomp agents (SCMP_ACT_NOTIFY) are not supported"
             ));
         }
         for flag in self.flags.iter().flatten() {
-            if !KNOWN_FLAGS.contains(&flag.as_str()) {
-                return Err(format!(
-                    "flags: unknown flag '{flag}' (expected one of {})",
-                    KNOWN_FLAGS.join(", ")
-                ));
-            }
-            let why = match flag.as_str() {
-                "SECCOMP_FILTER_FLAG_TSYNC" => {
-                    "go-jail is single-threaded when it loads the filter"
-                }
-                "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => {
-                    "go-jail keeps the kernel's speculative store bypass mitigation"
-                }
-                "SECCOMP_FILTER_FLAG_LOG" => {
-                    "denials are not audit-logged; use --report-denied to see them"
-                }
-                _ => "it only applies to a notification listener",
-            };
-            notes.push(format!("flag {flag} not applied: {why}"));
+            notes.push(flag_note(flag)?);
         }
         let mut syscalls = Vec::new();
         for (i, s) in self.syscalls.iter().flatten().enumerate() {
-            let at = format!("syscalls[{i}]");
-            let mut names = s.names.clone().unwrap_or_default();
-            if let Some(n) = &s.name {
-                if !names.is_empty() {
-                    return Err(format!(
-                        "{at}: both 'name' and 'names' are given: use one of them"
-                    ));
-                }
-                names.push(n.clone());
-            }
-            let errno = errno_of(&s.errno, s.errno_ret, &at, (".errno", ".errnoRet"))?;
-            if names.is_empty() {
-                return Err(format!("{at}: no 'names' (or 'name')"));
-            }
-            let action: ProfileAction =
-                s.action.parse().map_err(|e| format!("{at}.action: {e}"))?;
-            let mut args = Vec::new();
-            for (j, a) in s.args.iter().flatten().enumerate() {
-                let op: ArgOp =
-                    a.op.parse()
-                        .map_err(|e| format!("{at}.args[{j}].op: {e}"))?;
-                if a.index > 5 {
-                    return Err(format!(
-                        "{at}.args[{j}].index: {} out of range (syscalls have arguments 0 to 5)",
-                        a.index
-                    ));
-                }
-                args.push(Arg {
-                    index: a.index,
-                    value: a.value,
-                    value_two: a.value_two.unwrap_or(0),
-                    op,
-                });
-            }
-            syscalls.push(Entry {
-                names,
-                action,
-                errno,
-                args,
-                includes: filter(&s.includes, &format!("{at}.includes"))?,
-                excludes: filter(&s.excludes, &format!("{at}.excludes"))?,
-            });
+            syscalls.push(s.to_entry(&format!("syscalls[{i}]"), &mut notes)?);
         }
         let profile = Profile {
             default_action,
@@ -376,6 +398,13 @@ mod tests {
         assert_eq!(p.default_errno, Some(38));
         let errnos: Vec<Option<u16>> = p.syscalls.iter().map(|e| e.errno).collect();
         assert_eq!(errnos, [Some(13), Some(22), Some(5), Some(0)]);
+        let (_, notes) = parse(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["open"],"action":"SCMP_ACT_ERRNO","errnoRet":0}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("syscalls[0]: errno 0: the call returns 0"));
     }
 
     #[test]
