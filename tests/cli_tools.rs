@@ -215,6 +215,17 @@ fn emu_takes_options_after_its_operands() {
     let ended = jail(&["emu", f, "--", "read", "--json"]);
     ended.assert_code(125);
     assert!(ended.stderr.contains("'--json'"), "{}", ended.stderr);
+    // the same for an unprivileged caller (the tools need no privilege)
+    if common::is_root() {
+        let nobody = Run::new(
+            Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(common::bin())
+                .args(["emu", f, "read", "1", "2", "--json"]),
+        );
+        nobody.assert_code(0);
+        assert_eq!(nobody.stdout, after.stdout);
+    }
 }
 
 #[test]
