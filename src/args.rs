@@ -43,7 +43,10 @@ CAP_BLOCK_SUSPEND CAP_AUDIT_READ CAP_PERFMON CAP_BPF CAP_CHECKPOINT_RESTORE
 Safe defaults that differ from the original go-jail: file descriptors above 2
 are closed (--keep-fd, --preserve-fds), supplementary groups are cleared
 (--groups), the working directory is entered again by path as the target
-(or / when it cannot reach it; --cwd), TIOCSTI/TIOCLINUX are denied so the
+(or / when it cannot reach it; --cwd), a target of another uid gets a fresh
+environment plus TERM, LANG, LC_*, TZ (--keep-env), a root target (uid 0,
+gid 0 or group 0, also a root caller without -user) needs --allow-root,
+TIOCSTI/TIOCLINUX are denied so the
 command cannot type into your terminal (--allow-tty-injection), SIGPIPE and
 the signal mask are reset, no_new_privs is always set, and a foreign syscall
 ABI (i386 via int $0x80, x32) is killed unless targeted with --arch.";
@@ -109,17 +112,38 @@ pub struct RunArgs {
     #[arg(long)]
     pub reset_env: bool,
 
+    /// Pass go-jail's environment on when the target uid differs from the
+    /// caller's: all of it, or only the NAMEs listed. Without it such a
+    /// target gets the --reset-env environment plus TERM, LANG, LC_*, TZ
+    /// (any process of the target uid can read /proc/PID/environ).
+    #[arg(
+        long,
+        value_name = "NAME,...",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    pub keep_env: Option<String>,
+
     /// Set an environment variable for COMMAND (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub env: Vec<String>,
 
-    /// Allow a uid 0 target (root keeps ownership of root's files even without capabilities).
+    /// Allow a root target: uid 0, gid 0 or group 0 among --groups (root
+    /// keeps ownership of root's files even without capabilities). Without
+    /// -user, a root caller's own uid 0 is the target.
     #[arg(long)]
     pub allow_root: bool,
 
     /// Do not print warnings.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Run an --oci-config whose container fields (root, mounts,
+    /// namespaces, maskedPaths, resources, hooks...) go-jail cannot apply,
+    /// with one warning per field; without it such a config is refused.
+    #[arg(long)]
+    pub oci_partial: bool,
 
     /// Print every syscall the filter denies on stderr as it happens
     /// (`go-jail: denied NAME(ARGS) -> EPERM (pid N)`): once per syscall, or

@@ -47,22 +47,19 @@ pub(crate) fn prepare(
         args.groups.as_deref(),
     )
     .map_err(|e| Failure::input(e.to_string()))?;
-    if target.uid == 0 && changes_identity && !args.allow_root {
-        return Err(Failure::input(
-            "refusing a uid 0 target: root owns root's files even without capabilities (use --allow-root)".into(),
-        ));
-    }
+    refuse_root(args, &target)?;
 
     let keep = granted_caps(args)?;
-    let ambient = match &args.ambient_caps {
-        Some(list) => caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?,
-        None => 0,
-    };
-    if ambient & !keep != 0 {
-        return Err(Failure::input(format!(
-            "--ambient-caps {} not in -caps: ambient capabilities must be a subset of -caps",
-            caps::names(ambient & !keep)
-        )));
+    let ambient = ambient_caps(args, &target, keep)?;
+    if !args.quiet {
+        let warnings = if target.uid == 0 {
+            caps::root_equivalent_warnings(keep, "effective")
+        } else {
+            caps::root_equivalent_warnings(ambient, "ambient")
+        };
+        for w in warnings {
+            eprintln!("go-jail: warning: {w}");
+        }
     }
     let held = caller_caps()?;
     if keep & !held != 0 {
@@ -121,6 +118,68 @@ pub(crate) fn prepare(
     builder.build().map_err(|e| Failure::input(e.to_string()))
 }
 
+/// Refuses a target holding a root identity (uid 0, gid 0, or group 0
+/// among the supplementary groups) without `--allow-root`: root owns
+/// root's files, and the root group many more (security.md, issue 12).
+fn refuse_root(args: &RunArgs, target: &identity::Target) -> Result<(), Failure> {
+    if args.allow_root {
+        return Ok(());
+    }
+    let mut root = Vec::new();
+    if target.uid == 0 {
+        root.push(match &args.user {
+            Some(u) => format!("uid 0 (-user {u})"),
+            None => "uid 0 (no -user given: your own)".to_owned(),
+        });
+    }
+    if target.gid == 0 {
+        root.push(match (&args.group, &args.user) {
+            (Some(g), _) => format!("gid 0 (-group {g})"),
+            (None, Some(u)) => format!("gid 0 (the primary group of -user {u})"),
+            (None, None) => "gid 0 (no -group given: your own)".to_owned(),
+        });
+    }
+    if target.groups.contains(&0) {
+        root.push(format!(
+            "group 0 in --groups {}",
+            args.groups.as_deref().unwrap_or("")
+        ));
+    }
+    if root.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::input(format!(
+        "refusing a root target: {}: root owns root's files even without capabilities (give -user nobody, or --allow-root)",
+        root.join(", ")
+    )))
+}
+
+/// `--ambient-caps`, a subset of `-caps`. For a uid 0 target they add
+/// nothing (its kept caps are permitted and effective already): a note,
+/// and none are raised.
+fn ambient_caps(args: &RunArgs, target: &identity::Target, keep: u64) -> Result<u64, Failure> {
+    let ambient = match &args.ambient_caps {
+        Some(list) => caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?,
+        None => 0,
+    };
+    if ambient & !keep != 0 {
+        return Err(Failure::input(format!(
+            "--ambient-caps {} not in -caps: ambient capabilities must be a subset of -caps",
+            caps::names(ambient & !keep)
+        )));
+    }
+    if ambient != 0 && target.uid == 0 {
+        if !args.quiet {
+            eprintln!(
+                "go-jail: note: ambient caps {} add nothing for a uid 0 target, whose -caps are effective already: not raised",
+                caps::names(ambient)
+            );
+        }
+        return Ok(0);
+    }
+    Ok(ambient)
+}
+
 /// The capabilities granted: `-caps`, the bounding set that is kept.
 fn granted_caps(args: &RunArgs) -> Result<u64, Failure> {
     caps::parse_list(args.caps.as_deref().unwrap_or("")).map_err(|e| Failure::input(e.to_string()))
@@ -158,23 +217,48 @@ fn caller_caps() -> Result<u64, Failure> {
     Ok(field("CapBnd:") & field("CapPrm:"))
 }
 
-/// The command's environment: the caller's, or a fresh one with `--reset-env`,
-/// then `--env` entries.
+/// Variables a target of another uid still gets from the caller: the
+/// terminal type, the locale and the time zone (as su(1) keeps TERM).
+fn carried_over(entry: &[u8]) -> bool {
+    let name = entry.split(|&b| b == b'=').next().unwrap_or(entry);
+    matches!(name, b"TERM" | b"LANG" | b"TZ") || name.starts_with(b"LC_")
+}
+
+/// The command's environment: the caller's when the target uid is the
+/// caller's (or with `--keep-env`), else the `--reset-env` one plus
+/// [`carried_over`] variables and `--keep-env=NAME,...`; then `--env` entries.
 fn environment(args: &RunArgs, target: &identity::Target) -> Result<Vec<OsString>, Failure> {
+    let keep_names: Vec<&str> = match args.keep_env.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(list) => list.split(',').map(str::trim).collect(),
+    };
+    if keep_names.iter().any(|n| n.is_empty() || n.contains('=')) {
+        return Err(Failure::input(format!(
+            "--keep-env='{}' is not a list of variable names",
+            args.keep_env.as_deref().unwrap_or("")
+        )));
+    }
+    let keep_all = args.keep_env.as_deref() == Some("");
+    if keep_all && args.reset_env {
+        return Err(Failure::input(
+            "--keep-env (everything) and --reset-env contradict each other; name the variables to keep: --keep-env=NAME,...".into(),
+        ));
+    }
+    let other_uid = target.uid != runner::sys::getuid();
     let mut env: Vec<OsString> = if let Some(base) = &args.base_env {
         base.clone()
-    } else if args.reset_env {
-        let mut fresh = vec![OsString::from(format!("PATH={STANDARD_PATH}"))];
-        if let Some(user) = &target.user {
-            let mut home = OsString::from("HOME=");
-            home.push(&user.dir);
-            let mut shell = OsString::from("SHELL=");
-            shell.push(&user.shell);
-            fresh.push(home);
-            fresh.push(shell);
-            fresh.push(format!("USER={}", user.name).into());
-            fresh.push(format!("LOGNAME={}", user.name).into());
-        }
+    } else if args.reset_env || (other_uid && !keep_all) {
+        let kept = |e: &OsString| {
+            let bytes = e.as_bytes();
+            let named = keep_names.iter().any(|n| {
+                bytes
+                    .strip_prefix(n.as_bytes())
+                    .is_some_and(|r| r.starts_with(b"="))
+            });
+            named || (!args.reset_env && carried_over(bytes))
+        };
+        let mut fresh = fresh_env(target);
+        fresh.extend(runner::caller_env().into_iter().filter(kept));
         fresh
     } else {
         runner::caller_env()
@@ -186,9 +270,31 @@ fn environment(args: &RunArgs, target: &identity::Target) -> Result<Vec<OsString
         if key.is_empty() {
             return Err(Failure::input(format!("--env '{entry}' has an empty name")));
         }
-        let prefix = format!("{key}=");
-        env.retain(|e| !e.as_bytes().starts_with(prefix.as_bytes()));
-        env.push(entry.into());
+        set_var(&mut env, key, entry);
     }
     Ok(env)
+}
+
+/// Replaces (or adds) `key` in `env` with `entry`.
+fn set_var(env: &mut Vec<OsString>, key: &str, entry: &str) {
+    let prefix = format!("{key}=");
+    env.retain(|e| !e.as_bytes().starts_with(prefix.as_bytes()));
+    env.push(entry.into());
+}
+
+/// `--reset-env`'s environment: a standard PATH, and HOME, SHELL, USER,
+/// LOGNAME from the target's passwd entry when it has one.
+fn fresh_env(target: &identity::Target) -> Vec<OsString> {
+    let mut fresh = vec![OsString::from(format!("PATH={STANDARD_PATH}"))];
+    if let Some(user) = &target.user {
+        let mut home = OsString::from("HOME=");
+        home.push(&user.dir);
+        let mut shell = OsString::from("SHELL=");
+        shell.push(&user.shell);
+        fresh.push(home);
+        fresh.push(shell);
+        fresh.push(format!("USER={}", user.name).into());
+        fresh.push(format!("LOGNAME={}", user.name).into());
+    }
+    fresh
 }

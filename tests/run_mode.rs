@@ -390,7 +390,7 @@ fn the_environment_passes_through_byte_for_byte() {
             .env("B", "x=y")
             .env("C", "")
             .env("D", "line1\nline2")
-            .args(["-user", "nobody", "--", "/usr/bin/env", "-0"]),
+            .args(["-user", "nobody", "--keep-env", "--", "/usr/bin/env", "-0"]),
     );
     r.assert_code(0);
     assert_eq!(r.stdout, "A=1\0B=x=y\0C=\0D=line1\nline2\0");
