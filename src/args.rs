@@ -181,6 +181,10 @@ pub struct RunArgs {
     /// `process.env`); `--env` entries still apply on top.
     #[arg(skip)]
     pub base_env: Option<Vec<OsString>>,
+
+    /// `(RLIMIT_*, soft, hard)` to set (`--oci-config`'s `process.rlimits`).
+    #[arg(skip)]
+    pub rlimits: Vec<(u32, u64, u64)>,
 }
 
 /// The seccomp policy options shared by the run mode and `compile`.

@@ -85,6 +85,9 @@ pub(crate) fn prepare(
         .fd_mode(FdMode::CloseOnExec)
         .keep_fds(kept_fds(args))
         .command(args.command.iter().cloned());
+    for &(resource, soft, hard) in &args.rlimits {
+        builder = builder.rlimit(resource, soft, hard);
+    }
     // Without --cwd, the runner's default: go-jail's working directory, read
     // now, entered again by path as the target, `/` if it cannot reach it.
     if let Some(dir) = &args.cwd {

@@ -36,6 +36,8 @@ pub enum Step {
     CloseFds,
     /// Clearing close-on-exec on a kept fd (`EBADF`: the fd is not open).
     KeepFd(i32),
+    /// `prlimit64` of resource N ([`crate::PlanBuilder::rlimit`]).
+    Rlimit(u32),
     /// Giving up the controlling terminal.
     DetachTty,
     /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`.
@@ -89,6 +91,10 @@ impl fmt::Display for Step {
             Step::SignalMask => f.write_str("rt_sigprocmask(SIG_SETMASK)"),
             Step::CloseFds => f.write_str("close_range"),
             Step::KeepFd(fd) => write!(f, "keep fd {fd}"),
+            Step::Rlimit(r) => match abi::RLIMIT_NAMES.get(r as usize) {
+                Some(name) => write!(f, "prlimit64({name})"),
+                None => write!(f, "prlimit64({r})"),
+            },
             Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
             Step::AmbientClearAll => f.write_str("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"),
             Step::BoundingDrop(c) => write!(f, "prctl(PR_CAPBSET_DROP, {c})"),
@@ -228,6 +234,11 @@ impl Plan {
     pub fn apply(&self) -> Result<(), Failure> {
         self.apply_signals()?;
         self.apply_fds()?;
+        // before the uid switch and the bounding drop: raising a hard
+        // limit needs CAP_SYS_RESOURCE, as in runc
+        for &(resource, limit) in &self.rlimits {
+            sys::setrlimit(resource, &limit).map_err(Failure::at(Step::Rlimit(resource)))?;
+        }
         if self.tty == TtyPolicy::Detach {
             self.detach_tty()?;
         }

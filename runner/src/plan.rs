@@ -2,7 +2,9 @@
 //! front, so that applying it makes only raw syscalls over pre-built memory.
 
 use crate::notify::Handoff;
-use crate::sys::abi::{SockFilter, BPF_MAXINSNS, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE};
+use crate::sys::abi::{
+    Rlimit64, SockFilter, BPF_MAXINSNS, RLIMIT_NAMES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE,
+};
 use crate::sys::CStrArray;
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
@@ -102,6 +104,16 @@ pub enum PlanError {
     /// A working directory ([`CwdPolicy`]) that is not an absolute path: it
     /// would be looked up from the inherited directory handle.
     RelativeCwd(PathBuf),
+    /// A resource limit the kernel would refuse: an unknown resource, or
+    /// a soft limit above the hard one (`EINVAL` from prlimit64).
+    BadRlimit {
+        /// The resource number.
+        resource: u32,
+        /// The soft limit.
+        soft: u64,
+        /// The hard limit.
+        hard: u64,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -137,6 +149,14 @@ impl fmt::Display for PlanError {
                 "cannot map the listener hand-off page: {}",
                 crate::sys::Errno(*e)
             ),
+            PlanError::BadRlimit {
+                resource,
+                soft,
+                hard,
+            } => match RLIMIT_NAMES.get(*resource as usize) {
+                Some(name) => write!(f, "{name}: soft limit {soft} above hard limit {hard}"),
+                None => write!(f, "unknown resource limit {resource}"),
+            },
             PlanError::RelativeCwd(p) => write!(
                 f,
                 "working directory '{}' is not an absolute path",
@@ -197,6 +217,8 @@ pub struct Plan {
     pub(crate) reset_signals: u64,
     pub(crate) clear_signal_mask: bool,
     pub(crate) tty: TtyPolicy,
+    /// `(resource, limit)` pairs set before the uid switch.
+    pub(crate) rlimits: Vec<(u32, Rlimit64)>,
     /// The directory to chdir to as the target (`None`: inherit).
     pub(crate) cwd: Option<CString>,
     /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
@@ -289,6 +311,7 @@ pub struct PlanBuilder {
     reset_signals: u64,
     clear_signal_mask: bool,
     tty: TtyPolicy,
+    rlimits: Vec<(u32, Rlimit64)>,
     /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
     cwd: Option<CwdPolicy>,
     argv: Vec<OsString>,
@@ -317,6 +340,7 @@ impl PlanBuilder {
             reset_signals: 1 << (SIGPIPE - 1),
             clear_signal_mask: true,
             tty: TtyPolicy::default(),
+            rlimits: Vec::new(),
             cwd: None,
             argv: Vec::new(),
             program: None,
@@ -394,6 +418,19 @@ impl PlanBuilder {
     /// Controlling-terminal policy.
     pub fn tty(mut self, tty: TtyPolicy) -> Self {
         self.tty = tty;
+        self
+    }
+    /// Sets resource limit `resource` (`RLIMIT_*`, 0..16) to `soft`/`hard`
+    /// (`u64::MAX` is `RLIM_INFINITY`) before the uid switch; a failure
+    /// aborts ([`crate::Step::Rlimit`]). Repeatable; the last one wins.
+    pub fn rlimit(mut self, resource: u32, soft: u64, hard: u64) -> Self {
+        self.rlimits.push((
+            resource,
+            Rlimit64 {
+                cur: soft,
+                max: hard,
+            },
+        ));
         self
     }
     /// Starts the command in `dir` ([`CwdPolicy::Exact`]): `chdir(dir)` as
@@ -517,6 +554,15 @@ impl PlanBuilder {
                 (Some(c), matches!(cwd_policy, CwdPolicy::ReEnter(_)))
             }
         };
+        if let Some(&(resource, l)) =
+            (self.rlimits.iter()).find(|(r, l)| *r as usize >= RLIMIT_NAMES.len() || l.cur > l.max)
+        {
+            return Err(PlanError::BadRlimit {
+                resource,
+                soft: l.cur,
+                hard: l.max,
+            });
+        }
         if let Some(&fd) = self.keep_fds.iter().find(|&&fd| fd < 0) {
             return Err(PlanError::BadFd(fd));
         }
@@ -572,6 +618,7 @@ impl PlanBuilder {
             reset_signals: self.reset_signals,
             clear_signal_mask: self.clear_signal_mask,
             tty: self.tty,
+            rlimits: self.rlimits,
             cwd,
             cwd_fallback,
             program,
