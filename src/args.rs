@@ -577,12 +577,45 @@ pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
     RunArgs::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
+/// A run-mode option given to a tool that lacks it (`compile -user
+/// nobody`): the message saying so, instead of clap's `unexpected argument '-u'`.
+fn run_only_option(sub: &clap::Command, args: &[OsString]) -> Option<String> {
+    let mut run = None;
+    for arg in args {
+        let text = arg.to_string_lossy();
+        if text == "--" {
+            break;
+        }
+        let Some(body) = text.strip_prefix('-').map(|b| b.trim_start_matches('-')) else {
+            continue;
+        };
+        let name = body.split_once('=').map_or(body, |(n, _)| n);
+        if name.len() < 2 || find_long(sub, name).is_some() {
+            continue;
+        }
+        let run = run.get_or_insert_with(RunArgs::command);
+        if find_long(run, name).is_some() {
+            return Some(format!(
+                "'-{name}' is an option of the run mode (go-jail -{name} ... -- COMMAND), not of `{}`, whose output does not depend on who runs it",
+                sub.get_name()
+            ));
+        }
+    }
+    None
+}
+
 /// Parses a subcommand's arguments; `args[0]` is the subcommand's name.
 pub fn parse_tool(args: &[OsString]) -> Result<ToolArgs, clap::Error> {
     let mut top = ToolArgs::command();
     let name = args[0].to_string_lossy().into_owned();
     let mut argv = vec![OsString::from("go-jail"), args[0].clone()];
     let rest = match top.find_subcommand(&name) {
+        Some(sub) if run_only_option(sub, &args[1..]).is_some() => {
+            let message = run_only_option(sub, &args[1..]).unwrap_or_default();
+            return Err(sub
+                .clone()
+                .error(clap::error::ErrorKind::UnknownArgument, message));
+        }
         // `learn`'s operands belong to COMMAND, as in the run mode
         Some(sub) => normalize(sub, &args[1..], name == "learn").map_err(|m| {
             sub.clone()

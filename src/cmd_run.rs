@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-use runner::{FdMode, PlanBuilder, SockFilter};
+use runner::{Errno, FdMode, PlanBuilder, SockFilter, Step};
 
 use crate::args::{PolicyArgs, RunArgs};
 use crate::caps;
@@ -20,11 +20,44 @@ pub fn run(args: &RunArgs) -> Failure {
     match prepare(args, None) {
         Ok(plan) => {
             let failure = plan.apply_and_exec();
-            let message = failure.with_plan(&plan).to_string();
-            Failure::with_code(message, failure.exit_code() as u8)
+            explain(&failure, &plan)
         }
         Err(f) => f,
     }
+}
+
+/// The message of a failed step, in the words a user needs: a program
+/// not found in `PATH` (or only behind a directory the target cannot
+/// search) is `command not found`, and `ENOMEM` from seccomp is the
+/// kernel's limit on stacked filters.
+fn explain(failure: &runner::Failure, plan: &runner::Plan) -> Failure {
+    let program = String::from_utf8_lossy(plan.program().to_bytes()).into_owned();
+    let searched = !program.contains('/');
+    let not_found = match failure.step {
+        Step::Exec { candidate: None } => searched,
+        Step::Exec { candidate: Some(i) } if searched && failure.errno == Errno::EACCES => {
+            plan.exec_candidate(i).is_some_and(|path| {
+                let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
+                // EACCES looking the file up: a PATH directory the target
+                // cannot search, not a file it may not execute
+                std::fs::metadata(path).err().and_then(|e| e.raw_os_error()) == Some(13)
+            })
+        }
+        _ => false,
+    };
+    if not_found {
+        return Failure::with_code(
+            format!("command not found: {program} (searched the target's PATH)"),
+            runner::EXIT_NOT_FOUND as u8,
+        );
+    }
+    let mut message = failure.with_plan(plan).to_string();
+    if failure.step == Step::Seccomp && failure.errno == Errno::ENOMEM {
+        message.push_str(
+            ": the filters already stacked on this process and this one exceed the kernel's limit of 32768 instructions in all, counted after its translation to eBPF (which lengthens a classic program) with 4 more per filter (MAX_INSNS_PER_PATH, kernel/seccomp.c); stack fewer or shorter filters",
+        );
+    }
+    Failure::with_code(message, failure.exit_code() as u8)
 }
 
 /// The plan of the run mode. With `notify`, that program is the filter
@@ -69,6 +102,10 @@ pub(crate) fn prepare(
         )));
     }
 
+    check_native_arch(args)?;
+    if !args.quiet {
+        warn_mode_as_command(args);
+    }
     let compiled;
     let filter = match notify {
         Some(program) => Some(program),
@@ -83,8 +120,11 @@ pub(crate) fn prepare(
         .bounding_keep(keep)
         .ambient(ambient)
         .fd_mode(FdMode::CloseOnExec)
-        .keep_fds(kept_fds(args))
+        .keep_fds(kept_fds(args)?)
         .command(args.command.iter().cloned());
+    if !args.quiet {
+        builder = builder.cwd_fallback_warning("go-jail: warning: ");
+    }
     for &(resource, soft, hard) in &args.rlimits {
         builder = builder.rlimit(resource, soft, hard);
     }
@@ -119,6 +159,34 @@ pub(crate) fn prepare(
         .search_path(path.unwrap_or_else(|| "/bin:/usr/bin".into()))
         .env(env);
     builder.build().map_err(|e| Failure::input(e.to_string()))
+}
+
+/// Refuses an `--arch` list without the native ABI: the filter would kill
+/// go-jail's own `execve` (SIGSYS, exit 159) before COMMAND starts.
+fn check_native_arch(args: &RunArgs) -> Result<(), Failure> {
+    let Some(list) = &args.policy.arch else {
+        return Ok(());
+    };
+    let native = bpf_asm::Arch::native();
+    if crate::names::parse_arches(list)?.contains(&native) {
+        return Ok(());
+    }
+    Err(Failure::input(format!(
+        "--arch {list} leaves out {0}, the ABI go-jail and COMMAND start in: the filter would kill go-jail's own execve (give --arch {0},{list})",
+        native.name()
+    )))
+}
+
+/// `--report-denied all` runs a command named `all`: the mode takes `=`.
+/// Not said when a `--` marks COMMAND explicitly.
+fn warn_mode_as_command(args: &RunArgs) {
+    let first = args.command.first().and_then(|c| c.to_str());
+    let explicit = std::env::args_os().any(|a| a == "--");
+    if let (Some(_), Some(word @ ("all" | "once")), false) = (args.report_denied, first, explicit) {
+        eprintln!(
+            "go-jail: warning: running a command named '{word}': --report-denied takes its mode with '=' (--report-denied={word}); put `--` before COMMAND to silence this"
+        );
+    }
 }
 
 /// Refuses a target holding a root identity (uid 0, gid 0, or group 0
@@ -198,11 +266,27 @@ pub(crate) fn policy_args(args: &RunArgs) -> Result<PolicyArgs, Failure> {
     Ok(policy)
 }
 
-/// The fds to pass: `--keep-fd` ones and `3..3+N` from `--preserve-fds`.
-fn kept_fds(args: &RunArgs) -> Vec<i32> {
+/// The fds to pass: `--keep-fd` ones and `3..3+N` from `--preserve-fds`,
+/// each below `fs.nr_open`, the most fds a process can have (fs/file.c).
+fn kept_fds(args: &RunArgs) -> Result<Vec<i32>, Failure> {
+    let nr_open: u32 = std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1 << 20);
+    if let Some(fd) = args.keep_fd.iter().find(|&&fd| fd >= nr_open) {
+        return Err(Failure::input(format!(
+            "--keep-fd {fd}: no process can have that fd (fs.nr_open is {nr_open})"
+        )));
+    }
+    if args.preserve_fds > nr_open - 3 {
+        return Err(Failure::input(format!(
+            "--preserve-fds {}: more fds than a process can have (fs.nr_open is {nr_open})",
+            args.preserve_fds
+        )));
+    }
     let mut fds: Vec<i32> = args.keep_fd.iter().map(|&f| f as i32).collect();
     fds.extend((0..args.preserve_fds).map(|i| 3 + i as i32));
-    fds
+    Ok(fds)
 }
 
 /// The capabilities go-jail can hand on: in both its bounding and permitted sets.

@@ -356,7 +356,21 @@ impl Plan {
         };
         match sys::chdir(dir) {
             Ok(()) => Ok(()),
-            Err(Errno::EACCES | Errno::ENOENT | Errno::ENOTDIR) if self.cwd_fallback => {
+            Err(e @ (Errno::EACCES | Errno::ENOENT | Errno::ENOTDIR)) if self.cwd_fallback => {
+                if let Some(prefix) = self.cwd_fallback_warning {
+                    let mut w = StackWriter {
+                        buf: [0; 512],
+                        len: 0,
+                    };
+                    let _ = fmt::write(
+                        &mut w,
+                        format_args!(
+                            "{prefix}the target cannot enter the working directory {} ({e}): COMMAND starts in /\n",
+                            Bytes(dir.to_bytes())
+                        ),
+                    );
+                    let _ = sys::write_all(2, &w.buf[..w.len]);
+                }
                 sys::chdir(c"/").map_err(Failure::at(Step::Chdir { fallback: true }))
             }
             Err(e) => Err(Failure {

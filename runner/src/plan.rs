@@ -62,7 +62,8 @@ pub enum CwdPolicy {
     /// Keep the inherited working directory, handle and all.
     Inherit,
     /// `chdir(path)` as the target; if that fails with `EACCES`, `ENOENT` or
-    /// `ENOTDIR` (the target cannot reach it), `chdir("/")` instead, silently.
+    /// `ENOTDIR` (the target cannot reach it), `chdir("/")` instead, with a
+    /// line on stderr when [`PlanBuilder::cwd_fallback_warning`] asks for it.
     /// Any other error, or `/` failing too, aborts ([`crate::Step::Chdir`]).
     /// The default, with the caller's working directory read at `build`
     /// time (`/` when it cannot be read, e.g. it was deleted).
@@ -223,6 +224,9 @@ pub struct Plan {
     pub(crate) cwd: Option<CString>,
     /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
     pub(crate) cwd_fallback: bool,
+    /// Written to stderr, before a line naming the directory and errno,
+    /// when the fallback happens (`None`: silent).
+    pub(crate) cwd_fallback_warning: Option<&'static str>,
     pub(crate) program: CString,
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) searched: bool,
@@ -314,6 +318,7 @@ pub struct PlanBuilder {
     rlimits: Vec<(u32, Rlimit64)>,
     /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
     cwd: Option<CwdPolicy>,
+    cwd_fallback_warning: Option<&'static str>,
     argv: Vec<OsString>,
     program: Option<OsString>,
     env: Option<Vec<OsString>>,
@@ -342,6 +347,7 @@ impl PlanBuilder {
             tty: TtyPolicy::default(),
             rlimits: Vec::new(),
             cwd: None,
+            cwd_fallback_warning: None,
             argv: Vec::new(),
             program: None,
             env: None,
@@ -437,6 +443,14 @@ impl PlanBuilder {
     /// the target, and any failure aborts. `dir` must be absolute.
     pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(CwdPolicy::Exact(dir.into()));
+        self
+    }
+    /// With [`CwdPolicy::ReEnter`], says so on stderr when the target
+    /// cannot enter the directory and starts in `/`: one line,
+    /// `{prefix}the target cannot enter the working directory DIR (ERRNO):
+    /// COMMAND starts in /`, written with one `write` from a stack buffer.
+    pub fn cwd_fallback_warning(mut self, prefix: &'static str) -> Self {
+        self.cwd_fallback_warning = Some(prefix);
         self
     }
     /// The working-directory policy (default: [`CwdPolicy::ReEnter`] of the
@@ -621,6 +635,7 @@ impl PlanBuilder {
             rlimits: self.rlimits,
             cwd,
             cwd_fallback,
+            cwd_fallback_warning: self.cwd_fallback_warning,
             program,
             candidates,
             searched,
