@@ -81,26 +81,7 @@ pub(crate) fn prepare(
     )
     .map_err(|e| Failure::input(e.to_string()))?;
     refuse_root(args, &target)?;
-
-    let keep = granted_caps(args)?;
-    let ambient = ambient_caps(args, &target, keep)?;
-    if !args.quiet {
-        let warnings = if target.uid == 0 {
-            caps::root_equivalent_warnings(keep, "effective")
-        } else {
-            caps::root_equivalent_warnings(ambient, "ambient")
-        };
-        for w in warnings {
-            eprintln!("go-jail: warning: {w}");
-        }
-    }
-    let held = caller_caps()?;
-    if keep & !held != 0 {
-        return Err(Failure::input(format!(
-            "cannot keep {}: go-jail itself does not hold it (not in its bounding and permitted sets)",
-            caps::names(keep & !held)
-        )));
-    }
+    let (keep, ambient) = capabilities(args, &target)?;
 
     check_native_arch(args)?;
     if !args.quiet {
@@ -131,14 +112,7 @@ pub(crate) fn prepare(
     // Without --cwd, the runner's default: go-jail's working directory, read
     // now, entered again by path as the target, `/` if it cannot reach it.
     if let Some(dir) = &args.cwd {
-        let dir = std::path::absolute(dir).map_err(|e| {
-            Failure::input(format!(
-                "--cwd '{}': {}",
-                dir.display(),
-                crate::names::io_error(&e)
-            ))
-        })?;
-        builder = builder.cwd(dir);
+        builder = builder.cwd(absolute_cwd(dir)?);
     }
     if let Some(prog) = filter {
         let insns = (prog.insns.iter())
@@ -159,6 +133,42 @@ pub(crate) fn prepare(
         .search_path(path.unwrap_or_else(|| "/bin:/usr/bin".into()))
         .env(env);
     builder.build().map_err(|e| Failure::input(e.to_string()))
+}
+
+/// `--cwd DIR` made absolute (from go-jail's own working directory).
+fn absolute_cwd(dir: &std::path::Path) -> Result<std::path::PathBuf, Failure> {
+    std::path::absolute(dir).map_err(|e| {
+        Failure::input(format!(
+            "--cwd '{}': {}",
+            dir.display(),
+            crate::names::io_error(&e)
+        ))
+    })
+}
+
+/// The bounding set kept and the ambient set raised, after checking that
+/// go-jail holds them; root-equivalent ones are named in warnings.
+fn capabilities(args: &RunArgs, target: &identity::Target) -> Result<(u64, u64), Failure> {
+    let keep = granted_caps(args)?;
+    let ambient = ambient_caps(args, target, keep)?;
+    if !args.quiet {
+        let warnings = if target.uid == 0 {
+            caps::root_equivalent_warnings(keep, "effective")
+        } else {
+            caps::root_equivalent_warnings(ambient, "ambient")
+        };
+        for w in warnings {
+            eprintln!("go-jail: warning: {w}");
+        }
+    }
+    let held = caller_caps()?;
+    if keep & !held != 0 {
+        return Err(Failure::input(format!(
+            "cannot keep {}: go-jail itself does not hold it (not in its bounding and permitted sets)",
+            caps::names(keep & !held)
+        )));
+    }
+    Ok((keep, ambient))
 }
 
 /// Refuses an `--arch` list without the native ABI: the filter would kill

@@ -568,15 +568,7 @@ impl PlanBuilder {
                 (Some(c), matches!(cwd_policy, CwdPolicy::ReEnter(_)))
             }
         };
-        if let Some(&(resource, l)) =
-            (self.rlimits.iter()).find(|(r, l)| *r as usize >= RLIMIT_NAMES.len() || l.cur > l.max)
-        {
-            return Err(PlanError::BadRlimit {
-                resource,
-                soft: l.cur,
-                hard: l.max,
-            });
-        }
+        check_rlimits(&self.rlimits)?;
         if let Some(&fd) = self.keep_fds.iter().find(|&&fd| fd < 0) {
             return Err(PlanError::BadFd(fd));
         }
@@ -643,6 +635,19 @@ impl PlanBuilder {
             argv: CStrArray::new(argv),
             envp: CStrArray::new(envp),
         })
+    }
+}
+
+/// Each limit names a resource the kernel knows and keeps soft ≤ hard
+/// (what prlimit64 would refuse with `EINVAL`).
+fn check_rlimits(rlimits: &[(u32, Rlimit64)]) -> Result<(), PlanError> {
+    match (rlimits.iter()).find(|(r, l)| *r as usize >= RLIMIT_NAMES.len() || l.cur > l.max) {
+        Some(&(resource, l)) => Err(PlanError::BadRlimit {
+            resource,
+            soft: l.cur,
+            hard: l.max,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -783,6 +788,23 @@ mod tests {
                 b"id".to_vec()
             ]
         );
+    }
+
+    #[test]
+    fn rlimits_the_kernel_would_refuse_are_plan_errors() {
+        let b = || {
+            PlanBuilder::new(65534, 65534)
+                .cap_last_cap(40)
+                .env(Vec::<OsString>::new())
+        };
+        let err = b().rlimit(7, 2, 1).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "RLIMIT_NOFILE: soft limit 2 above hard limit 1"
+        );
+        let err = b().rlimit(16, 1, 1).build().unwrap_err();
+        assert_eq!(err.to_string(), "unknown resource limit 16");
+        assert!(b().rlimit(4, 0, u64::MAX).build().is_ok());
     }
 
     #[test]
