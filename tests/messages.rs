@@ -167,6 +167,8 @@ fn report_denied_all_as_a_command_is_warned() {
         r.stderr.contains("warning: running a command named 'all': --report-denied takes its mode with '=' (--report-denied=all)"),
         "{r:?}"
     );
+    // the supervised child says the same as the plain run mode
+    assert!(r.stderr.contains("command not found: all"), "{r:?}");
     let r = jail(&["-user", "nobody", "--report-denied", "--", "all"]);
     assert!(!r.stderr.contains("warning"), "{r:?}");
     let r = jail(&["-q", "-user", "nobody", "--report-denied", "all"]);

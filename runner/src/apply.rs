@@ -150,7 +150,8 @@ impl Failure {
 
     /// A display that names the program for exec failures and the directory
     /// for chdir failures: `execve /usr/bin/x: Permission denied`,
-    /// `execve nosuch: No such file or directory`, `chdir(/root): Permission denied`.
+    /// `command not found: nosuch` (searched in `PATH`),
+    /// `execve ./nosuch: No such file or directory`, `chdir(/root): Permission denied`.
     pub fn with_plan<'a>(&'a self, plan: &'a Plan) -> impl fmt::Display + 'a {
         WithPlan(self, plan)
     }
@@ -189,6 +190,9 @@ impl fmt::Display for WithPlan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let WithPlan(failure, plan) = *self;
         match failure.step {
+            Step::Exec { candidate: None } if plan.searched => {
+                write!(f, "command not found: {}", Bytes(plan.program().to_bytes()))
+            }
             Step::Exec { candidate } => {
                 let path = candidate
                     .and_then(|i| plan.exec_candidate(i))
