@@ -43,7 +43,10 @@ CAP_BLOCK_SUSPEND CAP_AUDIT_READ CAP_PERFMON CAP_BPF CAP_CHECKPOINT_RESTORE
 Safe defaults that differ from the original go-jail: file descriptors above 2
 are closed (--keep-fd, --preserve-fds), supplementary groups are cleared
 (--groups), the working directory is entered again by path as the target
-(or / when it cannot reach it; --cwd), TIOCSTI/TIOCLINUX are denied so the
+(or / when it cannot reach it; --cwd), a target of another uid gets a fresh
+environment plus TERM, LANG, LC_*, TZ (--keep-env), a root target (uid 0,
+gid 0 or group 0, also a root caller without -user) needs --allow-root,
+TIOCSTI/TIOCLINUX are denied so the
 command cannot type into your terminal (--allow-tty-injection), SIGPIPE and
 the signal mask are reset, no_new_privs is always set, and a foreign syscall
 ABI (i386 via int $0x80, x32) is killed unless targeted with --arch.";
@@ -109,17 +112,38 @@ pub struct RunArgs {
     #[arg(long)]
     pub reset_env: bool,
 
+    /// Pass go-jail's environment on when the target uid differs from the
+    /// caller's: all of it, or only the NAMEs listed. Without it such a
+    /// target gets the --reset-env environment plus TERM, LANG, LC_*, TZ
+    /// (any process of the target uid can read /proc/PID/environ).
+    #[arg(
+        long,
+        value_name = "NAME,...",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    pub keep_env: Option<String>,
+
     /// Set an environment variable for COMMAND (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub env: Vec<String>,
 
-    /// Allow a uid 0 target (root keeps ownership of root's files even without capabilities).
+    /// Allow a root target: uid 0, gid 0 or group 0 among --groups (root
+    /// keeps ownership of root's files even without capabilities). Without
+    /// -user, a root caller's own uid 0 is the target.
     #[arg(long)]
     pub allow_root: bool,
 
     /// Do not print warnings.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Run an --oci-config whose container fields (root, mounts,
+    /// namespaces, maskedPaths, resources, hooks...) go-jail cannot apply,
+    /// with one warning per field; without it such a config is refused.
+    #[arg(long)]
+    pub oci_partial: bool,
 
     /// Print every syscall the filter denies on stderr as it happens
     /// (`go-jail: denied NAME(ARGS) -> EPERM (pid N)`): once per syscall, or
@@ -158,6 +182,10 @@ pub struct RunArgs {
     /// `process.env`); `--env` entries still apply on top.
     #[arg(skip)]
     pub base_env: Option<Vec<OsString>>,
+
+    /// `(RLIMIT_*, soft, hard)` to set (`--oci-config`'s `process.rlimits`).
+    #[arg(skip)]
+    pub rlimits: Vec<(u32, u64, u64)>,
 }
 
 /// The seccomp policy options shared by the run mode and `compile`.
@@ -580,12 +608,45 @@ pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
     RunArgs::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
+/// A run-mode option given to a tool that lacks it (`compile -user
+/// nobody`): the message saying so, instead of clap's `unexpected argument '-u'`.
+fn run_only_option(sub: &clap::Command, args: &[OsString]) -> Option<String> {
+    let mut run = None;
+    for arg in args {
+        let text = arg.to_string_lossy();
+        if text == "--" {
+            break;
+        }
+        let Some(body) = text.strip_prefix('-').map(|b| b.trim_start_matches('-')) else {
+            continue;
+        };
+        let name = body.split_once('=').map_or(body, |(n, _)| n);
+        if name.len() < 2 || find_long(sub, name).is_some() {
+            continue;
+        }
+        let run = run.get_or_insert_with(RunArgs::command);
+        if find_long(run, name).is_some() {
+            return Some(format!(
+                "'-{name}' is an option of the run mode (go-jail -{name} ... -- COMMAND), not of `{}`, whose output does not depend on who runs it",
+                sub.get_name()
+            ));
+        }
+    }
+    None
+}
+
 /// Parses a subcommand's arguments; `args[0]` is the subcommand's name.
 pub fn parse_tool(args: &[OsString]) -> Result<ToolArgs, clap::Error> {
     let mut top = ToolArgs::command();
     let name = args[0].to_string_lossy().into_owned();
     let mut argv = vec![OsString::from("go-jail"), args[0].clone()];
     let rest = match top.find_subcommand(&name) {
+        Some(sub) if run_only_option(sub, &args[1..]).is_some() => {
+            let message = run_only_option(sub, &args[1..]).unwrap_or_default();
+            return Err(sub
+                .clone()
+                .error(clap::error::ErrorKind::UnknownArgument, message));
+        }
         // `learn`'s operands belong to COMMAND, as in the run mode
         Some(sub) => normalize(sub, &args[1..], name == "learn").map_err(|m| {
             sub.clone()

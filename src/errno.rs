@@ -141,9 +141,10 @@ const NAMES: &[(u16, &str)] = &[
 ];
 
 /// The largest errno the kernel returns for seccomp's ERRNO action (`MAX_ERRNO`).
-pub const MAX_ERRNO: u16 = 4095;
+pub const MAX_ERRNO: u16 = *policy::action::ERRNO_RANGE.end();
 
-/// Parses `EPERM`, `eperm`, `1` or `0x1` into an errno in 0..=4095.
+/// Parses `EPERM`, `eperm`, `1` or `0x1` into an errno in
+/// [`policy::action::ERRNO_RANGE`] (1..=4095, as a profile's `errnoRet`).
 pub fn parse(value: &str) -> Result<u16, String> {
     let v = value.trim();
     if let Some(&(n, _)) = NAMES.iter().find(|(_, name)| name.eq_ignore_ascii_case(v)) {
@@ -154,6 +155,9 @@ pub fn parse(value: &str) -> Result<u16, String> {
         None => v.parse::<u32>().ok(),
     };
     match number {
+        Some(0) => Err(format!(
+            "errno '{value}' would make denied calls succeed without running: give 1 to {MAX_ERRNO} (EPERM is 1)"
+        )),
         Some(n) if n <= u32::from(MAX_ERRNO) => Ok(n as u16),
         Some(_) => Err(format!(
             "errno '{value}' is above the kernel's maximum of {MAX_ERRNO}"
@@ -192,5 +196,8 @@ mod tests {
     fn bad_errnos_are_named_in_the_error() {
         assert!(parse("EFOO").unwrap_err().contains("'EFOO'"));
         assert!(parse("4096").unwrap_err().contains("4095"));
+        assert!(parse("0").unwrap_err().contains("succeed without running"));
+        assert!(parse("0x0").unwrap_err().contains("'0x0'"));
+        assert_eq!(parse("4095"), Ok(4095));
     }
 }

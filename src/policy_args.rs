@@ -45,6 +45,11 @@ pub fn spec(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
             ))
         }
         (Some(list), None) => (Mode::AllowList, split_list("-syscall-allow", list)?),
+        (None, Some(list)) if list.trim().is_empty() => {
+            return Err(Failure::input(
+                "-syscall-deny is empty: name the syscalls to deny (-syscall-deny=ptrace), or leave the option out".into(),
+            ))
+        }
         (None, Some(list)) => (Mode::DenyList, split_list("-syscall-deny", list)?),
         // a seccomp profile (--seccomp-profile, --oci-config), or no filter
         (None, None) => return Ok(crate::oci::profile_spec(args)?.map(|(spec, _)| spec)),

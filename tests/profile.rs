@@ -176,7 +176,7 @@ fn oci_config_supplies_the_command_and_the_filter() {
     let run = common::Run::new(
         std::process::Command::new(common::bin())
             .current_dir("/")
-            .args(["--oci-config", path.to_str().unwrap()]),
+            .args(["--oci-partial", "--oci-config", path.to_str().unwrap()]),
     );
     run.assert_code(0);
     assert!(run.stdout.starts_with("bar\n"), "{run:?}");
@@ -189,6 +189,7 @@ fn oci_config_supplies_the_command_and_the_filter() {
         std::process::Command::new(common::bin())
             .current_dir("/")
             .args([
+                "--oci-partial",
                 "--oci-config",
                 path.to_str().unwrap(),
                 "-q",

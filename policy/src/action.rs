@@ -10,6 +10,11 @@ use bpf_asm::seccomp::ret;
 pub const EPERM: u16 = 1;
 /// `ENOSYS`: "no such syscall", the errno libc falls back on.
 pub const ENOSYS: u16 = 38;
+/// The errnos a denial may return, for `--errno` and a profile's
+/// `errnoRet` alike: 0 would make the call succeed without running, and
+/// the kernel caps the ERRNO data at `MAX_ERRNO` (include/linux/err.h;
+/// libseccomp refuses more).
+pub const ERRNO_RANGE: std::ops::RangeInclusive<u16> = 1..=4095;
 
 /// A seccomp action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -337,6 +337,9 @@ pub enum SeccompProfileError {
     BadIndex { entry: usize, index: u32 },
     /// Both `architectures` and `archMap`.
     BothArchLists,
+    /// An `ERRNO` errno outside [`crate::action::ERRNO_RANGE`]
+    /// (`defaultErrnoRet` when `entry` is `None`).
+    ErrnoRange { entry: Option<usize>, errno: u16 },
     /// An entry without names.
     NoNames { entry: usize },
 }
@@ -365,11 +368,33 @@ impl fmt::Display for SeccompProfileError {
             SeccompProfileError::NoNames { entry } => {
                 write!(f, "syscalls[{entry}]: no 'names' (or 'name')")
             }
+            SeccompProfileError::ErrnoRange { entry, errno } => {
+                let at = match entry {
+                    Some(e) => format!("syscalls[{e}].errnoRet"),
+                    None => "defaultErrnoRet".to_string(),
+                };
+                let (lo, hi) = (crate::action::ERRNO_RANGE.start(), crate::action::ERRNO_RANGE.end());
+                write!(
+                    f,
+                    "{at}: errno {errno} is outside {lo}..={hi} (0 makes the call succeed without running; the kernel caps errnos at {hi})"
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for SeccompProfileError {}
+
+/// An `ERRNO` action's errno must be in [`crate::action::ERRNO_RANGE`],
+/// as `--errno`'s (`TRACE`'s 16 bits are a message, not an errno).
+fn check_errno(action: Action, entry: Option<usize>) -> Result<(), SeccompProfileError> {
+    match action {
+        Action::Errno(errno) if !crate::action::ERRNO_RANGE.contains(&errno) => {
+            Err(SeccompProfileError::ErrnoRange { entry, errno })
+        }
+        _ => Ok(()),
+    }
+}
 
 /// The capability names of include/uapi/linux/capability.h, by number.
 pub const CAP_NAMES: [&str; 41] = [
@@ -578,6 +603,7 @@ impl Profile {
             .default_action
             .to_action(self.default_errno)
             .ok_or(SeccompProfileError::Notify { entry: None })?;
+        check_errno(default, None)?;
         let mut rules = Vec::new();
         let mut same_as_default = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
@@ -613,6 +639,7 @@ impl Profile {
                 .action
                 .to_action(e.errno)
                 .ok_or(SeccompProfileError::Notify { entry: Some(i) })?;
+            check_errno(action, Some(i))?;
             if action == default {
                 same_as_default.push(i);
                 continue;

@@ -36,6 +36,8 @@ pub enum Step {
     CloseFds,
     /// Clearing close-on-exec on a kept fd (`EBADF`: the fd is not open).
     KeepFd(i32),
+    /// `prlimit64` of resource N ([`crate::PlanBuilder::rlimit`]).
+    Rlimit(u32),
     /// Giving up the controlling terminal.
     DetachTty,
     /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`.
@@ -89,6 +91,10 @@ impl fmt::Display for Step {
             Step::SignalMask => f.write_str("rt_sigprocmask(SIG_SETMASK)"),
             Step::CloseFds => f.write_str("close_range"),
             Step::KeepFd(fd) => write!(f, "keep fd {fd}"),
+            Step::Rlimit(r) => match abi::RLIMIT_NAMES.get(r as usize) {
+                Some(name) => write!(f, "prlimit64({name})"),
+                None => write!(f, "prlimit64({r})"),
+            },
             Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
             Step::AmbientClearAll => f.write_str("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"),
             Step::BoundingDrop(c) => write!(f, "prctl(PR_CAPBSET_DROP, {c})"),
@@ -144,7 +150,8 @@ impl Failure {
 
     /// A display that names the program for exec failures and the directory
     /// for chdir failures: `execve /usr/bin/x: Permission denied`,
-    /// `execve nosuch: No such file or directory`, `chdir(/root): Permission denied`.
+    /// `command not found: nosuch` (searched in `PATH`),
+    /// `execve ./nosuch: No such file or directory`, `chdir(/root): Permission denied`.
     pub fn with_plan<'a>(&'a self, plan: &'a Plan) -> impl fmt::Display + 'a {
         WithPlan(self, plan)
     }
@@ -183,6 +190,9 @@ impl fmt::Display for WithPlan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let WithPlan(failure, plan) = *self;
         match failure.step {
+            Step::Exec { candidate: None } if plan.searched => {
+                write!(f, "command not found: {}", Bytes(plan.program().to_bytes()))
+            }
             Step::Exec { candidate } => {
                 let path = candidate
                     .and_then(|i| plan.exec_candidate(i))
@@ -228,6 +238,11 @@ impl Plan {
     pub fn apply(&self) -> Result<(), Failure> {
         self.apply_signals()?;
         self.apply_fds()?;
+        // before the uid switch and the bounding drop: raising a hard
+        // limit needs CAP_SYS_RESOURCE, as in runc
+        for &(resource, limit) in &self.rlimits {
+            sys::setrlimit(resource, &limit).map_err(Failure::at(Step::Rlimit(resource)))?;
+        }
         if self.tty == TtyPolicy::Detach {
             self.detach_tty()?;
         }
@@ -345,7 +360,21 @@ impl Plan {
         };
         match sys::chdir(dir) {
             Ok(()) => Ok(()),
-            Err(Errno::EACCES | Errno::ENOENT | Errno::ENOTDIR) if self.cwd_fallback => {
+            Err(e @ (Errno::EACCES | Errno::ENOENT | Errno::ENOTDIR)) if self.cwd_fallback => {
+                if let Some(prefix) = self.cwd_fallback_warning {
+                    let mut w = StackWriter {
+                        buf: [0; 512],
+                        len: 0,
+                    };
+                    let _ = fmt::write(
+                        &mut w,
+                        format_args!(
+                            "{prefix}the target cannot enter the working directory {} ({e}): COMMAND starts in /\n",
+                            Bytes(dir.to_bytes())
+                        ),
+                    );
+                    let _ = sys::write_all(2, &w.buf[..w.len]);
+                }
                 sys::chdir(c"/").map_err(Failure::at(Step::Chdir { fallback: true }))
             }
             Err(e) => Err(Failure {

@@ -2,7 +2,9 @@
 //! front, so that applying it makes only raw syscalls over pre-built memory.
 
 use crate::notify::Handoff;
-use crate::sys::abi::{SockFilter, BPF_MAXINSNS, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE};
+use crate::sys::abi::{
+    Rlimit64, SockFilter, BPF_MAXINSNS, RLIMIT_NAMES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE,
+};
 use crate::sys::CStrArray;
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
@@ -60,7 +62,8 @@ pub enum CwdPolicy {
     /// Keep the inherited working directory, handle and all.
     Inherit,
     /// `chdir(path)` as the target; if that fails with `EACCES`, `ENOENT` or
-    /// `ENOTDIR` (the target cannot reach it), `chdir("/")` instead, silently.
+    /// `ENOTDIR` (the target cannot reach it), `chdir("/")` instead, with a
+    /// line on stderr when [`PlanBuilder::cwd_fallback_warning`] asks for it.
     /// Any other error, or `/` failing too, aborts ([`crate::Step::Chdir`]).
     /// The default, with the caller's working directory read at `build`
     /// time (`/` when it cannot be read, e.g. it was deleted).
@@ -102,6 +105,16 @@ pub enum PlanError {
     /// A working directory ([`CwdPolicy`]) that is not an absolute path: it
     /// would be looked up from the inherited directory handle.
     RelativeCwd(PathBuf),
+    /// A resource limit the kernel would refuse: an unknown resource, or
+    /// a soft limit above the hard one (`EINVAL` from prlimit64).
+    BadRlimit {
+        /// The resource number.
+        resource: u32,
+        /// The soft limit.
+        soft: u64,
+        /// The hard limit.
+        hard: u64,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -137,6 +150,14 @@ impl fmt::Display for PlanError {
                 "cannot map the listener hand-off page: {}",
                 crate::sys::Errno(*e)
             ),
+            PlanError::BadRlimit {
+                resource,
+                soft,
+                hard,
+            } => match RLIMIT_NAMES.get(*resource as usize) {
+                Some(name) => write!(f, "{name}: soft limit {soft} above hard limit {hard}"),
+                None => write!(f, "unknown resource limit {resource}"),
+            },
             PlanError::RelativeCwd(p) => write!(
                 f,
                 "working directory '{}' is not an absolute path",
@@ -197,10 +218,15 @@ pub struct Plan {
     pub(crate) reset_signals: u64,
     pub(crate) clear_signal_mask: bool,
     pub(crate) tty: TtyPolicy,
+    /// `(resource, limit)` pairs set before the uid switch.
+    pub(crate) rlimits: Vec<(u32, Rlimit64)>,
     /// The directory to chdir to as the target (`None`: inherit).
     pub(crate) cwd: Option<CString>,
     /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
     pub(crate) cwd_fallback: bool,
+    /// Written to stderr, before a line naming the directory and errno,
+    /// when the fallback happens (`None`: silent).
+    pub(crate) cwd_fallback_warning: Option<&'static str>,
     pub(crate) program: CString,
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) searched: bool,
@@ -289,8 +315,10 @@ pub struct PlanBuilder {
     reset_signals: u64,
     clear_signal_mask: bool,
     tty: TtyPolicy,
+    rlimits: Vec<(u32, Rlimit64)>,
     /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
     cwd: Option<CwdPolicy>,
+    cwd_fallback_warning: Option<&'static str>,
     argv: Vec<OsString>,
     program: Option<OsString>,
     env: Option<Vec<OsString>>,
@@ -317,7 +345,9 @@ impl PlanBuilder {
             reset_signals: 1 << (SIGPIPE - 1),
             clear_signal_mask: true,
             tty: TtyPolicy::default(),
+            rlimits: Vec::new(),
             cwd: None,
+            cwd_fallback_warning: None,
             argv: Vec::new(),
             program: None,
             env: None,
@@ -396,10 +426,31 @@ impl PlanBuilder {
         self.tty = tty;
         self
     }
+    /// Sets resource limit `resource` (`RLIMIT_*`, 0..16) to `soft`/`hard`
+    /// (`u64::MAX` is `RLIM_INFINITY`) before the uid switch; a failure
+    /// aborts ([`crate::Step::Rlimit`]). Repeatable; the last one wins.
+    pub fn rlimit(mut self, resource: u32, soft: u64, hard: u64) -> Self {
+        self.rlimits.push((
+            resource,
+            Rlimit64 {
+                cur: soft,
+                max: hard,
+            },
+        ));
+        self
+    }
     /// Starts the command in `dir` ([`CwdPolicy::Exact`]): `chdir(dir)` as
     /// the target, and any failure aborts. `dir` must be absolute.
     pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(CwdPolicy::Exact(dir.into()));
+        self
+    }
+    /// With [`CwdPolicy::ReEnter`], says so on stderr when the target
+    /// cannot enter the directory and starts in `/`: one line,
+    /// `{prefix}the target cannot enter the working directory DIR (ERRNO):
+    /// COMMAND starts in /`, written with one `write` from a stack buffer.
+    pub fn cwd_fallback_warning(mut self, prefix: &'static str) -> Self {
+        self.cwd_fallback_warning = Some(prefix);
         self
     }
     /// The working-directory policy (default: [`CwdPolicy::ReEnter`] of the
@@ -517,6 +568,7 @@ impl PlanBuilder {
                 (Some(c), matches!(cwd_policy, CwdPolicy::ReEnter(_)))
             }
         };
+        check_rlimits(&self.rlimits)?;
         if let Some(&fd) = self.keep_fds.iter().find(|&&fd| fd < 0) {
             return Err(PlanError::BadFd(fd));
         }
@@ -572,8 +624,10 @@ impl PlanBuilder {
             reset_signals: self.reset_signals,
             clear_signal_mask: self.clear_signal_mask,
             tty: self.tty,
+            rlimits: self.rlimits,
             cwd,
             cwd_fallback,
+            cwd_fallback_warning: self.cwd_fallback_warning,
             program,
             candidates,
             searched,
@@ -581,6 +635,19 @@ impl PlanBuilder {
             argv: CStrArray::new(argv),
             envp: CStrArray::new(envp),
         })
+    }
+}
+
+/// Each limit names a resource the kernel knows and keeps soft ≤ hard
+/// (what prlimit64 would refuse with `EINVAL`).
+fn check_rlimits(rlimits: &[(u32, Rlimit64)]) -> Result<(), PlanError> {
+    match (rlimits.iter()).find(|(r, l)| *r as usize >= RLIMIT_NAMES.len() || l.cur > l.max) {
+        Some(&(resource, l)) => Err(PlanError::BadRlimit {
+            resource,
+            soft: l.cur,
+            hard: l.max,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -721,6 +788,23 @@ mod tests {
                 b"id".to_vec()
             ]
         );
+    }
+
+    #[test]
+    fn rlimits_the_kernel_would_refuse_are_plan_errors() {
+        let b = || {
+            PlanBuilder::new(65534, 65534)
+                .cap_last_cap(40)
+                .env(Vec::<OsString>::new())
+        };
+        let err = b().rlimit(7, 2, 1).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "RLIMIT_NOFILE: soft limit 2 above hard limit 1"
+        );
+        let err = b().rlimit(16, 1, 1).build().unwrap_err();
+        assert_eq!(err.to_string(), "unknown resource limit 16");
+        assert!(b().rlimit(4, 0, u64::MAX).build().is_ok());
     }
 
     #[test]

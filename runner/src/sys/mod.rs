@@ -664,6 +664,26 @@ pub fn getrlimit(resource: u32) -> Result<Rlimit64> {
     ret_unit(r).map(|()| lim)
 }
 
+/// `prlimit64(0, resource, &new, NULL)` — sets a resource limit of the
+/// calling process. Raising a hard limit needs `CAP_SYS_RESOURCE`.
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man2/prlimit.2.html>
+pub fn setrlimit(resource: u32, limit: &Rlimit64) -> Result<()> {
+    // SAFETY: the kernel reads one struct from the live `limit`; the
+    // old-limit pointer is NULL.
+    let r = unsafe {
+        arch::syscall4(
+            nr::PRLIMIT64,
+            0,
+            resource as usize,
+            limit as *const Rlimit64 as usize,
+            0,
+        )
+    };
+    ret_unit(r)
+}
+
 // ---------------------------------------------------------------- signals
 
 /// `rt_sigaction(sig, {SIG_DFL}, NULL, 8)` — resets `sig` to its default action.
