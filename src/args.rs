@@ -237,7 +237,7 @@ pub struct PolicyArgs {
     /// `arches`, `minKernel` against the running kernel), `comment`
     /// (ignored); `flags` (noted, not applied), `listenerMetadata`
     /// (ignored); `listenerPath` and SCMP_ACT_NOTIFY are refused. Errnos
-    /// are 0..=4095. Other fields are errors. A syscall's first
+    /// are 1..=4095, as --errno. Other fields are errors. A syscall's first
     /// unconditional rule beats its other rules, as in libseccomp; unknown
     /// syscall names are skipped (`compile --dump` notes both).
     #[arg(

@@ -8,8 +8,10 @@
 //! containers/common adds `defaultErrno` and `syscalls[].errno`: an errno
 //! name (`ENOSYS`) or a decimal number, which takes precedence over
 //! `defaultErrnoRet`/`errnoRet` when not empty (its `getErrno`). Every
-//! errno must be at most 4095, the kernel's `MAX_ERRNO`; 0 is accepted, as
-//! libseccomp and runc do (the call then returns 0 without running).
+//! errno must be at most 4095, the kernel's `MAX_ERRNO`; an `ERRNO` action's
+//! errno must also not be 0 (libseccomp would accept it, making the call
+//! succeed without running): `policy::action::ERRNO_RANGE`, the range of
+//! `--errno` too, is checked by `policy::profile`.
 
 use std::path::Path;
 
@@ -130,10 +132,6 @@ fn filter(f: &Option<JsonFilter>, at: &str) -> Result<Filter, String> {
     })
 }
 
-/// The `--dump` note for an errno of 0, which libseccomp and runc accept.
-const ZERO_ERRNO: &str =
-    "errno 0: the call returns 0 without running (the kernel's SECCOMP_RET_ERRNO with data 0, as libseccomp and runc)";
-
 /// The errno of an `errno` field (name or decimal; containers/common) or,
 /// when that is absent or empty, of an `errnoRet` field; `at` is the
 /// object's place (`syscalls[3]`, or empty for the top level).
@@ -208,9 +206,6 @@ impl JsonSyscall {
             .action
             .parse()
             .map_err(|e| format!("{at}.action: {e}"))?;
-        if errno == Some(0) && action.takes_errno() {
-            notes.push(format!("{at}: {ZERO_ERRNO}"));
-        }
         let mut args = Vec::new();
         for (j, a) in self.args.iter().flatten().enumerate() {
             let op: ArgOp =
@@ -255,9 +250,6 @@ impl JsonProfile {
             .default_action
             .parse()
             .map_err(|e| format!("defaultAction: {e}"))?;
-        if default_errno == Some(0) && default_action.takes_errno() {
-            notes.push(format!("defaultAction: {ZERO_ERRNO}"));
-        }
         if let Some(p) = &self.listener_path {
             return Err(format!(
                 "listenerPath '{p}': seccomp agents (SCMP_ACT_NOTIFY) are not supported"
@@ -398,13 +390,6 @@ mod tests {
         assert_eq!(p.default_errno, Some(38));
         let errnos: Vec<Option<u16>> = p.syscalls.iter().map(|e| e.errno).collect();
         assert_eq!(errnos, [Some(13), Some(22), Some(5), Some(0)]);
-        let (_, notes) = parse(
-            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["open"],"action":"SCMP_ACT_ERRNO","errnoRet":0}]}"#,
-            "p.json",
-        )
-        .unwrap();
-        assert_eq!(notes.len(), 1);
-        assert!(notes[0].starts_with("syscalls[0]: errno 0: the call returns 0"));
     }
 
     #[test]
