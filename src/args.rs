@@ -213,6 +213,12 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "FILE")]
     pub oci_config: Option<PathBuf>,
 
+    /// Deny creating user namespaces: unshare/clone with CLONE_NEWUSER and
+    /// setns into one fail with EPERM, clone3 with ENOSYS (libc falls back
+    /// to clone). Enforced even under --report-denied/--complain/learn.
+    #[arg(long)]
+    pub no_userns: bool,
+
     /// The capability bounding set a profile's includes/excludes are
     /// evaluated against (set from -caps by the run mode).
     #[arg(skip)]
@@ -339,6 +345,10 @@ pub struct CompileArgs {
     /// includes/excludes (comma-separated) [default: none, or the OCI config's bounding set].
     #[arg(long, value_name = "LIST")]
     pub caps: Option<String>,
+    /// Add the run mode's TTY guard (ioctl TIOCSTI/TIOCLINUX fail with EPERM),
+    /// which compiled filters leave out by default: they mean exactly the policy.
+    #[arg(long)]
+    pub tty_guard: bool,
     /// Print the annotated disassembly and statistics on stderr... or stdout when no -o.
     #[arg(long)]
     pub dump: bool,
