@@ -128,6 +128,7 @@ pub struct RunArgs {
     /// policy's errno or kill, forwards signals, and exits with COMMAND's status.
     /// A kill is go-jail's SIGKILL rather than the kernel's SIGSYS (no core
     /// dump; go-jail exits 159 = 128+SIGSYS when COMMAND itself is killed).
+    /// COMMAND cannot install a seccomp listener of its own (EPERM).
     #[arg(
         long,
         value_name = "once|all",
@@ -138,8 +139,8 @@ pub struct RunArgs {
     )]
     pub report_denied: Option<ReportMode>,
 
-    /// Complain mode: ENFORCES NOTHING. Every syscall the policy would deny is
-    /// allowed to run and reported (`go-jail: would deny ...`), once per
+    /// Complain mode: ENFORCES NOTHING of the policy (only the TTY guard and
+    /// --no-userns). Every syscall the policy would deny is allowed to run and reported (`go-jail: would deny ...`), once per
     /// syscall (all calls with --report-denied=all). For finding what an
     /// allow-list lacks; never use it as a sandbox.
     #[arg(long)]
@@ -279,7 +280,8 @@ pub enum LearnFormat {
 #[command(
     override_usage = "go-jail learn [JAIL OPTIONS] [--format allow|docker] [-o FILE] [--] COMMAND [ARG]...",
     after_help = "Runs COMMAND (and everything it starts) with a filter that reports every \
-syscall and lets it run: nothing is enforced. At the end, prints the syscalls used.\n\n\
+syscall and lets it run: nothing is enforced but the TTY guard (--allow-tty-injection) \
+and --no-userns. At the end, prints the syscalls used.\n\n\
 Example:\n  go-jail learn -user nobody -- ls /\n  go-jail -user nobody -syscall-allow=<the printed list> -- ls /"
 )]
 pub struct LearnArgs {
