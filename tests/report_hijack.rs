@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -48,7 +48,7 @@ type Steps = HashMap<String, (i64, i64)>;
 
 /// Runs the attack as the jailed command (`args` before `--`), waits for
 /// go-jail to return, lets the leftover process go on, and reads its steps.
-fn attack(probe: &PathBuf, args: &[&str], mode: &[&str]) -> Steps {
+fn attack(probe: &Path, args: &[&str], mode: &[&str]) -> Steps {
     let dir = std::env::temp_dir().join(format!(
         "go-jail-hijack-{}-{}",
         std::process::id(),

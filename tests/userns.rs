@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -43,7 +43,7 @@ fn userns_probe() -> Option<PathBuf> {
 }
 
 /// `userns ARGS` as nobody, with `extra` options: its "RET ERRNO" line.
-fn probe_line(probe: &PathBuf, extra: &[&str], args: &[&str]) -> String {
+fn probe_line(probe: &Path, extra: &[&str], args: &[&str]) -> String {
     let p = probe.to_str().unwrap();
     let r = jail(&[&["-user", "nobody", "-q"][..], extra, &["--", p], args].concat());
     r.assert_code(0);
