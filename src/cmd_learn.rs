@@ -59,7 +59,8 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
     };
     // The guards are enforced by the kernel, not learned: a TIOCSTI gets
     // EPERM (unless --allow-tty-injection), as the learned policy will give it.
-    let guards = filter::run_guards(!jail.allow_tty_injection, true);
+    let mut guards = filter::run_guards(!jail.allow_tty_injection);
+    guards.extend(policy::listener_guard_rules());
     let enforced = filter::enforced(p, &guards);
     policy::add_guards(&mut spec, &enforced);
     let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;

@@ -93,25 +93,22 @@ pub fn for_run(
     tty_guard: bool,
     quiet: bool,
 ) -> Result<Option<Program>, Failure> {
-    match spec_for_run(args, &run_guards(tty_guard, false))? {
+    match spec_for_run(args, &run_guards(tty_guard))? {
         Some(spec) => Ok(Some(compile(spec, args, quiet)?.program)),
         None => Ok(None),
     }
 }
 
 /// The guards the run mode adds to the policy (`policy::guards`): the TTY
-/// guard unless `--allow-tty-injection`, and under a supervisor the
-/// listener guard. (`--no-userns` is a policy option: [`policy_args::spec`]
-/// adds its guard.)
-pub fn run_guards(tty_guard: bool, supervised: bool) -> Vec<Rule> {
-    let mut guards = Vec::new();
+/// guard unless `--allow-tty-injection`. (A supervisor adds the listener
+/// guard; `--no-userns` is a policy option: [`policy_args::spec`] adds its
+/// guard.)
+pub fn run_guards(tty_guard: bool) -> Vec<Rule> {
     if tty_guard {
-        guards.extend(policy::tty_guard_rules());
+        policy::tty_guard_rules()
+    } else {
+        Vec::new()
     }
-    if supervised {
-        guards.extend(policy::listener_guard_rules());
-    }
-    guards
 }
 
 /// Every guard in the spec of a run with `guards` (see [`run_guards`]):

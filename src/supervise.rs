@@ -104,13 +104,16 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         Mode::Report { all }
     };
     let policy_args = cmd_run::policy_args(args)?;
-    let guards = filter::run_guards(!args.allow_tty_injection, true);
-    let Some(spec) = filter::spec_for_run(&policy_args, &guards)? else {
+    let mut guards = filter::run_guards(!args.allow_tty_injection);
+    let Some(mut spec) = filter::spec_for_run(&policy_args, &guards)? else {
         if !args.quiet {
             warn("warning: no seccomp filter: nothing to report");
         }
         return Err(cmd_run::run(args));
     };
+    let listener = policy::listener_guard_rules();
+    policy::add_guards(&mut spec, &listener);
+    guards.extend(listener);
     let (policy, weights) = filter::resolve(spec, &policy_args, args.quiet)?;
     let enforced = filter::enforced(&policy_args, &guards);
     let program = compile_notifying(&policy, weights, &enforced)?;
