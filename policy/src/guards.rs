@@ -203,6 +203,24 @@ mod tests {
         }
     }
 
+    /// `--errno ENOSYS`: the policy gives clone3 its ENOSYS through the
+    /// default, not a rule; the guard still keeps it from the supervisor.
+    #[test]
+    fn the_clone3_guard_holds_when_the_default_says_the_same() {
+        let guards = userns_guard_rules();
+        let mut spec = PolicySpec {
+            deny_action: Action::Errno(ENOSYS),
+            ..PolicySpec::allow(&["execve"])
+        };
+        add_guards(&mut spec, &guards);
+        let (p, _) = resolve(&spec).unwrap();
+        let clone3 = call(Arch::X86_64, "clone3", [0; 6]);
+        let notified = notify_denials(&p, &guards);
+        assert_eq!(notified.evaluate(&clone3), Action::Errno(ENOSYS));
+        let read = call(Arch::X86_64, "read", [0; 6]);
+        assert_eq!(notified.evaluate(&read), Action::UserNotif);
+    }
+
     #[test]
     fn an_unconditional_guard_replaces_the_specs_rules_of_its_syscall() {
         let mut spec = PolicySpec {

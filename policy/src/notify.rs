@@ -13,7 +13,7 @@
 //! shape and the kernel's action cache still serves the allowed syscalls
 //! without running the filter.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use crate::action::Action;
@@ -51,11 +51,23 @@ pub fn notify_denials(policy: &Policy, enforced: &[Rule]) -> Policy {
     out.matchers = Matchers::new();
     for arch in &mut out.arches {
         let guard = kept.as_ref().and_then(|k| k.arch(arch.arch.audit()));
+        // unconditional guards, pinned as rules before the default changes
+        // (the policy may give one its action through the default)
+        let pinned: BTreeSet<u32> = guard
+            .map(|g| g.rules.iter().filter(|&(&nr, &a)| arch.action(nr) == a))
+            .into_iter()
+            .flatten()
+            .map(|(&nr, _)| nr)
+            .collect();
+        for &nr in &pinned {
+            let action = arch.action(nr);
+            arch.rules.insert(nr, action);
+        }
         arch.default = swap(arch.default);
         arch.above_table = swap(arch.above_table);
         arch.x32 = arch.x32.map(swap);
         for (nr, action) in arch.rules.iter_mut() {
-            if guard.and_then(|g| g.rules.get(nr)) != Some(action) {
+            if !pinned.contains(nr) {
                 *action = swap(*action);
             }
         }

@@ -26,6 +26,7 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         3 => Just(Action::Allow),
         3 => (1u16..4).prop_map(Action::Errno),
+        1 => Just(Action::Errno(38)),
         1 => Just(Action::KillProcess),
         1 => Just(Action::Log),
     ]
