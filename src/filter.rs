@@ -132,8 +132,8 @@ pub fn spec_for_run(args: &PolicyArgs, guards: &[Rule]) -> Result<Option<PolicyS
     };
     check_startable(&spec)?;
     let mut spec = spec;
-    // First: conditional rules are tried in order, so a profile's own
-    // conditional ALLOW of ioctl must not get to answer TIOCSTI first.
+    // Conditional guards first: conditional rules are tried in order, so a
+    // profile's own conditional ALLOW of ioctl must not answer TIOCSTI first.
     policy::add_guards(&mut spec, guards);
     Ok(Some(spec))
 }
