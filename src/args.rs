@@ -152,6 +152,7 @@ pub struct RunArgs {
     /// policy's errno or kill, forwards signals, and exits with COMMAND's status.
     /// A kill is go-jail's SIGKILL rather than the kernel's SIGSYS (no core
     /// dump; go-jail exits 159 = 128+SIGSYS when COMMAND itself is killed).
+    /// COMMAND cannot install a seccomp listener of its own (EPERM).
     #[arg(
         long,
         value_name = "once|all",
@@ -162,8 +163,8 @@ pub struct RunArgs {
     )]
     pub report_denied: Option<ReportMode>,
 
-    /// Complain mode: ENFORCES NOTHING. Every syscall the policy would deny is
-    /// allowed to run and reported (`go-jail: would deny ...`), once per
+    /// Complain mode: ENFORCES NOTHING of the policy (only the TTY guard and
+    /// --no-userns). Every syscall the policy would deny is allowed to run and reported (`go-jail: would deny ...`), once per
     /// syscall (all calls with --report-denied=all). For finding what an
     /// allow-list lacks (it runs any list, even one without execve, and
     /// reports execve and the loader's calls too); never use it as a sandbox.
@@ -254,6 +255,12 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "FILE")]
     pub oci_config: Option<PathBuf>,
 
+    /// Deny creating user namespaces: unshare/clone with CLONE_NEWUSER and
+    /// setns into one fail with EPERM, clone3 with ENOSYS (libc falls back
+    /// to clone). Enforced even under --report-denied/--complain/learn.
+    #[arg(long)]
+    pub no_userns: bool,
+
     /// The capability bounding set a profile's includes/excludes are
     /// evaluated against (set from -caps by the run mode).
     #[arg(skip)]
@@ -314,7 +321,8 @@ pub enum LearnFormat {
 #[command(
     override_usage = "go-jail learn [JAIL OPTIONS] [--format allow|docker] [-o FILE] [--] COMMAND [ARG]...",
     after_help = "Runs COMMAND (and everything it starts) with a filter that reports every \
-syscall and lets it run: nothing is enforced. At the end, prints the syscalls used.\n\n\
+syscall and lets it run: nothing is enforced but the TTY guard (--allow-tty-injection) \
+and --no-userns. At the end, prints the syscalls used.\n\n\
 Example:\n  go-jail learn -user nobody -- ls /\n  go-jail -user nobody -syscall-allow=<the printed list> -- ls /"
 )]
 pub struct LearnArgs {
@@ -380,6 +388,10 @@ pub struct CompileArgs {
     /// includes/excludes (comma-separated) [default: none, or the OCI config's bounding set].
     #[arg(long, value_name = "LIST")]
     pub caps: Option<String>,
+    /// Add the run mode's TTY guard (ioctl TIOCSTI/TIOCLINUX fail with EPERM),
+    /// which compiled filters leave out by default: they mean exactly the policy.
+    #[arg(long)]
+    pub tty_guard: bool,
     /// Print the annotated disassembly and statistics on stderr... or stdout when no -o.
     #[arg(long)]
     pub dump: bool,

@@ -17,11 +17,21 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
         let caps = crate::caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?;
         pargs.profile_caps = Some(caps);
     }
-    let (spec, notes) = policy_args::spec_with_notes(&pargs)?.ok_or_else(|| {
-        Failure::input(
-            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE or --oci-config FILE".into(),
-        )
-    })?;
+    let (mut spec, notes) = match policy_args::spec_with_notes(&pargs)? {
+        Some(found) => found,
+        None if a.tty_guard => (policy_args::empty_deny_list(&pargs)?, Vec::new()),
+        None => return Err(Failure::input(
+            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE, --oci-config FILE, --no-userns or --tty-guard".into(),
+        )),
+    };
+    if a.tty_guard {
+        // first, as in the run mode: a profile's conditional ioctl ALLOW
+        // must not answer TIOCSTI before it
+        policy::add_guards(&mut spec, &policy::tty_guard_rules());
+    }
+    let notes: Vec<String> = (notes.iter().map(|n| format!("profile: {n}")))
+        .chain(guard_notes(a))
+        .collect();
     let compiled = filter::compile(spec, &pargs, a.quiet)?;
     let format = a
         .format
@@ -36,8 +46,9 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
         });
     if a.dump {
         let mut dump = dump(&compiled)?;
-        // how a seccomp profile was read: skipped names, runc's OR rules…
-        let notes: String = notes.iter().map(|n| format!("; profile: {n}\n")).collect();
+        // how a seccomp profile was read (skipped names, runc's OR rules…)
+        // and the guards added to it
+        let notes: String = notes.iter().map(|n| format!("; {n}\n")).collect();
         dump.insert_str(0, &notes);
         if a.output.is_some() {
             print!("{dump}");
@@ -51,6 +62,18 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
     let bytes = render(&compiled.program, format);
     output::write_bytes(a.output.as_deref(), &bytes)?;
     Ok(0)
+}
+
+/// What `--dump` says about the guards in the program.
+fn guard_notes(a: &CompileArgs) -> Vec<String> {
+    let mut notes = Vec::new();
+    if a.tty_guard {
+        notes.push("guard (--tty-guard): ioctl TIOCSTI/TIOCLINUX -> EPERM, before the policy's ioctl rules".into());
+    }
+    if a.policy.no_userns {
+        notes.push("guard (--no-userns): unshare/clone with CLONE_NEWUSER, setns with CLONE_NEWUSER or 0 -> EPERM; clone3 -> ENOSYS".into());
+    }
+    notes
 }
 
 fn render(prog: &Program, format: OutputFormat) -> Vec<u8> {

@@ -3,7 +3,12 @@
 //!
 //! The filter is the policy with its denying actions turned into
 //! `SECCOMP_RET_USER_NOTIF` (`policy::notify_denials`); allowed calls never
-//! reach the supervisor. The child loads it in listener mode and hands the
+//! reach the supervisor. The guards (`policy::guards`) keep their action
+//! and are enforced by the kernel in every mode: the TTY guard (unless
+//! `--allow-tty-injection`), `--no-userns`, and the listener guard, which
+//! refuses the command a seccomp listener of its own (the newest listener
+//! gets the notifications, so it could answer CONTINUE to every denial once
+//! ours is closed). The child loads it in listener mode and hands the
 //! listener over without a syscall (`runner::notify`, which documents the
 //! hand-off). Then the supervisor:
 //!
@@ -99,29 +104,36 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         Mode::Report { all }
     };
     let policy_args = cmd_run::policy_args(args)?;
+    let mut guards = filter::run_guards(!args.allow_tty_injection);
     let spec = if args.complain {
-        filter::spec_for_complain(&policy_args, !args.allow_tty_injection)?
+        filter::spec_for_complain(&policy_args, &guards)?
     } else {
-        filter::spec_for_run(&policy_args, !args.allow_tty_injection)?
+        filter::spec_for_run(&policy_args, &guards)?
     };
-    let Some(spec) = spec else {
+    let Some(mut spec) = spec else {
         if !args.quiet {
             warn("warning: no seccomp filter: nothing to report");
         }
         return Err(cmd_run::run(args));
     };
+    let listener = policy::listener_guard_rules();
+    policy::add_guards(&mut spec, &listener);
+    guards.extend(listener);
     let (policy, weights) = filter::resolve(spec, &policy_args, args.quiet)?;
-    let program = compile_notifying(&policy, weights)?;
+    let enforced = filter::enforced(&policy_args, &guards);
+    let program = compile_notifying(&policy, weights, &enforced)?;
     let plan = cmd_run::prepare(args, Some(&program))?;
     Ok(supervise(&plan, &policy, mode)?.status)
 }
 
-/// `policy` with its denials turned into notifications, compiled.
+/// `policy` with its denials turned into notifications, except the
+/// `enforced` guards (`policy::notify_denials`), compiled.
 pub fn compile_notifying(
     policy: &Policy,
     weights: Option<policy::FrequencyProfile>,
+    enforced: &[policy::Rule],
 ) -> Result<bpf_asm::Program, Failure> {
-    let notified = policy::notify_denials(policy);
+    let notified = policy::notify_denials(policy, enforced);
     let opts = CompileOptions {
         weights,
         ..CompileOptions::default()

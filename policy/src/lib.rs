@@ -11,7 +11,8 @@
 //! - [`runs`]: maximal runs of equal leaves, with optimizer weights;
 //! - [`tree`]: the depth-limited optimal dispatch tree (interval DP);
 //! - [`emit`]: the program ([`compile`]);
-//! - [`stats`]: executed-instruction figures of a compiled program.
+//! - [`stats`]: executed-instruction figures of a compiled program;
+//! - [`guards`]: rules go-jail adds, enforced even under a supervisor.
 
 pub mod action;
 pub mod bits;
@@ -19,6 +20,7 @@ pub mod condition;
 pub mod emit;
 pub mod freq;
 pub mod groups;
+pub mod guards;
 pub mod matcher;
 pub mod notify;
 pub mod policy;
@@ -36,6 +38,7 @@ pub use condition::{CmpOp, Condition, Threshold, Width};
 pub use emit::{compile, lower, CompileError, CompileOptions, Lowered};
 pub use freq::{FrequencyProfile, ProfileError};
 pub use groups::GroupError;
+pub use guards::{add_guards, listener_guard_rules, userns_guard_rules};
 pub use matcher::{MatcherId, Matchers};
 pub use notify::notify_denials;
 pub use policy::{ArchPolicy, Policy};
