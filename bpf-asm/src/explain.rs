@@ -303,6 +303,32 @@ ret ALLOW
     }
 
     #[test]
+    fn division_by_a_symbolic_x_may_return_zero() {
+        let prog = assemble("ld [args[0].lo]\ntax\nld #10\ndiv x\nret ALLOW\n").unwrap();
+        assert_eq!(
+            outcome(&prog, 0, 0),
+            Outcome::Conditional {
+                cases: vec![Case {
+                    ret: Ret::Value(0),
+                    paths: vec![vec!["args[0].lo == 0".to_string()]],
+                }],
+                otherwise: Ret::Value(ret::ALLOW),
+            }
+        );
+        // A computed divisor: the condition is written out.
+        let prog =
+            assemble("ld [args[0].lo]\nadd #1\ntax\nld [args[1].lo]\ndiv x\nret a\n").unwrap();
+        let Outcome::Conditional { cases, .. } = outcome(&prog, 0, 0) else {
+            panic!("not conditional");
+        };
+        assert!(cases.iter().any(|c| c.ret == Ret::Value(0)
+            && c.paths == vec![vec!["(args[0].lo + 1) == 0".to_string()]]));
+        // A constant zero divisor kills whatever A holds.
+        let prog = assemble("ld [args[0].lo]\ndiv x\nret ALLOW\n").unwrap();
+        assert_eq!(outcome(&prog, 0, 0), Outcome::Always(Ret::Value(0)));
+    }
+
+    #[test]
     fn names_come_from_the_caller_and_pieces_are_cut_at_constants() {
         let prog =
             assemble("ld [nr]\njge #100, big, small\nbig:\nret ERRNO(1)\nsmall:\nret ALLOW\n")

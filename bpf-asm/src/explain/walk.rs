@@ -221,19 +221,58 @@ impl State {
         Step::Continue
     }
 
-    /// `A = A op operand`; a division by a zero constant ends the path with
-    /// 0, as the converted program does.
+    /// `A = A op operand`. A division by zero ends the path with 0, as the
+    /// converted program does (`bpf_convert_filter`, net/core/filter.c, emits
+    /// "if X == 0, return 0" before `div x` and `mod x`); a symbolic divisor
+    /// forks the path where it is zero.
     fn arith(&mut self, op: BinOp, src: Src, k: u32) -> Step {
         let operand = match src {
             Src::X => self.x.clone(),
             Src::K => Val::Const(k),
         };
+        let divides = matches!(op, BinOp::Alu(AluOp::Div) | BinOp::Mod);
+        let (other, alive) = match &operand {
+            Val::Sym { .. } if divides => self.split_on_zero(&operand),
+            _ => (None, true),
+        };
+        if !alive {
+            return Step::Split { other, alive };
+        }
         match binary(op, &self.a, &operand) {
             Some(v) => {
                 self.a = v;
-                Step::Continue
+                match other {
+                    None => Step::Continue,
+                    other => Step::Split { other, alive },
+                }
             }
             None => Step::Return(Ret::Value(0)),
+        }
+    }
+
+    /// At a division by the symbolic `x` (at `self.pc - 1`): the path where
+    /// `x == 0`, which runs the division again with X = 0, if feasible;
+    /// this path goes on with `x != 0` (false when that is infeasible).
+    fn split_on_zero(&mut self, x: &Val) -> (Option<State>, bool) {
+        let mut zero = self.clone();
+        zero.pc -= 1;
+        zero.x = Val::Const(0);
+        match x {
+            Val::Sym {
+                field: Some(field), ..
+            } => {
+                let zero_ok = zero.domains.entry(*field).or_default();
+                let zero_ok = zero_ok.constrain(JmpCond::Eq, 0, true);
+                let nonzero = self.domains.entry(*field).or_default();
+                let alive = nonzero.constrain(JmpCond::Eq, 0, false);
+                (zero_ok.then_some(zero), alive)
+            }
+            _ => {
+                let text = x.text();
+                zero.opaque.push(format!("{text} == 0"));
+                self.opaque.push(format!("{text} != 0"));
+                (Some(zero), true)
+            }
         }
     }
 
@@ -329,9 +368,12 @@ fn neg(a: &Val) -> Val {
     }
 }
 
-/// `a OP b`; `None` for a division by a zero constant.
+/// `a OP b`; `None` for a division by zero.
 fn binary(op: BinOp, a: &Val, b: &Val) -> Option<Val> {
     use AluOp::*;
+    if matches!(op, BinOp::Alu(Div) | BinOp::Mod) && *b == Val::Const(0) {
+        return None;
+    }
     if let (Val::Const(a), Val::Const(b)) = (a, b) {
         let (a, b) = (*a, *b);
         return Some(Val::Const(match op {
