@@ -445,112 +445,87 @@ pub fn assemble_with(
     text: &str,
     resolve: &dyn Fn(&str) -> Option<u32>,
 ) -> Result<Program, AsmError> {
-    let mut labels: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut labels = Labels::new();
     let mut pending: Vec<Pending> = Vec::new();
     for (index, raw_line) in text.lines().enumerate() {
-        let line = index + 1;
         let chars: Vec<char> = raw_line.chars().collect();
         let mut cur = Cursor {
             chars: &chars,
             pos: 0,
-            line,
+            line: index + 1,
             resolve,
         };
         cur.skip_ws();
         if cur.peek() == Some('#') {
             continue; // a whole-line comment
         }
-        // Prefixes: `label:` and `12:`.
-        loop {
-            let save = cur.pos;
-            let Some((start, word)) = cur.word() else {
-                break;
-            };
-            if cur.peek() != Some(':') {
-                cur.pos = save;
-                break;
-            }
-            cur.pos += 1;
-            let pc = pending.len();
-            if word.chars().all(|c| c.is_ascii_digit()) {
-                let claimed: u64 = word
-                    .parse()
-                    .map_err(|_| cur.err_at(start, format!("bad pc annotation '{word}'")))?;
-                if claimed != pc as u64 {
-                    return Err(cur.err_at(
-                        start,
-                        format!("pc annotation {claimed} does not match the instruction's position {pc}"),
-                    ));
-                }
-            } else if !word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-                return Err(cur.err_at(start, format!("bad label name '{word}'")));
-            } else if let Some(&(first, _)) = labels.get(&word) {
-                return Err(cur.err_at(
-                    start,
-                    format!("label '{word}' is already defined on line {first}"),
-                ));
-            } else {
-                labels.insert(word, (line, pc));
-            }
-            cur.skip_ws();
-        }
+        cur.prefixes(&mut labels, pending.len())?;
         if cur.at_end() {
             continue;
         }
         pending.push(cur.instruction()?);
     }
-    let mut insns = Vec::with_capacity(pending.len());
-    for (pc, p) in pending.into_iter().enumerate() {
-        let mut insn = p.insn;
-        let resolve_target = |t: &TargetAt| -> Result<u64, AsmError> {
-            let err = |message: String| AsmError {
-                line: p.line,
-                column: t.column,
-                message,
-            };
+    let insns = pending
+        .into_iter()
+        .enumerate()
+        .map(|(pc, p)| p.resolve(pc, &labels))
+        .collect::<Result<_, _>>()?;
+    Ok(Program::new(insns))
+}
+
+/// Label name to `(line, pc)` of its definition.
+type Labels = HashMap<String, (usize, usize)>;
+
+impl Pending {
+    /// The instruction at `pc` with its jump targets filled in.
+    fn resolve(self, pc: usize, labels: &Labels) -> Result<Insn, AsmError> {
+        let mut insn = self.insn;
+        let err = |t: &TargetAt, message: String| AsmError {
+            line: self.line,
+            column: t.column,
+            message,
+        };
+        let offset = |t: &TargetAt| -> Result<u64, AsmError> {
             let to = match &t.target {
                 Target::Absolute(to) => *to,
                 Target::Relative(off) => pc as u64 + 1 + off,
                 Target::Label(name) => match labels.get(name) {
                     Some(&(_, to)) => to as u64,
-                    None => return Err(err(format!("unknown label '{name}'"))),
+                    None => return Err(err(t, format!("unknown label '{name}'"))),
                 },
             };
             if to <= pc as u64 {
-                return Err(err(format!(
-                    "jump target {to} is not ahead of pc {pc}: classic BPF only jumps forward"
-                )));
+                return Err(err(
+                    t,
+                    format!(
+                        "jump target {to} is not ahead of pc {pc}: classic BPF only jumps forward"
+                    ),
+                ));
             }
             Ok(to - pc as u64 - 1)
         };
-        match &p.targets {
+        match &self.targets {
             Targets::None => {}
             Targets::Ja(t) => {
-                let off = resolve_target(t)?;
-                insn.k = u32::try_from(off).map_err(|_| AsmError {
-                    line: p.line,
-                    column: t.column,
-                    message: format!("ja offset {off} does not fit in 32 bits"),
-                })?;
+                let off = offset(t)?;
+                insn.k = u32::try_from(off)
+                    .map_err(|_| err(t, format!("ja offset {off} does not fit in 32 bits")))?;
             }
             Targets::Cond(t, f) => {
                 let byte = |t: &TargetAt| -> Result<u8, AsmError> {
-                    let off = resolve_target(t)?;
-                    u8::try_from(off).map_err(|_| AsmError {
-                        line: p.line,
-                        column: t.column,
-                        message: format!(
+                    let off = offset(t)?;
+                    u8::try_from(off).map_err(|_| {
+                        err(t, format!(
                             "jump target is {off} instructions ahead; a conditional jump reaches at most 255"
-                        ),
+                        ))
                     })
                 };
                 insn.jt = byte(t)?;
                 insn.jf = byte(f)?;
             }
         }
-        insns.push(insn);
+        Ok(insn)
     }
-    Ok(Program::new(insns))
 }
 
 enum Target {
@@ -792,6 +767,43 @@ impl Cursor<'_> {
             _ => return Err(self.err_at(start, format!("unknown action '{w}'"))),
         };
         Ok((Decoded::Ret(RetSrc::K), verdict.to_raw()))
+    }
+
+    /// The prefixes of a line: `label:` (recorded at `pc`) and `12:`
+    /// (checked against `pc`).
+    fn prefixes(&mut self, labels: &mut Labels, pc: usize) -> Res<()> {
+        loop {
+            let save = self.pos;
+            let Some((start, word)) = self.word() else {
+                return Ok(());
+            };
+            if self.peek() != Some(':') {
+                self.pos = save;
+                return Ok(());
+            }
+            self.pos += 1;
+            if word.chars().all(|c| c.is_ascii_digit()) {
+                let claimed: u64 = word
+                    .parse()
+                    .map_err(|_| self.err_at(start, format!("bad pc annotation '{word}'")))?;
+                if claimed != pc as u64 {
+                    return Err(self.err_at(
+                        start,
+                        format!("pc annotation {claimed} does not match the instruction's position {pc}"),
+                    ));
+                }
+            } else if !word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return Err(self.err_at(start, format!("bad label name '{word}'")));
+            } else if let Some(&(first, _)) = labels.get(&word) {
+                return Err(self.err_at(
+                    start,
+                    format!("label '{word}' is already defined on line {first}"),
+                ));
+            } else {
+                labels.insert(word, (self.line, pc));
+            }
+            self.skip_ws();
+        }
     }
 
     /// One instruction with its suffixes, up to the end of the line.
