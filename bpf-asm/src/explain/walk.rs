@@ -97,7 +97,10 @@ enum Step {
     Return(Ret),
     /// A fork: `other` (if feasible) is explored later; this path goes on
     /// only if `alive` (its own branch is feasible).
-    Split { other: Option<State>, alive: bool },
+    Split {
+        other: Option<Box<State>>,
+        alive: bool,
+    },
 }
 
 /// The walk state of one path.
@@ -133,7 +136,7 @@ pub(super) fn paths(prog: &Program, audit: u32, nr: u32) -> Option<Vec<Path>> {
                 }
                 Step::Split { other, alive } => {
                     if let Some(other) = other {
-                        stack.push(other);
+                        stack.push(*other);
                     }
                     if !alive {
                         break;
@@ -253,8 +256,8 @@ impl State {
     /// At a division by the symbolic `x` (at `self.pc - 1`): the path where
     /// `x == 0`, which runs the division again with X = 0, if feasible;
     /// this path goes on with `x != 0` (false when that is infeasible).
-    fn split_on_zero(&mut self, x: &Val) -> (Option<State>, bool) {
-        let mut zero = self.clone();
+    fn split_on_zero(&mut self, x: &Val) -> (Option<Box<State>>, bool) {
+        let mut zero = Box::new(self.clone());
         zero.pc -= 1;
         zero.x = Val::Const(0);
         match x {
@@ -297,7 +300,7 @@ impl State {
                 Val::Const(b),
             ) => {
                 let (field, b) = (*field, *b);
-                let mut other = self.clone();
+                let mut other = Box::new(self.clone());
                 let t_ok = self
                     .domains
                     .entry(field)
@@ -317,7 +320,7 @@ impl State {
             }
             (a, b) => {
                 let (yes, no) = relation(cond, &a.text(), &b.text());
-                let mut other = self.clone();
+                let mut other = Box::new(self.clone());
                 other.opaque.push(no);
                 other.pc = f_pc;
                 self.opaque.push(yes);
