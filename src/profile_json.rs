@@ -187,8 +187,8 @@ fn flag_note(flag: &str) -> Result<String, String> {
 
 impl JsonSyscall {
     /// The policy crate's entry; `at` is its place (`syscalls[3]`) for
-    /// errors and notes.
-    fn to_entry(&self, at: &str, notes: &mut Vec<String>) -> Result<Entry, String> {
+    /// errors.
+    fn to_entry(&self, at: &str) -> Result<Entry, String> {
         let mut names = self.names.clone().unwrap_or_default();
         if let Some(n) = &self.name {
             if !names.is_empty() {
@@ -260,7 +260,7 @@ impl JsonProfile {
         }
         let mut syscalls = Vec::new();
         for (i, s) in self.syscalls.iter().flatten().enumerate() {
-            syscalls.push(s.to_entry(&format!("syscalls[{i}]"), &mut notes)?);
+            syscalls.push(s.to_entry(&format!("syscalls[{i}]"))?);
         }
         let profile = Profile {
             default_action,
