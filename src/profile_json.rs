@@ -151,14 +151,14 @@ fn errno_of(
         };
         if n > max {
             return Err(format!(
-                "{at}{errno_field}: errno '{text}' is above the kernel's maximum of {max}"
+                "{at}{errno_field}: errno '{text}' is outside 1..={max}"
             ));
         }
         return Ok(Some(n as u16));
     }
     match errno_ret {
         Some(n) if n > max => Err(format!(
-            "{at}{ret_field}: errno {n} is above the kernel's maximum of {max}"
+            "{at}{ret_field}: errno {n} is outside 1..={max}"
         )),
         other => Ok(other.map(|n| n as u16)),
     }
@@ -406,12 +406,12 @@ mod tests {
         );
         assert_eq!(
             e,
-            "p.json: syscalls[0].errnoRet: errno 12345 is above the kernel's maximum of 4095"
+            "p.json: syscalls[0].errnoRet: errno 12345 is outside 1..=4095"
         );
         let e = errno_error(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrno":"4096"}"#);
         assert_eq!(
             e,
-            "p.json: defaultErrno: errno '4096' is above the kernel's maximum of 4095"
+            "p.json: defaultErrno: errno '4096' is outside 1..=4095"
         );
         let e = errno_error(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":70000}"#);
         assert!(e.starts_with("p.json: defaultErrnoRet: errno 70000"), "{e}");
