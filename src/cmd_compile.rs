@@ -101,6 +101,18 @@ fn dump(c: &Compiled) -> Result<String, Failure> {
     for arch_policy in &c.policy.arches {
         let _ = writeln!(out, "; policy for {}", arch_policy.arch.name());
     }
+    // what a deny-list denied beyond its names (policy::twins)
+    for arch_policy in &c.policy.arches {
+        for t in &arch_policy.twins {
+            let _ = writeln!(
+                out,
+                "; {}: {} denied also as {} (twin)",
+                arch_policy.arch.name(),
+                t.name,
+                t.twin
+            );
+        }
+    }
     let opts = DisasmOptions {
         arch: c.policy.arches.first().map(|p| p.arch),
         syscall_name: Some(&namer),
