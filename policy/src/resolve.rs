@@ -12,7 +12,7 @@ use crate::policy::{ArchPolicy, Policy};
 use crate::runs::Leaf;
 use crate::spec::{Mode, PolicyError, PolicySpec, Warning};
 use crate::table::SyscallTable;
-use crate::twins::deny_twins;
+use crate::twins::{deny_twins, TwinDenial};
 use crate::width::arg_width;
 
 /// Resolves every name on every target arch.
@@ -109,37 +109,11 @@ fn resolve_arch(
     let mut lookup = |name: &str| {
         let nr = SyscallTable::lookup(arch, name);
         if nr.is_none() {
-            let w = Warning::NotOnArch {
-                name: name.to_string(),
-                arch,
-                known_on: SyscallTable::arches_with(name),
-            };
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
+            warn_not_on_arch(warnings, name, arch);
         }
         nr
     };
-    let twins = match spec.mode {
-        Mode::DenyList => deny_twins(&spec.names, arch),
-        Mode::AllowList => Vec::new(),
-    };
-    let mut rules = BTreeMap::new();
-    for name in &spec.names {
-        // a name the arch lacks but whose twin it has is not skipped there
-        let twinned = twins.iter().any(|t| t.name == *name);
-        let nr = if twinned {
-            SyscallTable::lookup(arch, name)
-        } else {
-            lookup(name)
-        };
-        if let Some(nr) = nr {
-            rules.insert(nr, listed);
-        }
-    }
-    for t in &twins {
-        rules.insert(t.nr, listed);
-    }
+    let (mut rules, twins) = listed_numbers(spec, arch, listed, &mut lookup);
     let mut conditional: BTreeMap<u32, Vec<ArgRule>> = BTreeMap::new();
     for rule in &spec.rules {
         if let Some(nr) = lookup(&rule.name) {
@@ -195,6 +169,48 @@ fn resolve_arch(
         p.conditional.insert(nr, crules);
     }
     p
+}
+
+/// Records (once) that `name` is skipped on `arch`, which lacks it.
+fn warn_not_on_arch(warnings: &mut Vec<Warning>, name: &str, arch: Arch) {
+    let w = Warning::NotOnArch {
+        name: name.to_string(),
+        arch,
+        known_on: SyscallTable::arches_with(name),
+    };
+    if !warnings.contains(&w) {
+        warnings.push(w);
+    }
+}
+
+/// The numbers `spec.names` give `listed` on `arch`, a deny-list's twins
+/// included, and those twins. `lookup` warns about a name `arch` lacks; a
+/// name whose twin `arch` has is not looked up that way (it is not skipped).
+fn listed_numbers(
+    spec: &PolicySpec,
+    arch: Arch,
+    listed: Action,
+    lookup: &mut impl FnMut(&str) -> Option<u32>,
+) -> (BTreeMap<u32, Action>, Vec<TwinDenial>) {
+    let twins = match spec.mode {
+        Mode::DenyList => deny_twins(&spec.names, arch),
+        Mode::AllowList => Vec::new(),
+    };
+    let mut rules = BTreeMap::new();
+    for name in &spec.names {
+        let nr = if twins.iter().any(|t| t.name == *name) {
+            SyscallTable::lookup(arch, name)
+        } else {
+            lookup(name)
+        };
+        if let Some(nr) = nr {
+            rules.insert(nr, listed);
+        }
+    }
+    for t in &twins {
+        rules.insert(t.nr, listed);
+    }
+    (rules, twins)
 }
 
 /// A multiplexing syscall, the mask it applies to its first argument, and
