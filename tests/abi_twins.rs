@@ -258,6 +258,89 @@ fn dump_says_which_twins_a_deny_list_denies() {
     assert!(!format!("{}{}", r.stdout, r.stderr).contains("(twin)"));
 }
 
+/// `(pc, instruction, comment)` of each instruction line of a disassembly.
+fn insn_lines(text: &str) -> Vec<(usize, &str, Option<&str>)> {
+    text.lines()
+        .filter_map(|l| {
+            let (pc, rest) = l.split_once(": ")?;
+            let pc = pc.trim().parse().ok()?;
+            Some(match rest.split_once(';') {
+                Some((insn, comment)) => (pc, insn.trim(), Some(comment.trim())),
+                None => (pc, rest.trim(), None),
+            })
+        })
+        .collect()
+}
+
+/// Where `jeq #AUDIT_ARCH_…, T, F` jumps when the arch matches.
+fn arch_branch(lines: &[(usize, &str, Option<&str>)], audit_name: &str) -> usize {
+    let head = format!("jeq #{audit_name}, ");
+    let (_, insn, _) = lines
+        .iter()
+        .find(|(_, insn, _)| insn.starts_with(&head))
+        .unwrap_or_else(|| panic!("no {head}"));
+    insn[head.len()..]
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Every named compare of the i386 branch carries i386's name of its number,
+/// those of the x86_64 branch x86_64's. The branches are told apart from the
+/// program's layout (x86_64's branch, then i386's, then the returns), which
+/// the test checks first.
+fn assert_branches_named_by_their_arch(text: &str) {
+    use bpf_asm::Arch;
+    let lines = insn_lines(text);
+    let x86_64 = arch_branch(&lines, "AUDIT_ARCH_X86_64");
+    let i386 = arch_branch(&lines, "AUDIT_ARCH_I386");
+    let rets = lines
+        .iter()
+        .find(|(_, i, _)| i.starts_with("ret"))
+        .unwrap()
+        .0;
+    assert!(x86_64 < i386 && i386 < rets, "layout changed:\n{text}");
+    let mut named = 0;
+    for &(pc, insn, comment) in &lines {
+        let (Some(name), Some((_, imm))) = (comment, insn.split_once("#0x")) else {
+            continue;
+        };
+        let nr = u32::from_str_radix(imm.split(',').next().unwrap(), 16).unwrap();
+        let arch = match pc {
+            _ if (x86_64..i386).contains(&pc) => Arch::X86_64,
+            _ if (i386..rets).contains(&pc) => Arch::X86,
+            _ => panic!("pc {pc} named outside both branches:\n{text}"),
+        };
+        let want = policy::SyscallTable::name(arch, nr);
+        assert_eq!(Some(name), want, "pc {pc} of {}:\n{text}", arch.name());
+        named += 1;
+    }
+    assert!(named >= 8, "{text}");
+    for i386_name in ["; fcntl64", "; getuid32"] {
+        assert!(text.contains(i386_name), "{i386_name} missing:\n{text}");
+    }
+}
+
+#[test]
+fn the_i386_branch_of_a_multi_arch_dump_is_named_from_i386s_table() {
+    let policy = ["--arch", "x86_64,x86", "-syscall-deny=fcntl,getuid", "-q"];
+    let r = jail(&[&["compile", "--dump"][..], &policy].concat());
+    r.assert_code(0);
+    assert_branches_named_by_their_arch(&r.stderr);
+    let r = jail(&[&["compile", "--format", "asm"][..], &policy].concat());
+    r.assert_code(0);
+    assert_branches_named_by_their_arch(&r.stdout);
+    // disasm: --arch names what the program does not say
+    let raw = common::scratch_dir().join("x86_64_x86.bpf");
+    let out = ["--format", "raw", "-o", raw.to_str().unwrap()];
+    jail(&[&["compile"][..], &policy, &out].concat()).assert_code(0);
+    let r = jail(&["disasm", raw.to_str().unwrap(), "--arch", "x86_64"]);
+    r.assert_code(0);
+    assert_branches_named_by_their_arch(&r.stdout);
+}
+
 #[test]
 fn newfstatat_is_a_syscall_of_aarch64() {
     let r = jail(&[
