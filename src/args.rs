@@ -410,7 +410,9 @@ pub struct CompileArgs {
 pub struct DisasmArgs {
     /// The raw program.
     pub file: PathBuf,
-    /// Name syscalls compared against `nr` for this architecture.
+    /// Name syscalls compared against `nr` for this architecture where the
+    /// program has not tested `arch` (after `jeq #AUDIT_ARCH_I386` the
+    /// branch is named from i386's table, without this option too).
     #[arg(long)]
     pub arch: Option<String>,
 }

@@ -3,13 +3,12 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use bpf_asm::text::DisasmOptions;
 use bpf_asm::Program;
 
 use crate::args::{CompileArgs, OutputFormat};
 use crate::fail::Failure;
 use crate::filter::{self, Compiled};
-use crate::{names, output, policy_args};
+use crate::{disasm, names, output, policy_args};
 
 pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
     let mut pargs = a.policy.clone();
@@ -79,15 +78,7 @@ fn guard_notes(a: &CompileArgs) -> Vec<String> {
 fn render(prog: &Program, format: OutputFormat) -> Vec<u8> {
     match format {
         OutputFormat::Raw => prog.to_bytes(),
-        OutputFormat::Asm => {
-            let namer = names::syscall_namer();
-            let opts = DisasmOptions {
-                arch: Some(bpf_asm::Arch::native()),
-                syscall_name: Some(&namer),
-                ..Default::default()
-            };
-            bpf_asm::text::disassemble(prog, &opts).into_bytes()
-        }
+        OutputFormat::Asm => disasm::disassemble(prog, Some(bpf_asm::Arch::native())).into_bytes(),
         OutputFormat::C => {
             let mut s = format!(
                 "/* go-jail seccomp filter, {} instructions */\n",
@@ -120,16 +111,23 @@ fn render(prog: &Program, format: OutputFormat) -> Vec<u8> {
 /// The annotated disassembly and a summary of the program's costs.
 fn dump(c: &Compiled) -> Result<String, Failure> {
     let mut out = String::new();
-    let namer = names::syscall_namer();
     for arch_policy in &c.policy.arches {
         let _ = writeln!(out, "; policy for {}", arch_policy.arch.name());
     }
-    let opts = DisasmOptions {
-        arch: c.policy.arches.first().map(|p| p.arch),
-        syscall_name: Some(&namer),
-        ..Default::default()
-    };
-    out.push_str(&bpf_asm::text::disassemble(&c.program, &opts));
+    // what a deny-list denied beyond its names (policy::twins)
+    for arch_policy in &c.policy.arches {
+        for t in &arch_policy.twins {
+            let _ = writeln!(
+                out,
+                "; {}: {} denied also as {} (twin)",
+                arch_policy.arch.name(),
+                t.name,
+                t.twin
+            );
+        }
+    }
+    let hot = c.policy.arches.first().map(|p| p.arch);
+    out.push_str(&disasm::disassemble(&c.program, hot));
     let stats = policy::stats(
         &c.program,
         &c.policy,

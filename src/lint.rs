@@ -161,6 +161,15 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
         // Nothing denied by name, nothing to say (and no group tables to build).
         Mode::DenyList if listed.is_empty() => {}
         Mode::DenyList => {
+            // a deny-list denies the twins of its names too (policy::twins)
+            let twins = policy::twins::TWINS
+                .iter()
+                .filter(|t| listed.contains(t.name));
+            let covered: BTreeSet<&str> = listed
+                .iter()
+                .copied()
+                .chain(twins.map(|t| t.twin))
+                .collect();
             for (effect, members) in FAMILIES {
                 let present: Vec<&str> = members.iter().copied().filter(|n| on_some(n)).collect();
                 let denied: Vec<&str> = present
@@ -171,7 +180,7 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
                 let open: Vec<&str> = present
                     .iter()
                     .copied()
-                    .filter(|n| !listed.contains(n))
+                    .filter(|n| !covered.contains(n))
                     .collect();
                 if !denied.is_empty() && !open.is_empty() {
                     out.push(format!(
@@ -300,6 +309,12 @@ mod tests {
         let w = lint(&PolicySpec {
             arches: vec![Arch::Aarch64],
             ..PolicySpec::deny(&["openat", "openat2", "io_uring_setup"])
+        });
+        assert!(w.is_empty(), "{w:?}");
+        // the i386 twins are denied with their names: nothing is left open
+        let w = lint(&PolicySpec {
+            arches: vec![Arch::X86_64, Arch::X86],
+            ..PolicySpec::deny(&["setuid", "setreuid", "setresuid"])
         });
         assert!(w.is_empty(), "{w:?}");
     }

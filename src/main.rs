@@ -8,6 +8,7 @@ mod cmd_explain;
 mod cmd_groups;
 mod cmd_learn;
 mod cmd_run;
+mod disasm;
 mod errno;
 mod fail;
 mod filter;

@@ -925,3 +925,343 @@ fn random_profiles_against_libseccomp() {
     }
     report(&format!("{count} random profiles"), &tally);
 }
+
+// ------------------------------------------- syscall lists on every arch
+
+/// Where go-jail's syscall tables knowingly differ from libseccomp 2.5.4's,
+/// as `(arch, nr, go-jail's name, libseccomp's name)`. Every one is a call
+/// newer than libseccomp 2.5.4 (Linux 6.1 tables): go-jail's come from the
+/// `syscalls` crate (Linux 6.17), with aarch64's 79 renamed to the kernel's
+/// `newfstatat` and the `*_time64` calls dropped from 64-bit arches
+/// (policy/src/table.rs), both of which libseccomp already does.
+const TABLE_DIFFERENCES: &[(&str, &[(u32, &str)])] = &[
+    ("x86_64", &[(335, "uretprobe"), (336, "uprobe")]),
+    ("riscv64", &[(258, "riscv_hwprobe")]),
+];
+
+/// The calls 457..=469 (Linux 6.8 to 6.17), the same on every arch.
+const NEWER_CALLS: [&str; 13] = [
+    "statmount",
+    "listmount",
+    "lsm_get_self_attr",
+    "lsm_set_self_attr",
+    "lsm_list_modules",
+    "mseal",
+    "setxattrat",
+    "getxattrat",
+    "listxattrat",
+    "removexattrat",
+    "open_tree_attr",
+    "file_getattr",
+    "file_setattr",
+];
+
+/// Where go-jail's syscall lists knowingly differ from libseccomp's.
+const LIST_EXCEPTIONS: &[(&str, &str)] = &[
+    (
+        "enosys-above-table",
+        "numbers above the syscall table get ERRNO(ENOSYS), not the default",
+    ),
+    (
+        "enosys-clone3",
+        "clone3 left out of an allow-list gets ERRNO(ENOSYS) (glibc falls back to clone)",
+    ),
+    (
+        "x32-or-minus-1",
+        "x86_64 numbers with the x32 bit are KILL_PROCESS in go-jail; -1 and x32 differ in libseccomp",
+    ),
+    (
+        "deny-twin",
+        "a deny-list denies the ABI twins of its names (fcntl -> fcntl64); libseccomp denies the name only",
+    ),
+    (
+        "ipc-version-bits",
+        "ipc(call | version << 16): the kernel keeps call & 0xffff (ipc/syscall.c), go-jail too, libseccomp compares the whole word",
+    ),
+    (
+        "newer-than-libseccomp",
+        "a listed call libseccomp 2.5.4 does not know (TABLE_DIFFERENCES, NEWER_CALLS) is skipped there",
+    ),
+];
+
+fn libseccomp_table(helper: &Path, arch: Arch) -> BTreeMap<u32, String> {
+    let o = Command::new(helper)
+        .args(["--names", arch.name()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (nr, name) = l.split_once(' ').unwrap();
+            (nr.parse().unwrap(), name.to_string())
+        })
+        .collect()
+}
+
+fn newer_than_libseccomp(arch: Arch, name: &str) -> bool {
+    NEWER_CALLS.contains(&name)
+        || TABLE_DIFFERENCES
+            .iter()
+            .any(|(a, d)| *a == arch.name() && d.iter().any(|(_, n)| *n == name))
+}
+
+#[test]
+fn every_table_matches_libseccomp_but_for_the_named_differences() {
+    let Some(helper) = helper("tables") else {
+        return;
+    };
+    for arch in Arch::ALL {
+        let theirs = libseccomp_table(&helper, arch);
+        let ours: BTreeMap<u32, String> = SyscallTable::entries(arch)
+            .map(|(nr, n)| (nr, n.to_string()))
+            .collect();
+        let mut diff: Vec<(u32, &str)> = Vec::new();
+        for (nr, name) in &ours {
+            match theirs.get(nr) {
+                Some(t) => assert_eq!(t, name, "{arch:?} nr {nr}"),
+                None => diff.push((*nr, name.as_str())),
+            }
+        }
+        for (nr, name) in &theirs {
+            assert!(
+                ours.contains_key(nr),
+                "{arch:?}: libseccomp has {nr} {name}"
+            );
+        }
+        let mut want: Vec<(u32, &str)> = TABLE_DIFFERENCES
+            .iter()
+            .filter(|(a, _)| *a == arch.name())
+            .flat_map(|(_, d)| d.iter().copied())
+            .collect();
+        want.extend((457..).zip(NEWER_CALLS));
+        assert_eq!(diff, want, "{arch:?}: go-jail's calls libseccomp lacks");
+    }
+}
+
+/// Names a random list draws from often: twins, multiplexers and their
+/// sub-calls, renamed and dropped calls.
+fn hot_names() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = policy::twins::TWINS
+        .iter()
+        .flat_map(|t| [t.name, t.twin])
+        .collect();
+    v.extend([
+        "socketcall",
+        "ipc",
+        "socket",
+        "connect",
+        "accept",
+        "send",
+        "recv",
+        "sendmmsg",
+        "shmget",
+        "shmat",
+        "semop",
+        "msgrcv",
+        "newfstatat",
+        "clone3",
+        "mseal",
+        "read",
+        "execve",
+    ]);
+    v
+}
+
+/// Argument vectors for `name`: every sub-call of a multiplexer (with and
+/// without ipc's version bits), else one vector.
+fn list_vectors(name: Option<&str>) -> Vec<[u64; 6]> {
+    match name {
+        Some("socketcall") => (0..=21).map(|c| [c, 0, 0, 0, 0, 0]).collect(),
+        Some("ipc") => (0..=25)
+            .flat_map(|c| [c, c | 1 << 16, c | 0xffff_0000])
+            .map(|c| [c, 0, 0, 0, 0, 0])
+            .collect(),
+        _ => vec![[0; 6]],
+    }
+}
+
+struct ListCase<'a> {
+    mode: policy::Mode,
+    names: &'a [&'a str],
+    deny: Action,
+    arches: &'a [Arch],
+}
+
+/// Which named exception explains that go-jail gives `ours` and libseccomp
+/// `lib` for `(arch, nr, args)` under `case`.
+fn classify_list(
+    case: &ListCase,
+    arch: Arch,
+    nr: u32,
+    args: &[u64; 6],
+    ours: Action,
+    lib: Action,
+) -> Option<&'static str> {
+    let name = SyscallTable::name(arch, nr);
+    let end = SyscallTable::max_nr(arch) + 1;
+    let deny_list = case.mode == policy::Mode::DenyList;
+    if nr == u32::MAX || arch == Arch::X86_64 && nr >= 0x4000_0000 {
+        return Some("x32-or-minus-1");
+    }
+    if name.is_none() && nr >= end && ours == Action::Errno(38) {
+        return Some("enosys-above-table");
+    }
+    let name = name?;
+    let listed = |n: &str| case.names.contains(&n);
+    if name == "clone3" && !deny_list && !listed(name) && ours == Action::Errno(38) {
+        return Some("enosys-clone3");
+    }
+    let twin_of_listed = policy::twins::TWINS
+        .iter()
+        .any(|t| t.twin == name && listed(t.name));
+    if deny_list && twin_of_listed && !listed(name) && ours == case.deny && lib == Action::Allow {
+        return Some("deny-twin");
+    }
+    if newer_than_libseccomp(arch, name) && listed(name) {
+        return Some("newer-than-libseccomp");
+    }
+    if name == "ipc" && args[0] > 0xffff {
+        return Some("ipc-version-bits");
+    }
+    None
+}
+
+fn compare_list(tally: &mut Tally, helper: &Path, case: &ListCase, label: &str) {
+    let spec = policy::PolicySpec {
+        mode: case.mode,
+        names: case.names.iter().map(|n| n.to_string()).collect(),
+        deny_action: case.deny,
+        arches: case.arches.to_vec(),
+        ..policy::PolicySpec::default()
+    };
+    let (p, _) = policy::resolve(&spec).unwrap();
+    let ours = policy::compile(&p, &policy::CompileOptions::default()).unwrap();
+    let (default, listed) = match case.mode {
+        policy::Mode::AllowList => (case.deny, Action::Allow),
+        policy::Mode::DenyList => (Action::Allow, case.deny),
+    };
+    let lines = case.names.iter().map(|n| (*n, listed, Vec::new()));
+    let text = rule_file::write(default, case.arches, lines).unwrap();
+    let lib = libseccomp_program(helper, &text, "lists");
+    for &arch in case.arches {
+        for nr in numbers(arch) {
+            tally.syscalls += 1;
+            for args in list_vectors(SyscallTable::name(arch, nr)) {
+                tally.cases += 1;
+                let data = SeccompData {
+                    nr,
+                    arch: arch.audit(),
+                    args,
+                    ..SeccompData::default()
+                };
+                let run =
+                    |p: &Program| Action::from_raw(bpf_asm::run(p, &data).unwrap().ret).unwrap();
+                let (a, b) = (run(&ours), run(&lib));
+                assert_eq!(a, p.evaluate(&data), "{label}: go-jail's own reference");
+                if a == b {
+                    continue;
+                }
+                let Some(why) = classify_list(case, arch, nr, &args, a, b) else {
+                    panic!(
+                        "{label}: {arch:?} nr {nr} ({:?}) args {args:x?}: go-jail {a}, libseccomp {b}; list {:?}",
+                        SyscallTable::name(arch, nr),
+                        case.names
+                    );
+                };
+                *tally.lib.entry(why).or_default() += 1;
+                tally.examples.entry(why).or_insert_with(|| {
+                    format!(
+                        "{label}: {arch:?} {:?} args[0] {:#x}: go-jail {a}, libseccomp {b}",
+                        SyscallTable::name(arch, nr),
+                        args[0]
+                    )
+                });
+            }
+        }
+    }
+}
+
+#[test]
+fn random_lists_on_every_arch_and_arch_pair_against_libseccomp() {
+    let Some(helper) = helper("lists") else {
+        return;
+    };
+    let per_set: usize = std::env::var("GO_JAIL_LIST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let mut targets: Vec<Vec<Arch>> = Arch::ALL.iter().map(|&a| vec![a]).collect();
+    for (i, &a) in Arch::ALL.iter().enumerate() {
+        for &b in &Arch::ALL[i + 1..] {
+            targets.push(vec![a, b]);
+        }
+    }
+    let hot = hot_names();
+    let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+    let mut tally = Tally::default();
+    let fixed: [&[&str]; 4] = [
+        &["socketcall", "ipc"],
+        &["socket", "shmget", "connect"],
+        &[
+            "fcntl",
+            "getuid",
+            "mmap",
+            "lseek",
+            "setgroups",
+            "stat",
+            "wait4",
+            "select",
+        ],
+        &["newfstatat", "clock_gettime", "futex", "mseal"],
+    ];
+    for arches in &targets {
+        let all: Vec<&str> = policy::table::all_names().to_vec();
+        for k in 0..per_set + 2 * fixed.len() {
+            let names: Vec<&str> = if k < 2 * fixed.len() {
+                fixed[k / 2].to_vec()
+            } else {
+                (0..1 + rng.below(40))
+                    .map(|_| {
+                        if rng.below(2) == 0 {
+                            hot[rng.below(hot.len())]
+                        } else {
+                            all[rng.below(all.len())]
+                        }
+                    })
+                    .collect()
+            };
+            let mode = if k % 2 == 0 {
+                policy::Mode::DenyList
+            } else {
+                policy::Mode::AllowList
+            };
+            let case = ListCase {
+                mode,
+                names: &names,
+                deny: Action::Errno(1 + rng.below(100) as u16),
+                arches,
+            };
+            let label = format!("{mode:?} on {arches:?}");
+            compare_list(&mut tally, &helper, &case, &label);
+        }
+    }
+    println!(
+        "{} target sets, syscall lists against libseccomp: {} numbers, {} cases",
+        targets.len(),
+        tally.syscalls,
+        tally.cases
+    );
+    for (k, n) in &tally.lib {
+        let why = LIST_EXCEPTIONS.iter().find(|e| e.0 == *k).unwrap().1;
+        println!(
+            "  exception {k}: {n} cases ({why})\n    e.g. {}",
+            tally.examples[k]
+        );
+    }
+    assert!(
+        tally.lib.contains_key("deny-twin"),
+        "the twins were exercised"
+    );
+}

@@ -5,6 +5,7 @@
 //! - [`spec`]: what the user writes ([`PolicySpec`]), warnings and errors;
 //! - [`resolve`](mod@resolve): names → numbers, a total [`Policy`] per arch;
 //! - [`policy`]: the resolved policy and its reference evaluator;
+//! - [`twins`]: syscalls a deny-list denies with their ABI twins;
 //! - [`width`]: how many bits of each syscall argument the kernel reads;
 //! - [`matcher`]: argument conditions lowered to shared decision DAGs;
 //! - [`freq`]: syscall frequency profiles (one shipped for x86_64);
@@ -31,6 +32,7 @@ pub mod spec;
 pub mod stats;
 pub mod table;
 pub mod tree;
+pub mod twins;
 pub mod width;
 
 pub use action::{Action, ENOSYS, EPERM};
@@ -49,3 +51,4 @@ pub use spec::{tty_guard_rules, Mode, PolicyError, PolicySpec, Rule, Warning};
 pub use stats::{stats, ArchStats, Stats};
 pub use table::SyscallTable;
 pub use tree::Tree;
+pub use twins::{Twin, TwinDenial};
