@@ -24,6 +24,10 @@
 //!   masked == with value 0 or a one-bit mask: jset (one instruction, no `and`)
 //! ```
 //!
+//! A [`Width::Unknown`] argument is lowered twice, as `W32` and as `W64`:
+//! `lo ? t : (full ? t : f)` for a rule that refuses the call (either
+//! reading), `lo ? (full ? t : f) : f` for one that runs it (both).
+//!
 //! Nodes are built bottom-up, so a node's children always have smaller ids;
 //! structurally equal nodes share one id, so equal matchers of different
 //! syscalls are the same [`MatcherId`] and neighbouring numbers merge into
@@ -106,7 +110,8 @@ pub struct ArgRule {
 
 impl ArgRule {
     /// Whether every condition holds for `args` on an arch whose arguments
-    /// are 64 bits (`arch64`) or 32 bits (zero-extended).
+    /// are 64 bits (`arch64`) or 32 bits (zero-extended); on an argument of
+    /// unknown width as [`Condition::selects`] reads it for this rule's action.
     pub fn holds(&self, args: &[u64; 6], arch64: bool) -> bool {
         self.conditions.iter().all(|(c, w)| {
             let raw = args.get(usize::from(c.arg)).copied().unwrap_or(0);
