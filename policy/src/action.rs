@@ -82,6 +82,12 @@ impl Action {
         (data == 0).then_some(action)
     }
 
+    /// True when the kernel runs the syscall: `ALLOW`, and `LOG` (which
+    /// allows after logging, kernel/seccomp.c `__seccomp_filter`).
+    pub const fn runs_the_call(self) -> bool {
+        matches!(self, Action::Allow | Action::Log)
+    }
+
     /// True for the one action the kernel's action cache can serve.
     pub const fn is_allow(self) -> bool {
         matches!(self, Action::Allow)
