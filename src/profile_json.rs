@@ -157,9 +157,7 @@ fn errno_of(
         return Ok(Some(n as u16));
     }
     match errno_ret {
-        Some(n) if n > max => Err(format!(
-            "{at}{ret_field}: errno {n} is outside 1..={max}"
-        )),
+        Some(n) if n > max => Err(format!("{at}{ret_field}: errno {n} is outside 1..={max}")),
         other => Ok(other.map(|n| n as u16)),
     }
 }
@@ -409,10 +407,7 @@ mod tests {
             "p.json: syscalls[0].errnoRet: errno 12345 is outside 1..=4095"
         );
         let e = errno_error(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrno":"4096"}"#);
-        assert_eq!(
-            e,
-            "p.json: defaultErrno: errno '4096' is outside 1..=4095"
-        );
+        assert_eq!(e, "p.json: defaultErrno: errno '4096' is outside 1..=4095");
         let e = errno_error(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":70000}"#);
         assert!(e.starts_with("p.json: defaultErrnoRet: errno 70000"), "{e}");
         let e = errno_error(
