@@ -15,16 +15,36 @@ use crate::identity;
 /// The `PATH` of `--reset-env`, as login(1) and su(1) set it for non-root users.
 const STANDARD_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 
-/// Runs COMMAND; returns only on failure (with the exit code to use).
-pub fn run(args: &RunArgs) -> Failure {
-    match prepare(args, None) {
-        Ok(plan) => {
-            let failure = plan.apply_and_exec();
-            let message = failure.with_plan(&plan).to_string();
-            Failure::with_code(message, failure.exit_code() as u8)
-        }
-        Err(f) => f,
-    }
+/// Runs COMMAND as a child and waits for it (`runner::reaper`); returns
+/// its shell status, or the failure of a step (exit 125).
+pub fn run(args: &RunArgs) -> Result<i32, Failure> {
+    let plan = prepare(args, None)?;
+    let lifetime = |e: runner::reaper::LifetimeError| Failure::input(e.to_string());
+    let jailed = runner::reaper::Jailed::spawn(&plan, args.keep_orphans).map_err(lifetime)?;
+    runner::reaper::confine_parent(PARENT_CAPS, &jailed.fds());
+    Ok(jailed.wait().map_err(lifetime)?.shell_status())
+}
+
+/// What go-jail keeps as the command's parent: `CAP_KILL`, to forward
+/// signals to a command running as another user and to kill what it left
+/// behind. It keeps uid 0 (when it has it) so that such a command cannot
+/// signal or ptrace it; a parent without `CAP_KILL` (an unprivileged caller)
+/// runs the command as its own uid and needs none.
+const PARENT_CAPS: u64 = 1 << 5;
+
+/// Whether go-jail has a terminal the command could take over: a
+/// controlling terminal (`/dev/tty` opens), or a terminal on fd 0, 1 or 2.
+/// The command then starts in a new session (`runner::PlanBuilder::new_session`).
+pub(crate) fn has_terminal() -> bool {
+    use std::io::IsTerminal;
+    let controlling = std::fs::OpenOptions::new()
+        .read(true)
+        .open("/dev/tty")
+        .is_ok();
+    controlling
+        || std::io::stdin().is_terminal()
+        || std::io::stdout().is_terminal()
+        || std::io::stderr().is_terminal()
 }
 
 /// The plan of the run mode. With `notify`, that program is the filter
@@ -87,6 +107,7 @@ pub(crate) fn prepare(
         .ambient(ambient)
         .fd_mode(FdMode::CloseOnExec)
         .keep_fds(kept_fds(args))
+        .new_session(has_terminal())
         .command(args.command.iter().cloned());
     // Without --cwd, the runner's default: go-jail's working directory, read
     // now, entered again by path as the target, `/` if it cannot reach it.

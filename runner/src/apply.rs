@@ -6,7 +6,8 @@
 //!
 //! 1. signals: reset the planned dispositions (SIGPIPE) to `SIG_DFL`, empty the mask (S27);
 //! 2. fds ≥ 3 not kept: closed, or marked close-on-exec (S24);
-//! 3. optional `TIOCNOTTY` (S23);
+//! 3. optional `setsid` (a new session without a controlling terminal), then
+//!    optional `TIOCNOTTY` (S23);
 //! 4. `PR_CAP_AMBIENT_CLEAR_ALL` (S15);
 //! 5. `PR_CAPBSET_DROP` for every cap 0..=cap_last_cap not kept, while still privileged (S14, S16);
 //! 6. `PR_SET_KEEPCAPS 1` if ambient caps are wanted;
@@ -36,6 +37,8 @@ pub enum Step {
     CloseFds,
     /// Clearing close-on-exec on a kept fd (`EBADF`: the fd is not open).
     KeepFd(i32),
+    /// `setsid`: starting a new session.
+    NewSession,
     /// Giving up the controlling terminal.
     DetachTty,
     /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`.
@@ -89,6 +92,7 @@ impl fmt::Display for Step {
             Step::SignalMask => f.write_str("rt_sigprocmask(SIG_SETMASK)"),
             Step::CloseFds => f.write_str("close_range"),
             Step::KeepFd(fd) => write!(f, "keep fd {fd}"),
+            Step::NewSession => f.write_str("setsid"),
             Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
             Step::AmbientClearAll => f.write_str("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"),
             Step::BoundingDrop(c) => write!(f, "prctl(PR_CAPBSET_DROP, {c})"),
@@ -228,6 +232,9 @@ impl Plan {
     pub fn apply(&self) -> Result<(), Failure> {
         self.apply_signals()?;
         self.apply_fds()?;
+        if self.new_session {
+            sys::process::setsid().map_err(Failure::at(Step::NewSession))?;
+        }
         if self.tty == TtyPolicy::Detach {
             self.detach_tty()?;
         }

@@ -197,6 +197,8 @@ pub struct Plan {
     pub(crate) reset_signals: u64,
     pub(crate) clear_signal_mask: bool,
     pub(crate) tty: TtyPolicy,
+    /// Whether the child calls `setsid` ([`PlanBuilder::new_session`]).
+    pub(crate) new_session: bool,
     /// The directory to chdir to as the target (`None`: inherit).
     pub(crate) cwd: Option<CString>,
     /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
@@ -237,6 +239,10 @@ impl Plan {
     /// The seccomp filter, if any.
     pub fn filter(&self) -> Option<&[SockFilter]> {
         self.filter.as_deref()
+    }
+    /// Whether the command starts in a new session ([`PlanBuilder::new_session`]).
+    pub fn new_session(&self) -> bool {
+        self.new_session
     }
     /// The directory the command starts in, unless inherited; and whether
     /// it falls back to `/` ([`CwdPolicy::ReEnter`]).
@@ -289,6 +295,7 @@ pub struct PlanBuilder {
     reset_signals: u64,
     clear_signal_mask: bool,
     tty: TtyPolicy,
+    new_session: bool,
     /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
     cwd: Option<CwdPolicy>,
     argv: Vec<OsString>,
@@ -317,6 +324,7 @@ impl PlanBuilder {
             reset_signals: 1 << (SIGPIPE - 1),
             clear_signal_mask: true,
             tty: TtyPolicy::default(),
+            new_session: false,
             cwd: None,
             argv: Vec::new(),
             program: None,
@@ -394,6 +402,16 @@ impl PlanBuilder {
     /// Controlling-terminal policy.
     pub fn tty(mut self, tty: TtyPolicy) -> Self {
         self.tty = tty;
+        self
+    }
+    /// Whether the command starts in a new session (`setsid`, step 3 of
+    /// [`Plan::apply`]; default no): it then has no controlling terminal,
+    /// so `TIOCSTI` and `tcsetpgrp`/`TIOCSPGRP` on the caller's terminal
+    /// fail (`EPERM`, `ENOTTY`), and the terminal's signals (Ctrl-C, Ctrl-\\,
+    /// resize) reach it only through its parent ([`crate::reaper`]
+    /// forwards them). Off for a command that gets its own pseudo-terminal.
+    pub fn new_session(mut self, on: bool) -> Self {
+        self.new_session = on;
         self
     }
     /// Starts the command in `dir` ([`CwdPolicy::Exact`]): `chdir(dir)` as
@@ -572,6 +590,7 @@ impl PlanBuilder {
             reset_signals: self.reset_signals,
             clear_signal_mask: self.clear_signal_mask,
             tty: self.tty,
+            new_session: self.new_session,
             cwd,
             cwd_fallback,
             program,

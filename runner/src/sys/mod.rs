@@ -18,6 +18,7 @@ pub(crate) mod child;
 mod command;
 mod errno;
 pub mod notify;
+pub mod process;
 
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]

@@ -35,6 +35,7 @@ pub mod nr {
     pub const GETEUID: usize = 107;
     pub const GETEGID: usize = 108;
     pub const GETPPID: usize = 110;
+    pub const SETSID: usize = 112;
     pub const GETGROUPS: usize = 115;
     pub const SETGROUPS: usize = 116;
     pub const SETRESUID: usize = 117;
