@@ -108,6 +108,7 @@ pub(crate) fn prepare(
         .fd_mode(FdMode::CloseOnExec)
         .keep_fds(kept_fds(args))
         .new_session(has_terminal())
+        .report_prefix("go-jail: ")
         .command(args.command.iter().cloned());
     // Without --cwd, the runner's default: go-jail's working directory, read
     // now, entered again by path as the target, `/` if it cannot reach it.

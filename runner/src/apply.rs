@@ -153,7 +153,7 @@ impl Failure {
         WithPlan(self, plan)
     }
 
-    /// Writes `message\n` to `fd` with one `write`, formatting into a stack
+    /// Writes the plan's report prefix and `message\n` to `fd` with one `write`, formatting into a stack
     /// buffer (truncated at 512 bytes): usable after `fork` and after the
     /// filter is loaded, if the filter allows `write`.
     pub fn report(&self, fd: i32, plan: &Plan) {
@@ -161,7 +161,8 @@ impl Failure {
             buf: [0; 512],
             len: 0,
         };
-        let _ = fmt::write(&mut w, format_args!("{}\n", self.with_plan(plan)));
+        let prefix = &plan.report_prefix;
+        let _ = fmt::write(&mut w, format_args!("{prefix}{}\n", self.with_plan(plan)));
         let _ = sys::write_all(fd, &w.buf[..w.len]);
     }
 }
@@ -217,6 +218,18 @@ impl fmt::Write for StackWriter {
     }
 }
 
+/// `PR_CAPBSET_DROP` of `cap`. Without `CAP_SETPCAP` the kernel refuses
+/// even a cap that is already out of the set (`security/commoncap.c`,
+/// `cap_prctl_drop`); that `EPERM` is no failure when `PR_CAPBSET_READ`
+/// shows the cap is gone, so an unprivileged caller with an empty bounding
+/// set (`setpriv --bounding-set=-all`) can run a plan.
+fn drop_bounding(cap: u32) -> Result<(), Failure> {
+    match sys::capbset_drop(cap) {
+        Err(Errno::EPERM) if sys::capbset_read(cap) == Ok(false) => Ok(()),
+        r => r.map_err(Failure::at(Step::BoundingDrop(cap))),
+    }
+}
+
 fn split(mask: u64) -> (u32, u32) {
     (mask as u32, (mask >> 32) as u32)
 }
@@ -241,13 +254,13 @@ impl Plan {
         sys::cap_ambient_clear_all().map_err(Failure::at(Step::AmbientClearAll))?;
         for cap in 0..=self.cap_last_cap {
             if self.bounding_keep & (1 << cap) == 0 {
-                sys::capbset_drop(cap).map_err(Failure::at(Step::BoundingDrop(cap)))?;
+                drop_bounding(cap)?;
             }
         }
         if self.ambient != 0 {
             sys::set_keepcaps(true).map_err(Failure::at(Step::KeepCaps(true)))?;
         }
-        sys::setgroups(&self.groups).map_err(Failure::at(Step::Setgroups))?;
+        self.apply_groups()?;
         sys::setresgid(self.gid, self.gid, self.gid)
             .map_err(Failure::at(Step::Setresgid(self.gid)))?;
         sys::setresuid(self.uid, self.uid, self.uid)
@@ -417,6 +430,22 @@ impl Plan {
         };
         let _ = sys::close(fd);
         r.map_err(fail)
+    }
+
+    /// `setgroups`. Without `CAP_SETGID` the kernel refuses even the list
+    /// the process already has; that `EPERM` is no failure when the current
+    /// list is the planned one (an unprivileged caller without supplementary
+    /// groups), which step 8 checks again.
+    fn apply_groups(&self) -> Result<(), Failure> {
+        match sys::setgroups(&self.groups) {
+            Err(Errno::EPERM) if self.has_planned_groups() => Ok(()),
+            r => r.map_err(Failure::at(Step::Setgroups)),
+        }
+    }
+
+    fn has_planned_groups(&self) -> bool {
+        let mut buf = [0u32; MAX_GROUPS];
+        sys::getgroups(&mut buf).is_ok_and(|n| buf[..n] == self.groups[..])
     }
 
     fn verify_ids(&self) -> Result<(), Failure> {

@@ -199,6 +199,8 @@ pub struct Plan {
     pub(crate) tty: TtyPolicy,
     /// Whether the child calls `setsid` ([`PlanBuilder::new_session`]).
     pub(crate) new_session: bool,
+    /// What [`crate::Failure::report`] writes before the message.
+    pub(crate) report_prefix: String,
     /// The directory to chdir to as the target (`None`: inherit).
     pub(crate) cwd: Option<CString>,
     /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
@@ -296,6 +298,7 @@ pub struct PlanBuilder {
     clear_signal_mask: bool,
     tty: TtyPolicy,
     new_session: bool,
+    report_prefix: String,
     /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
     cwd: Option<CwdPolicy>,
     argv: Vec<OsString>,
@@ -325,6 +328,7 @@ impl PlanBuilder {
             clear_signal_mask: true,
             tty: TtyPolicy::default(),
             new_session: false,
+            report_prefix: String::new(),
             cwd: None,
             argv: Vec::new(),
             program: None,
@@ -412,6 +416,12 @@ impl PlanBuilder {
     /// forwards them). Off for a command that gets its own pseudo-terminal.
     pub fn new_session(mut self, on: bool) -> Self {
         self.new_session = on;
+        self
+    }
+    /// What a forked child writes before its one-line failure message
+    /// ([`crate::Failure::report`]), e.g. `"go-jail: "` (default: nothing).
+    pub fn report_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.report_prefix = prefix.into();
         self
     }
     /// Starts the command in `dir` ([`CwdPolicy::Exact`]): `chdir(dir)` as
@@ -591,6 +601,7 @@ impl PlanBuilder {
             clear_signal_mask: self.clear_signal_mask,
             tty: self.tty,
             new_session: self.new_session,
+            report_prefix: self.report_prefix,
             cwd,
             cwd_fallback,
             program,
