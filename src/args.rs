@@ -34,7 +34,7 @@ SIGUSR2 and SIGWINCH to it, and when COMMAND exits it kills every process
 COMMAND left behind (--keep-orphans). When go-jail has a terminal, COMMAND
 runs in a new session without it as controlling terminal, so it cannot take
 the terminal over (tcsetpgrp) or type into it; Ctrl-C and Ctrl-\\ reach it
-through go-jail, and Ctrl-Z stops go-jail but not COMMAND.
+through go-jail, and Ctrl-Z stops both (fg/bg continue them).
 
 Capabilities (-caps, --ambient-caps; any case, CAP_ prefix optional):
 CAP_CHOWN CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_FSETID CAP_KILL

@@ -24,7 +24,8 @@
 //! - forwards SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM and SIGWINCH
 //!   to the child (`runner::reaper::forwards`: a signal the terminal sent to
 //!   the whole foreground group is forwarded only when the child runs in its
-//!   own session), and reaps every child that exits (`SIGCHLD`);
+//!   own session; `SIGTSTP` stops the child and then the supervisor,
+//!   `SIGCONT` continues it), and reaps every child that exits (`SIGCHLD`);
 //! - when the child exits, answers what is still queued, kills and reaps
 //!   every process left (`runner::reaper::kill_descendants`) and only then
 //!   closes the listener, so no jailed process ever runs without its
@@ -232,8 +233,8 @@ impl Watch<'_> {
     /// Forwards pending signals while the command runs (else drops them).
     fn forward_signals(&self, running: bool) {
         while let Ok(Some(info)) = n::read_signal(self.signals) {
-            if running && reaper::forwards(&info, self.new_session) {
-                let _ = reaper::forward(self.child, self.new_session, info.signo);
+            if running {
+                reaper::relay(self.child, self.new_session, &info);
             }
         }
     }

@@ -280,3 +280,36 @@ fn ctrl_c_on_the_terminal_reaches_the_command() {
         assert!(out.contains("STATUS=7"), "{caller:?}: {out}");
     }
 }
+
+/// The state letter of `/proc/PID/stat` (`R`, `S`, `T`, ...), as a shell line.
+const STATE: &str = "st() { sed 's/.*) \\(.\\).*/\\1/' /proc/$1/stat; }";
+
+#[test]
+fn sigtstp_stops_the_command_and_sigcont_continues_it() {
+    needs_root!();
+    for caller in CALLERS {
+        let pidfile = Marker::new();
+        let inner = format!("echo $$ > {}; exec sleep 5", pidfile.path());
+        let jail = jail_argv(caller, &["--", "sh", "-c", &inner]);
+        let quoted: Vec<String> = jail.iter().map(|a| format!("'{a}'")).collect();
+        // as a shell's job control would: SIGTSTP to go-jail, then SIGCONT
+        let command = format!(
+            "{STATE}; rm -f {p}; {} & J=$!; while [ ! -s {p} ]; do sleep 0.05; done; C=$(cat {p}); \
+             kill -TSTP $J; sleep 0.3; echo \"STOPPED=$(st $C)$(st $J)\"; \
+             kill -CONT $J; sleep 0.3; echo \"CONTINUED=$(st $C)$(st $J)\"; \
+             kill -TERM $J; wait $J; echo \"JAIL=$?\"",
+            quoted.join(" "),
+            p = pidfile.path(),
+        );
+        let Some(out) = common::in_pty(&command, &[], 8.0) else {
+            return;
+        };
+        // and without a terminal, where the command shares go-jail's group
+        let plain = Run::new(Command::new("sh").args(["-c", &command]));
+        for out in [out, plain.stdout] {
+            assert!(out.contains("STOPPED=TT"), "{caller:?}: {out}");
+            assert!(out.contains("CONTINUED=SS"), "{caller:?}: {out}");
+            assert!(out.contains("JAIL=143"), "{caller:?}: {out}");
+        }
+    }
+}

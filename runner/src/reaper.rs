@@ -15,7 +15,8 @@
 //!    subtree however it double-forks or calls `setsid`;
 //! 2. blocks the forwarded signals and `SIGCHLD` before `fork` and reads
 //!    them from a signalfd, so none is lost between `fork` and the loop;
-//! 3. forwards [`FORWARDED`] signals to the command ([`forward`]), and
+//! 3. forwards [`FORWARDED`] signals to the command ([`relay`]; `SIGTSTP`
+//!    stops it and then the parent, `SIGCONT` continues it), and
 //!    reaps every child that exits (orphans included) until the command
 //!    itself has exited;
 //! 4. kills what is left ([`kill_descendants`]) unless asked to keep orphans.
@@ -58,6 +59,19 @@ pub const FORWARDED: u64 = bit(1) | bit(2) | bit(3) | bit(10) | bit(12) | bit(15
 
 /// What a parent blocks and reads from its signalfd: [`FORWARDED`] and `SIGCHLD`.
 pub const WATCHED: u64 = FORWARDED | bit(abi::SIGCHLD);
+
+const SIGCONT: u32 = 18;
+const SIGTSTP: u32 = 20;
+
+/// Job control, watched too. A `SIGTSTP` stops the command (with
+/// `SIGSTOP`) and then the parent, as it stopped an exec'd command; a
+/// `SIGCONT` (the shell's `fg`/`bg` continued the parent) continues the
+/// command. `SIGSTOP` rather than `SIGTSTP`: a command in a new session is
+/// an orphaned process group (its parent is in another session), where the
+/// kernel ignores every stop signal but `SIGSTOP` (`kernel/signal.c`,
+/// `get_signal`: `is_current_pgrp_orphaned`); the terminal's Ctrl-Z reaches
+/// only the parent's group.
+pub const JOB_CONTROL: u64 = bit(SIGTSTP) | bit(SIGCONT);
 
 /// Why keeping the command's lifetime failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,20 +163,42 @@ impl Jailed {
 
     fn forward_pending(&self) -> Result<(), LifetimeError> {
         while let Some(info) = n::read_signal(self.signals.as_fd()).map_err(LifetimeError::Wait)? {
-            if forwards(&info, self.new_session) {
-                let _ = forward(self.pid, self.new_session, info.signo);
-            }
+            relay(self.pid, self.new_session, &info);
         }
         Ok(())
     }
 }
 
 /// Resets `SIGCHLD` to `SIG_DFL` (an inherited `SIG_IGN` would make the
-/// kernel reap children itself), blocks [`WATCHED`] and opens a signalfd for it.
+/// kernel reap children itself), blocks [`WATCHED`] and [`JOB_CONTROL`] and
+/// opens a signalfd for them.
 pub fn watch_signals() -> Result<OwnedFd, Errno> {
+    let mask = WATCHED | JOB_CONTROL;
     sys::signal_default(abi::SIGCHLD)?;
-    n::block_signals(WATCHED)?;
-    n::signalfd(WATCHED)
+    n::block_signals(mask)?;
+    n::signalfd(mask)
+}
+
+/// What the parent does with a signal it read while the command runs:
+/// forwards it ([`forwards`]); for job control ([`JOB_CONTROL`]) stops the
+/// command and then itself, or continues the command.
+pub fn relay(command: i32, new_session: bool, info: &SignalInfo) {
+    let to_command = info.code != SI_KERNEL || new_session;
+    match info.signo {
+        SIGTSTP => {
+            if to_command {
+                let _ = forward(command, new_session, abi::SIGSTOP);
+            }
+            let _ = n::kill(sys::getpid(), abi::SIGSTOP);
+        }
+        SIGCONT if to_command => {
+            let _ = forward(command, new_session, SIGCONT);
+        }
+        _ if forwards(info, new_session) => {
+            let _ = forward(command, new_session, info.signo);
+        }
+        _ => {}
+    }
 }
 
 fn wait_readable(fd: &OwnedFd) -> Result<(), Errno> {
