@@ -4,7 +4,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
 use common::{jail, needs_root, status_field, Run};
