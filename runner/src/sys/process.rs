@@ -11,8 +11,6 @@ use crate::sys::Errno;
 
 /// `PR_SET_CHILD_SUBREAPER` (`include/uapi/linux/prctl.h`).
 const PR_SET_CHILD_SUBREAPER: usize = 36;
-/// `PR_GET_CHILD_SUBREAPER`.
-const PR_GET_CHILD_SUBREAPER: usize = 37;
 /// `WNOHANG` (`include/uapi/linux/wait.h`).
 const WNOHANG: usize = 1;
 
@@ -22,20 +20,6 @@ const WNOHANG: usize = 1;
 pub fn set_child_subreaper() -> Result<()> {
     // SAFETY: integer arguments only.
     ret_unit(unsafe { arch::syscall2(nr::PRCTL, PR_SET_CHILD_SUBREAPER, 1) })
-}
-
-/// `prctl(PR_GET_CHILD_SUBREAPER, &flag)` — whether the caller is a subreaper.
-pub fn is_child_subreaper() -> Result<bool> {
-    let mut flag = 0i32;
-    // SAFETY: the kernel writes one int into the live local `flag`.
-    let r = unsafe {
-        arch::syscall2(
-            nr::PRCTL,
-            PR_GET_CHILD_SUBREAPER,
-            &mut flag as *mut i32 as usize,
-        )
-    };
-    ret_unit(r).map(|()| flag != 0)
 }
 
 /// `setsid(2)` — a new session and process group led by the caller, with
