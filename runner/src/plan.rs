@@ -276,7 +276,7 @@ impl Plan {
 /// Builds a [`Plan`] from plain Rust values. Defaults: no supplementary
 /// groups, empty bounding set, no ambient caps, no_new_privs on, no filter,
 /// every fd from 3 up closed at exec ([`FdMode::CloseOnExec`]), SIGPIPE reset
-/// to `SIG_DFL`, signal mask emptied, tty inherited, working directory
+/// to `SIG_DFL`, signal mask emptied, tty and session inherited, working directory
 /// re-entered by path as the target ([`CwdPolicy::ReEnter`]), environment
 /// inherited, `PATH` from the caller's environment, `/bin/sh` fallback on
 /// `ENOEXEC`.
