@@ -161,7 +161,11 @@ pub fn supervise(
             learned: BTreeSet::new(),
         });
     };
-    let keep_fds = [listener.as_raw_fd(), sigfd.as_raw_fd()];
+    let keep_fds = [
+        listener.as_raw_fd(),
+        sigfd.as_raw_fd(),
+        child.pidfd.as_raw_fd(), // owned by `child`, which closes it
+    ];
     reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
     let watch = Watch {
         listener: listener.as_fd(),

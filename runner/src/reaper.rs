@@ -13,7 +13,7 @@
 //!    parent dies is reparented to us, not to init (`kernel/exit.c`,
 //!    `find_new_reaper`), so every process the command starts stays in our
 //!    subtree however it double-forks or calls `setsid`;
-//! 2. blocks the forwarded signals and `SIGCHLD` before `fork` and reads
+//! 2. blocks the forwarded, job-control and `SIGCHLD` signals before `fork`, reads
 //!    them from a signalfd, so none is lost between `fork` and the loop;
 //! 3. forwards [`FORWARDED`] signals to the command ([`relay`]; `SIGTSTP`
 //!    stops it and then the parent, `SIGCONT` continues it), and
@@ -119,8 +119,8 @@ pub struct Jailed {
 }
 
 impl Jailed {
-    /// Becomes a subreaper (unless `keep_orphans`), blocks [`WATCHED`],
-    /// forks a child that applies `plan` and execs (reporting a failed step
+    /// Becomes a subreaper (unless `keep_orphans`), blocks the watched
+    /// signals ([`watch_signals`]), forks a child that applies `plan` and execs (reporting a failed step
     /// on fd 2 and exiting 125/126/127, as [`Plan::apply_and_exec`] says).
     ///
     /// The caller must be single-threaded (the signal mask is per thread)
