@@ -28,7 +28,13 @@ Options may be written Go-style (-user daemon, -user=daemon) or GNU-style
 Exit status: 125 when go-jail itself fails (bad input, or a step of the
 privilege drop: the message names the step and the errno), 126 when COMMAND
 is found but cannot be executed, 127 when it is not found; otherwise the
-status of COMMAND, which go-jail execs.
+status of COMMAND, or 128+N when a signal N killed it. go-jail stays as a
+small parent of COMMAND: it forwards SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
+SIGUSR2 and SIGWINCH to it, and when COMMAND exits it kills every process
+COMMAND left behind (--keep-orphans). When go-jail has a terminal, COMMAND
+runs in a new session without it as controlling terminal, so it cannot take
+the terminal over (tcsetpgrp) or type into it; Ctrl-C and Ctrl-\\ reach it
+through go-jail, and Ctrl-Z stops both (fg/bg continue them).
 
 Capabilities (-caps, --ambient-caps; any case, CAP_ prefix optional):
 CAP_CHOWN CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_FSETID CAP_KILL
@@ -162,6 +168,16 @@ pub struct RunArgs {
         default_missing_value = "once"
     )]
     pub report_denied: Option<ReportMode>,
+
+    /// Let processes COMMAND started outlive it. By default go-jail stays as
+    /// COMMAND's parent and, when COMMAND exits, kills (SIGKILL) and reaps
+    /// every process it left behind before exiting with its status. With
+    /// this flag they keep running: still jailed (same user, capabilities
+    /// and filter) but unwatched, after go-jail has returned, where they
+    /// may e.g. keep using the terminal. Under --report-denied/--complain,
+    /// go-jail then keeps answering their denied calls until the last one exits.
+    #[arg(long)]
+    pub keep_orphans: bool,
 
     /// Complain mode: ENFORCES NOTHING of the policy (only the TTY guard and
     /// --no-userns). Every syscall the policy would deny is allowed to run and reported (`go-jail: would deny ...`), once per

@@ -66,7 +66,7 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
     let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
     let program = supervise::compile_notifying(&base, None, &enforced)?;
     let plan = cmd_run::prepare(jail, Some(&program))?;
-    let finished = supervise::supervise(&plan, &base, Mode::Learn)?;
+    let finished = supervise::supervise(&plan, &base, Mode::Learn, jail.keep_orphans)?;
 
     let mut used: Vec<&'static str> = finished
         .learned

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-use runner::{Errno, FdMode, PlanBuilder, SockFilter, Step};
+use runner::{FdMode, PlanBuilder, SockFilter};
 
 use crate::args::{PolicyArgs, RunArgs};
 use crate::caps;
@@ -15,49 +15,36 @@ use crate::identity;
 /// The `PATH` of `--reset-env`, as login(1) and su(1) set it for non-root users.
 const STANDARD_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 
-/// Runs COMMAND; returns only on failure (with the exit code to use).
-pub fn run(args: &RunArgs) -> Failure {
-    match prepare(args, None) {
-        Ok(plan) => {
-            let failure = plan.apply_and_exec();
-            explain(&failure, &plan)
-        }
-        Err(f) => f,
-    }
+/// Runs COMMAND as a child and waits for it (`runner::reaper`); returns
+/// its shell status, or the failure of a step (exit 125).
+pub fn run(args: &RunArgs) -> Result<i32, Failure> {
+    let plan = prepare(args, None)?;
+    let lifetime = |e: runner::reaper::LifetimeError| Failure::input(e.to_string());
+    let jailed = runner::reaper::Jailed::spawn(&plan, args.keep_orphans).map_err(lifetime)?;
+    runner::reaper::confine_parent(PARENT_CAPS, &jailed.fds());
+    Ok(jailed.wait().map_err(lifetime)?.shell_status())
 }
 
-/// The message of a failed step, in the words a user needs: a program
-/// not found in `PATH` (or only behind a directory the target cannot
-/// search) is `command not found`, and `ENOMEM` from seccomp is the
-/// kernel's limit on stacked filters.
-fn explain(failure: &runner::Failure, plan: &runner::Plan) -> Failure {
-    let program = String::from_utf8_lossy(plan.program().to_bytes()).into_owned();
-    let searched = !program.contains('/');
-    let not_found = match failure.step {
-        Step::Exec { candidate: None } => searched,
-        Step::Exec { candidate: Some(i) } if searched && failure.errno == Errno::EACCES => {
-            plan.exec_candidate(i).is_some_and(|path| {
-                let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
-                // EACCES looking the file up: a PATH directory the target
-                // cannot search, not a file it may not execute
-                std::fs::metadata(path).err().and_then(|e| e.raw_os_error()) == Some(13)
-            })
-        }
-        _ => false,
-    };
-    if not_found {
-        return Failure::with_code(
-            format!("command not found: {program} (searched the target's PATH)"),
-            runner::EXIT_NOT_FOUND as u8,
-        );
-    }
-    let mut message = failure.with_plan(plan).to_string();
-    if failure.step == Step::Seccomp && failure.errno == Errno::ENOMEM {
-        message.push_str(
-            ": the filters already stacked on this process and this one exceed the kernel's limit of 32768 instructions in all, counted after its translation to eBPF (which lengthens a classic program) with 4 more per filter (MAX_INSNS_PER_PATH, kernel/seccomp.c); stack fewer or shorter filters",
-        );
-    }
-    Failure::with_code(message, failure.exit_code() as u8)
+/// What go-jail keeps as the command's parent: `CAP_KILL`, to forward
+/// signals to a command running as another user and to kill what it left
+/// behind. It keeps uid 0 (when it has it) so that such a command cannot
+/// signal or ptrace it; a parent without `CAP_KILL` (an unprivileged caller)
+/// runs the command as its own uid and needs none.
+const PARENT_CAPS: u64 = 1 << 5;
+
+/// Whether go-jail has a terminal the command could take over: a
+/// controlling terminal (`/dev/tty` opens), or a terminal on fd 0, 1 or 2.
+/// The command then starts in a new session (`runner::PlanBuilder::new_session`).
+pub(crate) fn has_terminal() -> bool {
+    use std::io::IsTerminal;
+    let controlling = std::fs::OpenOptions::new()
+        .read(true)
+        .open("/dev/tty")
+        .is_ok();
+    controlling
+        || std::io::stdin().is_terminal()
+        || std::io::stdout().is_terminal()
+        || std::io::stderr().is_terminal()
 }
 
 /// The plan of the run mode. With `notify`, that program is the filter
@@ -102,6 +89,8 @@ pub(crate) fn prepare(
         .ambient(ambient)
         .fd_mode(FdMode::CloseOnExec)
         .keep_fds(kept_fds(args)?)
+        .new_session(has_terminal())
+        .report_prefix("go-jail: ")
         .command(args.command.iter().cloned());
     if !args.quiet {
         builder = builder.cwd_fallback_warning("go-jail: warning: ");

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
             Ok(mut run) => match oci::prepare_run(&mut run) {
                 Err(f) => Err(f),
                 Ok(()) if supervise::wanted(&run) => supervise::run(&run),
-                Ok(()) => Err(cmd_run::run(&run)),
+                Ok(()) => cmd_run::run(&run),
             },
             Err(e) => return clap_exit(e),
         }

@@ -12,23 +12,32 @@
 //! listener over without a syscall (`runner::notify`, which documents the
 //! hand-off). Then the supervisor:
 //!
-//! - drops what it does not need: no_new_privs, not dumpable, every other
-//!   fd closed, bounding/effective/permitted sets cut to `CAP_SYS_PTRACE`
+//! - is a child subreaper (`runner::reaper`), so every process the command
+//!   starts stays its descendant;
+//! - drops what it does not need (`runner::reaper::confine_parent`):
+//!   no_new_privs, not dumpable, every other fd closed,
+//!   bounding/effective/permitted sets cut to `CAP_SYS_PTRACE`
 //!   and `CAP_DAC_READ_SEARCH` (to read the strings of pathname arguments
 //!   from `/proc/PID/mem` of a process of another uid) and `CAP_KILL` (to
 //!   forward signals to it and kill it). It keeps uid 0, so that COMMAND,
 //!   running as another user, can neither signal nor ptrace it;
-//! - polls the listener, a signalfd and the child's pidfd. A notification
+//! - polls the listener and a signalfd. A notification
 //!   is answered with what the original policy says: `ERRNO(n)` → the call
 //!   fails with `n` (`ERRNO(0)` returns 0, as the kernel does), a kill →
 //!   SIGKILL to the caller's process, anything else → continue. In complain
 //!   and learn mode every call continues;
 //! - forwards SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM and SIGWINCH
-//!   to the child, unless the kernel generated them (`SI_KERNEL`: the
-//!   terminal's Ctrl-C or resize, which reached the whole foreground group,
-//!   the child included);
-//! - when the child exits, answers what is still queued and exits with its
-//!   status: the code, or 128+N for signal N.
+//!   to the child (`runner::reaper::forwards`: a signal the terminal sent to
+//!   the whole foreground group is forwarded only when the child runs in its
+//!   own session; `SIGTSTP` stops the child and then the supervisor,
+//!   `SIGCONT` continues it), and reaps every child that exits (`SIGCHLD`);
+//! - when the child exits, answers what is still queued, kills and reaps
+//!   every process left (`runner::reaper::kill_descendants`) and only then
+//!   closes the listener, so no jailed process ever runs without its
+//!   supervisor; it exits with the child's status: the code, or 128+N for
+//!   signal N. With `--keep-orphans` it goes on serving until the listener
+//!   reports that no filtered task is left (all descendants exited and were
+//!   reaped), then exits.
 //!
 //! Differences from the exec'd run, documented in the help:
 //! - a kill is SIGKILL from the supervisor, not the kernel's SIGSYS: no core
@@ -36,8 +45,6 @@
 //!   When the direct child is the one killed, go-jail exits 159 (128 +
 //!   SIGSYS), the status a shell would show for the real kill. KILL_THREAD
 //!   kills the whole process;
-//! - processes that outlive the child lose their supervisor: their denied
-//!   calls then fail with ENOSYS (the kernel's answer without a listener);
 //! - a signal interrupting a denied call restarts it, so `=all` may print
 //!   it twice.
 
@@ -47,6 +54,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use bpf_asm::{Arch, SeccompData};
 use policy::{Action, CompileOptions, Policy, SyscallTable};
+use runner::reaper;
 use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN};
 use runner::sys::{Errno, ExitKind};
 
@@ -56,18 +64,13 @@ use crate::fail::Failure;
 use crate::filter;
 use crate::report;
 
-/// Signals forwarded to the child (bit n-1 = signal n).
-const FORWARDED: u64 = sig(1) | sig(2) | sig(3) | sig(10) | sig(12) | sig(15) | sig(28);
-
-const fn sig(n: u32) -> u64 {
-    1 << (n - 1)
-}
-
 const SIGKILL: u32 = 9;
 const SIGSYS: i32 = 31;
 const CAP_DAC_READ_SEARCH: u32 = 2;
 const CAP_KILL: u32 = 5;
 const CAP_SYS_PTRACE: u32 = 19;
+/// What the supervisor keeps (see the module docs).
+const SUPERVISOR_CAPS: u64 = (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL);
 
 /// What the supervisor does with a notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +117,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         if !args.quiet {
             warn("warning: no seccomp filter: nothing to report");
         }
-        return Err(cmd_run::run(args));
+        return cmd_run::run(args);
     };
     let listener = policy::listener_guard_rules();
     policy::add_guards(&mut spec, &listener);
@@ -123,7 +126,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let enforced = filter::enforced(&policy_args, &guards);
     let program = compile_notifying(&policy, weights, &enforced)?;
     let plan = cmd_run::prepare(args, Some(&program))?;
-    Ok(supervise(&plan, &policy, mode)?.status)
+    Ok(supervise(&plan, &policy, mode, args.keep_orphans)?.status)
 }
 
 /// `policy` with its denials turned into notifications, except the
@@ -146,11 +149,18 @@ fn warn(message: &str) {
 }
 
 /// Spawns `plan` (built in listener mode) and serves its notifications
-/// until the child exits. `policy` is the original, untransformed policy.
-pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Finished, Failure> {
-    let sys_failure = |what: &str, e: Errno| Failure::input(format!("{what}: {e}"));
-    n::block_signals(FORWARDED).map_err(|e| sys_failure("rt_sigprocmask", e))?;
-    let sigfd = n::signalfd(FORWARDED).map_err(|e| sys_failure("signalfd", e))?;
+/// until the child exits; then kills and reaps what it left behind, or with
+/// `keep_orphans` serves them until the last jailed process is gone.
+/// `policy` is the original, untransformed policy.
+pub fn supervise(
+    plan: &runner::Plan,
+    policy: &Policy,
+    mode: Mode,
+    keep_orphans: bool,
+) -> Result<Finished, Failure> {
+    runner::sys::process::set_child_subreaper()
+        .map_err(|e| sys_failure("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
+    let sigfd = reaper::watch_signals().map_err(|e| sys_failure("signalfd", e))?;
     let child = runner::notify::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;
     let mut session = Session {
         policy,
@@ -168,64 +178,20 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
             learned: BTreeSet::new(),
         });
     };
-    drop_privileges(&[
+    let keep_fds = [
         listener.as_raw_fd(),
-        child.pidfd.as_raw_fd(),
         sigfd.as_raw_fd(),
-    ]);
-
-    let mut listening = true;
-    loop {
-        let mut fds = [
-            PollFd {
-                fd: if listening { listener.as_raw_fd() } else { -1 },
-                events: POLLIN,
-                revents: 0,
-            },
-            PollFd {
-                fd: sigfd.as_raw_fd(),
-                events: POLLIN,
-                revents: 0,
-            },
-            PollFd {
-                fd: child.pidfd.as_raw_fd(),
-                events: POLLIN,
-                revents: 0,
-            },
-        ];
-        match n::poll(&mut fds, None) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => return Err(sys_failure("ppoll", e)),
-        }
-        if fds[0].revents & POLLIN != 0 {
-            session.serve(listener.as_fd());
-        } else if fds[0].revents & (POLLHUP | POLLERR) != 0 {
-            listening = false; // no filtered task left
-        }
-        if fds[1].revents & POLLIN != 0 {
-            while let Ok(Some(info)) = n::read_signal(sigfd.as_fd()) {
-                if info.code != n::SI_KERNEL {
-                    let _ = child.signal(info.signo);
-                }
-            }
-        }
-        if fds[2].revents & POLLIN != 0 {
-            break;
-        }
-    }
-    // answer what is already queued (descendants still running), then go
-    for _ in 0..1024 {
-        let mut fds = [PollFd {
-            fd: listener.as_raw_fd(),
-            events: POLLIN,
-            revents: 0,
-        }];
-        match n::poll(&mut fds, Some(0)) {
-            Ok(1) if fds[0].revents & POLLIN != 0 => session.serve(listener.as_fd()),
-            _ => break,
-        }
-    }
-    let exit = child.wait().map_err(|e| sys_failure("wait4", e))?;
+        child.pidfd.as_raw_fd(), // owned by `child`, which closes it
+    ];
+    reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
+    let watch = Watch {
+        listener: listener.as_fd(),
+        signals: sigfd.as_fd(),
+        child: child.pid,
+        new_session: plan.new_session(),
+        keep_orphans,
+    };
+    let exit = watch.serve(&mut session)?;
     let status = match exit {
         ExitKind::Signaled(9) if session.killed_child => 128 + SIGSYS,
         other => other.shell_status(),
@@ -236,33 +202,88 @@ pub fn supervise(plan: &runner::Plan, policy: &Policy, mode: Mode) -> Result<Fin
     })
 }
 
-/// Cuts the supervisor down to what serving notifications needs (see the
-/// module docs). Failures are ignored: each step only narrows privileges,
-/// and a non-root go-jail has none of them to give up.
-fn drop_privileges(keep_fds: &[i32]) {
-    use runner::sys;
-    let _ = sys::set_no_new_privs();
-    let _ = n::set_dumpable(false);
-    let keep_caps: u64 = (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL);
-    let last = runner::read_cap_last_cap().unwrap_or(40);
-    for cap in 0..=last {
-        if keep_caps & (1 << cap) == 0 {
-            let _ = sys::capbset_drop(cap);
+fn sys_failure(what: &str, e: Errno) -> Failure {
+    Failure::input(format!("{what}: {e}"))
+}
+
+/// What the supervisor polls: the listener, its signalfd, and the child.
+struct Watch<'a> {
+    listener: BorrowedFd<'a>,
+    signals: BorrowedFd<'a>,
+    child: i32,
+    new_session: bool,
+    keep_orphans: bool,
+}
+
+impl Watch<'_> {
+    /// Serves notifications, forwards signals and reaps children until the
+    /// command has exited and (with `keep_orphans`) no filtered task is
+    /// left; answers what is still queued, kills and reaps every leftover
+    /// descendant, and returns how the command ended.
+    fn serve(&self, session: &mut Session<'_>) -> Result<ExitKind, Failure> {
+        let mut listening = true;
+        let mut exit = None;
+        loop {
+            let mut fds = [
+                poll_fd(if listening {
+                    self.listener.as_raw_fd()
+                } else {
+                    -1
+                }),
+                poll_fd(self.signals.as_raw_fd()),
+            ];
+            match n::poll(&mut fds, None) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(sys_failure("ppoll", e)),
+            }
+            if fds[0].revents & POLLIN != 0 {
+                session.serve(self.listener);
+            } else if fds[0].revents & (POLLHUP | POLLERR) != 0 {
+                listening = false; // no filtered task left
+            }
+            self.forward_signals(exit.is_none());
+            let reaped = reaper::reap_ready(self.child).map_err(lifetime_failure)?;
+            exit = exit.or(reaped);
+            match exit {
+                Some(exit) if !self.keep_orphans || !listening => break self.finish(session, exit),
+                _ => {}
+            }
         }
     }
-    let _ = sys::cap_ambient_clear_all();
-    if let Ok(mut data) = sys::capget() {
-        for (i, d) in data.iter_mut().enumerate() {
-            let keep = (keep_caps >> (32 * i)) as u32;
-            d.permitted &= keep;
-            d.effective = d.permitted;
-            d.inheritable = 0;
+
+    /// Forwards pending signals while the command runs (else drops them).
+    fn forward_signals(&self, running: bool) {
+        while let Ok(Some(info)) = n::read_signal(self.signals) {
+            if running {
+                reaper::relay(self.child, self.new_session, &info);
+            }
         }
-        let _ = sys::capset(&data);
     }
-    for (first, last) in runner::close_ranges(keep_fds) {
-        let _ = sys::close_range(first, last, 0);
+
+    /// Answers what is already queued, then kills and reaps every leftover.
+    fn finish(&self, session: &mut Session<'_>, exit: ExitKind) -> Result<ExitKind, Failure> {
+        for _ in 0..1024 {
+            let mut fds = [poll_fd(self.listener.as_raw_fd())];
+            match n::poll(&mut fds, Some(0)) {
+                Ok(1) if fds[0].revents & POLLIN != 0 => session.serve(self.listener),
+                _ => break,
+            }
+        }
+        reaper::kill_descendants().map_err(lifetime_failure)?;
+        Ok(exit)
     }
+}
+
+fn poll_fd(fd: i32) -> PollFd {
+    PollFd {
+        fd,
+        events: POLLIN,
+        revents: 0,
+    }
+}
+
+fn lifetime_failure(e: reaper::LifetimeError) -> Failure {
+    Failure::input(e.to_string())
 }
 
 struct Session<'a> {

@@ -1,6 +1,7 @@
 //! Report mode cannot be hijacked (issue 12, finding 1): a process that
 //! outlives go-jail's supervisor cannot install a seccomp listener of its
-//! own and answer CONTINUE to the calls the policy denies. The attack runs
+//! own and answer CONTINUE to the calls the policy denies (go-jail kills
+//! leftovers, so the test kills go-jail itself to get one). The attack runs
 //! as the jailed command (a small C program); the kernel decides.
 
 mod common;
@@ -46,8 +47,12 @@ fn build_probe() -> Option<PathBuf> {
 /// Each step of the attack: `name -> (return value, errno)`.
 type Steps = HashMap<String, (i64, i64)>;
 
-/// Runs the attack as the jailed command (`args` before `--`), waits for
-/// go-jail to return, lets the leftover process go on, and reads its steps.
+/// Runs the attack as the jailed command (`args` before `--`). Since go-jail
+/// kills what the command leaves behind and, with `--keep-orphans`, keeps
+/// its listener open while any jailed process lives, the only way left for
+/// the listener to close under a live jailed process is go-jail's own death:
+/// the test kills it (SIGKILL) once the leftover has made its first try,
+/// then lets the leftover go on, and reads its steps.
 fn attack(probe: &Path, args: &[&str], mode: &[&str]) -> Steps {
     let dir = std::env::temp_dir().join(format!(
         "go-jail-hijack-{}-{}",
@@ -60,19 +65,32 @@ fn attack(probe: &Path, args: &[&str], mode: &[&str]) -> Steps {
     let mut cmd = Command::new(common::bin());
     // go-jail's output to a file: the leftover process would hold a pipe open
     let log = std::fs::File::create(dir.join("go-jail.log")).unwrap();
-    let status = cmd
+    let mut go_jail = cmd
         .args(args)
-        .args(["-q", "--report-denied", "--"])
+        .args(["-q", "--keep-orphans", "--report-denied", "--"])
         .arg(probe)
         .arg(&dir)
         .args(mode)
         .stdout(Stdio::null())
         .stderr(log)
-        .status()
+        .spawn()
         .unwrap();
+    let result = dir.join("result");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&result)
+        .unwrap_or_default()
+        .contains("install-supervised")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the leftover never tried"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    go_jail.kill().unwrap();
+    go_jail.wait().unwrap();
     let log = std::fs::read_to_string(dir.join("go-jail.log")).unwrap();
-    assert_eq!(status.code(), Some(0), "{log}");
-    // go-jail has returned: its listener is closed
+    // go-jail is gone: its listener is closed
     std::fs::write(dir.join("go"), "").unwrap();
     let result = dir.join("result");
     let started = Instant::now();
@@ -163,7 +181,7 @@ const HIJACK_C: &str = r#"/* The report-mode hijack (issue 12, finding 1), run a
  *   hijack DIR inet|vsock [int80]
  * forks; the child tries to install a seccomp filter with its own listener
  * while go-jail's supervisor lives, lets the command exit, waits for DIR/go
- * (created by the test once go-jail has returned), tries again, serves its
+ * (created by the test once go-jail is gone), tries again, serves its
  * listener (if it got one) with CONTINUE from a forked helper, then tries
  * the calls the policy denies. Each step is one line "NAME RET ERRNO" in
  * DIR/result; "done" ends it. */

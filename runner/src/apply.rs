@@ -6,7 +6,8 @@
 //!
 //! 1. signals: reset the planned dispositions (SIGPIPE) to `SIG_DFL`, empty the mask (S27);
 //! 2. fds ≥ 3 not kept: closed, or marked close-on-exec (S24);
-//! 3. optional `TIOCNOTTY` (S23);
+//! 3. optional `setsid` (a new session without a controlling terminal), then
+//!    optional `TIOCNOTTY` (S23);
 //! 4. `PR_CAP_AMBIENT_CLEAR_ALL` (S15);
 //! 5. `PR_CAPBSET_DROP` for every cap 0..=cap_last_cap not kept, while still privileged (S14, S16);
 //! 6. `PR_SET_KEEPCAPS 1` if ambient caps are wanted;
@@ -38,6 +39,8 @@ pub enum Step {
     KeepFd(i32),
     /// `prlimit64` of resource N ([`crate::PlanBuilder::rlimit`]).
     Rlimit(u32),
+    /// `setsid`: starting a new session.
+    NewSession,
     /// Giving up the controlling terminal.
     DetachTty,
     /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`.
@@ -95,6 +98,7 @@ impl fmt::Display for Step {
                 Some(name) => write!(f, "prlimit64({name})"),
                 None => write!(f, "prlimit64({r})"),
             },
+            Step::NewSession => f.write_str("setsid"),
             Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
             Step::AmbientClearAll => f.write_str("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"),
             Step::BoundingDrop(c) => write!(f, "prctl(PR_CAPBSET_DROP, {c})"),
@@ -156,7 +160,7 @@ impl Failure {
         WithPlan(self, plan)
     }
 
-    /// Writes `message\n` to `fd` with one `write`, formatting into a stack
+    /// Writes the plan's report prefix and `message\n` to `fd` with one `write`, formatting into a stack
     /// buffer (truncated at 512 bytes): usable after `fork` and after the
     /// filter is loaded, if the filter allows `write`.
     pub fn report(&self, fd: i32, plan: &Plan) {
@@ -164,7 +168,8 @@ impl Failure {
             buf: [0; 512],
             len: 0,
         };
-        let _ = fmt::write(&mut w, format_args!("{}\n", self.with_plan(plan)));
+        let prefix = &plan.report_prefix;
+        let _ = fmt::write(&mut w, format_args!("{prefix}{}\n", self.with_plan(plan)));
         let _ = sys::write_all(fd, &w.buf[..w.len]);
     }
 }
@@ -191,7 +196,8 @@ impl fmt::Display for WithPlan<'_> {
         let WithPlan(failure, plan) = *self;
         match failure.step {
             Step::Exec { candidate: None } if plan.searched => {
-                write!(f, "command not found: {}", Bytes(plan.program().to_bytes()))
+                let name = Bytes(plan.program().to_bytes());
+                write!(f, "command not found: {name} (searched the target's PATH)")
             }
             Step::Exec { candidate } => {
                 let path = candidate
@@ -199,6 +205,10 @@ impl fmt::Display for WithPlan<'_> {
                     .unwrap_or(plan.program());
                 write!(f, "execve {}: {}", Bytes(path.to_bytes()), failure.errno)
             }
+            Step::Seccomp if failure.errno == Errno::ENOMEM => write!(
+                f,
+                "{failure}: the filters already stacked on this process and this one exceed the kernel's limit of 32768 instructions in all, counted after its translation to eBPF (which lengthens a classic program) with 4 more per filter (MAX_INSNS_PER_PATH, kernel/seccomp.c); stack fewer or shorter filters"
+            ),
             Step::Chdir { fallback: false } => match plan.cwd() {
                 Some((dir, _)) => write!(f, "chdir({}): {}", Bytes(dir.to_bytes()), failure.errno),
                 None => fmt::Display::fmt(failure, f),
@@ -223,6 +233,18 @@ impl fmt::Write for StackWriter {
     }
 }
 
+/// `PR_CAPBSET_DROP` of `cap`. Without `CAP_SETPCAP` the kernel refuses
+/// even a cap that is already out of the set (`security/commoncap.c`,
+/// `cap_prctl_drop`); that `EPERM` is no failure when `PR_CAPBSET_READ`
+/// shows the cap is gone, so an unprivileged caller with an empty bounding
+/// set (`setpriv --bounding-set=-all`) can run a plan.
+fn drop_bounding(cap: u32) -> Result<(), Failure> {
+    match sys::capbset_drop(cap) {
+        Err(Errno::EPERM) if sys::capbset_read(cap) == Ok(false) => Ok(()),
+        r => r.map_err(Failure::at(Step::BoundingDrop(cap))),
+    }
+}
+
 fn split(mask: u64) -> (u32, u32) {
     (mask as u32, (mask >> 32) as u32)
 }
@@ -236,6 +258,12 @@ impl Plan {
     /// process (after `fork`). Calling it in a test harness process would drop
     /// the privileges of one thread only.
     pub fn apply(&self) -> Result<(), Failure> {
+        self.apply_before_filter()?;
+        self.apply_filter()
+    }
+
+    /// Steps 1–11: everything but the filter and `execve`.
+    fn apply_before_filter(&self) -> Result<(), Failure> {
         self.apply_signals()?;
         self.apply_fds()?;
         // before the uid switch and the bounding drop: raising a hard
@@ -243,19 +271,22 @@ impl Plan {
         for &(resource, limit) in &self.rlimits {
             sys::setrlimit(resource, &limit).map_err(Failure::at(Step::Rlimit(resource)))?;
         }
+        if self.new_session {
+            sys::process::setsid().map_err(Failure::at(Step::NewSession))?;
+        }
         if self.tty == TtyPolicy::Detach {
             self.detach_tty()?;
         }
         sys::cap_ambient_clear_all().map_err(Failure::at(Step::AmbientClearAll))?;
         for cap in 0..=self.cap_last_cap {
             if self.bounding_keep & (1 << cap) == 0 {
-                sys::capbset_drop(cap).map_err(Failure::at(Step::BoundingDrop(cap)))?;
+                drop_bounding(cap)?;
             }
         }
         if self.ambient != 0 {
             sys::set_keepcaps(true).map_err(Failure::at(Step::KeepCaps(true)))?;
         }
-        sys::setgroups(&self.groups).map_err(Failure::at(Step::Setgroups))?;
+        self.apply_groups()?;
         sys::setresgid(self.gid, self.gid, self.gid)
             .map_err(Failure::at(Step::Setresgid(self.gid)))?;
         sys::setresuid(self.uid, self.uid, self.uid)
@@ -266,6 +297,11 @@ impl Plan {
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
         }
+        Ok(())
+    }
+
+    /// Step 12: the seccomp filter, last before `execve`.
+    fn apply_filter(&self) -> Result<(), Failure> {
         if let Some(filter) = &self.filter {
             if let Some(handoff) = &self.handoff {
                 // after setresuid, which clears the parent-death signal
@@ -300,7 +336,11 @@ impl Plan {
     /// Returns only on failure; after the filter is loaded it makes `execve`
     /// calls and nothing else.
     pub fn apply_and_exec(&self) -> Failure {
-        if let Err(f) = self.apply() {
+        if let Err(f) = self.apply_before_filter() {
+            return f;
+        }
+        let hidden = self.unsearchable_candidates();
+        if let Err(f) = self.apply_filter() {
             return f;
         }
         let mut eacces: Option<usize> = None;
@@ -320,6 +360,14 @@ impl Plan {
                 }
             }
             match e {
+                // a PATH directory the target may not search hides nothing
+                // it could run: not found, as bash says
+                Errno::EACCES if i < 64 && hidden & (1 << i) != 0 => {
+                    last = Failure {
+                        step: Step::Exec { candidate: None },
+                        errno: Errno::ENOENT,
+                    };
+                }
                 Errno::EACCES => {
                     eacces.get_or_insert(i);
                 }
@@ -349,6 +397,26 @@ impl Plan {
             },
             None => last,
         }
+    }
+
+    /// For a program searched in `PATH`: the candidates (the first 64)
+    /// whose lookup as the target fails with `EACCES` (a directory it may
+    /// not search), up to the first that exists. Read before the filter,
+    /// which may not allow `faccessat`; after the uid switch, so the lookup
+    /// is the target's.
+    fn unsearchable_candidates(&self) -> u64 {
+        let mut hidden = 0u64;
+        if !self.searched {
+            return 0;
+        }
+        for (i, cand) in self.candidates.iter().take(64).enumerate() {
+            match sys::exists(&cand.path) {
+                Err(Errno::EACCES) => hidden |= 1 << i,
+                Err(_) => {}
+                Ok(()) => break,
+            }
+        }
+        hidden
     }
 
     /// Step 10: after `capset`, so the lookup uses the command's own uids,
@@ -439,6 +507,22 @@ impl Plan {
         };
         let _ = sys::close(fd);
         r.map_err(fail)
+    }
+
+    /// `setgroups`. Without `CAP_SETGID` the kernel refuses even the list
+    /// the process already has; that `EPERM` is no failure when the current
+    /// list is the planned one (an unprivileged caller without supplementary
+    /// groups), which step 8 checks again.
+    fn apply_groups(&self) -> Result<(), Failure> {
+        match sys::setgroups(&self.groups) {
+            Err(Errno::EPERM) if self.has_planned_groups() => Ok(()),
+            r => r.map_err(Failure::at(Step::Setgroups)),
+        }
+    }
+
+    fn has_planned_groups(&self) -> bool {
+        let mut buf = [0u32; MAX_GROUPS];
+        sys::getgroups(&mut buf).is_ok_and(|n| buf[..n] == self.groups[..])
     }
 
     fn verify_ids(&self) -> Result<(), Failure> {

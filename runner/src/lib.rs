@@ -50,6 +50,7 @@ mod guard;
 pub mod notify;
 mod plan;
 pub mod probe;
+pub mod reaper;
 #[allow(unsafe_code)]
 pub mod sys;
 

@@ -220,6 +220,10 @@ pub struct Plan {
     pub(crate) tty: TtyPolicy,
     /// `(resource, limit)` pairs set before the uid switch.
     pub(crate) rlimits: Vec<(u32, Rlimit64)>,
+    /// Whether the child calls `setsid` ([`PlanBuilder::new_session`]).
+    pub(crate) new_session: bool,
+    /// What [`crate::Failure::report`] writes before the message.
+    pub(crate) report_prefix: String,
     /// The directory to chdir to as the target (`None`: inherit).
     pub(crate) cwd: Option<CString>,
     /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
@@ -264,6 +268,10 @@ impl Plan {
     pub fn filter(&self) -> Option<&[SockFilter]> {
         self.filter.as_deref()
     }
+    /// Whether the command starts in a new session ([`PlanBuilder::new_session`]).
+    pub fn new_session(&self) -> bool {
+        self.new_session
+    }
     /// The directory the command starts in, unless inherited; and whether
     /// it falls back to `/` ([`CwdPolicy::ReEnter`]).
     pub fn cwd(&self) -> Option<(&std::ffi::CStr, bool)> {
@@ -294,7 +302,7 @@ impl Plan {
 /// Builds a [`Plan`] from plain Rust values. Defaults: no supplementary
 /// groups, empty bounding set, no ambient caps, no_new_privs on, no filter,
 /// every fd from 3 up closed at exec ([`FdMode::CloseOnExec`]), SIGPIPE reset
-/// to `SIG_DFL`, signal mask emptied, tty inherited, working directory
+/// to `SIG_DFL`, signal mask emptied, tty and session inherited, working directory
 /// re-entered by path as the target ([`CwdPolicy::ReEnter`]), environment
 /// inherited, `PATH` from the caller's environment, `/bin/sh` fallback on
 /// `ENOEXEC`.
@@ -316,6 +324,8 @@ pub struct PlanBuilder {
     clear_signal_mask: bool,
     tty: TtyPolicy,
     rlimits: Vec<(u32, Rlimit64)>,
+    new_session: bool,
+    report_prefix: String,
     /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
     cwd: Option<CwdPolicy>,
     cwd_fallback_warning: Option<&'static str>,
@@ -346,6 +356,8 @@ impl PlanBuilder {
             clear_signal_mask: true,
             tty: TtyPolicy::default(),
             rlimits: Vec::new(),
+            new_session: false,
+            report_prefix: String::new(),
             cwd: None,
             cwd_fallback_warning: None,
             argv: Vec::new(),
@@ -437,6 +449,22 @@ impl PlanBuilder {
                 max: hard,
             },
         ));
+        self
+    }
+    /// Whether the command starts in a new session (`setsid`, step 3 of
+    /// [`Plan::apply`]; default no): it then has no controlling terminal,
+    /// so `TIOCSTI` and `tcsetpgrp`/`TIOCSPGRP` on the caller's terminal
+    /// fail (`EPERM`, `ENOTTY`), and the terminal's signals (Ctrl-C, Ctrl-\\,
+    /// resize) reach it only through its parent ([`crate::reaper`]
+    /// forwards them). Off for a command that gets its own pseudo-terminal.
+    pub fn new_session(mut self, on: bool) -> Self {
+        self.new_session = on;
+        self
+    }
+    /// What a forked child writes before its one-line failure message
+    /// ([`crate::Failure::report`]), e.g. `"go-jail: "` (default: nothing).
+    pub fn report_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.report_prefix = prefix.into();
         self
     }
     /// Starts the command in `dir` ([`CwdPolicy::Exact`]): `chdir(dir)` as
@@ -625,6 +653,8 @@ impl PlanBuilder {
             clear_signal_mask: self.clear_signal_mask,
             tty: self.tty,
             rlimits: self.rlimits,
+            new_session: self.new_session,
+            report_prefix: self.report_prefix,
             cwd,
             cwd_fallback,
             cwd_fallback_warning: self.cwd_fallback_warning,

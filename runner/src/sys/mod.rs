@@ -18,6 +18,7 @@ pub(crate) mod child;
 mod command;
 mod errno;
 pub mod notify;
+pub mod process;
 
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]
@@ -577,6 +578,21 @@ pub fn fcntl_setfd(fd: i32, flags: u32) -> Result<()> {
 pub fn chdir(path: &CStr) -> Result<()> {
     // SAFETY: `path` is NUL-terminated and live for the call; the kernel only reads it.
     ret_unit(unsafe { arch::syscall1(nr::CHDIR, path.as_ptr() as usize) })
+}
+
+/// `faccessat(AT_FDCWD, path, F_OK)` — whether `path` can be looked up
+/// with the calling thread's real ids (`access(2)`): `EACCES` when a
+/// directory on the way may not be searched, `ENOENT` when it is missing.
+pub fn exists(path: &CStr) -> Result<()> {
+    // SAFETY: `path` is NUL-terminated and live for the call; the kernel only reads it.
+    ret_unit(unsafe {
+        arch::syscall3(
+            nr::FACCESSAT,
+            AT_FDCWD as isize as usize,
+            path.as_ptr() as usize,
+            0,
+        )
+    })
 }
 
 /// `openat(AT_FDCWD, path, flags)` — opens `path`; returns the fd.

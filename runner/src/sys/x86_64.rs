@@ -35,6 +35,7 @@ pub mod nr {
     pub const GETEUID: usize = 107;
     pub const GETEGID: usize = 108;
     pub const GETPPID: usize = 110;
+    pub const SETSID: usize = 112;
     pub const GETGROUPS: usize = 115;
     pub const SETGROUPS: usize = 116;
     pub const SETRESUID: usize = 117;
@@ -48,6 +49,7 @@ pub mod nr {
     pub const GETTID: usize = 186;
     pub const EXIT_GROUP: usize = 231;
     pub const OPENAT: usize = 257;
+    pub const FACCESSAT: usize = 269;
     pub const PPOLL: usize = 271;
     pub const SIGNALFD4: usize = 289;
     pub const DUP3: usize = 292;
