@@ -29,7 +29,13 @@ Options may be written Go-style (-user daemon, -user=daemon) or GNU-style
 Exit status: 125 when go-jail itself fails (bad input, or a step of the
 privilege drop: the message names the step and the errno), 126 when COMMAND
 is found but cannot be executed, 127 when it is not found; otherwise the
-status of COMMAND, which go-jail execs.
+status of COMMAND, or 128+N when a signal N killed it. go-jail stays as a
+small parent of COMMAND: it forwards SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
+SIGUSR2 and SIGWINCH to it, and when COMMAND exits it kills every process
+COMMAND left behind (--keep-orphans). When go-jail has a terminal, COMMAND
+runs in a new session without it as controlling terminal, so it cannot take
+the terminal over (tcsetpgrp) or type into it; Ctrl-C and Ctrl-\\ reach it
+through go-jail, and Ctrl-Z stops both (fg/bg continue them).
 
 Capabilities (-caps, --ambient-caps; any case, CAP_ prefix optional):
 CAP_CHOWN CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_FSETID CAP_KILL
@@ -44,7 +50,10 @@ CAP_BLOCK_SUSPEND CAP_AUDIT_READ CAP_PERFMON CAP_BPF CAP_CHECKPOINT_RESTORE
 Safe defaults that differ from the original go-jail: file descriptors above 2
 are closed (--keep-fd, --preserve-fds), supplementary groups are cleared
 (--groups), the working directory is entered again by path as the target
-(or / when it cannot reach it; --cwd), TIOCSTI/TIOCLINUX are denied so the
+(or / when it cannot reach it; --cwd), a target of another uid gets a fresh
+environment plus TERM, LANG, LC_*, TZ (--keep-env), a root target (uid 0,
+gid 0 or group 0, also a root caller without -user) needs --allow-root,
+TIOCSTI/TIOCLINUX are denied so the
 command cannot type into your terminal (--allow-tty-injection), SIGPIPE and
 the signal mask are reset, no_new_privs is always set, and a foreign syscall
 ABI (i386 via int $0x80, x32) is killed unless targeted with --arch.";
@@ -119,17 +128,38 @@ pub struct RunArgs {
     #[arg(long)]
     pub reset_env: bool,
 
+    /// Pass go-jail's environment on when the target uid differs from the
+    /// caller's: all of it, or only the NAMEs listed. Without it such a
+    /// target gets the --reset-env environment plus TERM, LANG, LC_*, TZ
+    /// (any process of the target uid can read /proc/PID/environ).
+    #[arg(
+        long,
+        value_name = "NAME,...",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    pub keep_env: Option<String>,
+
     /// Set an environment variable for COMMAND (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub env: Vec<String>,
 
-    /// Allow a uid 0 target (root keeps ownership of root's files even without capabilities).
+    /// Allow a root target: uid 0, gid 0 or group 0 among --groups (root
+    /// keeps ownership of root's files even without capabilities). Without
+    /// -user, a root caller's own uid 0 is the target.
     #[arg(long)]
     pub allow_root: bool,
 
     /// Do not print warnings.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Run an --oci-config whose container fields (root, mounts,
+    /// namespaces, maskedPaths, resources, hooks...) go-jail cannot apply,
+    /// with one warning per field; without it such a config is refused.
+    #[arg(long)]
+    pub oci_partial: bool,
 
     /// Print every syscall the filter denies on stderr as it happens
     /// (`go-jail: denied NAME(ARGS) -> EPERM (pid N)`): once per syscall, or
@@ -138,6 +168,7 @@ pub struct RunArgs {
     /// policy's errno or kill, forwards signals, and exits with COMMAND's status.
     /// A kill is go-jail's SIGKILL rather than the kernel's SIGSYS (no core
     /// dump; go-jail exits 159 = 128+SIGSYS when COMMAND itself is killed).
+    /// COMMAND cannot install a seccomp listener of its own (EPERM).
     #[arg(
         long,
         value_name = "once|all",
@@ -148,10 +179,21 @@ pub struct RunArgs {
     )]
     pub report_denied: Option<ReportMode>,
 
-    /// Complain mode: ENFORCES NOTHING. Every syscall the policy would deny is
-    /// allowed to run and reported (`go-jail: would deny ...`), once per
+    /// Let processes COMMAND started outlive it. By default go-jail stays as
+    /// COMMAND's parent and, when COMMAND exits, kills (SIGKILL) and reaps
+    /// every process it left behind before exiting with its status. With
+    /// this flag they keep running: still jailed (same user, capabilities
+    /// and filter) but unwatched, after go-jail has returned, where they
+    /// may e.g. keep using the terminal. Under --report-denied/--complain,
+    /// go-jail then keeps answering their denied calls until the last one exits.
+    #[arg(long)]
+    pub keep_orphans: bool,
+
+    /// Complain mode: ENFORCES NOTHING of the policy (only the TTY guard and
+    /// --no-userns). Every syscall the policy would deny is allowed to run and reported (`go-jail: would deny ...`), once per
     /// syscall (all calls with --report-denied=all). For finding what an
-    /// allow-list lacks; never use it as a sandbox.
+    /// allow-list lacks (it runs any list, even one without execve, and
+    /// reports execve and the loader's calls too); never use it as a sandbox.
     #[arg(long)]
     pub complain: bool,
 
@@ -167,6 +209,10 @@ pub struct RunArgs {
     /// `process.env`); `--env` entries still apply on top.
     #[arg(skip)]
     pub base_env: Option<Vec<OsString>>,
+
+    /// `(RLIMIT_*, soft, hard)` to set (`--oci-config`'s `process.rlimits`).
+    #[arg(skip)]
+    pub rlimits: Vec<(u32, u64, u64)>,
 }
 
 /// The seccomp policy options shared by the run mode and `compile`.
@@ -205,10 +251,22 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "FILE")]
     pub profile_weights: Option<PathBuf>,
 
-    /// A Docker/Podman/containerd seccomp profile (JSON): its default action,
-    /// rules, argument conditions and architectures. Entries' `includes` and
-    /// `excludes` are evaluated against the capabilities the jail grants and
-    /// the running kernel; unknown syscall names are skipped (see `compile --dump`).
+    /// A seccomp profile (JSON) of Docker/moby, of Podman/Buildah/CRI-O
+    /// (containers/common) or an OCI `linux.seccomp`.
+    ///
+    /// Read: `defaultAction`; `defaultErrnoRet`, or containers/common's
+    /// `defaultErrno` (a name or decimal, taking precedence); `architectures`
+    /// or `archMap` (the native arch's entry with its `subArchitectures`);
+    /// `syscalls[]` with `names` (or `name`), `action`, `errnoRet` or
+    /// `errno` (taking precedence), `args[]` (`index`, `value`, `valueTwo`,
+    /// `op`; ANDed, ORed when an index repeats, as runc), `includes` and
+    /// `excludes` (`caps` against the capabilities the jail grants,
+    /// `arches`, `minKernel` against the running kernel), `comment`
+    /// (ignored); `flags` (noted, not applied), `listenerMetadata`
+    /// (ignored); `listenerPath` and SCMP_ACT_NOTIFY are refused. Errnos
+    /// are 1..=4095, as --errno. Other fields are errors. A syscall's first
+    /// unconditional rule beats its other rules, as in libseccomp; unknown
+    /// syscall names are skipped (`compile --dump` notes both).
     #[arg(
         long,
         value_name = "FILE",
@@ -222,6 +280,12 @@ pub struct PolicyArgs {
     /// command line does not say otherwise.
     #[arg(long, value_name = "FILE")]
     pub oci_config: Option<PathBuf>,
+
+    /// Deny creating user namespaces: unshare/clone with CLONE_NEWUSER and
+    /// setns into one fail with EPERM, clone3 with ENOSYS (libc falls back
+    /// to clone). Enforced even under --report-denied/--complain/learn.
+    #[arg(long)]
+    pub no_userns: bool,
 
     /// The capability bounding set a profile's includes/excludes are
     /// evaluated against (set from -caps by the run mode).
@@ -283,7 +347,8 @@ pub enum LearnFormat {
 #[command(
     override_usage = "go-jail learn [JAIL OPTIONS] [--format allow|docker] [-o FILE] [--] COMMAND [ARG]...",
     after_help = "Runs COMMAND (and everything it starts) with a filter that reports every \
-syscall and lets it run: nothing is enforced. At the end, prints the syscalls used.\n\n\
+syscall and lets it run: nothing is enforced but the TTY guard (--allow-tty-injection) \
+and --no-userns. At the end, prints the syscalls used.\n\n\
 Example:\n  go-jail learn -user nobody -- ls /\n  go-jail -user nobody -syscall-allow=<the printed list> -- ls /"
 )]
 pub struct LearnArgs {
@@ -349,6 +414,10 @@ pub struct CompileArgs {
     /// includes/excludes (comma-separated) [default: none, or the OCI config's bounding set].
     #[arg(long, value_name = "LIST")]
     pub caps: Option<String>,
+    /// Add the run mode's TTY guard (ioctl TIOCSTI/TIOCLINUX fail with EPERM),
+    /// which compiled filters leave out by default: they mean exactly the policy.
+    #[arg(long)]
+    pub tty_guard: bool,
     /// Print the annotated disassembly and statistics on stderr... or stdout when no -o.
     #[arg(long)]
     pub dump: bool,
@@ -367,7 +436,9 @@ pub struct CompileArgs {
 pub struct DisasmArgs {
     /// The raw program.
     pub file: PathBuf,
-    /// Name syscalls compared against `nr` for this architecture.
+    /// Name syscalls compared against `nr` for this architecture where the
+    /// program has not tested `arch` (after `jeq #AUDIT_ARCH_I386` the
+    /// branch is named from i386's table, without this option too).
     #[arg(long)]
     pub arch: Option<String>,
 }
@@ -447,6 +518,10 @@ pub const TOOLS: &[&str] = &[
 /// Rewrites Go-style single-dash long options into GNU style for `cmd`, and,
 /// when `stop_at_operand` is set, inserts `--` before the first operand so
 /// that nothing after it is parsed as an option (it belongs to COMMAND).
+/// Without `stop_at_operand` (the tool subcommands) options may follow
+/// operands, as clap's usual convention has it: they are moved before the
+/// first operand (`emu FILE read 1 2 --json`), because an operand list that
+/// accepts `-1` would otherwise swallow them; `--` still ends the options.
 ///
 /// An argument is rewritten only when the word after the dash (up to `=`) is
 /// one of `cmd`'s long option names or aliases, so short options (`-o`,
@@ -457,11 +532,15 @@ pub fn normalize(
     stop_at_operand: bool,
 ) -> Result<Vec<OsString>, String> {
     let mut out = Vec::with_capacity(args.len() + 1);
+    // the tool subcommands' operands (and unknown dash words such as `-1`),
+    // in order, after every option
+    let mut operands = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
         let text = arg.to_string_lossy();
         if text == "--" {
+            out.append(&mut operands);
             out.extend(args[i..].iter().cloned());
             return Ok(out);
         }
@@ -471,7 +550,7 @@ pub fn normalize(
                 out.extend(args[i..].iter().cloned());
                 return Ok(out);
             }
-            out.push(arg.clone());
+            operands.push(arg.clone());
             i += 1;
             continue;
         }
@@ -485,9 +564,9 @@ pub fn normalize(
             (Some(_), false) => format!("-{text}").into(),
             _ => arg.clone(),
         };
-        out.push(rewritten);
         i += 1;
         if let Some(takes_value) = long {
+            out.push(rewritten);
             if takes_value && !has_value && i < args.len() {
                 out.push(args[i].clone());
                 i += 1;
@@ -504,6 +583,12 @@ pub fn normalize(
             if stop_at_operand && !known {
                 return Err(unknown_option(cmd, &text));
             }
+            if !known {
+                // `-1`: an operand of a list that takes negative numbers
+                operands.push(rewritten);
+                continue;
+            }
+            out.push(rewritten);
             if takes && i < args.len() {
                 out.push(args[i].clone());
                 i += 1;
@@ -512,8 +597,12 @@ pub fn normalize(
             // Before COMMAND every dash word must be an option: a typo such
             // as `-usr nobody` must not silently become the command.
             return Err(unknown_option(cmd, &text));
+        } else {
+            // unknown to `cmd`: clap says so, or an operand list takes it
+            operands.push(rewritten);
         }
     }
+    out.append(&mut operands);
     Ok(out)
 }
 
@@ -559,12 +648,45 @@ pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
     RunArgs::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
+/// A run-mode option given to a tool that lacks it (`compile -user
+/// nobody`): the message saying so, instead of clap's `unexpected argument '-u'`.
+fn run_only_option(sub: &clap::Command, args: &[OsString]) -> Option<String> {
+    let mut run = None;
+    for arg in args {
+        let text = arg.to_string_lossy();
+        if text == "--" {
+            break;
+        }
+        let Some(body) = text.strip_prefix('-').map(|b| b.trim_start_matches('-')) else {
+            continue;
+        };
+        let name = body.split_once('=').map_or(body, |(n, _)| n);
+        if name.len() < 2 || find_long(sub, name).is_some() {
+            continue;
+        }
+        let run = run.get_or_insert_with(RunArgs::command);
+        if find_long(run, name).is_some() {
+            return Some(format!(
+                "'-{name}' is an option of the run mode (go-jail -{name} ... -- COMMAND), not of `{}`, whose output does not depend on who runs it",
+                sub.get_name()
+            ));
+        }
+    }
+    None
+}
+
 /// Parses a subcommand's arguments; `args[0]` is the subcommand's name.
 pub fn parse_tool(args: &[OsString]) -> Result<ToolArgs, clap::Error> {
     let mut top = ToolArgs::command();
     let name = args[0].to_string_lossy().into_owned();
     let mut argv = vec![OsString::from("go-jail"), args[0].clone()];
     let rest = match top.find_subcommand(&name) {
+        Some(sub) if run_only_option(sub, &args[1..]).is_some() => {
+            let message = run_only_option(sub, &args[1..]).unwrap_or_default();
+            return Err(sub
+                .clone()
+                .error(clap::error::ErrorKind::UnknownArgument, message));
+        }
         // `learn`'s operands belong to COMMAND, as in the run mode
         Some(sub) => normalize(sub, &args[1..], name == "learn").map_err(|m| {
             sub.clone()

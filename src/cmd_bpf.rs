@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use bpf_asm::seccomp::Arch;
-use bpf_asm::text::DisasmOptions;
 use bpf_asm::{Program, SeccompData, Verdict};
 
 use crate::args::{AsmArgs, DisasmArgs, EmuArgs, VerifyArgs};
@@ -21,13 +20,7 @@ pub fn read_raw(path: &Path) -> Result<Program, Failure> {
 pub fn disasm(a: &DisasmArgs) -> Result<i32, Failure> {
     let prog = read_raw(&a.file)?;
     let arch = a.arch.as_deref().map(names::parse_arch).transpose()?;
-    let namer = names::syscall_namer();
-    let opts = DisasmOptions {
-        arch,
-        syscall_name: Some(&namer),
-        ..Default::default()
-    };
-    print!("{}", bpf_asm::text::disassemble(&prog, &opts));
+    print!("{}", crate::disasm::disassemble(&prog, arch));
     Ok(0)
 }
 

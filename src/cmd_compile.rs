@@ -3,13 +3,12 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use bpf_asm::text::DisasmOptions;
 use bpf_asm::Program;
 
 use crate::args::{CompileArgs, OutputFormat};
 use crate::fail::Failure;
 use crate::filter::{self, Compiled};
-use crate::{names, output, policy_args};
+use crate::{disasm, names, output, policy_args};
 
 pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
     let mut pargs = a.policy.clone();
@@ -17,11 +16,21 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
         let caps = crate::caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?;
         pargs.profile_caps = Some(caps);
     }
-    let (spec, notes) = policy_args::spec_with_notes(&pargs)?.ok_or_else(|| {
-        Failure::input(
-            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE or --oci-config FILE".into(),
-        )
-    })?;
+    let (mut spec, notes) = match policy_args::spec_with_notes(&pargs)? {
+        Some(found) => found,
+        None if a.tty_guard => (policy_args::empty_deny_list(&pargs)?, Vec::new()),
+        None => return Err(Failure::input(
+            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE, --oci-config FILE, --no-userns or --tty-guard".into(),
+        )),
+    };
+    if a.tty_guard {
+        // first, as in the run mode: a profile's conditional ioctl ALLOW
+        // must not answer TIOCSTI before it
+        policy::add_guards(&mut spec, &policy::tty_guard_rules());
+    }
+    let notes: Vec<String> = (notes.iter().map(|n| format!("profile: {n}")))
+        .chain(guard_notes(a))
+        .collect();
     let compiled = filter::compile(spec, &pargs, a.quiet)?;
     let format = a
         .format
@@ -36,8 +45,9 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
         });
     if a.dump {
         let mut dump = dump(&compiled)?;
-        // how a seccomp profile was read: skipped names, runc's OR rules…
-        let notes: String = notes.iter().map(|n| format!("; profile: {n}\n")).collect();
+        // how a seccomp profile was read (skipped names, runc's OR rules…)
+        // and the guards added to it
+        let notes: String = notes.iter().map(|n| format!("; {n}\n")).collect();
         dump.insert_str(0, &notes);
         if a.output.is_some() {
             print!("{dump}");
@@ -53,18 +63,22 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
     Ok(0)
 }
 
+/// What `--dump` says about the guards in the program.
+fn guard_notes(a: &CompileArgs) -> Vec<String> {
+    let mut notes = Vec::new();
+    if a.tty_guard {
+        notes.push("guard (--tty-guard): ioctl TIOCSTI/TIOCLINUX -> EPERM, before the policy's ioctl rules".into());
+    }
+    if a.policy.no_userns {
+        notes.push("guard (--no-userns): unshare/clone with CLONE_NEWUSER, setns with CLONE_NEWUSER or 0 -> EPERM; clone3 -> ENOSYS".into());
+    }
+    notes
+}
+
 fn render(prog: &Program, format: OutputFormat) -> Vec<u8> {
     match format {
         OutputFormat::Raw => prog.to_bytes(),
-        OutputFormat::Asm => {
-            let namer = names::syscall_namer();
-            let opts = DisasmOptions {
-                arch: Some(bpf_asm::Arch::native()),
-                syscall_name: Some(&namer),
-                ..Default::default()
-            };
-            bpf_asm::text::disassemble(prog, &opts).into_bytes()
-        }
+        OutputFormat::Asm => disasm::disassemble(prog, Some(bpf_asm::Arch::native())).into_bytes(),
         OutputFormat::C => {
             let mut s = format!(
                 "/* go-jail seccomp filter, {} instructions */\n",
@@ -97,16 +111,23 @@ fn render(prog: &Program, format: OutputFormat) -> Vec<u8> {
 /// The annotated disassembly and a summary of the program's costs.
 fn dump(c: &Compiled) -> Result<String, Failure> {
     let mut out = String::new();
-    let namer = names::syscall_namer();
     for arch_policy in &c.policy.arches {
         let _ = writeln!(out, "; policy for {}", arch_policy.arch.name());
     }
-    let opts = DisasmOptions {
-        arch: c.policy.arches.first().map(|p| p.arch),
-        syscall_name: Some(&namer),
-        ..Default::default()
-    };
-    out.push_str(&bpf_asm::text::disassemble(&c.program, &opts));
+    // what a deny-list denied beyond its names (policy::twins)
+    for arch_policy in &c.policy.arches {
+        for t in &arch_policy.twins {
+            let _ = writeln!(
+                out,
+                "; {}: {} denied also as {} (twin)",
+                arch_policy.arch.name(),
+                t.name,
+                t.twin
+            );
+        }
+    }
+    let hot = c.policy.arches.first().map(|p| p.arch);
+    out.push_str(&disasm::disassemble(&c.program, hot));
     let stats = policy::stats(
         &c.program,
         &c.policy,

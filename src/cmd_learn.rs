@@ -8,7 +8,9 @@
 //! `USER_NOTIF`, so calls no allow-list can name (another ABI, x32,
 //! numbers above the table) are answered as the final allow-list would
 //! answer them, and reported. `execve` of COMMAND itself runs under the
-//! filter, so it is learned, as are the dynamic loader's calls.
+//! filter, so it is learned, as are the dynamic loader's calls. The guards
+//! (TTY unless `--allow-tty-injection`, `--no-userns`, the listener guard)
+//! are enforced by the kernel, not learned.
 
 use std::io::Write as _;
 
@@ -18,6 +20,7 @@ use policy::{Mode as SpecMode, PolicySpec, SyscallTable};
 
 use crate::args::{LearnArgs, LearnFormat};
 use crate::fail::Failure;
+use crate::filter;
 use crate::names;
 use crate::report;
 use crate::supervise::{self, Mode};
@@ -47,17 +50,23 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
         Some(list) => names::parse_arches(list)?,
         None => vec![Arch::native()],
     };
-    let spec = PolicySpec {
+    let mut spec = PolicySpec {
         mode: SpecMode::AllowList,
         names: Vec::new(),
         arches: arches.clone(),
         ..PolicySpec::default()
     };
+    // The guards are enforced by the kernel, not learned: a TIOCSTI gets
+    // EPERM (unless --allow-tty-injection), as the learned policy will give it.
+    let mut guards = filter::run_guards(!jail.allow_tty_injection);
+    guards.extend(policy::listener_guard_rules());
+    let enforced = filter::enforced(p, &guards);
+    policy::add_guards(&mut spec, &enforced);
     let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
-    let program = supervise::compile_notifying(&base, None)?;
+    let program = supervise::compile_notifying(&base, None, &enforced)?;
     let pty = crate::pty_parent::open(jail)?;
     let plan = crate::pty_parent::prepare(jail, Some(&program), pty.as_ref())?;
-    let finished = supervise::supervise(&plan, &base, Mode::Learn, pty)?;
+    let finished = supervise::supervise(&plan, &base, Mode::Learn, jail.keep_orphans, pty)?;
 
     let mut used: Vec<&'static str> = finished
         .learned

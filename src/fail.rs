@@ -18,8 +18,4 @@ impl Failure {
             code: EXIT_FAILURE,
         }
     }
-
-    pub fn with_code(message: String, code: u8) -> Failure {
-        Failure { message, code }
-    }
 }

@@ -2,7 +2,7 @@
 //! print warnings, compile.
 
 use bpf_asm::Program;
-use policy::{CompileOptions, FrequencyProfile, Mode, Policy, PolicySpec};
+use policy::{CompileOptions, FrequencyProfile, Mode, Policy, PolicySpec, Rule};
 
 use crate::args::PolicyArgs;
 use crate::fail::Failure;
@@ -93,34 +93,68 @@ pub fn for_run(
     tty_guard: bool,
     quiet: bool,
 ) -> Result<Option<Program>, Failure> {
-    match spec_for_run(args, tty_guard)? {
+    match spec_for_run(args, &run_guards(tty_guard))? {
         Some(spec) => Ok(Some(compile(spec, args, quiet)?.program)),
         None => Ok(None),
     }
 }
 
-/// The spec [`for_run`] compiles (also used by `--report-denied`, which
-/// needs the resolved policy itself).
-pub fn spec_for_run(args: &PolicyArgs, tty_guard: bool) -> Result<Option<PolicySpec>, Failure> {
+/// The guards the run mode adds to the policy (`policy::guards`): the TTY
+/// guard unless `--allow-tty-injection`. (A supervisor adds the listener
+/// guard; `--no-userns` is a policy option: [`policy_args::spec`] adds its
+/// guard.)
+pub fn run_guards(tty_guard: bool) -> Vec<Rule> {
+    if tty_guard {
+        policy::tty_guard_rules()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Every guard in the spec of a run with `guards` (see [`run_guards`]):
+/// the rules a supervisor must leave to the kernel
+/// (`policy::notify_denials`).
+pub fn enforced(args: &PolicyArgs, guards: &[Rule]) -> Vec<Rule> {
+    let mut all = guards.to_vec();
+    if args.no_userns {
+        all.extend(policy::userns_guard_rules());
+    }
+    all
+}
+
+/// The spec [`for_run`] compiles, with `guards` (also used by
+/// `--report-denied`, which needs the resolved policy itself).
+pub fn spec_for_run(args: &PolicyArgs, guards: &[Rule]) -> Result<Option<PolicySpec>, Failure> {
+    spec_for(args, guards, true)
+}
+
+/// The spec of `--complain`: as [`spec_for_run`] without the check that
+/// COMMAND can start, since complain mode enforces nothing and is meant to
+/// find what a list lacks, `execve` and the loader's calls included.
+pub fn spec_for_complain(
+    args: &PolicyArgs,
+    guards: &[Rule],
+) -> Result<Option<PolicySpec>, Failure> {
+    spec_for(args, guards, false)
+}
+
+fn spec_for(
+    args: &PolicyArgs,
+    guards: &[Rule],
+    startable: bool,
+) -> Result<Option<PolicySpec>, Failure> {
     let spec = match policy_args::spec(args)? {
         Some(spec) => spec,
-        None if tty_guard => PolicySpec {
-            mode: Mode::DenyList,
-            arches: match &args.arch {
-                Some(list) => crate::names::parse_arches(list)?,
-                None => PolicySpec::default().arches,
-            },
-            ..PolicySpec::default()
-        },
+        None if !guards.is_empty() => policy_args::empty_deny_list(args)?,
         None => return Ok(None),
     };
-    check_startable(&spec)?;
-    let mut spec = spec;
-    if tty_guard {
-        // First: conditional rules are tried in order, so a profile's own
-        // conditional ALLOW of ioctl must not get to answer TIOCSTI first.
-        spec.rules.splice(0..0, policy::tty_guard_rules());
+    if startable {
+        check_startable(&spec)?;
     }
+    let mut spec = spec;
+    // Conditional guards first: conditional rules are tried in order, so a
+    // profile's own conditional ALLOW of ioctl must not answer TIOCSTI first.
+    policy::add_guards(&mut spec, guards);
     Ok(Some(spec))
 }
 

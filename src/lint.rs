@@ -107,6 +107,21 @@ const FAMILIES: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Calls a deny-list names to keep COMMAND from gaining capabilities
+/// (or the uid 0 that brings them back): a new user namespace gives every
+/// capability inside it without any of them.
+const CAP_GAIN: &[&str] = &[
+    "capset",
+    "setuid",
+    "setuid32",
+    "setreuid",
+    "setreuid32",
+    "setresuid",
+    "setresuid32",
+    "setfsuid",
+    "setfsuid32",
+];
+
 /// Groups whose members count as "file or I/O calls" for the io_uring lint.
 const IO_GROUPS: &[&str] = &["@basic-io", "@file-system", "@network-io"];
 
@@ -146,6 +161,15 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
         // Nothing denied by name, nothing to say (and no group tables to build).
         Mode::DenyList if listed.is_empty() => {}
         Mode::DenyList => {
+            // a deny-list denies the twins of its names too (policy::twins)
+            let twins = policy::twins::TWINS
+                .iter()
+                .filter(|t| listed.contains(t.name));
+            let covered: BTreeSet<&str> = listed
+                .iter()
+                .copied()
+                .chain(twins.map(|t| t.twin))
+                .collect();
             for (effect, members) in FAMILIES {
                 let present: Vec<&str> = members.iter().copied().filter(|n| on_some(n)).collect();
                 let denied: Vec<&str> = present
@@ -156,7 +180,7 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
                 let open: Vec<&str> = present
                     .iter()
                     .copied()
-                    .filter(|n| !listed.contains(n))
+                    .filter(|n| !covered.contains(n))
                     .collect();
                 if !denied.is_empty() && !open.is_empty() {
                     out.push(format!(
@@ -175,6 +199,9 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
                     "the deny-list denies {}: COMMAND cannot exit or return from a signal handler cleanly (it may crash)",
                     fatal.join(", ")
                 ));
+            }
+            if let Some(w) = userns_lint(spec, &listed) {
+                out.push(w);
             }
             let io_names: BTreeSet<&str> = IO_GROUPS
                 .iter()
@@ -226,6 +253,28 @@ pub fn lint(spec: &PolicySpec) -> Vec<String> {
     out
 }
 
+/// A deny-list that keeps COMMAND from gaining capabilities ([`CAP_GAIN`])
+/// while user namespaces stay open: `--no-userns` closes them.
+fn userns_lint(spec: &PolicySpec, listed: &BTreeSet<&str>) -> Option<String> {
+    let denied: Vec<&str> = CAP_GAIN
+        .iter()
+        .copied()
+        .filter(|n| listed.contains(n))
+        .collect();
+    let guarded = policy::userns_guard_rules()
+        .iter()
+        .all(|g| spec.rules.contains(g));
+    let closed = ["unshare", "clone", "clone3"]
+        .iter()
+        .all(|n| listed.contains(n));
+    (!denied.is_empty() && !guarded && !closed).then(|| {
+        format!(
+            "the deny-list denies {} but COMMAND can still gain every capability inside a new user namespace (unshare -Ur): add --no-userns",
+            summarize(&denied)
+        )
+    })
+}
+
 /// At most 6 names, then a count.
 fn summarize(names: &[&str]) -> String {
     if names.len() <= 6 {
@@ -262,6 +311,32 @@ mod tests {
             ..PolicySpec::deny(&["openat", "openat2", "io_uring_setup"])
         });
         assert!(w.is_empty(), "{w:?}");
+        // the i386 twins are denied with their names: nothing is left open
+        let w = lint(&PolicySpec {
+            arches: vec![Arch::X86_64, Arch::X86],
+            ..PolicySpec::deny(&["setuid", "setreuid", "setresuid"])
+        });
+        // (only the --no-userns advice is left)
+        assert!(w.iter().all(|l| l.contains("--no-userns")), "{w:?}");
+    }
+
+    #[test]
+    fn denying_capability_gains_mentions_no_userns() {
+        let w = deny(&["capset", "setuid", "setresuid"]);
+        assert!(
+            w.iter().any(
+                |l| l.contains("denies capset, setuid, setresuid") && l.contains("--no-userns")
+            ),
+            "{w:?}"
+        );
+        let mut spec = PolicySpec {
+            arches: vec![Arch::X86_64],
+            ..PolicySpec::deny(&["capset"])
+        };
+        policy::add_guards(&mut spec, &policy::userns_guard_rules());
+        let w = lint(&spec);
+        assert!(!w.iter().any(|l| l.contains("--no-userns")), "{w:?}");
+        assert!(!deny(&["ptrace"]).iter().any(|l| l.contains("--no-userns")));
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod cmd_explain;
 mod cmd_groups;
 mod cmd_learn;
 mod cmd_run;
+mod disasm;
 mod errno;
 mod fail;
 mod filter;
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
                 Err(f) => Err(f),
                 Ok(()) if supervise::wanted(&run) => supervise::run(&run),
                 Ok(()) if run.pty => pty_parent::run(&run),
-                Ok(()) => Err(cmd_run::run(&run)),
+                Ok(()) => cmd_run::run(&run),
             },
             Err(e) => return clap_exit(e),
         }

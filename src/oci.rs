@@ -2,10 +2,12 @@
 //! writes it). go-jail reads `linux.seccomp` (the filter, see
 //! [`crate::profile_json`]) and, in the run mode, `process.user`,
 //! `process.capabilities`, `process.noNewPrivileges`, `process.args`,
-//! `process.env` and `process.cwd`. Options given on the command line win
-//! over the file. Everything else in the file (root, mounts, namespaces,
-//! hooks…) describes a container go-jail does not build: it is listed as
-//! ignored by `--dump`.
+//! `process.env`, `process.cwd` and `process.rlimits`. Options given on
+//! the command line win over the file. Everything else in the file (root,
+//! mounts, namespaces, hooks…) describes a container go-jail does not
+//! build: the run mode refuses a config that asks for any of it (fails
+//! closed) unless `--oci-partial`, which names each field in a warning;
+//! `--dump` lists them as ignored.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -45,6 +47,8 @@ pub struct OciProcess {
     pub capabilities: Option<OciCapabilities>,
     #[serde(default)]
     pub no_new_privileges: Option<bool>,
+    #[serde(default)]
+    pub rlimits: Option<Vec<OciRlimit>>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }
@@ -58,6 +62,16 @@ pub struct OciUser {
     pub additional_gids: Option<Vec<u32>>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One of `process.rlimits`: `{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OciRlimit {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub hard: u64,
+    pub soft: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -131,6 +145,141 @@ impl OciConfig {
     }
 }
 
+/// Whether a field's value asks for nothing (null, false, "", [] or {}).
+fn is_empty(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Why go-jail does not apply a config field (runtime-spec config.md and
+/// config-linux.md), for the fields a runtime would act on.
+fn why_not_applied(field: &str) -> &'static str {
+    match field {
+        "root.path" => "the command sees the caller's filesystem, not the bundle's root",
+        "root.readonly" => "the filesystem stays writable",
+        "mounts" => "go-jail mounts nothing",
+        "hostname" | "domainname" => "it needs a UTS namespace, which go-jail does not create",
+        "hooks" => "go-jail runs no hooks",
+        "process.terminal" => "go-jail allocates no terminal: the command uses go-jail's stdio",
+        "process.apparmorProfile" | "process.selinuxLabel" => "go-jail sets no LSM label",
+        "process.oomScoreAdj" => "go-jail does not change the OOM score",
+        "process.user.umask" => "go-jail does not change the umask",
+        "linux.namespaces" => "go-jail creates no namespaces: the command shares the caller's",
+        "linux.uidMappings" | "linux.gidMappings" => "go-jail creates no user namespace",
+        "linux.maskedPaths" => "the paths stay visible",
+        "linux.readonlyPaths" => "the paths stay writable",
+        "linux.resources" | "linux.cgroupsPath" => "go-jail sets no cgroup limits",
+        "linux.sysctl" => "go-jail sets no sysctl",
+        "linux.devices" => "go-jail creates no device nodes",
+        _ => "go-jail does not apply it",
+    }
+}
+
+/// Fields that ask for nothing a runtime enforces: metadata, and the
+/// console size (meaningful only with `process.terminal`).
+const HARMLESS: &[&str] = &["ociVersion", "annotations", "process.consoleSize"];
+
+impl OciConfig {
+    /// The fields of the config that ask for something go-jail cannot
+    /// apply, each with the reason. A `root` of `/`, writable, is what
+    /// go-jail gives anyway.
+    pub fn unapplied(&self) -> Vec<(String, &'static str)> {
+        let mut fields: Vec<String> = Vec::new();
+        for (key, value) in &self.other {
+            if key == "root" {
+                let path = value.get("path").and_then(|p| p.as_str());
+                if path.is_some_and(|p| std::path::Path::new(p) != std::path::Path::new("/")) {
+                    fields.push("root.path".into());
+                }
+                if value.get("readonly").and_then(|r| r.as_bool()) == Some(true) {
+                    fields.push("root.readonly".into());
+                }
+            } else if !is_empty(value) {
+                fields.push(key.clone());
+            }
+        }
+        let nested = |prefix: &str, map: &serde_json::Map<String, serde_json::Value>| {
+            (map.iter())
+                .filter(|(_, v)| !is_empty(v))
+                .map(|(k, _)| format!("{prefix}.{k}"))
+                .collect::<Vec<_>>()
+        };
+        if let Some(p) = &self.process {
+            fields.extend(nested("process", &p.other));
+            if let Some(u) = &p.user {
+                fields.extend(nested("process.user", &u.other));
+            }
+        }
+        if let Some(l) = &self.linux {
+            fields.extend(nested("linux", &l.other));
+        }
+        (fields.into_iter())
+            .filter(|f| !HARMLESS.contains(&f.as_str()))
+            .map(|f| {
+                let why = why_not_applied(&f);
+                (f, why)
+            })
+            .collect()
+    }
+
+    /// `process.rlimits` as `(RLIMIT_*, soft, hard)`; an unknown type or a
+    /// soft limit above the hard one is an error naming it.
+    pub fn rlimits(&self, origin: &str) -> Result<Vec<(u32, u64, u64)>, Failure> {
+        let list = self.process.as_ref().and_then(|p| p.rlimits.as_ref());
+        let mut out = Vec::new();
+        for (i, r) in list.into_iter().flatten().enumerate() {
+            let at = format!("{origin}: process.rlimits[{i}]");
+            let names = runner::sys::abi::RLIMIT_NAMES;
+            let Some(n) = names.iter().position(|n| *n == r.kind) else {
+                return Err(Failure::input(format!(
+                    "{at}.type: unknown resource '{}' (one of {})",
+                    r.kind,
+                    names.join(", ")
+                )));
+            };
+            if r.soft > r.hard {
+                return Err(Failure::input(format!(
+                    "{at}: {} soft limit {} is above the hard limit {}",
+                    r.kind, r.soft, r.hard
+                )));
+            }
+            out.push((n as u32, r.soft, r.hard));
+        }
+        Ok(out)
+    }
+}
+
+/// Fails closed on what go-jail cannot apply: one error naming every such
+/// field, or with `partial`, one warning per field.
+fn check_applicable(
+    config: &OciConfig,
+    origin: &str,
+    partial: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let unapplied = config.unapplied();
+    if unapplied.is_empty() {
+        return Ok(());
+    }
+    if !partial {
+        let names: Vec<&str> = unapplied.iter().map(|(f, _)| f.as_str()).collect();
+        return Err(Failure::input(format!(
+            "{origin}: go-jail cannot apply {}: it builds no container (--oci-partial runs without them, naming each)",
+            names.join(", ")
+        )));
+    }
+    for (field, why) in unapplied {
+        warnings.push(format!("{origin}: {field} not applied: {why}"));
+    }
+    Ok(())
+}
+
 /// The spec of `--seccomp-profile` or of `--oci-config`'s `linux.seccomp`,
 /// with notes for `--dump`; `None` when neither is given (or the config
 /// has no `linux.seccomp`). `--arch` overrides the profile's arches.
@@ -185,6 +334,8 @@ pub fn apply_to_run(run: &mut RunArgs) -> Result<Vec<String>, Failure> {
     let origin = path.display().to_string();
     let config = read(&path)?;
     let mut warnings = Vec::new();
+    check_applicable(&config, &origin, run.oci_partial, &mut warnings)?;
+    run.rlimits = config.rlimits(&origin)?;
     let Some(process) = &config.process else {
         return Ok(warnings);
     };

@@ -31,13 +31,52 @@ pub fn split_list(flag: &str, list: &str) -> Result<Vec<String>, Failure> {
 /// As [`spec`], with the notes on how a seccomp profile was read (for `--dump`).
 pub fn spec_with_notes(args: &PolicyArgs) -> Result<Option<(PolicySpec, Vec<String>)>, Failure> {
     if args.syscall_allow.is_none() && args.syscall_deny.is_none() {
-        return crate::oci::profile_spec(args);
+        let Some((spec, notes)) = crate::oci::profile_spec(args)? else {
+            return Ok(with_userns_guard(args, None)?.map(|spec| (spec, Vec::new())));
+        };
+        return Ok(with_userns_guard(args, Some(spec))?.map(|spec| (spec, notes)));
     }
     Ok(spec(args)?.map(|spec| (spec, Vec::new())))
 }
 
-/// The policy the options describe, or `None` when they ask for no syscall filter.
+/// The policy the options describe (with `--no-userns`'s guard), or `None`
+/// when they ask for no syscall filter.
 pub fn spec(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
+    with_userns_guard(args, lists_or_profile(args)?)
+}
+
+/// A deny-list of nothing for `--arch`'s arches: the base of a filter
+/// that holds only guards.
+pub fn empty_deny_list(args: &PolicyArgs) -> Result<PolicySpec, Failure> {
+    Ok(PolicySpec {
+        mode: Mode::DenyList,
+        arches: match &args.arch {
+            Some(list) => names::parse_arches(list)?,
+            None => PolicySpec::default().arches,
+        },
+        ..PolicySpec::default()
+    })
+}
+
+/// `spec` with the user-namespace guard when `--no-userns` asks for it
+/// (alone, it is a filter of its own).
+fn with_userns_guard(
+    args: &PolicyArgs,
+    spec: Option<PolicySpec>,
+) -> Result<Option<PolicySpec>, Failure> {
+    if !args.no_userns {
+        return Ok(spec);
+    }
+    let mut spec = match spec {
+        Some(spec) => spec,
+        None => empty_deny_list(args)?,
+    };
+    policy::add_guards(&mut spec, &policy::userns_guard_rules());
+    Ok(Some(spec))
+}
+
+/// The syscall lists, a seccomp profile, or `None`.
+fn lists_or_profile(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
     let (mode, names) = match (&args.syscall_allow, &args.syscall_deny) {
         (Some(_), Some(_)) => {
             return Err(Failure::input(
@@ -45,6 +84,11 @@ pub fn spec(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
             ))
         }
         (Some(list), None) => (Mode::AllowList, split_list("-syscall-allow", list)?),
+        (None, Some(list)) if list.trim().is_empty() => {
+            return Err(Failure::input(
+                "-syscall-deny is empty: name the syscalls to deny (-syscall-deny=ptrace), or leave the option out".into(),
+            ))
+        }
         (None, Some(list)) => (Mode::DenyList, split_list("-syscall-deny", list)?),
         // a seccomp profile (--seccomp-profile, --oci-config), or no filter
         (None, None) => return Ok(crate::oci::profile_spec(args)?.map(|(spec, _)| spec)),

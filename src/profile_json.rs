@@ -1,7 +1,17 @@
-//! `--seccomp-profile FILE`: the Docker/Podman/containerd seccomp profile
-//! JSON (also the OCI runtime-spec's `linux.seccomp`), read with serde into
-//! strict structs (unknown fields are errors) and mapped onto
+//! `--seccomp-profile FILE`: the seccomp profile JSON of Docker/moby
+//! (`profiles/seccomp`), of Podman/Buildah/CRI-O (containers/common
+//! `pkg/seccomp`) and the OCI runtime-spec's `linux.seccomp`, read with
+//! serde into one strict set of structs holding the union of their fields
+//! (a field none of them defines is an error) and mapped onto
 //! `policy::profile`, which gives it its meaning.
+//!
+//! containers/common adds `defaultErrno` and `syscalls[].errno`: an errno
+//! name (`ENOSYS`) or a decimal number, which takes precedence over
+//! `defaultErrnoRet`/`errnoRet` when not empty (its `getErrno`). Every
+//! errno must be at most 4095, the kernel's `MAX_ERRNO`; an `ERRNO` action's
+//! errno must also not be 0 (libseccomp would accept it, making the call
+//! succeed without running): `policy::action::ERRNO_RANGE`, the range of
+//! `--errno` too, is checked by `policy::profile`.
 
 use std::path::Path;
 
@@ -20,7 +30,10 @@ use crate::names;
 pub struct JsonProfile {
     pub default_action: String,
     #[serde(default)]
-    pub default_errno_ret: Option<u16>,
+    pub default_errno_ret: Option<u64>,
+    /// containers/common: an errno name or decimal number, before `defaultErrnoRet`.
+    #[serde(default)]
+    pub default_errno: Option<String>,
     #[serde(default)]
     pub architectures: Option<Vec<String>>,
     #[serde(default)]
@@ -57,7 +70,10 @@ pub struct JsonSyscall {
     pub name: Option<String>,
     pub action: String,
     #[serde(default)]
-    pub errno_ret: Option<u16>,
+    pub errno_ret: Option<u64>,
+    /// containers/common: an errno name or decimal number, before `errnoRet`.
+    #[serde(default)]
+    pub errno: Option<String>,
     #[serde(default)]
     pub args: Option<Vec<JsonArg>>,
     #[serde(default)]
@@ -116,11 +132,118 @@ fn filter(f: &Option<JsonFilter>, at: &str) -> Result<Filter, String> {
     })
 }
 
+/// The errno of an `errno` field (name or decimal; containers/common) or,
+/// when that is absent or empty, of an `errnoRet` field; `at` is the
+/// object's place (`syscalls[3]`, or empty for the top level).
+fn errno_of(
+    errno: &Option<String>,
+    errno_ret: Option<u64>,
+    at: &str,
+    (errno_field, ret_field): (&str, &str),
+) -> Result<Option<u16>, String> {
+    let max = u64::from(crate::errno::MAX_ERRNO);
+    if let Some(text) = errno.as_deref().filter(|t| !t.is_empty()) {
+        let n = match crate::errno::by_name(text) {
+            Some(n) => u64::from(n),
+            None => text.parse::<u64>().map_err(|_| {
+                format!("{at}{errno_field}: unknown errno '{text}' (an errno name such as EPERM, or a decimal number)")
+            })?,
+        };
+        if n > max {
+            return Err(format!(
+                "{at}{errno_field}: errno '{text}' is outside 1..={max}"
+            ));
+        }
+        return Ok(Some(n as u16));
+    }
+    match errno_ret {
+        Some(n) if n > max => Err(format!("{at}{ret_field}: errno {n} is outside 1..={max}")),
+        other => Ok(other.map(|n| n as u16)),
+    }
+}
+
+/// The `--dump` note of a `flags` item, or the error for an unknown one.
+fn flag_note(flag: &str) -> Result<String, String> {
+    if !KNOWN_FLAGS.contains(&flag) {
+        return Err(format!(
+            "flags: unknown flag '{flag}' (expected one of {})",
+            KNOWN_FLAGS.join(", ")
+        ));
+    }
+    let why = match flag {
+        "SECCOMP_FILTER_FLAG_TSYNC" => "go-jail is single-threaded when it loads the filter",
+        "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => {
+            "go-jail keeps the kernel's speculative store bypass mitigation"
+        }
+        "SECCOMP_FILTER_FLAG_LOG" => {
+            "denials are not audit-logged; use --report-denied to see them"
+        }
+        _ => "it only applies to a notification listener",
+    };
+    Ok(format!("flag {flag} not applied: {why}"))
+}
+
+impl JsonSyscall {
+    /// The policy crate's entry; `at` is its place (`syscalls[3]`) for
+    /// errors.
+    fn to_entry(&self, at: &str) -> Result<Entry, String> {
+        let mut names = self.names.clone().unwrap_or_default();
+        if let Some(n) = &self.name {
+            if !names.is_empty() {
+                return Err(format!(
+                    "{at}: both 'name' and 'names' are given: use one of them"
+                ));
+            }
+            names.push(n.clone());
+        }
+        let errno = errno_of(&self.errno, self.errno_ret, at, (".errno", ".errnoRet"))?;
+        if names.is_empty() {
+            return Err(format!("{at}: no 'names' (or 'name')"));
+        }
+        let action: ProfileAction = self
+            .action
+            .parse()
+            .map_err(|e| format!("{at}.action: {e}"))?;
+        let mut args = Vec::new();
+        for (j, a) in self.args.iter().flatten().enumerate() {
+            let op: ArgOp =
+                a.op.parse()
+                    .map_err(|e| format!("{at}.args[{j}].op: {e}"))?;
+            if a.index > 5 {
+                return Err(format!(
+                    "{at}.args[{j}].index: {} out of range (syscalls have arguments 0 to 5)",
+                    a.index
+                ));
+            }
+            args.push(Arg {
+                index: a.index,
+                value: a.value,
+                value_two: a.value_two.unwrap_or(0),
+                op,
+            });
+        }
+        Ok(Entry {
+            names,
+            action,
+            errno,
+            args,
+            includes: filter(&self.includes, &format!("{at}.includes"))?,
+            excludes: filter(&self.excludes, &format!("{at}.excludes"))?,
+        })
+    }
+}
+
 impl JsonProfile {
     /// The policy crate's model; errors name the field (`syscalls[3].action: …`).
     /// Also returns notes on fields go-jail reads but does not act on.
     pub fn to_profile(&self) -> Result<(Profile, Vec<String>), String> {
         let mut notes = Vec::new();
+        let default_errno = errno_of(
+            &self.default_errno,
+            self.default_errno_ret,
+            "",
+            ("defaultErrno", "defaultErrnoRet"),
+        )?;
         let default_action: ProfileAction = self
             .default_action
             .parse()
@@ -131,68 +254,15 @@ impl JsonProfile {
             ));
         }
         for flag in self.flags.iter().flatten() {
-            if !KNOWN_FLAGS.contains(&flag.as_str()) {
-                return Err(format!(
-                    "flags: unknown flag '{flag}' (expected one of {})",
-                    KNOWN_FLAGS.join(", ")
-                ));
-            }
-            let why = match flag.as_str() {
-                "SECCOMP_FILTER_FLAG_TSYNC" => {
-                    "go-jail is single-threaded when it loads the filter"
-                }
-                "SECCOMP_FILTER_FLAG_SPEC_ALLOW" => {
-                    "go-jail keeps the kernel's speculative store bypass mitigation"
-                }
-                "SECCOMP_FILTER_FLAG_LOG" => {
-                    "denials are not audit-logged; use --report-denied to see them"
-                }
-                _ => "it only applies to a notification listener",
-            };
-            notes.push(format!("flag {flag} not applied: {why}"));
+            notes.push(flag_note(flag)?);
         }
         let mut syscalls = Vec::new();
         for (i, s) in self.syscalls.iter().flatten().enumerate() {
-            let at = format!("syscalls[{i}]");
-            let mut names = s.names.clone().unwrap_or_default();
-            if let Some(n) = &s.name {
-                names.push(n.clone());
-            }
-            if names.is_empty() {
-                return Err(format!("{at}: no 'names' (or 'name')"));
-            }
-            let action: ProfileAction =
-                s.action.parse().map_err(|e| format!("{at}.action: {e}"))?;
-            let mut args = Vec::new();
-            for (j, a) in s.args.iter().flatten().enumerate() {
-                let op: ArgOp =
-                    a.op.parse()
-                        .map_err(|e| format!("{at}.args[{j}].op: {e}"))?;
-                if a.index > 5 {
-                    return Err(format!(
-                        "{at}.args[{j}].index: {} out of range (syscalls have arguments 0 to 5)",
-                        a.index
-                    ));
-                }
-                args.push(Arg {
-                    index: a.index,
-                    value: a.value,
-                    value_two: a.value_two.unwrap_or(0),
-                    op,
-                });
-            }
-            syscalls.push(Entry {
-                names,
-                action,
-                errno: s.errno_ret,
-                args,
-                includes: filter(&s.includes, &format!("{at}.includes"))?,
-                excludes: filter(&s.excludes, &format!("{at}.excludes"))?,
-            });
+            syscalls.push(s.to_entry(&format!("syscalls[{i}]"))?);
         }
         let profile = Profile {
             default_action,
-            default_errno: self.default_errno_ret,
+            default_errno,
             architectures: self.architectures.clone().unwrap_or_default(),
             arch_map: self
                 .arch_map
@@ -298,6 +368,61 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.syscalls[0].names, ["read"]);
+    }
+
+    fn errno_error(json: &str) -> String {
+        parse(json, "p.json").unwrap_err().message
+    }
+
+    #[test]
+    fn containers_common_errno_names_take_precedence() {
+        let (p, _) = parse(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"defaultErrno":"ENOSYS","syscalls":[
+                {"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":1,"errno":"EACCES"},
+                {"names":["write"],"action":"SCMP_ACT_ERRNO","errno":"22"},
+                {"names":["close"],"action":"SCMP_ACT_ERRNO","errnoRet":5,"errno":""},
+                {"names":["open"],"action":"SCMP_ACT_ERRNO","errnoRet":0}]}"#,
+            "p.json",
+        )
+        .unwrap();
+        assert_eq!(p.default_errno, Some(38));
+        let errnos: Vec<Option<u16>> = p.syscalls.iter().map(|e| e.errno).collect();
+        assert_eq!(errnos, [Some(13), Some(22), Some(5), Some(0)]);
+    }
+
+    #[test]
+    fn bad_errnos_name_the_field_and_the_value() {
+        let e = errno_error(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errno":"EFOO"}]}"#,
+        );
+        assert!(
+            e.starts_with("p.json: syscalls[0].errno: unknown errno 'EFOO'"),
+            "{e}"
+        );
+        let e = errno_error(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":12345}]}"#,
+        );
+        assert_eq!(
+            e,
+            "p.json: syscalls[0].errnoRet: errno 12345 is outside 1..=4095"
+        );
+        let e = errno_error(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrno":"4096"}"#);
+        assert_eq!(e, "p.json: defaultErrno: errno '4096' is outside 1..=4095");
+        let e = errno_error(r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":70000}"#);
+        assert!(e.starts_with("p.json: defaultErrnoRet: errno 70000"), "{e}");
+        let e = errno_error(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"name":"read","names":["write"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        );
+        assert!(e.contains("syscalls[0]: both 'name' and 'names'"), "{e}");
+    }
+
+    #[test]
+    fn podman_default_parses() {
+        let text = include_str!("../tests/data/podman-default.json");
+        let (p, _) = parse(text, "podman-default.json").unwrap();
+        assert_eq!(p.syscalls.len(), 40);
+        assert_eq!(p.default_errno, Some(38));
+        assert_eq!(p.syscalls[31].errno, Some(22), "errno EINVAL");
     }
 
     #[test]

@@ -3,31 +3,47 @@
 //!
 //! The filter is the policy with its denying actions turned into
 //! `SECCOMP_RET_USER_NOTIF` (`policy::notify_denials`); allowed calls never
-//! reach the supervisor. The child loads it in listener mode and hands the
+//! reach the supervisor. The guards (`policy::guards`) keep their action
+//! and are enforced by the kernel in every mode: the TTY guard (unless
+//! `--allow-tty-injection`), `--no-userns`, and the listener guard, which
+//! refuses the command a seccomp listener of its own (the newest listener
+//! gets the notifications, so it could answer CONTINUE to every denial once
+//! ours is closed). The child loads it in listener mode and hands the
 //! listener over without a syscall (`runner::notify`, which documents the
 //! hand-off). Then the supervisor:
 //!
-//! - drops what it does not need: no_new_privs, not dumpable, every other
-//!   fd closed, bounding/effective/permitted sets cut to `CAP_SYS_PTRACE`
+//! - is a child subreaper (`runner::reaper`), so every process the command
+//!   starts stays its descendant;
+//! - drops what it does not need (`runner::reaper::confine_parent`):
+//!   no_new_privs, not dumpable, every other fd closed,
+//!   bounding/effective/permitted sets cut to `CAP_SYS_PTRACE`
 //!   and `CAP_DAC_READ_SEARCH` (to read the strings of pathname arguments
 //!   from `/proc/PID/mem` of a process of another uid) and `CAP_KILL` (to
 //!   forward signals to it and kill it). It keeps uid 0, so that COMMAND,
 //!   running as another user, can neither signal nor ptrace it;
-//! - polls the listener, a signalfd and the child's pidfd. A notification
+//! - polls the listener and a signalfd. A notification
 //!   is answered with what the original policy says: `ERRNO(n)` → the call
 //!   fails with `n` (`ERRNO(0)` returns 0, as the kernel does), a kill →
 //!   SIGKILL to the caller's process, anything else → continue. In complain
 //!   and learn mode every call continues;
 //! - forwards SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM and SIGWINCH
-//!   to the child, unless the kernel generated them (`SI_KERNEL`: the
-//!   terminal's Ctrl-C or resize, which reached the whole foreground group,
-//!   the child included);
+//!   to the child (`runner::reaper::forwards`: a signal the terminal sent to
+//!   the whole foreground group is forwarded only when the child runs in its
+//!   own session; `SIGTSTP` stops the child and then the supervisor,
+//!   `SIGCONT` continues it), and reaps every child that exits (`SIGCHLD`);
 //! - with `--pty`, also relays the child's private terminal
-//!   (`crate::pty_parent`): then every signal above but SIGWINCH is
-//!   forwarded, SIGWINCH resizes the pty, and report lines end in CRLF
-//!   (the caller's terminal is in raw mode);
-//! - when the child exits, answers what is still queued and exits with its
-//!   status: the code, or 128+N for signal N.
+//!   (`crate::pty_parent`, `runner::reaper::relay_with_pty`): the child has
+//!   a session of its own, so every signal above but SIGWINCH is forwarded,
+//!   SIGWINCH resizes the pty, and report lines end in CRLF (the caller's
+//!   terminal is in raw mode);
+//! - when the child exits, answers what is still queued, kills and reaps
+//!   every process left (`runner::reaper::kill_descendants`) and only then
+//!   closes the listener, so no jailed process ever runs without its
+//!   supervisor; it copies what the pty still holds and exits with the
+//!   child's status: the code, or 128+N for signal N. With `--keep-orphans`
+//!   it goes on serving (and relaying) until the listener reports that no
+//!   filtered task is left (all descendants exited and were reaped), then
+//!   exits.
 //!
 //! Differences from the exec'd run, documented in the help:
 //! - a kill is SIGKILL from the supervisor, not the kernel's SIGSYS: no core
@@ -35,8 +51,6 @@
 //!   When the direct child is the one killed, go-jail exits 159 (128 +
 //!   SIGSYS), the status a shell would show for the real kill. KILL_THREAD
 //!   kills the whole process;
-//! - processes that outlive the child lose their supervisor: their denied
-//!   calls then fail with ENOSYS (the kernel's answer without a listener);
 //! - a signal interrupting a denied call restarts it, so `=all` may print
 //!   it twice.
 
@@ -47,6 +61,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use bpf_asm::{Arch, SeccompData};
 use policy::{Action, CompileOptions, Policy, SyscallTable};
 use runner::pty::{Pty, Relay};
+use runner::reaper;
 use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN};
 use runner::sys::{Errno, ExitKind};
 
@@ -57,19 +72,13 @@ use crate::filter;
 use crate::pty_parent;
 use crate::report;
 
-/// Signals forwarded to the child (bit n-1 = signal n).
-const FORWARDED: u64 = sig(1) | sig(2) | sig(3) | sig(10) | sig(12) | sig(15) | sig(28);
-
-const fn sig(n: u32) -> u64 {
-    1 << (n - 1)
-}
-
 const SIGKILL: u32 = 9;
-const SIGWINCH: u32 = 28;
 const SIGSYS: i32 = 31;
 const CAP_DAC_READ_SEARCH: u32 = 2;
 const CAP_KILL: u32 = 5;
 const CAP_SYS_PTRACE: u32 = 19;
+/// What the supervisor keeps (see the module docs).
+const SUPERVISOR_CAPS: u64 = (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL);
 
 /// What the supervisor does with a notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,28 +115,40 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         Mode::Report { all }
     };
     let policy_args = cmd_run::policy_args(args)?;
-    let Some(spec) = filter::spec_for_run(&policy_args, !args.allow_tty_injection)? else {
+    let mut guards = filter::run_guards(!args.allow_tty_injection);
+    let spec = if args.complain {
+        filter::spec_for_complain(&policy_args, &guards)?
+    } else {
+        filter::spec_for_run(&policy_args, &guards)?
+    };
+    let Some(mut spec) = spec else {
         if !args.quiet {
             warn("warning: no seccomp filter: nothing to report");
         }
         return match args.pty {
             true => pty_parent::run(args),
-            false => Err(cmd_run::run(args)),
+            false => cmd_run::run(args),
         };
     };
+    let listener = policy::listener_guard_rules();
+    policy::add_guards(&mut spec, &listener);
+    guards.extend(listener);
     let (policy, weights) = filter::resolve(spec, &policy_args, args.quiet)?;
-    let program = compile_notifying(&policy, weights)?;
+    let enforced = filter::enforced(&policy_args, &guards);
+    let program = compile_notifying(&policy, weights, &enforced)?;
     let pty = pty_parent::open(args)?;
     let plan = pty_parent::prepare(args, Some(&program), pty.as_ref())?;
-    Ok(supervise(&plan, &policy, mode, pty)?.status)
+    Ok(supervise(&plan, &policy, mode, args.keep_orphans, pty)?.status)
 }
 
-/// `policy` with its denials turned into notifications, compiled.
+/// `policy` with its denials turned into notifications, except the
+/// `enforced` guards (`policy::notify_denials`), compiled.
 pub fn compile_notifying(
     policy: &Policy,
     weights: Option<policy::FrequencyProfile>,
+    enforced: &[policy::Rule],
 ) -> Result<bpf_asm::Program, Failure> {
-    let notified = policy::notify_denials(policy);
+    let notified = policy::notify_denials(policy, enforced);
     let opts = CompileOptions {
         weights,
         ..CompileOptions::default()
@@ -140,18 +161,20 @@ fn warn(message: &str) {
 }
 
 /// Spawns `plan` (built in listener mode) and serves its notifications
-/// until the child exits. `policy` is the original, untransformed policy.
-/// With `pty` (`--pty`, the plan's terminal), also relays it
-/// (`crate::pty_parent`).
+/// until the child exits; then kills and reaps what it left behind, or with
+/// `keep_orphans` serves them until the last jailed process is gone.
+/// `policy` is the original, untransformed policy. With `pty` (`--pty`, the
+/// plan's terminal), also relays it (`crate::pty_parent`).
 pub fn supervise(
     plan: &runner::Plan,
     policy: &Policy,
     mode: Mode,
+    keep_orphans: bool,
     pty: Option<Pty>,
 ) -> Result<Finished, Failure> {
-    let sys_failure = |what: &str, e: Errno| Failure::input(format!("{what}: {e}"));
-    n::block_signals(FORWARDED).map_err(|e| sys_failure("rt_sigprocmask", e))?;
-    let sigfd = n::signalfd(FORWARDED).map_err(|e| sys_failure("signalfd", e))?;
+    runner::sys::process::set_child_subreaper()
+        .map_err(|e| sys_failure("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
+    let sigfd = reaper::watch_signals().map_err(|e| sys_failure("signalfd", e))?;
     let child = runner::notify::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;
     let mut session = Session {
         policy,
@@ -162,11 +185,14 @@ pub fn supervise(
         killed_child: false,
         crlf: false,
     };
-    let kill = || {
-        let _ = child.signal(SIGKILL);
-        let _ = child.wait();
+    let mut relay = match pty.map(pty_parent::start_relay).transpose() {
+        Ok(relay) => relay,
+        Err(f) => {
+            let _ = child.signal(SIGKILL);
+            let _ = child.wait();
+            return Err(f);
+        }
     };
-    let mut relay = pty.map(|p| pty_parent::start_relay(p, kill)).transpose()?;
     // a terminal in raw mode needs "\r\n" to start the next line at column 0
     session.crlf = relay.is_some();
     let Some(listener) = &child.listener else {
@@ -180,80 +206,26 @@ pub fn supervise(
             learned: BTreeSet::new(),
         });
     };
-    drop_privileges(
-        &[
-            listener.as_raw_fd(),
-            child.pidfd.as_raw_fd(),
-            sigfd.as_raw_fd(),
-            relay.as_ref().map_or(-1, Relay::master_fd),
-        ],
-        (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_KILL),
-    );
-
-    let mut listening = true;
-    loop {
-        let relayed = relay.as_ref().map_or(
-            [PollFd {
-                fd: -1,
-                ..PollFd::default()
-            }; 2],
-            Relay::poll_fds,
-        );
-        let mut fds = [
-            PollFd {
-                fd: if listening { listener.as_raw_fd() } else { -1 },
-                events: POLLIN,
-                revents: 0,
-            },
-            PollFd {
-                fd: sigfd.as_raw_fd(),
-                events: POLLIN,
-                revents: 0,
-            },
-            PollFd {
-                fd: child.pidfd.as_raw_fd(),
-                events: POLLIN,
-                revents: 0,
-            },
-            relayed[0],
-            relayed[1],
-        ];
-        match n::poll(&mut fds, None) {
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(e) => return Err(sys_failure("ppoll", e)),
-        }
-        if fds[0].revents & POLLIN != 0 {
-            session.serve(listener.as_fd());
-        } else if fds[0].revents & (POLLHUP | POLLERR) != 0 {
-            listening = false; // no filtered task left
-        }
-        if let Some(relay) = relay.as_mut() {
-            relay.pump(&[fds[3], fds[4]]);
-        }
-        if fds[1].revents & POLLIN != 0 {
-            forward_signals(sigfd.as_fd(), &child, relay.as_ref());
-        }
-        if fds[2].revents & POLLIN != 0 {
-            break;
-        }
-    }
-    // answer what is already queued (descendants still running), then go
-    for _ in 0..1024 {
-        let mut fds = [PollFd {
-            fd: listener.as_raw_fd(),
-            events: POLLIN,
-            revents: 0,
-        }];
-        match n::poll(&mut fds, Some(0)) {
-            Ok(1) if fds[0].revents & POLLIN != 0 => session.serve(listener.as_fd()),
-            _ => break,
-        }
-    }
-    if let Some(relay) = relay.as_mut() {
-        relay.drain();
+    let keep_fds = [
+        listener.as_raw_fd(),
+        sigfd.as_raw_fd(),
+        child.pidfd.as_raw_fd(), // owned by `child`, which closes it
+        relay.as_ref().map_or(-1, Relay::master_fd),
+    ];
+    reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
+    let mut watch = Watch {
+        listener: listener.as_fd(),
+        signals: sigfd.as_fd(),
+        child: child.pid,
+        new_session: plan.new_session(),
+        keep_orphans,
+        relay,
+    };
+    let exit = watch.serve(&mut session);
+    if let Some(relay) = watch.relay.as_mut() {
         relay.restore();
     }
-    let exit = child.wait().map_err(|e| sys_failure("wait4", e))?;
+    let exit = exit?;
     let status = match exit {
         ExitKind::Signaled(9) if session.killed_child => 128 + SIGSYS,
         other => other.shell_status(),
@@ -264,58 +236,108 @@ pub fn supervise(
     })
 }
 
-/// Forwards the pending signals to the child, unless the kernel generated
-/// them (`SI_KERNEL`: the terminal's Ctrl-C or resize, which reached the
-/// whole foreground group, the child included). With a `--pty` relay the
-/// child is in a session of its own, which the caller's terminal never
-/// signals: everything is forwarded, but SIGWINCH resizes the pty.
-fn forward_signals(
-    sigfd: BorrowedFd<'_>,
-    child: &runner::notify::Supervised,
-    relay: Option<&Relay>,
-) {
-    while let Ok(Some(info)) = n::read_signal(sigfd) {
-        match relay {
-            Some(relay) if info.signo == SIGWINCH => relay.sync_window_size(),
-            Some(_) => {
-                let _ = child.signal(info.signo);
+fn sys_failure(what: &str, e: Errno) -> Failure {
+    Failure::input(format!("{what}: {e}"))
+}
+
+/// What the supervisor polls: the listener, its signalfd, the child, and
+/// with `--pty` the relay's fds.
+struct Watch<'a> {
+    listener: BorrowedFd<'a>,
+    signals: BorrowedFd<'a>,
+    child: i32,
+    new_session: bool,
+    keep_orphans: bool,
+    relay: Option<Relay>,
+}
+
+impl Watch<'_> {
+    /// Serves notifications, relays the pty, forwards signals and reaps
+    /// children until the command has exited and (with `keep_orphans`) no
+    /// filtered task is left; answers what is still queued, kills and reaps
+    /// every leftover descendant, copies what the pty still holds, and
+    /// returns how the command ended.
+    fn serve(&mut self, session: &mut Session<'_>) -> Result<ExitKind, Failure> {
+        let mut listening = true;
+        let mut exit = None;
+        loop {
+            let idle = PollFd {
+                fd: -1,
+                events: 0,
+                revents: 0,
+            };
+            let [input, output] = self.relay.as_ref().map_or([idle; 2], Relay::poll_fds);
+            let listener = if listening {
+                self.listener.as_raw_fd()
+            } else {
+                -1
+            };
+            let mut fds = [
+                poll_fd(listener),
+                poll_fd(self.signals.as_raw_fd()),
+                input,
+                output,
+            ];
+            match n::poll(&mut fds, None) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => return Err(sys_failure("ppoll", e)),
             }
-            None if info.code != n::SI_KERNEL => {
-                let _ = child.signal(info.signo);
+            if fds[0].revents & POLLIN != 0 {
+                session.serve(self.listener);
+            } else if fds[0].revents & (POLLHUP | POLLERR) != 0 {
+                listening = false; // no filtered task left
             }
-            None => {}
+            if let Some(relay) = self.relay.as_mut() {
+                relay.pump(&[fds[2], fds[3]]);
+            }
+            self.forward_signals(exit.is_none());
+            let reaped = reaper::reap_ready(self.child).map_err(lifetime_failure)?;
+            exit = exit.or(reaped);
+            match exit {
+                Some(exit) if !self.keep_orphans || !listening => break self.finish(session, exit),
+                _ => {}
+            }
         }
+    }
+
+    /// Forwards pending signals while the command runs (else drops them);
+    /// with a pty, SIGWINCH resizes it (`runner::reaper::relay_with_pty`).
+    fn forward_signals(&mut self, running: bool) {
+        while let Ok(Some(info)) = n::read_signal(self.signals) {
+            if running {
+                reaper::relay_with_pty(self.child, self.new_session, &info, self.relay.as_mut());
+            }
+        }
+    }
+
+    /// Answers what is already queued, then kills and reaps every leftover
+    /// and copies what the pty still holds.
+    fn finish(&mut self, session: &mut Session<'_>, exit: ExitKind) -> Result<ExitKind, Failure> {
+        for _ in 0..1024 {
+            let mut fds = [poll_fd(self.listener.as_raw_fd())];
+            match n::poll(&mut fds, Some(0)) {
+                Ok(1) if fds[0].revents & POLLIN != 0 => session.serve(self.listener),
+                _ => break,
+            }
+        }
+        reaper::kill_descendants().map_err(lifetime_failure)?;
+        if let Some(relay) = self.relay.as_mut() {
+            relay.drain();
+        }
+        Ok(exit)
     }
 }
 
-/// Cuts the supervisor down to what serving notifications needs (see the
-/// module docs), or the `--pty` parent to what relaying needs: no other
-/// fds, no capabilities but `keep_caps`, no_new_privs, not dumpable.
-/// Failures are ignored: each step only narrows privileges, and a non-root
-/// go-jail has none of them to give up.
-pub(crate) fn drop_privileges(keep_fds: &[i32], keep_caps: u64) {
-    use runner::sys;
-    let _ = sys::set_no_new_privs();
-    let _ = n::set_dumpable(false);
-    let last = runner::read_cap_last_cap().unwrap_or(40);
-    for cap in 0..=last {
-        if keep_caps & (1 << cap) == 0 {
-            let _ = sys::capbset_drop(cap);
-        }
+fn poll_fd(fd: i32) -> PollFd {
+    PollFd {
+        fd,
+        events: POLLIN,
+        revents: 0,
     }
-    let _ = sys::cap_ambient_clear_all();
-    if let Ok(mut data) = sys::capget() {
-        for (i, d) in data.iter_mut().enumerate() {
-            let keep = (keep_caps >> (32 * i)) as u32;
-            d.permitted &= keep;
-            d.effective = d.permitted;
-            d.inheritable = 0;
-        }
-        let _ = sys::capset(&data);
-    }
-    for (first, last) in runner::close_ranges(keep_fds) {
-        let _ = sys::close_range(first, last, 0);
-    }
+}
+
+fn lifetime_failure(e: reaper::LifetimeError) -> Failure {
+    Failure::input(e.to_string())
 }
 
 struct Session<'a> {

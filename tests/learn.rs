@@ -108,3 +108,32 @@ fn learn_refuses_every_policy_option() {
         assert!(!r.stdout.contains("ran"), "{opts:?}");
     }
 }
+
+/// learn's options go anywhere before its `--` (#16); after COMMAND they
+/// are COMMAND's, as in the run mode.
+#[test]
+fn learn_takes_options_in_any_order_before_its_command() {
+    needs_root!();
+    let a = jail(&[
+        "learn", "--format", "docker", "-user", "nobody", "--", "echo", "hi",
+    ]);
+    let b = jail(&[
+        "learn",
+        "-user",
+        "nobody",
+        "-format=docker",
+        "--",
+        "echo",
+        "hi",
+    ]);
+    a.assert_code(0);
+    b.assert_code(0);
+    assert!(a.stdout.starts_with("hi\n{"), "{}", a.stdout);
+    assert!(b.stdout.starts_with("hi\n{"), "{}", b.stdout);
+    let c = jail(&[
+        "learn", "-user", "nobody", "echo", "hi", "--format", "docker",
+    ]);
+    c.assert_code(0);
+    assert!(c.stdout.starts_with("hi --format docker\n"), "{}", c.stdout);
+    assert!(c.stdout.contains("-syscall-allow="), "{}", c.stdout);
+}

@@ -123,8 +123,14 @@ fn quiet_silences_warnings() {
 
 #[test]
 fn run_mode_warns_too() {
-    let r = jail(&["-syscall-deny=execveat", "--", "/bin/true"]);
+    let r = jail(&["--allow-root", "-syscall-deny=execveat", "--", "/bin/true"]);
     assert!(r.stderr.contains("denies execveat but not execve"), "{r:?}");
-    let r = jail(&["-q", "-syscall-deny=execveat", "--", "/bin/true"]);
+    let r = jail(&[
+        "-q",
+        "--allow-root",
+        "-syscall-deny=execveat",
+        "--",
+        "/bin/true",
+    ]);
     assert!(!r.stderr.contains("warning"), "{r:?}");
 }

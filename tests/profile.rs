@@ -176,7 +176,7 @@ fn oci_config_supplies_the_command_and_the_filter() {
     let run = common::Run::new(
         std::process::Command::new(common::bin())
             .current_dir("/")
-            .args(["--oci-config", path.to_str().unwrap()]),
+            .args(["--oci-partial", "--oci-config", path.to_str().unwrap()]),
     );
     run.assert_code(0);
     assert!(run.stdout.starts_with("bar\n"), "{run:?}");
@@ -189,6 +189,7 @@ fn oci_config_supplies_the_command_and_the_filter() {
         std::process::Command::new(common::bin())
             .current_dir("/")
             .args([
+                "--oci-partial",
                 "--oci-config",
                 path.to_str().unwrap(),
                 "-q",
@@ -205,5 +206,376 @@ fn oci_config_supplies_the_command_and_the_filter() {
     assert!(
         run.stderr.contains("not applied by go-jail: root"),
         "{run:?}"
+    );
+}
+
+/// The filter `go-jail compile` makes of `json` (a profile), raw.
+fn profile_filter(tag: &str, json: &str) -> Vec<SockFilter> {
+    let dir = common::scratch_dir();
+    let path = dir.join(format!("{tag}.json"));
+    std::fs::write(&path, json).unwrap();
+    let out = dir.join(format!("{tag}.bpf"));
+    let run = common::jail(&[
+        "compile",
+        "-q",
+        "--seccomp-profile",
+        path.to_str().unwrap(),
+        "--format",
+        "raw",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    run.assert_code(0);
+    SockFilter::from_raw_program(&std::fs::read(&out).unwrap())
+}
+
+/// An unnamed `clone3` gets ENOSYS only where the default action denies
+/// (so glibc falls back to `clone`, which a filter can inspect); under
+/// ALLOW or LOG it gets the default. A number above the table gets ENOSYS
+/// under every default. Checked in the kernel for each default action.
+#[test]
+fn clone3_gets_enosys_only_under_a_denying_default() {
+    common::needs_root!();
+    if Arch::native() != Arch::X86_64 {
+        eprintln!("skipping: the probe numbers are x86_64's");
+        return;
+    }
+    const ENOSYS: isize = -38;
+    const SIGSYS: i32 = 31;
+    // clone3(NULL, 0) is EINVAL when the kernel gets to see it
+    let calls = [
+        Call::new(nr("clone3")),
+        Call::new(SyscallTable::max_nr(Arch::X86_64) + 1),
+        Call::new(nr("getppid")),
+    ];
+    for (default, clone3, last) in [
+        ("SCMP_ACT_ALLOW", EINVAL, "allowed"),
+        ("SCMP_ACT_LOG", EINVAL, "allowed"),
+        ("SCMP_ACT_ERRNO", ENOSYS, "eperm"),
+        ("SCMP_ACT_KILL_PROCESS", ENOSYS, "killed"),
+        ("SCMP_ACT_KILL", ENOSYS, "killed"),
+        ("SCMP_ACT_TRAP", ENOSYS, "killed"),
+    ] {
+        let json = format!(
+            r#"{{"defaultAction":"{default}","syscalls":[{{"names":["exit","exit_group"],"action":"SCMP_ACT_ALLOW"}},{{"names":["getpid"],"action":"SCMP_ACT_ERRNO"}}]}}"#
+        );
+        let out = probe::run_filtered(&profile_filter("clone3-default", &json), &calls).unwrap();
+        assert_eq!(out.load, Ok(()), "{default}");
+        let r = &out.results;
+        assert!(r.len() >= 2, "{default}: {out:?}");
+        assert_eq!(r[0], clone3, "clone3 under {default}");
+        assert_eq!(r[1], ENOSYS, "above the table under {default}");
+        match last {
+            "allowed" => assert!(r[2] > 0, "{default}: {out:?}"),
+            "eperm" => assert_eq!(r[2], EPERM, "{default}"),
+            _ => assert_eq!(out.exit, probe::ExitKind::Signaled(SIGSYS), "{default}"),
+        }
+    }
+}
+
+fn podman_json() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/podman-default.json")
+}
+
+/// The filter of a profile file with the bounding set `caps`, through the CLI.
+fn file_filter(tag: &str, option: &str, path: &std::path::Path, caps: &str) -> Vec<SockFilter> {
+    let out = common::scratch_dir().join(format!("{tag}.bpf"));
+    let run = common::jail(&[
+        "compile",
+        option,
+        path.to_str().unwrap(),
+        "--caps",
+        caps,
+        "--format",
+        "raw",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    run.assert_code(0);
+    SockFilter::from_raw_program(&std::fs::read(&out).unwrap())
+}
+
+const DOCKER_CAPS: &str = "CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FSETID,CAP_FOWNER,CAP_MKNOD,CAP_NET_RAW,\
+CAP_SETGID,CAP_SETUID,CAP_SETFCAP,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_SYS_CHROOT,CAP_KILL,CAP_AUDIT_WRITE";
+
+/// Podman's default profile (containers/common `pkg/seccomp/seccomp.json`,
+/// unmodified) compiles with no caps, Docker's default container caps and
+/// CAP_SYS_ADMIN, and the kernel answers as the profile says: the
+/// `defaultErrno: ENOSYS`, the `errno: EPERM`/`EINVAL` names, and the
+/// mixed actions of `setns` (an unconditional ALLOW beats a later ERRNO, as
+/// in libseccomp) and `perf_event_open`.
+#[test]
+fn podman_profile_in_the_kernel() {
+    common::needs_root!();
+    if Arch::native() != Arch::X86_64 {
+        eprintln!("skipping: the probe numbers are x86_64's");
+        return;
+    }
+    const ENOSYS: isize = -38;
+    const EBADF: isize = -9;
+    const AF_NETLINK: u64 = 16;
+    const SOCK_RAW: u64 = 3;
+    const NETLINK_AUDIT: u64 = 9;
+    let calls = [
+        call("add_key", [0; 6]),
+        call("kexec_load", [0; 6]),
+        call("socket", [AF_NETLINK, SOCK_RAW, NETLINK_AUDIT, 0, 0, 0]),
+        call("socket", [AF_NETLINK, SOCK_RAW, 0, 0, 0, 0]),
+        call("setns", [u64::MAX, 0, 0, 0, 0, 0]),
+        call("perf_event_open", [0, 0, u64::MAX, u64::MAX, 0, 0]),
+        call("getpid", [0; 6]),
+    ];
+    let json = podman_json();
+    for (caps, audit_socket, perf) in [
+        ("", EINVAL, EPERM),
+        (DOCKER_CAPS, 0, EPERM),
+        ("CAP_SYS_ADMIN", EINVAL, ENOSYS),
+    ] {
+        let filter = file_filter("podman", "--seccomp-profile", &json, caps);
+        let out = probe::run_filtered(&filter, &calls).unwrap();
+        assert_eq!(out.load, Ok(()), "{caps}");
+        let r = &out.results;
+        println!("podman caps={caps:?}: {r:?}");
+        assert_eq!(r.len(), calls.len(), "{caps}: {out:?}");
+        assert_eq!(r[0], ENOSYS, "add_key: defaultErrno ENOSYS ({caps})");
+        assert_eq!(r[1], EPERM, "kexec_load: errno EPERM ({caps})");
+        if audit_socket == 0 {
+            assert!(
+                r[2] >= 0,
+                "NETLINK_AUDIT socket with CAP_AUDIT_WRITE: {r:?}"
+            );
+        } else {
+            assert_eq!(r[2], audit_socket, "NETLINK_AUDIT: errno EINVAL ({caps})");
+        }
+        assert!(r[3] >= 0, "NETLINK_ROUTE socket allowed ({caps}): {r:?}");
+        assert_eq!(r[4], EBADF, "setns: the unconditional ALLOW wins ({caps})");
+        assert_eq!(r[5], perf, "perf_event_open ({caps})");
+        assert!(r[6] > 0, "getpid ({caps})");
+    }
+}
+
+/// A profile in each format go-jail reads, each with its own fields, and
+/// the kernel's answer for the syscalls whose rules use them:
+/// Docker/moby (`defaultErrnoRet`, `archMap`, `comment`,
+/// `includes`/`excludes` with `caps`, `arches` and `minKernel`, `errnoRet`,
+/// `MASKED_EQ` with `valueTwo`), the OCI runtime-spec's `linux.seccomp`
+/// (`architectures`, `flags`, `listenerMetadata`) and containers/common (`defaultErrno`, `errno` as a name and as a
+/// decimal number, taking precedence over `errnoRet`).
+#[test]
+fn each_profile_format_with_its_fields_in_the_kernel() {
+    common::needs_root!();
+    if Arch::native() != Arch::X86_64 {
+        eprintln!("skipping: the probe numbers are x86_64's");
+        return;
+    }
+    const EACCES: isize = -13;
+    const E2BIG: isize = -7;
+    const ENOSYS: isize = -38;
+    let exits = r#"{"names":["exit","exit_group"],"action":"SCMP_ACT_ALLOW"}"#;
+    let moby = format!(
+        r#"{{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,
+        "archMap":[{{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"]}}],
+        "syscalls":[{exits},
+        {{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13,"comment":"c","includes":{{"minKernel":"4.0"}}}},
+        {{"names":["getuid"],"action":"SCMP_ACT_ALLOW","includes":{{"minKernel":"99.0"}}}},
+        {{"names":["getgid"],"action":"SCMP_ACT_ALLOW","excludes":{{"arches":["amd64"]}}}},
+        {{"names":["geteuid"],"action":"SCMP_ACT_ALLOW","includes":{{"caps":["CAP_KILL"],"arches":["amd64"]}}}},
+        {{"names":["kill"],"action":"SCMP_ACT_ERRNO","errnoRet":7,
+          "args":[{{"index":1,"value":255,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}}]}}]}}"#
+    );
+    let moby_calls = [
+        (
+            call("getppid", [0; 6]),
+            EACCES,
+            "includes.minKernel 4.0 applies",
+        ),
+        (
+            call("getuid", [0; 6]),
+            EPERM,
+            "includes.minKernel 99.0 leaves it out",
+        ),
+        (call("getgid", [0; 6]), EPERM, "excludes.arches amd64"),
+        (call("geteuid", [0; 6]), 0, "includes.caps CAP_KILL granted"),
+        (
+            call("kill", [0x7fff_fff0, 0x100, 0, 0, 0, 0]),
+            E2BIG,
+            "MASKED_EQ",
+        ),
+        (
+            call("kill", [0x7fff_fff0, 1, 0, 0, 0, 0]),
+            EPERM,
+            "defaultErrnoRet",
+        ),
+    ];
+    let oci_seccomp = format!(
+        r#"{{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,"architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],
+        "flags":["SECCOMP_FILTER_FLAG_LOG"],"listenerMetadata":"",
+        "syscalls":[{exits},{{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13}},
+        {{"names":["geteuid"],"action":"SCMP_ACT_ALLOW"}}]}}"#
+    );
+    let oci = format!(
+        r#"{{"ociVersion":"1.0.2","process":{{"user":{{"uid":65534,"gid":65534}},"args":["/bin/true"],"cwd":"/",
+        "capabilities":{{"bounding":["CAP_KILL"]}}}},"linux":{{"seccomp":{oci_seccomp}}}}}"#
+    );
+    let oci_calls = [
+        (call("getppid", [0; 6]), EACCES, "errnoRet"),
+        (call("getuid", [0; 6]), ENOSYS, "defaultErrnoRet 38"),
+        (call("geteuid", [0; 6]), 0, "allowed"),
+    ];
+    let podman = format!(
+        r#"{{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"defaultErrno":"ENOSYS",
+        "syscalls":[{exits},
+        {{"names":["getppid"],"action":"SCMP_ACT_ERRNO","args":[],"comment":"","includes":{{}},"excludes":{{}},"errnoRet":1,"errno":"EACCES"}},
+        {{"names":["getuid"],"action":"SCMP_ACT_ERRNO","errno":"7"}},
+        {{"names":["kill"],"action":"SCMP_ACT_ERRNO","errno":"EPERM","excludes":{{"caps":["CAP_KILL"]}}}},
+        {{"names":["tkill"],"action":"SCMP_ACT_ERRNO","errno":"EPERM","excludes":{{"caps":["CAP_SYS_ADMIN"]}}}}]}}"#
+    );
+    let podman_calls = [
+        (
+            call("getppid", [0; 6]),
+            EACCES,
+            "errno EACCES before errnoRet 1",
+        ),
+        (call("getuid", [0; 6]), E2BIG, "errno \"7\""),
+        (
+            call("kill", [0x7fff_fff0, 1, 0, 0, 0, 0]),
+            ENOSYS,
+            "excluded with CAP_KILL",
+        ),
+        (
+            call("tkill", [0x7fff_fff0, 1, 0, 0, 0, 0]),
+            EPERM,
+            "errno EPERM",
+        ),
+        (call("getgid", [0; 6]), ENOSYS, "defaultErrno ENOSYS"),
+    ];
+    let dir = common::scratch_dir();
+    for (tag, option, text, calls) in [
+        ("moby", "--seccomp-profile", moby, &moby_calls[..]),
+        ("oci", "--oci-config", oci, &oci_calls[..]),
+        ("podman", "--seccomp-profile", podman, &podman_calls[..]),
+    ] {
+        let path = dir.join(format!("format-{tag}.json"));
+        std::fs::write(&path, text).unwrap();
+        let filter = file_filter(&format!("format-{tag}"), option, &path, "CAP_KILL");
+        let probes: Vec<Call> = calls.iter().map(|c| c.0).collect();
+        let out = probe::run_filtered(&filter, &probes).unwrap();
+        assert_eq!(out.load, Ok(()), "{tag}");
+        assert_eq!(out.results.len(), calls.len(), "{tag}: {out:?}");
+        for ((_, want, why), got) in calls.iter().zip(&out.results) {
+            if *want == 0 {
+                assert!(*got >= 0, "{tag}: {why}: {got}");
+            } else {
+                assert_eq!(got, want, "{tag}: {why}");
+            }
+        }
+    }
+}
+
+/// A profile's errno above the kernel's 4095 is refused in one line naming
+/// the field and the value (libseccomp refuses it too); `--errno`-style.
+#[test]
+fn a_profile_errno_above_4095_is_refused() {
+    let dir = common::scratch_dir();
+    for (field, value, shown) in [
+        ("errnoRet", "12345", "syscalls[0].errnoRet: errno 12345"),
+        ("errno", "\"4096\"", "syscalls[0].errno: errno '4096'"),
+        (
+            "errno",
+            "\"EFOO\"",
+            "syscalls[0].errno: unknown errno 'EFOO'",
+        ),
+    ] {
+        let path = dir.join(format!("errno-{field}.json"));
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":["getpid"],"action":"SCMP_ACT_ERRNO","{field}":{value}}}]}}"#
+            ),
+        )
+        .unwrap();
+        let run = common::jail(&["compile", "--seccomp-profile", path.to_str().unwrap()]);
+        run.assert_code(125);
+        assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+        assert!(run.stderr.contains(shown), "{run:?}");
+    }
+}
+
+/// `compile --dump` says which rule won where two applicable rules give
+/// one syscall different actions (#16).
+#[test]
+fn compile_dump_names_the_winner_of_mixed_actions() {
+    let run = common::jail(&[
+        "compile",
+        "--seccomp-profile",
+        podman_json().to_str().unwrap(),
+        "--dump",
+        "-o",
+        "/dev/null",
+    ]);
+    run.assert_code(0);
+    let dump = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        dump.contains(
+            "; profile: syscalls[16]: 'setns' already has an unconditional rule (syscalls[1]), which stays"
+        ),
+        "{run:?}"
+    );
+    let path = common::scratch_dir().join("mixed.json");
+    std::fs::write(
+        &path,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+        {"names":["personality"],"action":"SCMP_ACT_LOG","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},
+        {"names":["personality","socket"],"action":"SCMP_ACT_ALLOW"},
+        {"names":["mmap"],"action":"SCMP_ACT_ALLOW","args":[{"index":2,"value":4,"op":"SCMP_CMP_MASKED_EQ","valueTwo":0}]},
+        {"names":["mmap"],"action":"SCMP_ACT_LOG","args":[{"index":3,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#,
+    )
+    .unwrap();
+    let run = common::jail(&[
+        "compile",
+        "--seccomp-profile",
+        path.to_str().unwrap(),
+        "--dump",
+        "-o",
+        "/dev/null",
+    ]);
+    run.assert_code(0);
+    let dump = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        dump.contains("; profile: syscalls[0]: the conditional rule for 'personality' is dropped: syscalls[1] gives it an unconditional action, which wins"),
+        "{run:?}"
+    );
+    assert!(
+        dump.contains("; profile: syscalls[2] and syscalls[3] give 'mmap' different actions under conditions that can both hold: where both do, syscalls[2] wins"),
+        "{run:?}"
+    );
+}
+
+/// Mixed actions as libseccomp (and so runc, crun, Podman) builds them: a
+/// syscall's unconditional rule discards its conditional rules, before or
+/// after it; the first unconditional rule stays.
+#[test]
+fn an_unconditional_rule_drops_the_conditional_ones_in_the_kernel() {
+    common::needs_root!();
+    if Arch::native() != Arch::X86_64 {
+        eprintln!("skipping: the probe numbers are x86_64's");
+        return;
+    }
+    let json = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+        {"names":["exit","exit_group"],"action":"SCMP_ACT_ALLOW"},
+        {"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13,"args":[{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]},
+        {"names":["getppid","getuid"],"action":"SCMP_ACT_ALLOW"},
+        {"names":["getuid"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
+        {"names":["getuid"],"action":"SCMP_ACT_ERRNO","errnoRet":13,"args":[{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}]}"#;
+    let calls = [call("getppid", [0; 6]), call("getuid", [0; 6])];
+    let out = probe::run_filtered(&profile_filter("mixed", json), &calls).unwrap();
+    assert_eq!(out.load, Ok(()));
+    assert!(
+        out.results[0] > 0,
+        "getppid: the later unconditional ALLOW wins: {out:?}"
+    );
+    assert!(
+        out.results[1] >= 0,
+        "getuid: the first unconditional ALLOW stays: {out:?}"
     );
 }

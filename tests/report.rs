@@ -102,7 +102,8 @@ fn kill_action_is_reported_and_exits_like_a_seccomp_kill() {
     let script = "import ctypes; ctypes.CDLL(None).syscall(0x40000000 + 39); print('alive')";
     let base = ["-user", "nobody", "-q", "-syscall-deny=ptrace"];
     let plain = jail(&[&base[..], &["--", "/usr/bin/python3", "-c", script]].concat());
-    assert_eq!(plain.signal(), Some(31), "{plain:?}");
+    // go-jail, the command's parent, exits 128 + SIGSYS for the kernel's kill
+    plain.assert_code(128 + 31);
     let r = jail(
         &[
             &base[..],
@@ -250,4 +251,29 @@ fn report_evaluates_a_profiles_caps_like_the_plain_run() {
             );
         }
     }
+}
+
+/// `--complain` enforces nothing, so it runs even a list that could not
+/// start COMMAND, and names every call the list would have denied:
+/// `execve` and the dynamic loader's calls included (#16).
+#[test]
+fn complain_runs_a_list_without_execve_and_names_execve() {
+    needs_root!();
+    let base = ["-user", "nobody", "-syscall-allow=exit_group"];
+    let enforced = jail(&[&base[..], &["--", "/bin/echo", "hi"]].concat());
+    enforced.assert_code(125);
+    assert!(enforced.stderr.contains("lacks execve"), "{enforced:?}");
+    let r = jail(&[&base[..], &["--complain", "--", "/bin/echo", "hi"]].concat());
+    r.assert_code(0);
+    assert_eq!(r.stdout, "hi\n");
+    let lines = report_lines(&r.stderr);
+    for needed in ["execve(", "brk(", "mmap(", "openat(", "write("] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("go-jail: would deny {needed}"))),
+            "{needed} missing: {r:?}"
+        );
+    }
+    assert!(!lines.iter().any(|l| l.contains(" exit_group(")), "{r:?}");
 }

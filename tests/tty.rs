@@ -77,11 +77,112 @@ fn the_command_cannot_inject_terminal_input() {
         let out = in_pty(&format!("{jail} -user nobody -- {probe}{variant}"));
         assert!(out.contains("READ=[]"), "variant {variant:?}: {out:?}");
     }
-    // Opting out restores the old, unsafe behaviour.
+    // Without the filter's guard, the second layer holds: the command runs
+    // in a new session, where the terminal is not its controlling one.
     let out = in_pty(&format!(
         "{jail} -user nobody --allow-tty-injection -- {probe}"
     ));
-    assert!(out.contains("READ=[id # INJECTED]"), "{out:?}");
+    assert!(out.contains("READ=[]"), "{out:?}");
+}
+
+/// Under a supervisor the TTY guard stays the kernel's: complain and learn
+/// mode answer CONTINUE to every notification, so a guard turned into one
+/// would type into the terminal (issue 12, item 8).
+#[test]
+fn the_guard_holds_under_complain_and_learn() {
+    needs_root!();
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    let Some(probe) = tiocsti_probe() else { return };
+    let probe = probe.display();
+    let control = in_pty(&format!("{probe}"));
+    if !control.contains("READ=[id # INJECTED]") {
+        eprintln!("skipping: TIOCSTI is not available on this kernel ({control:?})");
+        return;
+    }
+    let jail = common::bin();
+    let learned = common::scratch_dir().join(format!("tty-learn-{}", std::process::id()));
+    let learn = format!("learn -o {}", learned.display());
+    // (--report-denied: see the errno test below)
+    for (before, after) in [("", "--complain"), (learn.as_str(), "")] {
+        let out = in_pty(&format!("{jail} {before} -user nobody {after} -- {probe}"));
+        assert!(out.contains("READ=[]"), "{before} {after}: {out:?}");
+    }
+    // --allow-tty-injection lifts the filter's guard, but the command runs
+    // in a new session, without the terminal: still nothing injected
+    let out = in_pty(&format!(
+        "{jail} -user nobody --complain --allow-tty-injection -- {probe}"
+    ));
+    assert!(out.contains("READ=[]"), "{out:?}");
+}
+
+/// The same through the errno: EPERM from the guard, not the terminal's
+/// ENOTTY (stdin is not a terminal), and not a notification.
+#[test]
+fn the_guard_answers_eperm_under_complain_and_learn() {
+    needs_root!();
+    let probe = "import fcntl, errno\ntry:\n  fcntl.ioctl(0, 0x5412, b'x')\n  print('allowed')\nexcept OSError as e:\n  print(errno.errorcode[e.errno])";
+    let learned = common::scratch_dir().join(format!("tty-errno-{}", std::process::id()));
+    let learned = learned.to_str().unwrap();
+    let run = |before: &[&str], after: &[&str]| {
+        let args = [
+            before,
+            &["-user", "nobody", "-q"],
+            after,
+            &["--", "python3", "-c", probe],
+        ];
+        common::jail(&args.concat())
+    };
+    for (before, after) in [
+        (&[][..], &["--complain"][..]),
+        (&[], &["--report-denied", "-syscall-deny=ptrace"]),
+        (&["learn", "-o", learned], &[]),
+    ] {
+        let r = run(before, after);
+        assert_eq!(r.stdout.trim(), "EPERM", "{before:?} {after:?}: {r:?}");
+        let r = run(before, &[after, &["--allow-tty-injection"]].concat());
+        assert_eq!(r.stdout.trim(), "ENOTTY", "{before:?} {after:?}: {r:?}");
+    }
+}
+
+/// `compile` output means exactly the policy unless `--tty-guard` adds the
+/// run mode's guard: shown by `--dump`, and by the kernel.
+#[test]
+fn compile_adds_the_guard_only_with_tty_guard() {
+    let compiled = |extra: &[&str]| {
+        let out = common::scratch_dir().join(format!(
+            "tty-guard-{}-{}.bpf",
+            std::process::id(),
+            extra.len()
+        ));
+        let o = out.to_str().unwrap();
+        let args = [&["compile", "-q", "-syscall-deny=ptrace"][..], extra];
+        let dump =
+            common::jail(&[&args.concat()[..], &["--dump", "--format", "raw", "-o", o]].concat());
+        dump.assert_code(0);
+        let insns = runner::SockFilter::from_raw_program(&std::fs::read(&out).unwrap());
+        (dump.stderr + &dump.stdout, insns)
+    };
+    let (plain_dump, plain) = compiled(&[]);
+    let (guard_dump, guarded) = compiled(&["--tty-guard"]);
+    assert!(!plain_dump.contains("0x5412"), "{plain_dump}");
+    assert!(guard_dump.contains("; guard (--tty-guard)"), "{guard_dump}");
+    assert!(guard_dump.contains("jeq #0x5412"), "{guard_dump}");
+    // ioctl(-1, TIOCSTI / TIOCLINUX / TIOCSTI with high bits, 0)
+    let ioctl = |req: u64| runner::probe::Call::with_args(16, [u64::MAX, req, 0, 0, 0, 0]);
+    let calls = [
+        ioctl(0x5412),
+        ioctl(0x541c),
+        ioctl(0x1_0000_5412),
+        ioctl(0x5401),
+    ];
+    let (eperm, ebadf) = (-1, -9);
+    let g = runner::probe::run_filtered(&guarded, &calls).unwrap();
+    assert_eq!(g.results, [eperm, eperm, eperm, ebadf], "{g:?}");
+    let p = runner::probe::run_filtered(&plain, &calls).unwrap();
+    assert_eq!(p.results, [ebadf; 4], "{p:?}");
 }
 
 #[test]

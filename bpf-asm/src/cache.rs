@@ -34,7 +34,7 @@
 //! describe the program alone, and [`kernel_passthrough`] names the
 //! exception's numbers for callers that predict a specific kernel's bitmap.
 
-use crate::insn::{class, mode, op, size, src, JmpCond};
+use crate::insn::{decode, AluOp, Decoded, RetSrc, Size, Src};
 use crate::program::Program;
 use crate::seccomp::{offset, ret, Arch};
 
@@ -50,21 +50,18 @@ pub fn is_const_allow(prog: &Program, arch_audit: u32, nr: u32) -> bool {
     while pc < len {
         let insn = insns[pc as usize];
         let k = insn.k;
-        match insn.code {
-            c if c == class::LD | size::W | mode::ABS => match k {
+        match decode(&insn) {
+            Ok(Decoded::LdAbs(Size::W)) => match k {
                 offset::NR => a = nr,
                 offset::ARCH => a = arch_audit,
                 _ => return false,
             },
-            c if c == class::RET | src::K => return k == ret::ALLOW,
-            c if c == class::JMP | op::JA => pc += u64::from(k),
-            c if c & 0x07 == class::JMP && c & !0xf0 == class::JMP | src::K => {
-                let Some(cond) = JmpCond::from_bits(c & 0xf0) else {
-                    return false;
-                };
+            Ok(Decoded::Ret(RetSrc::K)) => return k == ret::ALLOW,
+            Ok(Decoded::Ja) => pc += u64::from(k),
+            Ok(Decoded::Jmp(cond, Src::K)) => {
                 pc += u64::from(if cond.holds(a, k) { insn.jt } else { insn.jf });
             }
-            c if c == class::ALU | op::AND | src::K => a &= k,
+            Ok(Decoded::Alu(AluOp::And, Src::K)) => a &= k,
             _ => return false,
         }
         pc += 1;
@@ -92,7 +89,7 @@ pub fn kernel_passthrough(arch_audit: u32, nr: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insn::{AluOp, Insn};
+    use crate::insn::{AluOp, Insn, JmpCond};
     use crate::seccomp::X32_SYSCALL_BIT;
 
     const X86_64: u32 = crate::seccomp::Arch::X86_64.audit();

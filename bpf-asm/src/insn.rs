@@ -22,7 +22,13 @@
 //!
 //! The constructors below cover every opcode that seccomp accepts
 //! (`seccomp_check_filter` in kernel/seccomp.c); [`Insn::new`] builds any
-//! other code for tests and for reading foreign programs.
+//! other code for tests and for reading foreign programs. [`decode`] turns a
+//! code into [`Decoded`], the one place that reads these bit fields: the
+//! interpreter, verifier, disassembler, assembler and analyses match on it.
+
+mod decoded;
+
+pub use decoded::{decode, Decoded, InvalidOpcode, Reg, RetSrc, Size, Src};
 
 /// Instruction classes (`BPF_CLASS`).
 pub mod class {
@@ -96,7 +102,8 @@ pub const MAX_INSNS: usize = 4096;
 
 /// An arithmetic operation of the `ALU` class that seccomp accepts.
 ///
-/// `MOD` is deliberately absent: `seccomp_check_filter` rejects it.
+/// `MOD` is deliberately absent: `seccomp_check_filter` rejects it (the
+/// decoder has it as [`Decoded::Mod`]; `NEG`, with no operand, is [`Decoded::Neg`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AluOp {
     Add,
@@ -243,99 +250,104 @@ impl Insn {
         Insn { code, jt, jf, k }
     }
 
+    /// A non-jump instruction of the decoded form `d`, with `k`.
+    pub const fn op(d: Decoded, k: u32) -> Insn {
+        Insn::new(d.encode(), 0, 0, k)
+    }
+
     /// `ld [k]` — A = 32-bit word at byte offset `k` of `struct seccomp_data`.
     pub const fn ld_abs(k: u32) -> Insn {
-        Insn::new(class::LD | size::W | mode::ABS, 0, 0, k)
+        Insn::op(Decoded::LdAbs(Size::W), k)
     }
 
     /// `ld #len` — A = the length of the input (64 for seccomp).
     pub const fn ld_len() -> Insn {
-        Insn::new(class::LD | size::W | mode::LEN, 0, 0, 0)
+        Insn::op(Decoded::LdLen(Reg::A), 0)
     }
 
     /// `ld #k` — A = k.
     pub const fn ld_imm(k: u32) -> Insn {
-        Insn::new(class::LD | size::W | mode::IMM, 0, 0, k)
+        Insn::op(Decoded::LdImm(Reg::A), k)
     }
 
     /// `ld M[k]` — A = scratch word k.
     pub const fn ld_mem(k: u32) -> Insn {
-        Insn::new(class::LD | size::W | mode::MEM, 0, 0, k)
+        Insn::op(Decoded::LdMem(Reg::A), k)
     }
 
     /// `ldx #k` — X = k.
     pub const fn ldx_imm(k: u32) -> Insn {
-        Insn::new(class::LDX | size::W | mode::IMM, 0, 0, k)
+        Insn::op(Decoded::LdImm(Reg::X), k)
     }
 
     /// `ldx #len` — X = the length of the input (64 for seccomp).
     pub const fn ldx_len() -> Insn {
-        Insn::new(class::LDX | size::W | mode::LEN, 0, 0, 0)
+        Insn::op(Decoded::LdLen(Reg::X), 0)
     }
 
     /// `ldx M[k]` — X = scratch word k.
     pub const fn ldx_mem(k: u32) -> Insn {
-        Insn::new(class::LDX | size::W | mode::MEM, 0, 0, k)
+        Insn::op(Decoded::LdMem(Reg::X), k)
     }
 
     /// `st M[k]` — scratch word k = A.
     pub const fn st(k: u32) -> Insn {
-        Insn::new(class::ST, 0, 0, k)
+        Insn::op(Decoded::Store(Reg::A), k)
     }
 
     /// `stx M[k]` — scratch word k = X.
     pub const fn stx(k: u32) -> Insn {
-        Insn::new(class::STX, 0, 0, k)
+        Insn::op(Decoded::Store(Reg::X), k)
     }
 
     /// `<op> #k` — A = A op k.
     pub const fn alu_k(alu: AluOp, k: u32) -> Insn {
-        Insn::new(class::ALU | alu.bits() | src::K, 0, 0, k)
+        Insn::op(Decoded::Alu(alu, Src::K), k)
     }
 
     /// `<op> x` — A = A op X.
     pub const fn alu_x(alu: AluOp) -> Insn {
-        Insn::new(class::ALU | alu.bits() | src::X, 0, 0, 0)
+        Insn::op(Decoded::Alu(alu, Src::X), 0)
     }
 
     /// `neg` — A = -A.
     pub const fn neg() -> Insn {
-        Insn::new(class::ALU | op::NEG, 0, 0, 0)
+        Insn::op(Decoded::Neg, 0)
     }
 
     /// `ja +k` — unconditional jump over `k` instructions.
     pub const fn ja(k: u32) -> Insn {
-        Insn::new(class::JMP | op::JA, 0, 0, k)
+        Insn::op(Decoded::Ja, k)
     }
 
     /// `j<cond> #k, +jt, +jf` — compare A with the constant k.
     pub const fn jmp_k(cond: JmpCond, k: u32, jt: u8, jf: u8) -> Insn {
-        Insn::new(class::JMP | cond.bits() | src::K, jt, jf, k)
+        Insn::new(Decoded::Jmp(cond, Src::K).encode(), jt, jf, k)
     }
 
     /// `j<cond> x, +jt, +jf` — compare A with X.
     pub const fn jmp_x(cond: JmpCond, jt: u8, jf: u8) -> Insn {
-        Insn::new(class::JMP | cond.bits() | src::X, jt, jf, 0)
+        Insn::new(Decoded::Jmp(cond, Src::X).encode(), jt, jf, 0)
     }
 
     /// `ret #k` — return the constant k.
     pub const fn ret_k(k: u32) -> Insn {
-        Insn::new(class::RET | src::K, 0, 0, k)
+        Insn::op(Decoded::Ret(RetSrc::K), k)
     }
 
     /// `ret a` — return A.
     pub const fn ret_a() -> Insn {
-        Insn::new(class::RET | src::A, 0, 0, 0)
+        Insn::op(Decoded::Ret(RetSrc::A), 0)
     }
 
     /// `tax` — X = A.
     pub const fn tax() -> Insn {
-        Insn::new(class::MISC | misc::TAX, 0, 0, 0)
+        Insn::op(Decoded::Tax, 0)
     }
 
     /// `txa` — A = X.
     pub const fn txa() -> Insn {
-        Insn::new(class::MISC | misc::TXA, 0, 0, 0)
+        Insn::op(Decoded::Txa, 0)
     }
 
     /// The `BPF_CLASS` bits.
@@ -343,14 +355,14 @@ impl Insn {
         self.code & 0x07
     }
 
-    /// True for `JA`.
+    /// True for `ja` ([`Decoded::Ja`]).
     pub const fn is_ja(self) -> bool {
-        self.class() == class::JMP && self.code & 0xf0 == op::JA
+        matches!(Decoded::from_code(self.code), Ok(Decoded::Ja))
     }
 
-    /// True for `RET` of any source.
+    /// True for `ret #k` and `ret a` ([`Decoded::Ret`]).
     pub const fn is_ret(self) -> bool {
-        self.class() == class::RET
+        matches!(Decoded::from_code(self.code), Ok(Decoded::Ret(_)))
     }
 
     /// The instruction as the kernel stores it: 8 bytes, host byte order.

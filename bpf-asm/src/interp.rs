@@ -44,9 +44,10 @@
 
 use std::fmt;
 
-use crate::insn::{class, jump_target, misc, mode, op, size, src, Insn, JmpCond, MEMWORDS};
+use crate::insn::{decode, jump_target, AluOp, Decoded, Insn, Reg, RetSrc, Size, Src, MEMWORDS};
 use crate::program::Program;
 use crate::seccomp::{SeccompData, Verdict, DATA_SIZE};
+use crate::verify::seccomp_allows;
 
 /// The result of a run that reached a `RET`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -124,115 +125,140 @@ fn run_observed(
     data: &SeccompData,
     mut step: impl FnMut(usize),
 ) -> Result<Outcome, RunError> {
-    let insns = &prog.insns;
-    let len = insns.len();
-    let mut a: u32 = 0;
-    let mut x: u32 = 0;
-    let mut mem = [0u32; MEMWORDS as usize];
-    let mut written: u16 = 0;
+    let len = prog.insns.len();
+    let mut machine = Machine::default();
     let mut pc = 0usize;
     let mut executed = 0usize;
-
-    // Next pc after a jump of `off` from `pc`, or an error past the end.
-    let jump = |pc: usize, off: u64| -> Result<usize, RunError> {
-        jump_target(pc, off, len).ok_or(RunError::JumpOutOfRange { pc })
-    };
-
     while pc < len {
-        let insn = insns[pc];
         step(pc);
         executed += 1;
-        let invalid = RunError::InvalidInsn { pc, insn };
-        let k = insn.k;
-        let mut next = pc + 1;
-        match insn.code {
-            c if c == class::LD | size::W | mode::ABS => {
-                a = data.word(k).ok_or(RunError::LoadOutOfRange { pc, k })?;
-            }
-            c if c == class::LD | size::W | mode::LEN => a = DATA_SIZE,
-            c if c == class::LDX | size::W | mode::LEN => x = DATA_SIZE,
-            c if c == class::LD | mode::IMM => a = k,
-            c if c == class::LDX | mode::IMM => x = k,
-            c if c == class::LD | mode::MEM || c == class::LDX | mode::MEM => {
-                if k >= MEMWORDS {
-                    return Err(invalid);
-                }
-                if written & (1 << k) == 0 {
-                    return Err(RunError::UninitMem { pc, slot: k });
-                }
-                if c == class::LD | mode::MEM {
-                    a = mem[k as usize];
-                } else {
-                    x = mem[k as usize];
-                }
-            }
-            c if c == class::ST || c == class::STX => {
-                if k >= MEMWORDS {
-                    return Err(invalid);
-                }
-                mem[k as usize] = if c == class::ST { a } else { x };
-                written |= 1 << k;
-            }
-            c if c == class::MISC | misc::TAX => x = a,
-            c if c == class::MISC | misc::TXA => a = x,
-            c if c == class::ALU | op::NEG => a = a.wrapping_neg(),
-            c if c & 0x07 == class::ALU && c & !0xf8 == class::ALU => {
-                let operand = if c & src::X != 0 { x } else { k };
-                let by_k = c & src::X == 0;
-                a = match c & 0xf0 {
-                    op::ADD => a.wrapping_add(operand),
-                    op::SUB => a.wrapping_sub(operand),
-                    op::MUL => a.wrapping_mul(operand),
-                    op::DIV => {
-                        if operand == 0 {
-                            if by_k {
-                                return Err(invalid);
-                            }
-                            return Ok(Outcome { ret: 0, executed });
-                        }
-                        a / operand
-                    }
-                    op::AND => a & operand,
-                    op::OR => a | operand,
-                    op::XOR => a ^ operand,
-                    op::LSH | op::RSH => {
-                        if by_k && k >= 32 {
-                            return Err(invalid);
-                        }
-                        let n = operand & 31;
-                        if c & 0xf0 == op::LSH {
-                            a << n
-                        } else {
-                            a >> n
-                        }
-                    }
-                    _ => return Err(invalid), // MOD and undefined operations
-                };
-            }
-            c if c == class::JMP | op::JA => next = jump(pc, u64::from(k))?,
-            c if c & 0x07 == class::JMP && c & !0xf8 == class::JMP => {
-                let cond = JmpCond::from_bits(c & 0xf0).ok_or(invalid)?;
-                let operand = if c & src::X != 0 { x } else { k };
-                let off = if cond.holds(a, operand) {
-                    insn.jt
-                } else {
-                    insn.jf
-                };
-                next = jump(pc, u64::from(off))?;
-            }
-            c if c == class::RET | src::K => return Ok(Outcome { ret: k, executed }),
-            c if c == class::RET | src::A => return Ok(Outcome { ret: a, executed }),
-            _ => return Err(invalid),
+        match machine.execute(prog.insns[pc], pc, len, data)? {
+            Flow::Next(next) => pc = next,
+            Flow::Return(ret) => return Ok(Outcome { ret, executed }),
         }
-        pc = next;
     }
     Err(RunError::FellOffEnd { pc: len })
+}
+
+/// What happens after one instruction.
+enum Flow {
+    /// Continue at this pc.
+    Next(usize),
+    /// Stop with this value.
+    Return(u32),
+}
+
+/// The registers and scratch memory of a run.
+#[derive(Default)]
+struct Machine {
+    a: u32,
+    x: u32,
+    mem: [u32; MEMWORDS as usize],
+    /// Bit k: `M[k]` was stored on this path.
+    written: u16,
+}
+
+impl Machine {
+    /// Runs the instruction at `pc` of a program of `len` instructions.
+    fn execute(
+        &mut self,
+        insn: Insn,
+        pc: usize,
+        len: usize,
+        data: &SeccompData,
+    ) -> Result<Flow, RunError> {
+        let invalid = RunError::InvalidInsn { pc, insn };
+        let d = decode(&insn).map_err(|_| invalid)?;
+        if !seccomp_allows(d) {
+            return Err(invalid);
+        }
+        let k = insn.k;
+        let jump = |off: u64| {
+            jump_target(pc, off, len)
+                .map(Flow::Next)
+                .ok_or(RunError::JumpOutOfRange { pc })
+        };
+        match d {
+            Decoded::LdAbs(Size::W) => {
+                self.a = data.word(k).ok_or(RunError::LoadOutOfRange { pc, k })?;
+            }
+            Decoded::LdLen(r) => *self.reg(r) = DATA_SIZE,
+            Decoded::LdImm(r) => *self.reg(r) = k,
+            Decoded::LdMem(r) => *self.reg(r) = self.load(k, pc).ok_or(invalid)??,
+            Decoded::Store(r) => {
+                let slot = self.mem.get_mut(k as usize).ok_or(invalid)?;
+                *slot = if r == Reg::A { self.a } else { self.x };
+                self.written |= 1 << k;
+            }
+            Decoded::Tax => self.x = self.a,
+            Decoded::Txa => self.a = self.x,
+            Decoded::Neg => self.a = self.a.wrapping_neg(),
+            Decoded::Alu(alu, src) => {
+                let operand = if src == Src::X { self.x } else { k };
+                match self.alu(alu, src, operand) {
+                    Some(a) => self.a = a,
+                    // `div x` with X == 0: the converted program returns 0.
+                    None if src == Src::X => return Ok(Flow::Return(0)),
+                    None => return Err(invalid),
+                }
+            }
+            Decoded::Ja => return jump(u64::from(k)),
+            Decoded::Jmp(cond, src) => {
+                let operand = if src == Src::X { self.x } else { k };
+                let taken = cond.holds(self.a, operand);
+                return jump(u64::from(if taken { insn.jt } else { insn.jf }));
+            }
+            Decoded::Ret(RetSrc::K) => return Ok(Flow::Return(k)),
+            Decoded::Ret(RetSrc::A) => return Ok(Flow::Return(self.a)),
+            // Refused by `seccomp_allows` above.
+            Decoded::LdAbs(Size::H | Size::B)
+            | Decoded::LdInd(_)
+            | Decoded::LdxMsh
+            | Decoded::Mod(_) => return Err(invalid),
+        }
+        Ok(Flow::Next(pc + 1))
+    }
+
+    fn reg(&mut self, r: Reg) -> &mut u32 {
+        match r {
+            Reg::A => &mut self.a,
+            Reg::X => &mut self.x,
+        }
+    }
+
+    /// `M[k]`: `None` for a slot out of range, an error before any store.
+    fn load(&self, k: u32, pc: usize) -> Option<Result<u32, RunError>> {
+        let v = *self.mem.get(k as usize)?;
+        Some(if self.written & (1 << k) == 0 {
+            Err(RunError::UninitMem { pc, slot: k })
+        } else {
+            Ok(v)
+        })
+    }
+
+    /// `A op operand`; `None` for a division by zero or a shift by a
+    /// constant of 32 or more (refused by the loader).
+    fn alu(&self, alu: AluOp, src: Src, operand: u32) -> Option<u32> {
+        let a = self.a;
+        Some(match alu {
+            AluOp::Add => a.wrapping_add(operand),
+            AluOp::Sub => a.wrapping_sub(operand),
+            AluOp::Mul => a.wrapping_mul(operand),
+            AluOp::Div => a.checked_div(operand)?,
+            AluOp::And => a & operand,
+            AluOp::Or => a | operand,
+            AluOp::Xor => a ^ operand,
+            AluOp::Lsh | AluOp::Rsh if src == Src::K && operand >= 32 => return None,
+            AluOp::Lsh => a << (operand & 31),
+            AluOp::Rsh => a >> (operand & 31),
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insn::AluOp;
+    use crate::insn::{AluOp, JmpCond};
     use crate::seccomp::{offset, Arch};
 
     fn data() -> SeccompData {

@@ -1,6 +1,7 @@
 //! Classic BPF as seccomp sees it, with no dependencies.
 //!
-//! - [`insn`]: the instruction model (`struct sock_filter`) and typed constructors;
+//! - [`insn`]: the instruction model (`struct sock_filter`), typed constructors and
+//!   the one opcode decoder ([`insn::decode`]);
 //! - [`program`]: a program and its raw 8-byte-per-instruction file format;
 //! - [`builder`]: label-based emission with long-jump relaxation;
 //! - [`seccomp`]: `struct seccomp_data`, return actions, audit arches;
@@ -8,10 +9,12 @@
 //! - [`text`]: disassembler and assembler, byte-exact round trip;
 //! - [`verify`](mod@verify): the kernel's load-time checks, every error reported;
 //! - [`cache`]: which syscalls the kernel's action cache allows without running the filter;
+//! - [`explain`](mod@explain): what a program returns per syscall number, by a symbolic walk;
 //! - `testgen` (hidden): seeded random programs for tests in any crate.
 
 pub mod builder;
 pub mod cache;
+pub mod explain;
 pub mod insn;
 pub mod interp;
 pub mod program;

@@ -74,9 +74,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
 
-use crate::insn::{class, jump_target, misc, mode, op, size, src, AluOp, Insn, JmpCond};
+use crate::insn::{decode, jump_target, AluOp, Decoded, Insn, JmpCond, Reg, RetSrc, Size, Src};
 use crate::program::Program;
 use crate::seccomp::{offset, Arch, Verdict};
+use crate::verify::seccomp_allows;
 
 /// Options for [`disassemble`].
 #[derive(Clone, Copy, Default)]
@@ -155,41 +156,49 @@ struct Style<'a> {
     arch_imm: bool,
 }
 
-/// `(uses jt/jf, uses k)` for the codes the text form has mnemonics for.
-fn used_fields(code: u16) -> Option<(bool, bool)> {
-    let alu_k = |c: u16| {
-        c & 0x0f == class::ALU | src::K && AluOp::from_bits(c & 0xf0).is_some() && c < 0x100
-    };
-    let alu_x = |c: u16| {
-        c & 0x0f == class::ALU | src::X && AluOp::from_bits(c & 0xf0).is_some() && c < 0x100
-    };
-    let jmp =
-        |c: u16| c & 0x07 == class::JMP && c < 0x100 && JmpCond::from_bits(c & 0xf0).is_some();
-    Some(match code {
-        c if c == class::LD | size::W | mode::ABS => (false, true),
-        c if c == class::LD | size::W | mode::LEN => (false, false),
-        c if c == class::LDX | size::W | mode::LEN => (false, false),
-        c if c == class::LD | mode::IMM || c == class::LDX | mode::IMM => (false, true),
-        c if c == class::LD | mode::MEM || c == class::LDX | mode::MEM => (false, true),
-        c if c == class::ST || c == class::STX => (false, true),
-        c if c == class::MISC | misc::TAX || c == class::MISC | misc::TXA => (false, false),
-        c if c == class::ALU | op::NEG => (false, false),
-        c if alu_k(c) => (false, true),
-        c if alu_x(c) => (false, false),
-        c if c == class::JMP | op::JA => (false, true),
-        c if jmp(c) && c & src::X == 0 => (true, true),
-        c if jmp(c) => (true, false),
-        c if c == class::RET | src::K => (false, true),
-        c if c == class::RET | src::A => (false, false),
-        _ => return None,
-    })
+/// `(uses jt/jf, uses k)`: the fields the kernel reads for an instruction.
+fn used_fields(d: Decoded) -> (bool, bool) {
+    match d {
+        Decoded::Jmp(_, src) => (true, src == Src::K),
+        Decoded::Alu(_, src) | Decoded::Mod(src) => (false, src == Src::K),
+        Decoded::LdLen(_) | Decoded::Tax | Decoded::Txa | Decoded::Neg => (false, false),
+        Decoded::Ret(RetSrc::A) => (false, false),
+        Decoded::Ret(RetSrc::K)
+        | Decoded::LdAbs(_)
+        | Decoded::LdInd(_)
+        | Decoded::LdxMsh
+        | Decoded::LdImm(_)
+        | Decoded::LdMem(_)
+        | Decoded::Store(_)
+        | Decoded::Ja => (false, true),
+    }
+}
+
+/// The decoded form of the instructions the text form has mnemonics for:
+/// those seccomp accepts. Any other code is written raw (`.insn`).
+fn mnemonic_form(insn: Insn) -> Option<Decoded> {
+    decode(&insn).ok().filter(|d| seccomp_allows(*d))
+}
+
+/// The register letter in `ld`/`ldx`, `st`/`stx`.
+fn reg_suffix(r: Reg) -> &'static str {
+    match r {
+        Reg::A => "",
+        Reg::X => "x",
+    }
+}
+
+/// `.insn CODE, JT, JF, K`: the escape for codes without a mnemonic.
+fn write_raw(out: &mut String, insn: Insn) {
+    let Insn { code, jt, jf, k } = insn;
+    let _ = write!(out, ".insn {code:#x}, {jt}, {jf}, {k:#x}");
 }
 
 /// Writes one instruction (no pc, no comment).
 fn insn_text(out: &mut String, insn: Insn, style: &Style<'_>) {
-    let Insn { code, jt, jf, k } = insn;
-    let Some((uses_jumps, uses_k)) = used_fields(code) else {
-        let _ = write!(out, ".insn {code:#x}, {jt}, {jf}, {k:#x}");
+    let Insn { jt, jf, k, .. } = insn;
+    let Some(d) = mnemonic_form(insn) else {
+        write_raw(out, insn);
         return;
     };
     let target = style.target;
@@ -199,72 +208,38 @@ fn insn_text(out: &mut String, insn: Insn, style: &Style<'_>) {
             _ => format!("#{k:#x}"),
         }
     };
-    let operand = |c: u16| -> String {
-        if c & src::X != 0 {
-            "x".into()
-        } else {
-            imm(k)
+    let _ = match d {
+        Decoded::LdAbs(Size::W) => match field_name(k) {
+            Some(name) => write!(out, "ld [{name}]"),
+            None => write!(out, "ld [{k}]"),
+        },
+        Decoded::LdLen(r) => write!(out, "ld{} #len", reg_suffix(r)),
+        Decoded::LdImm(r) => write!(out, "ld{} #{k:#x}", reg_suffix(r)),
+        Decoded::LdMem(r) => write!(out, "ld{} M[{k}]", reg_suffix(r)),
+        Decoded::Store(r) => write!(out, "st{} M[{k}]", reg_suffix(r)),
+        Decoded::Tax => write!(out, "tax"),
+        Decoded::Txa => write!(out, "txa"),
+        Decoded::Neg => write!(out, "neg"),
+        Decoded::Alu(alu, Src::K) => write!(out, "{} #{k:#x}", alu.mnemonic()),
+        Decoded::Alu(alu, Src::X) => write!(out, "{} x", alu.mnemonic()),
+        Decoded::Ja => write!(out, "ja {}", target(u64::from(k))),
+        Decoded::Jmp(cond, src) => {
+            let operand = if src == Src::X { "x".into() } else { imm(k) };
+            let (t, f) = (target(u64::from(jt)), target(u64::from(jf)));
+            write!(out, "{} {operand}, {t}, {f}", cond.mnemonic())
+        }
+        Decoded::Ret(RetSrc::K) => write!(out, "ret {}", action_text(k)),
+        Decoded::Ret(RetSrc::A) => write!(out, "ret a"),
+        // Not seccomp's: `mnemonic_form` filtered them out; written raw all the same.
+        Decoded::LdAbs(Size::H | Size::B)
+        | Decoded::LdInd(_)
+        | Decoded::LdxMsh
+        | Decoded::Mod(_) => {
+            write_raw(out, insn);
+            return;
         }
     };
-    match code {
-        c if c == class::LD | size::W | mode::ABS => match field_name(k) {
-            Some(name) => {
-                let _ = write!(out, "ld [{name}]");
-            }
-            None => {
-                let _ = write!(out, "ld [{k}]");
-            }
-        },
-        c if c == class::LD | size::W | mode::LEN => out.push_str("ld #len"),
-        c if c == class::LDX | size::W | mode::LEN => out.push_str("ldx #len"),
-        c if c == class::LD | mode::IMM => {
-            let _ = write!(out, "ld #{k:#x}");
-        }
-        c if c == class::LDX | mode::IMM => {
-            let _ = write!(out, "ldx #{k:#x}");
-        }
-        c if c == class::LD | mode::MEM => {
-            let _ = write!(out, "ld M[{k}]");
-        }
-        c if c == class::LDX | mode::MEM => {
-            let _ = write!(out, "ldx M[{k}]");
-        }
-        c if c == class::ST => {
-            let _ = write!(out, "st M[{k}]");
-        }
-        c if c == class::STX => {
-            let _ = write!(out, "stx M[{k}]");
-        }
-        c if c == class::MISC | misc::TAX => out.push_str("tax"),
-        c if c == class::MISC | misc::TXA => out.push_str("txa"),
-        c if c == class::ALU | op::NEG => out.push_str("neg"),
-        c if c & 0x07 == class::ALU => {
-            let alu = AluOp::from_bits(c & 0xf0).map_or("?", AluOp::mnemonic);
-            let operand = if c & src::X != 0 {
-                "x".to_string()
-            } else {
-                format!("#{k:#x}")
-            };
-            let _ = write!(out, "{alu} {operand}");
-        }
-        c if c == class::JMP | op::JA => {
-            let _ = write!(out, "ja {}", target(u64::from(k)));
-        }
-        c if c & 0x07 == class::JMP => {
-            let cond = JmpCond::from_bits(c & 0xf0).map_or("?", JmpCond::mnemonic);
-            let _ = write!(
-                out,
-                "{cond} {}, {}, {}",
-                operand(c),
-                target(u64::from(jt)),
-                target(u64::from(jf))
-            );
-        }
-        c if c == class::RET | src::K => {
-            let _ = write!(out, "ret {}", action_text(k));
-        }
-        _ => out.push_str("ret a"),
-    }
+    let (uses_jumps, uses_k) = used_fields(d);
     if !uses_jumps {
         if jt != 0 {
             let _ = write!(out, " jt={jt}");
@@ -295,6 +270,30 @@ impl fmt::Display for Insn {
     }
 }
 
+/// True for the instructions that write the accumulator.
+fn writes_a(d: Decoded) -> bool {
+    match d {
+        Decoded::LdAbs(_)
+        | Decoded::LdInd(_)
+        | Decoded::LdImm(Reg::A)
+        | Decoded::LdMem(Reg::A)
+        | Decoded::LdLen(Reg::A)
+        | Decoded::Alu(..)
+        | Decoded::Mod(_)
+        | Decoded::Neg
+        | Decoded::Txa => true,
+        Decoded::LdImm(Reg::X)
+        | Decoded::LdMem(Reg::X)
+        | Decoded::LdLen(Reg::X)
+        | Decoded::LdxMsh
+        | Decoded::Store(_)
+        | Decoded::Tax
+        | Decoded::Ja
+        | Decoded::Jmp(..)
+        | Decoded::Ret(_) => false,
+    }
+}
+
 /// Forward data-flow: what `A` holds on entry to each instruction.
 /// Jumps only go forward, so one pass in pc order sees every predecessor first.
 fn accumulator_facts(prog: &Program) -> Vec<Holds> {
@@ -314,32 +313,31 @@ fn accumulator_facts(prog: &Program) -> Vec<Holds> {
     for (pc, insn) in prog.insns.iter().enumerate() {
         let here = incoming[pc].unwrap_or(Holds::Other);
         facts.push(here);
-        let code = insn.code;
-        let after = match code {
-            c if c == class::LD | size::W | mode::ABS => match insn.k {
+        let d = decode(insn);
+        let after = match d {
+            Ok(Decoded::LdAbs(Size::W)) => match insn.k {
                 offset::NR => Holds::Nr,
                 offset::ARCH => Holds::Arch,
                 _ => Holds::Other,
             },
-            c if c & 0x07 == class::LD || c & 0x07 == class::ALU => Holds::Other,
-            c if c == class::MISC | misc::TXA => Holds::Other,
-            _ => here,
+            Ok(d) if writes_a(d) => Holds::Other,
+            Ok(_) => here,
+            // The kernel refuses it: what it would do to A is unknown.
+            Err(_) => Holds::Other,
         };
         let mut flow = |off: u64, h: Holds| {
             if let Some(to) = jump_target(pc, off, len) {
                 join(&mut incoming[to], h);
             }
         };
-        if insn.is_ret() {
-            continue;
-        }
-        if insn.is_ja() && code == class::JMP | op::JA {
-            flow(u64::from(insn.k), after);
-        } else if insn.class() == class::JMP && used_fields(code).is_some() {
-            flow(u64::from(insn.jt), after);
-            flow(u64::from(insn.jf), after);
-        } else {
-            flow(0, after);
+        match d {
+            Ok(Decoded::Ret(_)) => {}
+            Ok(Decoded::Ja) => flow(u64::from(insn.k), after),
+            Ok(Decoded::Jmp(..)) => {
+                flow(u64::from(insn.jt), after);
+                flow(u64::from(insn.jf), after);
+            }
+            _ => flow(0, after),
         }
     }
     facts
@@ -354,18 +352,14 @@ pub fn disassemble(prog: &Program, opts: &DisasmOptions) -> String {
     let mut targets = BTreeSet::new();
     if opts.labels {
         for (pc, insn) in prog.insns.iter().enumerate() {
-            if let Some((uses_jumps, _)) = used_fields(insn.code) {
-                let offs: Vec<u64> = if insn.code == class::JMP | op::JA {
-                    vec![u64::from(insn.k)]
-                } else if uses_jumps {
-                    vec![u64::from(insn.jt), u64::from(insn.jf)]
-                } else {
-                    vec![]
-                };
-                for off in offs {
-                    if let Some(to) = jump_target(pc, off, len) {
-                        targets.insert(to);
-                    }
+            let offs = match decode(insn) {
+                Ok(Decoded::Ja) => vec![u64::from(insn.k)],
+                Ok(Decoded::Jmp(..)) => vec![u64::from(insn.jt), u64::from(insn.jf)],
+                _ => vec![],
+            };
+            for off in offs {
+                if let Some(to) = jump_target(pc, off, len) {
+                    targets.insert(to);
                 }
             }
         }
@@ -390,22 +384,18 @@ pub fn disassemble(prog: &Program, opts: &DisasmOptions) -> String {
         } else {
             let _ = write!(line, "{pc:>width$}: ");
         }
+        let jump = decode(insn).ok().filter(|d| matches!(d, Decoded::Jmp(..)));
         insn_text(
             &mut line,
             *insn,
             &Style {
                 target: &target,
-                arch_imm: holds == Holds::Arch && insn.class() == class::JMP,
+                arch_imm: holds == Holds::Arch && jump.is_some(),
             },
         );
-        let comment = match (opts.arch, opts.syscall_name) {
-            (Some(arch), Some(name))
-                if holds == Holds::Nr
-                    && insn.class() == class::JMP
-                    && insn.code & src::X == 0
-                    && insn.code != class::JMP | op::JA
-                    && insn.code & 0xf0 != op::JSET
-                    && used_fields(insn.code).is_some() =>
+        let comment = match (opts.arch, opts.syscall_name, jump) {
+            (Some(arch), Some(name), Some(Decoded::Jmp(cond, Src::K)))
+                if holds == Holds::Nr && cond != JmpCond::Set =>
             {
                 name(arch, insn.k)
             }
@@ -455,112 +445,87 @@ pub fn assemble_with(
     text: &str,
     resolve: &dyn Fn(&str) -> Option<u32>,
 ) -> Result<Program, AsmError> {
-    let mut labels: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut labels = Labels::new();
     let mut pending: Vec<Pending> = Vec::new();
     for (index, raw_line) in text.lines().enumerate() {
-        let line = index + 1;
         let chars: Vec<char> = raw_line.chars().collect();
         let mut cur = Cursor {
             chars: &chars,
             pos: 0,
-            line,
+            line: index + 1,
             resolve,
         };
         cur.skip_ws();
         if cur.peek() == Some('#') {
             continue; // a whole-line comment
         }
-        // Prefixes: `label:` and `12:`.
-        loop {
-            let save = cur.pos;
-            let Some((start, word)) = cur.word() else {
-                break;
-            };
-            if cur.peek() != Some(':') {
-                cur.pos = save;
-                break;
-            }
-            cur.pos += 1;
-            let pc = pending.len();
-            if word.chars().all(|c| c.is_ascii_digit()) {
-                let claimed: u64 = word
-                    .parse()
-                    .map_err(|_| cur.err_at(start, format!("bad pc annotation '{word}'")))?;
-                if claimed != pc as u64 {
-                    return Err(cur.err_at(
-                        start,
-                        format!("pc annotation {claimed} does not match the instruction's position {pc}"),
-                    ));
-                }
-            } else if !word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-                return Err(cur.err_at(start, format!("bad label name '{word}'")));
-            } else if let Some(&(first, _)) = labels.get(&word) {
-                return Err(cur.err_at(
-                    start,
-                    format!("label '{word}' is already defined on line {first}"),
-                ));
-            } else {
-                labels.insert(word, (line, pc));
-            }
-            cur.skip_ws();
-        }
+        cur.prefixes(&mut labels, pending.len())?;
         if cur.at_end() {
             continue;
         }
         pending.push(cur.instruction()?);
     }
-    let mut insns = Vec::with_capacity(pending.len());
-    for (pc, p) in pending.into_iter().enumerate() {
-        let mut insn = p.insn;
-        let resolve_target = |t: &TargetAt| -> Result<u64, AsmError> {
-            let err = |message: String| AsmError {
-                line: p.line,
-                column: t.column,
-                message,
-            };
+    let insns = pending
+        .into_iter()
+        .enumerate()
+        .map(|(pc, p)| p.resolve(pc, &labels))
+        .collect::<Result<_, _>>()?;
+    Ok(Program::new(insns))
+}
+
+/// Label name to `(line, pc)` of its definition.
+type Labels = HashMap<String, (usize, usize)>;
+
+impl Pending {
+    /// The instruction at `pc` with its jump targets filled in.
+    fn resolve(self, pc: usize, labels: &Labels) -> Result<Insn, AsmError> {
+        let mut insn = self.insn;
+        let err = |t: &TargetAt, message: String| AsmError {
+            line: self.line,
+            column: t.column,
+            message,
+        };
+        let offset = |t: &TargetAt| -> Result<u64, AsmError> {
             let to = match &t.target {
                 Target::Absolute(to) => *to,
                 Target::Relative(off) => pc as u64 + 1 + off,
                 Target::Label(name) => match labels.get(name) {
                     Some(&(_, to)) => to as u64,
-                    None => return Err(err(format!("unknown label '{name}'"))),
+                    None => return Err(err(t, format!("unknown label '{name}'"))),
                 },
             };
             if to <= pc as u64 {
-                return Err(err(format!(
-                    "jump target {to} is not ahead of pc {pc}: classic BPF only jumps forward"
-                )));
+                return Err(err(
+                    t,
+                    format!(
+                        "jump target {to} is not ahead of pc {pc}: classic BPF only jumps forward"
+                    ),
+                ));
             }
             Ok(to - pc as u64 - 1)
         };
-        match &p.targets {
+        match &self.targets {
             Targets::None => {}
             Targets::Ja(t) => {
-                let off = resolve_target(t)?;
-                insn.k = u32::try_from(off).map_err(|_| AsmError {
-                    line: p.line,
-                    column: t.column,
-                    message: format!("ja offset {off} does not fit in 32 bits"),
-                })?;
+                let off = offset(t)?;
+                insn.k = u32::try_from(off)
+                    .map_err(|_| err(t, format!("ja offset {off} does not fit in 32 bits")))?;
             }
             Targets::Cond(t, f) => {
                 let byte = |t: &TargetAt| -> Result<u8, AsmError> {
-                    let off = resolve_target(t)?;
-                    u8::try_from(off).map_err(|_| AsmError {
-                        line: p.line,
-                        column: t.column,
-                        message: format!(
+                    let off = offset(t)?;
+                    u8::try_from(off).map_err(|_| {
+                        err(t, format!(
                             "jump target is {off} instructions ahead; a conditional jump reaches at most 255"
-                        ),
+                        ))
                     })
                 };
                 insn.jt = byte(t)?;
                 insn.jf = byte(f)?;
             }
         }
-        insns.push(insn);
+        Ok(insn)
     }
-    Ok(Program::new(insns))
 }
 
 enum Target {
@@ -690,14 +655,14 @@ impl Cursor<'_> {
         (self.resolve)(&word).ok_or_else(|| self.err_at(start, format!("unknown name '{word}'")))
     }
 
-    /// `#K` or `x`: returns the `src` bits and k.
-    fn operand(&mut self) -> Res<(u16, u32)> {
+    /// `#K` or `x`: returns the source and k.
+    fn operand(&mut self) -> Res<(Src, u32)> {
         self.skip_ws();
         if self.peek() == Some('#') {
-            return Ok((src::K, self.immediate()?));
+            return Ok((Src::K, self.immediate()?));
         }
         match self.word() {
-            Some((_, w)) if w.eq_ignore_ascii_case("x") => Ok((src::X, 0)),
+            Some((_, w)) if w.eq_ignore_ascii_case("x") => Ok((Src::X, 0)),
             _ => Err(self.err("expected '#k' or 'x'")),
         }
     }
@@ -768,18 +733,18 @@ impl Cursor<'_> {
         Ok(TargetAt { target, column })
     }
 
-    /// `ALLOW`, `ERRNO(1)`, `#0x…` or `a` after `ret`: returns (code, k).
-    fn ret_operand(&mut self) -> Res<(u16, u32)> {
+    /// `ALLOW`, `ERRNO(1)`, `#0x…` or `a` after `ret`: returns the form and k.
+    fn ret_operand(&mut self) -> Res<(Decoded, u32)> {
         self.skip_ws();
         if self.peek() == Some('#') {
-            return Ok((class::RET | src::K, self.immediate()?));
+            return Ok((Decoded::Ret(RetSrc::K), self.immediate()?));
         }
         let Some((start, w)) = self.word() else {
             return Err(self.err("expected an action, '#k' or 'a'"));
         };
         let upper = w.to_ascii_uppercase();
         if upper == "A" {
-            return Ok((class::RET | src::A, 0));
+            return Ok((Decoded::Ret(RetSrc::A), 0));
         }
         let data = |cur: &mut Self| -> Res<u16> {
             if cur.eat('(') {
@@ -801,7 +766,44 @@ impl Cursor<'_> {
             "ALLOW" => Verdict::Allow,
             _ => return Err(self.err_at(start, format!("unknown action '{w}'"))),
         };
-        Ok((class::RET | src::K, verdict.to_raw()))
+        Ok((Decoded::Ret(RetSrc::K), verdict.to_raw()))
+    }
+
+    /// The prefixes of a line: `label:` (recorded at `pc`) and `12:`
+    /// (checked against `pc`).
+    fn prefixes(&mut self, labels: &mut Labels, pc: usize) -> Res<()> {
+        loop {
+            let save = self.pos;
+            let Some((start, word)) = self.word() else {
+                return Ok(());
+            };
+            if self.peek() != Some(':') {
+                self.pos = save;
+                return Ok(());
+            }
+            self.pos += 1;
+            if word.chars().all(|c| c.is_ascii_digit()) {
+                let claimed: u64 = word
+                    .parse()
+                    .map_err(|_| self.err_at(start, format!("bad pc annotation '{word}'")))?;
+                if claimed != pc as u64 {
+                    return Err(self.err_at(
+                        start,
+                        format!("pc annotation {claimed} does not match the instruction's position {pc}"),
+                    ));
+                }
+            } else if !word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+                return Err(self.err_at(start, format!("bad label name '{word}'")));
+            } else if let Some(&(first, _)) = labels.get(&word) {
+                return Err(self.err_at(
+                    start,
+                    format!("label '{word}' is already defined on line {first}"),
+                ));
+            } else {
+                labels.insert(word, (self.line, pc));
+            }
+            self.skip_ws();
+        }
     }
 
     /// One instruction with its suffixes, up to the end of the line.
@@ -814,81 +816,77 @@ impl Cursor<'_> {
         };
         let mnemonic = word.to_ascii_lowercase();
         let mut targets = Targets::None;
-        let (code, jt, jf, k): (u16, u8, u8, u32) = match mnemonic.as_str() {
-            ".insn" => {
-                let code = self.number(u64::from(u16::MAX), "the code")? as u16;
-                self.expect(',', "after the code")?;
-                let jt = self.number(255, "jt")? as u8;
-                self.expect(',', "after jt")?;
-                let jf = self.number(255, "jf")? as u8;
-                self.expect(',', "after jf")?;
-                let k = self.number(u64::from(u32::MAX), "k")? as u32;
-                return self.finish(Insn::new(code, jt, jf, k), Targets::None, false);
-            }
-            "ld" | "ldx" => {
-                let cls = if mnemonic == "ld" {
-                    class::LD
-                } else {
-                    class::LDX
-                };
-                self.skip_ws();
-                match self.peek() {
-                    Some('[') if cls == class::LD => {
-                        (class::LD | size::W | mode::ABS, 0, 0, self.abs_offset()?)
-                    }
-                    Some('#') => {
-                        let save = self.pos;
-                        self.pos += 1;
-                        match self.word() {
-                            Some((_, w)) if w.eq_ignore_ascii_case("len") => {
-                                (cls | size::W | mode::LEN, 0, 0, 0)
-                            }
-                            _ => {
-                                self.pos = save;
-                                (cls | mode::IMM, 0, 0, self.immediate()?)
-                            }
-                        }
-                    }
-                    _ => (cls | mode::MEM, 0, 0, self.mem_slot()?),
-                }
-            }
-            "st" => (class::ST, 0, 0, self.mem_slot()?),
-            "stx" => (class::STX, 0, 0, self.mem_slot()?),
-            "tax" => (class::MISC | misc::TAX, 0, 0, 0),
-            "txa" => (class::MISC | misc::TXA, 0, 0, 0),
-            "neg" => (class::ALU | op::NEG, 0, 0, 0),
+        let (d, k): (Decoded, u32) = match mnemonic.as_str() {
+            ".insn" => return self.raw_insn(),
+            "ld" => self.load(Reg::A)?,
+            "ldx" => self.load(Reg::X)?,
+            "st" => (Decoded::Store(Reg::A), self.mem_slot()?),
+            "stx" => (Decoded::Store(Reg::X), self.mem_slot()?),
+            "tax" => (Decoded::Tax, 0),
+            "txa" => (Decoded::Txa, 0),
+            "neg" => (Decoded::Neg, 0),
             "ja" => {
                 targets = Targets::Ja(self.target()?);
-                (class::JMP | op::JA, 0, 0, 0)
+                (Decoded::Ja, 0)
             }
-            "ret" => {
-                let (code, k) = self.ret_operand()?;
-                (code, 0, 0, k)
-            }
+            "ret" => self.ret_operand()?,
             m => {
                 if let Some(alu) = AluOp::ALL.into_iter().find(|a| a.mnemonic() == m) {
-                    let (s, k) = self.operand()?;
-                    (class::ALU | alu.bits() | s, 0, 0, k)
+                    let (src, k) = self.operand()?;
+                    (Decoded::Alu(alu, src), k)
                 } else if let Some(cond) = JmpCond::ALL.into_iter().find(|c| c.mnemonic() == m) {
-                    let (s, k) = self.operand()?;
+                    let (src, k) = self.operand()?;
                     self.expect(',', "after the operand")?;
                     let t = self.target()?;
                     self.expect(',', "after the true target")?;
                     let f = self.target()?;
                     targets = Targets::Cond(t, f);
-                    (class::JMP | cond.bits() | s, 0, 0, k)
+                    (Decoded::Jmp(cond, src), k)
                 } else {
                     return Err(self.err_at(start, format!("unknown mnemonic '{word}'")));
                 }
             }
         };
-        self.finish(Insn::new(code, jt, jf, k), targets, true)
+        self.finish(Insn::op(d, k), targets, true)
+    }
+
+    /// `.insn CODE, JT, JF, K`: any instruction, no suffixes.
+    fn raw_insn(&mut self) -> Res<Pending> {
+        let code = self.number(u64::from(u16::MAX), "the code")? as u16;
+        self.expect(',', "after the code")?;
+        let jt = self.number(255, "jt")? as u8;
+        self.expect(',', "after jt")?;
+        let jf = self.number(255, "jf")? as u8;
+        self.expect(',', "after jf")?;
+        let k = self.number(u64::from(u32::MAX), "k")? as u32;
+        self.finish(Insn::new(code, jt, jf, k), Targets::None, false)
+    }
+
+    /// The operand of `ld` (into A) or `ldx` (into X): `[field]` (A only),
+    /// `#len`, `#K` or `M[K]`.
+    fn load(&mut self, reg: Reg) -> Res<(Decoded, u32)> {
+        self.skip_ws();
+        match self.peek() {
+            Some('[') if reg == Reg::A => Ok((Decoded::LdAbs(Size::W), self.abs_offset()?)),
+            Some('#') => {
+                let save = self.pos;
+                self.pos += 1;
+                match self.word() {
+                    Some((_, w)) if w.eq_ignore_ascii_case("len") => Ok((Decoded::LdLen(reg), 0)),
+                    _ => {
+                        self.pos = save;
+                        Ok((Decoded::LdImm(reg), self.immediate()?))
+                    }
+                }
+            }
+            _ => Ok((Decoded::LdMem(reg), self.mem_slot()?)),
+        }
     }
 
     /// Reads the `jt=`/`jf=`/`k=` suffixes for the fields the mnemonic does
     /// not use, then expects the end of the line.
     fn finish(&mut self, mut insn: Insn, targets: Targets, suffixes: bool) -> Res<Pending> {
-        let (uses_jumps, uses_k) = used_fields(insn.code).unwrap_or((true, true));
+        let (uses_jumps, uses_k) = decode(&insn).map_or((true, true), used_fields);
         let mut seen: Vec<String> = Vec::new();
         while suffixes && !self.at_end() {
             let Some((start, name)) = self.word() else {

@@ -75,7 +75,7 @@
 use std::fmt;
 
 use crate::insn::{
-    class, jump_target, misc, mode, op, size, src, Insn, JmpCond, MAX_INSNS, MEMWORDS,
+    decode, jump_target, AluOp, Decoded, Insn, RetSrc, Size, Src, MAX_INSNS, MEMWORDS,
 };
 use crate::program::Program;
 use crate::seccomp::{ret, Verdict, DATA_SIZE};
@@ -255,68 +255,39 @@ fn bpf_check_basics_ok(prog: &Program, report: &mut Report) -> bool {
 }
 
 /// Codes in `chk_code_allowed`'s table (net/core/filter.c), by exact value:
-/// seccomp's allowlist plus `MOD` and the packet loads seccomp rejects.
+/// the codes [`decode`] accepts.
 pub fn classic_code_allowed(code: u16) -> bool {
-    seccomp_code_allowed(code)
-        || code == class::ALU | op::MOD | src::K
-        || code == class::ALU | op::MOD | src::X
-        || code == class::LD | size::H | mode::ABS
-        || code == class::LD | size::B | mode::ABS
-        || code == class::LD | size::W | mode::IND
-        || code == class::LD | size::H | mode::IND
-        || code == class::LD | size::B | mode::IND
-        || code == class::LDX | size::B | mode::MSH
+    Decoded::from_code(code).is_ok()
 }
 
 /// Codes in `seccomp_check_filter`'s allowlist (kernel/seccomp.c), by exact value.
 pub fn seccomp_code_allowed(code: u16) -> bool {
-    const ALU_OPS: [u16; 9] = [
-        op::ADD,
-        op::SUB,
-        op::MUL,
-        op::DIV,
-        op::AND,
-        op::OR,
-        op::XOR,
-        op::LSH,
-        op::RSH,
-    ];
-    let alu = ALU_OPS
-        .iter()
-        .any(|&o| code == class::ALU | o | src::K || code == class::ALU | o | src::X);
-    alu || is_cond_jump_code(code)
-        || [
-            class::LD | size::W | mode::ABS,
-            class::LD | size::W | mode::LEN,
-            class::LDX | size::W | mode::LEN,
-            class::RET | src::K,
-            class::RET | src::A,
-            class::ALU | op::NEG,
-            class::LD | mode::IMM,
-            class::LDX | mode::IMM,
-            class::MISC | misc::TAX,
-            class::MISC | misc::TXA,
-            class::LD | mode::MEM,
-            class::LDX | mode::MEM,
-            class::ST,
-            class::STX,
-            class::JMP | op::JA,
-        ]
-        .contains(&code)
+    Decoded::from_code(code).is_ok_and(seccomp_allows)
 }
 
-/// `JEQ`/`JGE`/`JGT`/`JSET` with `K` or `X`, by exact value.
-fn is_cond_jump_code(code: u16) -> bool {
-    JmpCond::ALL
-        .iter()
-        .any(|c| code == class::JMP | c.bits() | src::K || code == class::JMP | c.bits() | src::X)
-}
-
-fn is_mem_code(code: u16) -> bool {
-    code == class::LD | mode::MEM
-        || code == class::LDX | mode::MEM
-        || code == class::ST
-        || code == class::STX
+/// Mirrors the `switch` of `seccomp_check_filter` (kernel/seccomp.c): the
+/// classic instructions a seccomp filter may contain. The packet loads
+/// (`ldh`/`ldb [k]`, `ld [x + k]`, `ldx msh`) and `mod` are refused; `ld [k]`
+/// is allowed here and bounds-checked separately ([`DiagnosticKind::LoadOutOfRange`]).
+pub fn seccomp_allows(d: Decoded) -> bool {
+    match d {
+        Decoded::LdAbs(Size::W)
+        | Decoded::LdLen(_)
+        | Decoded::LdImm(_)
+        | Decoded::LdMem(_)
+        | Decoded::Store(_)
+        | Decoded::Alu(..)
+        | Decoded::Neg
+        | Decoded::Ja
+        | Decoded::Jmp(..)
+        | Decoded::Ret(_)
+        | Decoded::Tax
+        | Decoded::Txa => true,
+        Decoded::LdAbs(Size::H | Size::B)
+        | Decoded::LdInd(_)
+        | Decoded::LdxMsh
+        | Decoded::Mod(_) => false,
+    }
 }
 
 /// Mirrors `bpf_check_classic` (net/core/filter.c), including its final
@@ -325,35 +296,32 @@ fn bpf_check_classic(prog: &Program, report: &mut Report) {
     let len = prog.len();
     for (pc, insn) in prog.insns.iter().enumerate() {
         let mut error = |kind| report.errors.push(Diagnostic::at(prog, pc, kind));
-        let code = insn.code;
-        if !classic_code_allowed(code) {
+        let Ok(d) = decode(insn) else {
             error(DiagnosticKind::OpcodeNotAllowed);
             continue;
-        }
+        };
         let k = insn.k;
         let out_of_range = |off: u64| {
             let target = pc as u64 + 1 + off;
             (target >= len as u64).then_some(DiagnosticKind::JumpOutOfRange { target, len })
         };
-        match code {
-            c if (c == class::ALU | op::DIV | src::K || c == class::ALU | op::MOD | src::K)
-                && k == 0 =>
-            {
+        match d {
+            Decoded::Alu(AluOp::Div, Src::K) | Decoded::Mod(Src::K) if k == 0 => {
                 error(DiagnosticKind::DivisionByZero);
             }
-            c if (c == class::ALU | op::LSH | src::K || c == class::ALU | op::RSH | src::K)
-                && k >= 32 =>
-            {
+            Decoded::Alu(AluOp::Lsh | AluOp::Rsh, Src::K) if k >= 32 => {
                 error(DiagnosticKind::ShiftTooLarge);
             }
-            c if is_mem_code(c) && k >= MEMWORDS => error(DiagnosticKind::MemSlotOutOfRange),
-            c if c == class::JMP | op::JA => {
+            Decoded::LdMem(_) | Decoded::Store(_) if k >= MEMWORDS => {
+                error(DiagnosticKind::MemSlotOutOfRange);
+            }
+            Decoded::Ja => {
                 // The kernel: k >= (unsigned)(flen - pc - 1).
                 if let Some(kind) = out_of_range(u64::from(k)) {
                     error(kind);
                 }
             }
-            c if is_cond_jump_code(c) => {
+            Decoded::Jmp(..) => {
                 for off in [insn.jt, insn.jf] {
                     if let Some(kind) = out_of_range(u64::from(off)) {
                         error(kind);
@@ -363,8 +331,7 @@ fn bpf_check_classic(prog: &Program, report: &mut Report) {
             _ => {}
         }
     }
-    let last = prog.insns[len - 1].code;
-    if last != class::RET | src::K && last != class::RET | src::A {
+    if !prog.insns[len - 1].is_ret() {
         report
             .errors
             .push(Diagnostic::at(prog, len - 1, DiagnosticKind::NoFinalRet));
@@ -388,27 +355,26 @@ fn check_load_and_stores(prog: &Program, report: &mut Report) {
     };
     for (pc, insn) in prog.insns.iter().enumerate() {
         memvalid &= masks[pc];
-        let code = insn.code;
         let k = insn.k;
-        if code == class::ST || code == class::STX {
-            if k < MEMWORDS {
-                memvalid |= 1 << k;
-            }
-        } else if code == class::LD | mode::MEM || code == class::LDX | mode::MEM {
-            if k < MEMWORDS && memvalid & (1 << k) == 0 {
+        match decode(insn) {
+            Ok(Decoded::Store(_)) if k < MEMWORDS => memvalid |= 1 << k,
+            Ok(Decoded::LdMem(_)) if k < MEMWORDS && memvalid & (1 << k) == 0 => {
                 report.errors.push(Diagnostic::at(
                     prog,
                     pc,
                     DiagnosticKind::UninitializedMem { slot: k },
                 ));
             }
-        } else if code == class::JMP | op::JA {
-            restrict(&mut masks, pc, u64::from(k), memvalid);
-            memvalid = u16::MAX;
-        } else if is_cond_jump_code(code) {
-            restrict(&mut masks, pc, u64::from(insn.jt), memvalid);
-            restrict(&mut masks, pc, u64::from(insn.jf), memvalid);
-            memvalid = u16::MAX;
+            Ok(Decoded::Ja) => {
+                restrict(&mut masks, pc, u64::from(k), memvalid);
+                memvalid = u16::MAX;
+            }
+            Ok(Decoded::Jmp(..)) => {
+                restrict(&mut masks, pc, u64::from(insn.jt), memvalid);
+                restrict(&mut masks, pc, u64::from(insn.jf), memvalid);
+                memvalid = u16::MAX;
+            }
+            _ => {}
         }
     }
 }
@@ -418,25 +384,17 @@ fn check_load_and_stores(prog: &Program, report: &mut Report) {
 /// already reported and are skipped.
 fn seccomp_check_filter(prog: &Program, report: &mut Report) {
     for (pc, insn) in prog.insns.iter().enumerate() {
-        let code = insn.code;
-        if !classic_code_allowed(code) {
+        let Ok(d) = decode(insn) else {
             continue;
-        }
-        if !seccomp_code_allowed(code) {
-            report.errors.push(Diagnostic::at(
-                prog,
-                pc,
-                DiagnosticKind::NotAllowedBySeccomp,
-            ));
-        } else if code == class::LD | size::W | mode::ABS
-            && (insn.k >= DATA_SIZE || insn.k & 3 != 0)
-        {
-            report.errors.push(Diagnostic::at(
-                prog,
-                pc,
-                DiagnosticKind::LoadOutOfRange { k: insn.k },
-            ));
-        }
+        };
+        let kind = match d {
+            _ if !seccomp_allows(d) => DiagnosticKind::NotAllowedBySeccomp,
+            Decoded::LdAbs(Size::W) if insn.k >= DATA_SIZE || insn.k & 3 != 0 => {
+                DiagnosticKind::LoadOutOfRange { k: insn.k }
+            }
+            _ => continue,
+        };
+        report.errors.push(Diagnostic::at(prog, pc, kind));
     }
 }
 
@@ -459,17 +417,14 @@ pub fn reachable(prog: &Program) -> Vec<bool> {
                 seen[to] = true;
             }
         };
-        let code = insn.code;
-        if code == class::RET | src::K || code == class::RET | src::A {
-            continue;
-        }
-        if code == class::JMP | op::JA {
-            mark(u64::from(insn.k));
-        } else if is_cond_jump_code(code) {
-            mark(u64::from(insn.jt));
-            mark(u64::from(insn.jf));
-        } else {
-            mark(0);
+        match decode(&insn) {
+            Ok(Decoded::Ret(_)) => {}
+            Ok(Decoded::Ja) => mark(u64::from(insn.k)),
+            Ok(Decoded::Jmp(..)) => {
+                mark(u64::from(insn.jt));
+                mark(u64::from(insn.jf));
+            }
+            _ => mark(0),
         }
     }
     seen
@@ -495,7 +450,7 @@ fn lints(prog: &Program, report: &mut Report) {
         ));
     }
     for (pc, insn) in prog.insns.iter().enumerate() {
-        if insn.code != class::RET | src::K {
+        if decode(insn) != Ok(Decoded::Ret(RetSrc::K)) {
             continue;
         }
         let k = insn.k;

@@ -10,6 +10,11 @@ use bpf_asm::seccomp::ret;
 pub const EPERM: u16 = 1;
 /// `ENOSYS`: "no such syscall", the errno libc falls back on.
 pub const ENOSYS: u16 = 38;
+/// The errnos a denial may return, for `--errno` and a profile's
+/// `errnoRet` alike: 0 would make the call succeed without running, and
+/// the kernel caps the ERRNO data at `MAX_ERRNO` (include/linux/err.h;
+/// libseccomp refuses more).
+pub const ERRNO_RANGE: std::ops::RangeInclusive<u16> = 1..=4095;
 
 /// A seccomp action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -75,6 +80,12 @@ impl Action {
             _ => return None,
         };
         (data == 0).then_some(action)
+    }
+
+    /// True when the kernel runs the syscall: `ALLOW`, and `LOG` (which
+    /// allows after logging, kernel/seccomp.c `__seccomp_filter`).
+    pub const fn runs_the_call(self) -> bool {
+        matches!(self, Action::Allow | Action::Log)
     }
 
     /// True for the one action the kernel's action cache can serve.

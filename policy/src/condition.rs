@@ -9,8 +9,17 @@
 //! kernel/fork.c). Comparing 64 bits there is either bypassable
 //! (`socket(0x1_0000_0028, …)` is AF_VSOCK to the kernel) or wrongly strict;
 //! so a condition on a [`Width::W32`] argument compares the low word only.
+//!
+//! An argument whose width the table does not know ([`Width::Unknown`]: a
+//! syscall newer than the table) is read both ways, as a 32-bit and as a
+//! 64-bit argument, and the rule's action picks the safe combination
+//! ([`Condition::selects`]): a rule that lets the call run needs both
+//! readings to hold, any other rule takes either. So neither reading can
+//! make such a rule more permissive than it is under the other.
 
 use std::fmt;
+
+use crate::action::Action;
 
 /// How many bits of an argument the kernel reads (see [`crate::width`]
 /// for the per-syscall table).
@@ -25,6 +34,11 @@ pub enum Width {
     /// (on 64-bit arches; 32-bit arches only have the low word).
     #[default]
     W64,
+    /// The width table has no line for the syscall: the argument is read
+    /// as [`Width::W32`] and as [`Width::W64`] ([`Width::readings`]), and
+    /// [`Condition::selects`] combines the two. [`Width::cut`] and
+    /// [`Width::threshold`] give its `W64` reading.
+    Unknown,
 }
 
 /// What the constant of an ordered comparison (`<`, `<=`, `>`, `>=`) means
@@ -48,7 +62,7 @@ impl Width {
         let bits = match self {
             Width::W16 => 16,
             Width::W32 => 32,
-            Width::W64 => return Threshold::Value(v),
+            Width::W64 | Width::Unknown => return Threshold::Value(v),
         };
         let max = (1u64 << bits) - 1;
         if v <= max {
@@ -65,7 +79,18 @@ impl Width {
         match self {
             Width::W16 => v & 0xffff,
             Width::W32 => v & 0xffff_ffff,
-            Width::W64 => v,
+            Width::W64 | Width::Unknown => v,
+        }
+    }
+
+    /// The widths an argument of this width is read as: itself, or for
+    /// [`Width::Unknown`] the low word and all 64 bits.
+    pub const fn readings(self) -> &'static [Width] {
+        match self {
+            Width::W16 => &[Width::W16],
+            Width::W32 => &[Width::W32],
+            Width::W64 => &[Width::W64],
+            Width::Unknown => &[Width::W32, Width::W64],
         }
     }
 }
@@ -112,7 +137,31 @@ impl Condition {
     /// On a 32-bit arch the caller passes the argument zero-extended
     /// (`raw & 0xffff_ffff`): a `W64` condition whose value has a non-zero
     /// high word then never equals it (`==` false, `!=` true, `<` true…).
+    ///
+    /// On a [`Width::Unknown`] argument it holds when every reading holds
+    /// (the reading of a rule that lets the call run, see [`Condition::selects`]).
     pub fn holds(&self, raw: u64, width: Width) -> bool {
+        match width {
+            Width::Unknown => width.readings().iter().all(|&w| self.holds(raw, w)),
+            w => self.holds_on(raw, w),
+        }
+    }
+
+    /// Whether the condition selects a rule whose action is `action`: on a
+    /// known width, [`Condition::holds`]. On a [`Width::Unknown`] argument a
+    /// rule that lets the call run ([`Action::runs_the_call`]) is selected
+    /// only when both readings hold, any other rule when either holds: a
+    /// deny then covers what it covers under each reading, an allow only
+    /// what it allows under both.
+    pub fn selects(&self, raw: u64, width: Width, action: Action) -> bool {
+        if width != Width::Unknown || action.runs_the_call() {
+            return self.holds(raw, width);
+        }
+        width.readings().iter().any(|&w| self.holds(raw, w))
+    }
+
+    /// [`Condition::holds`] on one reading.
+    fn holds_on(&self, raw: u64, width: Width) -> bool {
         let cut = |v: u64| width.cut(v);
         let (a, v) = (cut(raw), cut(self.value));
         let threshold = width.threshold(self.value);
@@ -197,5 +246,28 @@ mod tests {
         assert!(!mode.holds(0x1_0000 | 0o4755, Width::W32));
         // An ordered constant above 16 bits is not cut: no mode exceeds it.
         assert!(!Condition::new(1, CmpOp::Gt, 0x1_0005).holds(6, Width::W16));
+    }
+
+    #[test]
+    fn an_unknown_width_denies_on_either_reading_and_allows_on_both() {
+        // fchmodat2 before the table knew it: mode == 04755 with the high word set.
+        let mode = Condition::new(2, CmpOp::Eq, 0o4755);
+        let raw = 0x1_0000_0000 | 0o4755;
+        let deny = Action::Errno(1);
+        assert!(mode.selects(raw, Width::Unknown, deny), "low word matches");
+        assert!(!mode.selects(raw, Width::Unknown, Action::Allow));
+        assert!(
+            !mode.selects(raw, Width::Unknown, Action::Log),
+            "LOG runs it"
+        );
+        assert!(
+            mode.selects(0o4755, Width::Unknown, Action::Allow),
+            "both match"
+        );
+        // `!=` on all 64 bits holds where the low word says `==`.
+        let ne = Condition::new(2, CmpOp::Ne, 0o4755);
+        assert!(ne.selects(raw, Width::Unknown, deny));
+        assert!(!ne.selects(raw, Width::Unknown, Action::Allow));
+        assert!(!ne.holds(raw, Width::Unknown), "holds: the strict reading");
     }
 }

@@ -38,6 +38,8 @@ pub struct FrequencyProfile {
 pub enum ProfileError {
     /// A line is not `name count`.
     Malformed { line: usize, text: String },
+    /// A count of decimal digits above [`MAX_COUNT`].
+    CountTooLarge { line: usize, count: String },
     /// A name no supported architecture knows.
     UnknownSyscall {
         line: usize,
@@ -52,6 +54,10 @@ impl fmt::Display for ProfileError {
             ProfileError::Malformed { line, text } => {
                 write!(f, "line {line}: expected 'name count', found '{text}'")
             }
+            ProfileError::CountTooLarge { line, count } => write!(
+                f,
+                "line {line}: count {count} is above the largest accepted, {MAX_COUNT} (2^40); scale the counts down, only their ratios matter"
+            ),
             ProfileError::UnknownSyscall {
                 line,
                 name,
@@ -123,11 +129,17 @@ impl FrequencyProfile {
             let name = name.trim_end_matches(':');
             // Bounded so that weights × executed instructions × runs stay far
             // from overflow in the optimizer (2^40 calls is plenty).
+            if count.is_empty() || !count.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(malformed());
+            }
             let count: u64 = count
                 .parse()
                 .ok()
                 .filter(|&c| c <= MAX_COUNT)
-                .ok_or_else(malformed)?;
+                .ok_or_else(|| ProfileError::CountTooLarge {
+                    line,
+                    count: count.to_string(),
+                })?;
             let Some(canonical) = canonical_name(name) else {
                 return Err(ProfileError::UnknownSyscall {
                     line,
@@ -185,8 +197,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn huge_counts_are_malformed_not_an_overflow() {
-        let err = FrequencyProfile::parse("read 18446744073709551615\n", Arch::X86_64);
+    fn huge_counts_are_refused_as_too_large_not_an_overflow() {
+        for huge in [
+            "18446744073709551615",
+            "99999999999999999999999",
+            "1099511627777",
+        ] {
+            let err = FrequencyProfile::parse(&format!("read {huge}\n"), Arch::X86_64);
+            assert!(
+                matches!(&err, Err(ProfileError::CountTooLarge { line: 1, count }) if count == huge),
+                "{err:?}"
+            );
+        }
+        let err = FrequencyProfile::parse("read -1\n", Arch::X86_64);
         assert!(
             matches!(err, Err(ProfileError::Malformed { line: 1, .. })),
             "{err:?}"

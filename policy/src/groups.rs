@@ -313,6 +313,17 @@ mod tests {
     ];
 
     #[test]
+    fn aarch64_groups_hold_newfstatat_and_no_time64_call() {
+        for group in ["@default", "@file-system", "@system-service"] {
+            let names = expand(&[group], &[Arch::Aarch64]).unwrap();
+            assert!(names.iter().any(|n| n == "newfstatat"), "{group}");
+            assert!(!names.iter().any(|n| n.ends_with("time64")), "{group}");
+            let names = expand(&[group], &[Arch::X86_64, Arch::X86]).unwrap();
+            assert!(names.iter().any(|n| n == "fstatat64"), "{group}");
+        }
+    }
+
+    #[test]
     fn the_data_file_is_well_formed() {
         let groups = all();
         for r in REQUIRED {

@@ -5,13 +5,15 @@
 //! - [`spec`]: what the user writes ([`PolicySpec`]), warnings and errors;
 //! - [`resolve`](mod@resolve): names → numbers, a total [`Policy`] per arch;
 //! - [`policy`]: the resolved policy and its reference evaluator;
+//! - [`twins`]: syscalls a deny-list denies with their ABI twins;
 //! - [`width`]: how many bits of each syscall argument the kernel reads;
 //! - [`matcher`]: argument conditions lowered to shared decision DAGs;
 //! - [`freq`]: syscall frequency profiles (one shipped for x86_64);
 //! - [`runs`]: maximal runs of equal leaves, with optimizer weights;
 //! - [`tree`]: the depth-limited optimal dispatch tree (interval DP);
 //! - [`emit`]: the program ([`compile`]);
-//! - [`stats`]: executed-instruction figures of a compiled program.
+//! - [`stats`]: executed-instruction figures of a compiled program;
+//! - [`guards`]: rules go-jail adds, enforced even under a supervisor.
 
 pub mod action;
 pub mod bits;
@@ -19,6 +21,7 @@ pub mod condition;
 pub mod emit;
 pub mod freq;
 pub mod groups;
+pub mod guards;
 pub mod matcher;
 pub mod notify;
 pub mod policy;
@@ -29,6 +32,7 @@ pub mod spec;
 pub mod stats;
 pub mod table;
 pub mod tree;
+pub mod twins;
 pub mod width;
 
 pub use action::{Action, ENOSYS, EPERM};
@@ -36,13 +40,15 @@ pub use condition::{CmpOp, Condition, Threshold, Width};
 pub use emit::{compile, lower, CompileError, CompileOptions, Lowered};
 pub use freq::{FrequencyProfile, ProfileError};
 pub use groups::GroupError;
+pub use guards::{add_guards, listener_guard_rules, userns_guard_rules};
 pub use matcher::{MatcherId, Matchers};
 pub use notify::notify_denials;
 pub use policy::{ArchPolicy, Policy};
 pub use profile::{Profile, SeccompProfileError};
-pub use resolve::resolve;
+pub use resolve::{default_denies, resolve};
 pub use runs::{Leaf, Run, Weighting};
 pub use spec::{tty_guard_rules, Mode, PolicyError, PolicySpec, Rule, Warning};
 pub use stats::{stats, ArchStats, Stats};
 pub use table::SyscallTable;
 pub use tree::Tree;
+pub use twins::{Twin, TwinDenial};

@@ -24,6 +24,10 @@
 //!   masked == with value 0 or a one-bit mask: jset (one instruction, no `and`)
 //! ```
 //!
+//! A [`Width::Unknown`] argument is lowered twice, as `W32` and as `W64`:
+//! `lo ? t : (full ? t : f)` for a rule that refuses the call (either
+//! reading), `lo ? (full ? t : f) : f` for one that runs it (both).
+//!
 //! Nodes are built bottom-up, so a node's children always have smaller ids;
 //! structurally equal nodes share one id, so equal matchers of different
 //! syscalls are the same [`MatcherId`] and neighbouring numbers merge into
@@ -106,12 +110,13 @@ pub struct ArgRule {
 
 impl ArgRule {
     /// Whether every condition holds for `args` on an arch whose arguments
-    /// are 64 bits (`arch64`) or 32 bits (zero-extended).
+    /// are 64 bits (`arch64`) or 32 bits (zero-extended); on an argument of
+    /// unknown width as [`Condition::selects`] reads it for this rule's action.
     pub fn holds(&self, args: &[u64; 6], arch64: bool) -> bool {
         self.conditions.iter().all(|(c, w)| {
             let raw = args.get(usize::from(c.arg)).copied().unwrap_or(0);
             let raw = if arch64 { raw } else { raw & 0xffff_ffff };
-            c.holds(raw, *w)
+            c.selects(raw, *w, self.action)
         })
     }
 }
@@ -207,15 +212,41 @@ impl Matchers {
         for rule in rules.iter().rev() {
             let mut cur = Next::Ret(rule.action);
             for (c, w) in rule.conditions.iter().rev() {
-                cur = self.condition(c, *w, arch64, cur, next);
+                cur = self.selecting(c, *w, rule.action, arch64, cur, next);
             }
             next = cur;
         }
         next
     }
 
-    /// `c ? t : f` for an argument of width `w`.
+    /// `c ? t : f` where `c` selects a rule with `action`
+    /// ([`Condition::selects`]): on a [`Width::Unknown`] argument, a rule that
+    /// lets the call run needs the 32-bit and the 64-bit reading
+    /// (`lo ? (full ? t : f) : f`), any other rule either
+    /// (`lo ? t : (full ? t : f)`).
+    fn selecting(
+        &mut self,
+        c: &Condition,
+        w: Width,
+        action: Action,
+        arch64: bool,
+        t: Next,
+        f: Next,
+    ) -> Next {
+        if w != Width::Unknown || action.runs_the_call() {
+            return self.condition(c, w, arch64, t, f);
+        }
+        let full = self.condition(c, Width::W64, arch64, t, f);
+        self.condition(c, Width::W32, arch64, t, full)
+    }
+
+    /// `c ? t : f` for an argument of width `w` ([`Condition::holds`]; on a
+    /// [`Width::Unknown`] argument both readings must hold).
     pub fn condition(&mut self, c: &Condition, w: Width, arch64: bool, t: Next, f: Next) -> Next {
+        if w == Width::Unknown {
+            let full = self.condition(c, Width::W64, arch64, t, f);
+            return self.condition(c, Width::W32, arch64, full, f);
+        }
         let arg = u32::from(c.arg);
         let lo = offset::arg_lo(arg);
         // No hi word: a 32/16-bit argument, or any argument of a 32-bit arch.
@@ -484,34 +515,31 @@ mod tests {
         out
     }
 
+    /// The matcher of one rule `c` (a denying one with an allowing
+    /// fallback, and the reverse) against the reference at the boundaries.
     fn check(c: Condition, w: Width, arch64: bool) {
-        let mut m = Matchers::new();
-        let rules = [ArgRule {
-            conditions: vec![(c, w)],
-            action: YES,
-        }];
-        let root = m.build(&rules, NO, arch64);
-        let prog = program(&m, root);
-        assert!(bpf_asm::verify(&prog).is_ok(), "{c} {w:?}");
-        for x in boundary(c.value) {
-            let mut data = SeccompData::default();
-            data.args[usize::from(c.arg)] = x;
-            let want = if rules[0].holds(&data.args, arch64) {
-                YES
-            } else {
-                NO
-            };
-            assert_eq!(
-                m.run(root, &data.args, arch64),
-                want,
-                "dag {c} {w:?} {x:#x}"
-            );
-            let got = run(&prog, &data).unwrap().ret;
-            assert_eq!(
-                got,
-                want.to_raw(),
-                "bpf {c} {w:?} arch64={arch64} arg={x:#x}"
-            );
+        for (action, fallback) in [(YES, NO), (NO, YES)] {
+            let mut m = Matchers::new();
+            let rules = [ArgRule {
+                conditions: vec![(c, w)],
+                action,
+            }];
+            let root = m.build(&rules, fallback, arch64);
+            let prog = program(&m, root);
+            assert!(bpf_asm::verify(&prog).is_ok(), "{c} {w:?}");
+            for x in boundary(c.value) {
+                let mut data = SeccompData::default();
+                data.args[usize::from(c.arg)] = x;
+                let want = if rules[0].holds(&data.args, arch64) {
+                    action
+                } else {
+                    fallback
+                };
+                let at = format!("{c} {w:?} {action} arch64={arch64} arg={x:#x}");
+                assert_eq!(m.run(root, &data.args, arch64), want, "dag {at}");
+                let got = run(&prog, &data).unwrap().ret;
+                assert_eq!(got, want.to_raw(), "bpf {at}");
+            }
         }
     }
 
@@ -546,7 +574,7 @@ mod tests {
         ];
         for op in ops {
             for v in VALUES {
-                for w in [Width::W16, Width::W32, Width::W64] {
+                for w in [Width::W16, Width::W32, Width::W64, Width::Unknown] {
                     for arch64 in [true, false] {
                         check(Condition::new(2, op, v), w, arch64);
                     }

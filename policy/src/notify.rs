@@ -13,13 +13,14 @@
 //! shape and the kernel's action cache still serves the allowed syscalls
 //! without running the filter.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use crate::action::Action;
 use crate::matcher::{Matchers, Next};
 use crate::policy::Policy;
 use crate::runs::Leaf;
+use crate::spec::{Mode, PolicySpec, Rule};
 
 /// True for the actions that refuse a syscall: `ERRNO(n)` and the kills.
 /// `TRAP`, `TRACE`, `LOG` and `USER_NOTIF` are left alone: they already
@@ -33,21 +34,49 @@ pub fn is_denial(action: Action) -> bool {
 
 /// `policy` with every denying action ([`is_denial`]) replaced by
 /// `USER_NOTIF`, for every target arch, every region of the number space,
-/// conditional rules (whose lowered matchers are rebuilt) and foreign arches.
-pub fn notify_denials(policy: &Policy) -> Policy {
+/// conditional rules (whose lowered matchers are rebuilt) and foreign
+/// arches — except the rules of `enforced` (the guards the spec was given,
+/// [`crate::guards`]): they keep their action, so the kernel enforces them
+/// whatever the supervisor answers, or whoever answers.
+///
+/// A rule is recognized by what it resolves to on each arch: a
+/// conditional rule equal to a resolved enforced one, or a syscall whose
+/// unconditional action is an enforced rule's. A rule of the user's that
+/// says exactly what a guard says is therefore enforced too (same result,
+/// without a report line).
+pub fn notify_denials(policy: &Policy, enforced: &[Rule]) -> Policy {
     let swap = |a: Action| if is_denial(a) { Action::UserNotif } else { a };
+    let kept = resolve_enforced(policy, enforced);
     let mut out = policy.clone();
     out.matchers = Matchers::new();
     for arch in &mut out.arches {
+        let guard = kept.as_ref().and_then(|k| k.arch(arch.arch.audit()));
+        // unconditional guards, pinned as rules before the default changes
+        // (the policy may give one its action through the default)
+        let pinned: BTreeSet<u32> = guard
+            .map(|g| g.rules.iter().filter(|&(&nr, &a)| arch.action(nr) == a))
+            .into_iter()
+            .flatten()
+            .map(|(&nr, _)| nr)
+            .collect();
+        for &nr in &pinned {
+            let action = arch.action(nr);
+            arch.rules.insert(nr, action);
+        }
         arch.default = swap(arch.default);
         arch.above_table = swap(arch.above_table);
         arch.x32 = arch.x32.map(swap);
-        for action in arch.rules.values_mut() {
-            *action = swap(*action);
+        for (nr, action) in arch.rules.iter_mut() {
+            if !pinned.contains(nr) {
+                *action = swap(*action);
+            }
         }
-        for rules in arch.conditional.values_mut() {
+        for (nr, rules) in arch.conditional.iter_mut() {
+            let guarded = guard.and_then(|g| g.conditional.get(nr));
             for rule in rules.iter_mut() {
-                rule.action = swap(rule.action);
+                if !guarded.is_some_and(|g| g.contains(rule)) {
+                    rule.action = swap(rule.action);
+                }
             }
         }
         arch.leaves.clear();
@@ -64,6 +93,23 @@ pub fn notify_denials(policy: &Policy) -> Policy {
     }
     out.foreign = swap(out.foreign);
     out
+}
+
+/// The `enforced` rules resolved alone for `policy`'s arches (a deny-list
+/// of nothing but them): what they look like inside a resolved policy.
+fn resolve_enforced(policy: &Policy, enforced: &[Rule]) -> Option<Policy> {
+    if enforced.is_empty() {
+        return None;
+    }
+    let spec = PolicySpec {
+        mode: Mode::DenyList,
+        rules: enforced.to_vec(),
+        arches: policy.arches.iter().map(|a| a.arch).collect(),
+        ..PolicySpec::default()
+    };
+    // the same rules were part of the spec `policy` was resolved from
+    let (resolved, _) = crate::resolve(&spec).expect("guard rules resolve");
+    Some(resolved)
 }
 
 /// The argument widths table shipped with the crate (see `data/arg_widths.tsv`).
@@ -138,7 +184,7 @@ mod tests {
             ..PolicySpec::default()
         };
         let (policy, _) = resolve(&spec).unwrap();
-        let notified = notify_denials(&policy);
+        let notified = notify_denials(&policy, &[]);
         for nr in [0u32, 1, 59, 0x4000_0001, 5000, u32::MAX] {
             let before = policy.evaluate(&data(Arch::X86_64, nr));
             let after = notified.evaluate(&data(Arch::X86_64, nr));
@@ -164,16 +210,23 @@ mod tests {
         };
         spec.rules.extend(crate::tty_guard_rules());
         let (policy, _) = resolve(&spec).unwrap();
-        let notified = notify_denials(&policy);
         let mut tiocsti = data(Arch::X86_64, 16);
         tiocsti.args[1] = crate::spec::TIOCSTI;
         assert_eq!(policy.evaluate(&tiocsti), Action::Errno(1));
+        // a conditional denial that is not a guard notifies…
+        let notified = notify_denials(&policy, &[]);
         assert_eq!(notified.evaluate(&tiocsti), Action::UserNotif);
         assert_eq!(notified.evaluate_lowered(&tiocsti), Action::UserNotif);
         let prog = crate::compile(&notified, &crate::CompileOptions::default()).unwrap();
         let ret = bpf_asm::interp::run(&prog, &tiocsti).unwrap().ret;
         assert_eq!(ret, Action::UserNotif.to_raw());
         assert_eq!(notified.evaluate(&data(Arch::X86_64, 16)), Action::Allow);
+        // …and the same rule given as a guard stays a denial
+        let guarded = notify_denials(&policy, &crate::tty_guard_rules());
+        assert_eq!(guarded.evaluate(&tiocsti), Action::Errno(1));
+        let prog = crate::compile(&guarded, &crate::CompileOptions::default()).unwrap();
+        let ret = bpf_asm::interp::run(&prog, &tiocsti).unwrap().ret;
+        assert_eq!(ret, Action::Errno(1).to_raw());
     }
 
     #[test]

@@ -25,6 +25,7 @@ use bpf_asm::{Arch, SeccompData};
 use crate::action::Action;
 use crate::matcher::{ArgRule, Matchers, Next};
 use crate::runs::Leaf;
+use crate::twins::TwinDenial;
 
 /// Start of the x32 region on x86_64 (`__X32_SYSCALL_BIT`).
 pub const X32_START: u32 = X32_SYSCALL_BIT;
@@ -54,6 +55,8 @@ pub struct ArchPolicy {
     pub table_end: u32,
     /// A range above the table that still holds syscalls (ARM's private ones).
     pub private: Option<(u32, u32)>,
+    /// The twins a deny-list denied here beyond its names (for `--dump`).
+    pub twins: Vec<TwinDenial>,
 }
 
 impl ArchPolicy {

@@ -15,8 +15,15 @@
 //!   `riscv64`), `minKernel` against the running kernel. Both must pass.
 //! - An entry whose action equals the default action is dropped, as
 //!   libseccomp refuses such rules (`-EACCES`) and runc skips them.
-//! - A second unconditional rule for a syscall is dropped: the first one
-//!   stays, as in libseccomp.
+//! - Mixed actions for one syscall are built as libseccomp builds them
+//!   (src/db.c `db_rule_add`): the first unconditional rule of a syscall
+//!   decides it, a later unconditional rule is dropped, and so are all of
+//!   its conditional rules, whether they come before or after it ("syscall
+//!   exists without any chains"). Each dropped rule gets a [`Note`] naming
+//!   the winner. Where conditional rules with different actions can both
+//!   hold, the first in profile order answers (libseccomp picks by its
+//!   argument-tree order, and refuses identical conditions with `-EEXIST`):
+//!   a [`Note::Overlap`] names the pair.
 //! - The conditions of one entry are ANDed, **except** when an argument
 //!   index repeats: runc, crun and youki then add every condition as a
 //!   rule of its own, so they are ORed — even those on other indices.
@@ -258,6 +265,20 @@ pub enum Note {
         name: String,
         first: usize,
     },
+    /// A conditional rule of a syscall that also has an unconditional one
+    /// (`winner`): libseccomp discards it, and so does go-jail.
+    ConditionalDropped {
+        entry: usize,
+        name: String,
+        winner: usize,
+    },
+    /// Conditional rules of two entries give a syscall different actions
+    /// under conditions that can both hold: there the first one wins.
+    Overlap {
+        name: String,
+        first: usize,
+        second: usize,
+    },
 }
 
 impl fmt::Display for Note {
@@ -286,15 +307,23 @@ impl fmt::Display for Note {
             Note::ArchSkipped(a) => write!(f, "architecture {a} is not a go-jail target, skipped (its calls are killed)"),
             Note::UnknownCap(c) => write!(f, "capability '{c}' unknown, treated as not granted"),
             Note::ErrnoIgnored { entry: Some(e) } => {
-                write!(f, "syscalls[{e}]: errnoRet ignored (the action takes no errno)")
+                write!(f, "syscalls[{e}]: errno/errnoRet ignored (the action takes no errno)")
             }
             Note::Duplicate { entry, name, first } => write!(
                 f,
                 "syscalls[{entry}]: '{name}' already has an unconditional rule (syscalls[{first}]), which stays (as in libseccomp)"
             ),
             Note::ErrnoIgnored { entry: None } => {
-                write!(f, "defaultErrnoRet ignored (the default action takes no errno)")
+                write!(f, "defaultErrno/defaultErrnoRet ignored (the default action takes no errno)")
             }
+            Note::ConditionalDropped { entry, name, winner } => write!(
+                f,
+                "syscalls[{entry}]: the conditional rule for '{name}' is dropped: syscalls[{winner}] gives it an unconditional action, which wins (as in libseccomp)"
+            ),
+            Note::Overlap { name, first, second } => write!(
+                f,
+                "syscalls[{first}] and syscalls[{second}] give '{name}' different actions under conditions that can both hold: where both do, syscalls[{first}] wins (the first in the profile; libseccomp picks by its argument-tree order)"
+            ),
         }
     }
 }
@@ -308,6 +337,9 @@ pub enum SeccompProfileError {
     BadIndex { entry: usize, index: u32 },
     /// Both `architectures` and `archMap`.
     BothArchLists,
+    /// An `ERRNO` errno outside [`crate::action::ERRNO_RANGE`]
+    /// (`defaultErrnoRet` when `entry` is `None`).
+    ErrnoRange { entry: Option<usize>, errno: u16 },
     /// An entry without names.
     NoNames { entry: usize },
 }
@@ -336,11 +368,33 @@ impl fmt::Display for SeccompProfileError {
             SeccompProfileError::NoNames { entry } => {
                 write!(f, "syscalls[{entry}]: no 'names' (or 'name')")
             }
+            SeccompProfileError::ErrnoRange { entry, errno } => {
+                let at = match entry {
+                    Some(e) => format!("syscalls[{e}].errnoRet"),
+                    None => "defaultErrnoRet".to_string(),
+                };
+                let (lo, hi) = (crate::action::ERRNO_RANGE.start(), crate::action::ERRNO_RANGE.end());
+                write!(
+                    f,
+                    "{at}: errno {errno} is outside {lo}..={hi} (0 makes the call succeed without running; the kernel caps errnos at {hi})"
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for SeccompProfileError {}
+
+/// An `ERRNO` action's errno must be in [`crate::action::ERRNO_RANGE`],
+/// as `--errno`'s (`TRACE`'s 16 bits are a message, not an errno).
+fn check_errno(action: Action, entry: Option<usize>) -> Result<(), SeccompProfileError> {
+    match action {
+        Action::Errno(errno) if !crate::action::ERRNO_RANGE.contains(&errno) => {
+            Err(SeccompProfileError::ErrnoRange { entry, errno })
+        }
+        _ => Ok(()),
+    }
+}
 
 /// The capability names of include/uapi/linux/capability.h, by number.
 pub const CAP_NAMES: [&str; 41] = [
@@ -549,6 +603,7 @@ impl Profile {
             .default_action
             .to_action(self.default_errno)
             .ok_or(SeccompProfileError::Notify { entry: None })?;
+        check_errno(default, None)?;
         let mut rules = Vec::new();
         let mut same_as_default = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
@@ -584,6 +639,7 @@ impl Profile {
                 .action
                 .to_action(e.errno)
                 .ok_or(SeccompProfileError::Notify { entry: Some(i) })?;
+            check_errno(action, Some(i))?;
             if action == default {
                 same_as_default.push(i);
                 continue;
@@ -627,10 +683,11 @@ impl Profile {
                     unconditional.insert(name.clone(), i);
                 }
                 for g in &groups {
-                    rules.push(Rule::when(name.clone(), action, g.clone()));
+                    rules.push((i, Rule::when(name.clone(), action, g.clone())));
                 }
             }
         }
+        let rules = libseccomp_precedence(rules, &unconditional, &mut notes);
         if !same_as_default.is_empty() {
             notes.push(Note::SameAsDefault {
                 entries: same_as_default,
@@ -648,6 +705,76 @@ impl Profile {
         };
         Ok((spec, notes))
     }
+}
+
+/// libseccomp's precedence among one syscall's rules (src/db.c
+/// `db_rule_add`): a syscall with an unconditional rule (`unconditional`:
+/// name → its entry) loses its conditional rules, added before or after
+/// it; conditional rules with different actions that can both hold keep
+/// profile order, with a [`Note::Overlap`]. `rules` carry their entry.
+fn libseccomp_precedence(
+    rules: Vec<(usize, Rule)>,
+    unconditional: &std::collections::HashMap<String, usize>,
+    notes: &mut Vec<Note>,
+) -> Vec<Rule> {
+    let push = |note: Note, notes: &mut Vec<Note>| {
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    };
+    let mut kept: Vec<(usize, Rule)> = Vec::with_capacity(rules.len());
+    for (entry, rule) in rules {
+        if !rule.conditions.is_empty() {
+            if let Some(&winner) = unconditional.get(&rule.name) {
+                let name = rule.name.clone();
+                push(
+                    Note::ConditionalDropped {
+                        entry,
+                        name,
+                        winner,
+                    },
+                    notes,
+                );
+                continue;
+            }
+            let rivals = kept.iter().filter(|(e, r)| {
+                *e != entry
+                    && r.name == rule.name
+                    && r.action != rule.action
+                    && !r.conditions.is_empty()
+                    && may_both_hold(&r.conditions, &rule.conditions)
+            });
+            let firsts: Vec<usize> = rivals.map(|(e, _)| *e).collect();
+            for first in firsts {
+                let name = rule.name.clone();
+                push(
+                    Note::Overlap {
+                        name,
+                        first,
+                        second: entry,
+                    },
+                    notes,
+                );
+            }
+        }
+        kept.push((entry, rule));
+    }
+    kept.into_iter().map(|(_, r)| r).collect()
+}
+
+/// False when the two ANDed condition lists cannot both hold: one of them
+/// pins an argument with `==` to a value the other's condition on that
+/// argument refuses (`a0 == 16` against `a0 != 16`). True otherwise (they
+/// may overlap).
+fn may_both_hold(a: &[Condition], b: &[Condition]) -> bool {
+    let refutes = |x: &[Condition], y: &[Condition]| {
+        x.iter().filter(|c| c.op == CmpOp::Eq).any(|pin| {
+            y.iter()
+                .filter(|c| c.arg == pin.arg)
+                .any(|c| !c.holds(pin.value, crate::condition::Width::W64))
+        })
+    };
+    !refutes(a, b) && !refutes(b, a)
 }
 
 #[cfg(test)]
@@ -856,6 +983,82 @@ mod tests {
             )],
         );
         assert!(p.to_spec(&CTX).is_err());
+    }
+
+    #[test]
+    fn an_unconditional_rule_wins_over_conditional_ones_as_in_libseccomp() {
+        let p = profile(
+            ProfileAction::Errno,
+            vec![
+                entry(&["setns"], ProfileAction::Log, vec![arg(0, ArgOp::Eq, 1)]),
+                entry(&["setns", "read"], ProfileAction::Allow, vec![]),
+                entry(&["setns"], ProfileAction::KillProcess, vec![]),
+                entry(&["read"], ProfileAction::Trap, vec![arg(0, ArgOp::Eq, 0)]),
+            ],
+        );
+        let (spec, notes) = p.to_spec(&CTX).unwrap();
+        let (pol, _) = crate::resolve(&spec).unwrap();
+        assert_eq!(eval(&pol, "setns", [1, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(eval(&pol, "setns", [2, 0, 0, 0, 0, 0]), Action::Allow);
+        assert_eq!(
+            eval(&pol, "read", [0; 6]),
+            Action::Allow,
+            "later conditional dropped"
+        );
+        let setns = |entry, winner| Note::ConditionalDropped {
+            entry,
+            name: "setns".into(),
+            winner,
+        };
+        assert!(notes.contains(&setns(0, 1)), "{notes:?}");
+        assert!(notes.contains(&Note::Duplicate {
+            entry: 2,
+            name: "setns".into(),
+            first: 1
+        }));
+        let shown: Vec<String> = notes.iter().map(|n| n.to_string()).collect();
+        assert!(
+            shown.iter().any(|n| n.starts_with(
+                "syscalls[3]: the conditional rule for 'read' is dropped: syscalls[1]"
+            )),
+            "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn overlapping_conditional_rules_with_different_actions_are_noted() {
+        let deny_vsock = |a2: ArgOp| {
+            vec![
+                entry(
+                    &["socket"],
+                    ProfileAction::Errno,
+                    vec![arg(0, ArgOp::Eq, 16), arg(2, ArgOp::Eq, 9)],
+                ),
+                entry(&["socket"], ProfileAction::Allow, vec![arg(2, a2, 9)]),
+            ]
+        };
+        // Podman's socket rules: a2 == 9 against a2 != 9 cannot both hold
+        let (_, notes) = profile(ProfileAction::KillProcess, deny_vsock(ArgOp::Ne))
+            .to_spec(&CTX)
+            .unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        let (spec, notes) = profile(ProfileAction::KillProcess, deny_vsock(ArgOp::Ge))
+            .to_spec(&CTX)
+            .unwrap();
+        assert_eq!(
+            notes,
+            [Note::Overlap {
+                name: "socket".into(),
+                first: 0,
+                second: 1
+            }]
+        );
+        let (pol, _) = crate::resolve(&spec).unwrap();
+        assert_eq!(
+            eval(&pol, "socket", [16, 0, 9, 0, 0, 0]),
+            Action::Errno(EPERM)
+        );
+        assert_eq!(eval(&pol, "socket", [1, 0, 9, 0, 0, 0]), Action::Allow);
     }
 
     #[test]

@@ -12,7 +12,17 @@ use crate::policy::{ArchPolicy, Policy};
 use crate::runs::Leaf;
 use crate::spec::{Mode, PolicyError, PolicySpec, Warning};
 use crate::table::SyscallTable;
+use crate::twins::{deny_twins, TwinDenial};
 use crate::width::arg_width;
+
+/// True for a default that refuses the syscall (`ERRNO`, the kills,
+/// `TRAP`): there an unnamed `clone3` gets `ENOSYS` instead.
+pub fn default_denies(default: Action) -> bool {
+    matches!(
+        default,
+        Action::Errno(_) | Action::KillProcess | Action::KillThread | Action::Trap(_)
+    )
+}
 
 /// Resolves every name on every target arch.
 ///
@@ -21,6 +31,11 @@ use crate::width::arg_width;
 ///   [`Warning`] (`mmap2` on x86_64).
 /// - Allow-list: listed → `ALLOW`, the rest → `deny_action`. Deny-list:
 ///   listed → `deny_action`, the rest → `ALLOW`. Explicit rules override both.
+/// - Deny-list: a listed name also denies its [twins](crate::twins) on every
+///   target arch that has them (`fcntl` → i386's `fcntl64`), recorded in
+///   [`ArchPolicy::twins`]; an allow-list allows exactly what it lists.
+/// - Naming a multiplexer (`socketcall`, `ipc`) means all of it; only when it
+///   is not named do its sub-calls take their direct syscall's action.
 /// - Rules with conditions (see [`crate::spec::Rule`]) are tried first, in
 ///   spec order; the syscall's action above is their fallback. Each
 ///   condition's argument width comes from [`crate::width`] for that arch.
@@ -33,7 +48,16 @@ use crate::width::arg_width;
 ///     kernel itself would answer, so programs built for newer kernels fall
 ///     back (runc's "-ENOSYS stub"); without it they get the default;
 ///   - `clone3` gets `ERRNO(ENOSYS)` when it is denied only because it was
-///     left out (glibc falls back to `clone` only on `ENOSYS`).
+///     left out, that is when no rule names it and the default denies
+///     ([`default_denies`]): glibc falls back to `clone`, whose flags a
+///     filter can see, only on `ENOSYS`. Under a default that lets calls
+///     run or hands them to someone (`ALLOW`, `LOG`, `TRACE`, `USER_NOTIF`)
+///     `clone3` gets the default like any other unnamed syscall.
+///   - Numbers above the table keep `ENOSYS` under every default: a
+///     deny-list stays meaningful when a later kernel adds a syscall that
+///     duplicates a denied one (as `clone3` did `clone`, `openat2`
+///     `openat`); the program then sees "no such call" and falls back to
+///     the one the list can see.
 /// - ARM's private syscalls (`__ARM_NR_BASE + n`, e.g. `set_tls`) are
 ///   ordinary syscalls here: named → the rule, unnamed → the default
 ///   (denied under an allow-list, allowed under a deny-list).
@@ -103,23 +127,11 @@ fn resolve_arch(
     let mut lookup = |name: &str| {
         let nr = SyscallTable::lookup(arch, name);
         if nr.is_none() {
-            let w = Warning::NotOnArch {
-                name: name.to_string(),
-                arch,
-                known_on: SyscallTable::arches_with(name),
-            };
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
+            warn_not_on_arch(warnings, name, arch);
         }
         nr
     };
-    let mut rules = BTreeMap::new();
-    for name in &spec.names {
-        if let Some(nr) = lookup(name) {
-            rules.insert(nr, listed);
-        }
-    }
+    let (mut rules, twins) = listed_numbers(spec, arch, listed, &mut lookup);
     let mut conditional: BTreeMap<u32, Vec<ArgRule>> = BTreeMap::new();
     for rule in &spec.rules {
         if let Some(nr) = lookup(&rule.name) {
@@ -141,7 +153,7 @@ fn resolve_arch(
         conditional.entry(nr).or_default().push(rule);
     }
     let enosys = Action::Errno(ENOSYS);
-    if spec.enosys_fallback && default != Action::Allow {
+    if spec.enosys_fallback && default_denies(default) {
         if let Some(clone3) = SyscallTable::lookup(arch, "clone3") {
             rules.entry(clone3).or_insert(enosys);
         }
@@ -163,6 +175,7 @@ fn resolve_arch(
         x32: (arch == Arch::X86_64).then_some(Action::KillProcess),
         table_end: SyscallTable::max_nr(arch) + 1,
         private: SyscallTable::private_range(arch),
+        twins,
     };
     for (nr, crules) in conditional {
         let fallback = p.action(nr);
@@ -174,6 +187,48 @@ fn resolve_arch(
         p.conditional.insert(nr, crules);
     }
     p
+}
+
+/// Records (once) that `name` is skipped on `arch`, which lacks it.
+fn warn_not_on_arch(warnings: &mut Vec<Warning>, name: &str, arch: Arch) {
+    let w = Warning::NotOnArch {
+        name: name.to_string(),
+        arch,
+        known_on: SyscallTable::arches_with(name),
+    };
+    if !warnings.contains(&w) {
+        warnings.push(w);
+    }
+}
+
+/// The numbers `spec.names` give `listed` on `arch`, a deny-list's twins
+/// included, and those twins. `lookup` warns about a name `arch` lacks; a
+/// name whose twin `arch` has is not looked up that way (it is not skipped).
+fn listed_numbers(
+    spec: &PolicySpec,
+    arch: Arch,
+    listed: Action,
+    lookup: &mut impl FnMut(&str) -> Option<u32>,
+) -> (BTreeMap<u32, Action>, Vec<TwinDenial>) {
+    let twins = match spec.mode {
+        Mode::DenyList => deny_twins(&spec.names, arch),
+        Mode::AllowList => Vec::new(),
+    };
+    let mut rules = BTreeMap::new();
+    for name in &spec.names {
+        let nr = if twins.iter().any(|t| t.name == *name) {
+            SyscallTable::lookup(arch, name)
+        } else {
+            lookup(name)
+        };
+        if let Some(nr) = nr {
+            rules.insert(nr, listed);
+        }
+    }
+    for t in &twins {
+        rules.insert(t.nr, listed);
+    }
+    (rules, twins)
 }
 
 /// A multiplexing syscall, the mask it applies to its first argument, and
@@ -231,13 +286,27 @@ const MULTIPLEXERS: &[Multiplexer] = &[
     ),
 ];
 
+/// True when the spec gives `mux` an action of its own: listed in `names`,
+/// or an unconditional rule. Then `mux` means all of it (a deny-list naming
+/// `socketcall` denies `socketcall(SYS_SOCKET, …)` too, an allow-list naming
+/// it allows every sub-call, as libseccomp does), and no sub-call rule is
+/// derived from the direct syscalls.
+fn names_the_multiplexer(spec: &PolicySpec, mux: &str) -> bool {
+    spec.names.iter().any(|n| n == mux)
+        || spec
+            .rules
+            .iter()
+            .any(|r| r.name == mux && r.conditions.is_empty())
+}
+
 /// Rules that make a multiplexed call mean what its direct syscall means:
 /// where the policy gives `socket` another action than `socketcall`,
 /// `socketcall(SYS_SOCKET, …)` gets `socket`'s action (security.md S03:
 /// denying `socket` must deny it through `socketcall` too; allowing it
 /// allows it there too, as libseccomp does). Only unconditional actions
 /// carry over: `socketcall`'s arguments sit in memory the filter cannot
-/// read.
+/// read. None when the multiplexer itself is named
+/// ([`names_the_multiplexer`]).
 fn multiplexed(
     spec: &PolicySpec,
     arch: Arch,
@@ -266,6 +335,9 @@ fn multiplexed(
         let Some(mux_nr) = SyscallTable::lookup(arch, mux) else {
             continue;
         };
+        if names_the_multiplexer(spec, mux) {
+            continue;
+        }
         let mux_action = action_of(mux);
         for &(name, code) in calls {
             let action = action_of(name);
@@ -325,6 +397,97 @@ mod tests {
         let (p, _) = resolve(&PolicySpec::deny(&["socket"])).unwrap();
         assert!(p.arches[0].conditional.is_empty());
     }
+    #[test]
+    fn naming_a_multiplexer_means_all_of_it() {
+        let i386 = |name: &str, a0: u64| SeccompData {
+            nr: SyscallTable::lookup(Arch::X86, name).unwrap(),
+            arch: Arch::X86.audit(),
+            args: [a0, 0, 0, 0, 0, 0],
+            ..SeccompData::default()
+        };
+        let eperm = Action::Errno(EPERM);
+        let deny = resolve(&PolicySpec {
+            arches: vec![Arch::X86_64, Arch::X86],
+            ..PolicySpec::deny(&["socketcall", "ipc"])
+        })
+        .unwrap()
+        .0;
+        let allow = resolve(&PolicySpec {
+            arches: vec![Arch::X86_64, Arch::X86],
+            ..PolicySpec::allow(&["socketcall", "ipc", "execve"])
+        })
+        .unwrap()
+        .0;
+        for call in 0..=21 {
+            assert_eq!(deny.evaluate(&i386("socketcall", call)), eperm, "{call}");
+            assert_eq!(allow.evaluate(&i386("socketcall", call)), Action::Allow);
+        }
+        for call in [1, 2, 3, 4, 11, 12, 13, 14, 21, 22, 23, 24, 23 | 1 << 16] {
+            assert_eq!(deny.evaluate(&i386("ipc", call)), eperm, "{call}");
+            assert_eq!(allow.evaluate(&i386("ipc", call)), Action::Allow);
+        }
+        assert!(deny.arches.iter().all(|a| a.conditional.is_empty()));
+        assert!(allow.arches.iter().all(|a| a.conditional.is_empty()));
+        assert_eq!(
+            deny.evaluate(&i386("socket", 0)),
+            Action::Allow,
+            "direct call"
+        );
+    }
+
+    #[test]
+    fn deny_lists_deny_the_twins_allow_lists_do_not() {
+        let arches = vec![Arch::X86_64, Arch::X86, Arch::Arm];
+        let (p, w) = resolve(&PolicySpec {
+            arches: arches.clone(),
+            ..PolicySpec::deny(&["fcntl", "getuid", "newfstatat"])
+        })
+        .unwrap();
+        assert!(
+            w.is_empty(),
+            "newfstatat is denied on x86 as fstatat64: {w:?}"
+        );
+        let eperm = Action::Errno(EPERM);
+        for (arch, name) in [
+            (Arch::X86, "fcntl64"),
+            (Arch::X86, "fcntl"),
+            (Arch::X86, "getuid32"),
+            (Arch::X86, "fstatat64"),
+            (Arch::Arm, "fcntl64"),
+            (Arch::Arm, "getuid32"),
+            (Arch::X86_64, "newfstatat"),
+        ] {
+            assert_eq!(
+                p.evaluate(&call(arch, name, [0; 6])),
+                eperm,
+                "{arch:?} {name}"
+            );
+        }
+        let x86 = p.arch(Arch::X86.audit()).unwrap();
+        let twins: Vec<(&str, &str)> = x86
+            .twins
+            .iter()
+            .map(|t| (t.name.as_str(), t.twin))
+            .collect();
+        assert_eq!(
+            twins,
+            [
+                ("fcntl", "fcntl64"),
+                ("getuid", "getuid32"),
+                ("newfstatat", "fstatat64")
+            ]
+        );
+        let (p, _) = resolve(&PolicySpec {
+            arches,
+            ..PolicySpec::allow(&["fcntl", "getuid"])
+        })
+        .unwrap();
+        assert_eq!(p.evaluate(&call(Arch::X86, "fcntl", [0; 6])), Action::Allow);
+        assert_eq!(p.evaluate(&call(Arch::X86, "fcntl64", [0; 6])), eperm);
+        assert_eq!(p.evaluate(&call(Arch::X86, "getuid32", [0; 6])), eperm);
+        assert!(p.arches.iter().all(|a| a.twins.is_empty()));
+    }
+
     use bpf_asm::SeccompData;
 
     fn data(arch: Arch, nr: u32) -> SeccompData {
@@ -414,6 +577,31 @@ mod tests {
         });
         assert_eq!(p.arches[0].action(1000), Action::Allow);
         assert_eq!(p.arches[0].action(0x4000_0001), Action::KillProcess);
+    }
+
+    #[test]
+    fn clone3_gets_enosys_only_where_the_default_denies() {
+        let max = SyscallTable::max_nr(Arch::X86_64);
+        let enosys = Action::Errno(ENOSYS);
+        for (default, denies) in [
+            (Action::Allow, false),
+            (Action::Log, false),
+            (Action::Trace(1), false),
+            (Action::UserNotif, false),
+            (Action::Errno(EPERM), true),
+            (Action::KillProcess, true),
+            (Action::KillThread, true),
+            (Action::Trap(0), true),
+        ] {
+            let (p, _) = x86_64(PolicySpec {
+                deny_action: default,
+                ..PolicySpec::allow(&["read"])
+            });
+            let clone3 = if denies { enosys } else { default };
+            assert_eq!(p.arches[0].action(435), clone3, "clone3 under {default}");
+            assert_eq!(p.arches[0].action(max + 1), enosys, "above under {default}");
+            assert_eq!(p.arches[0].action(0x3fff_ffff), enosys, "{default}");
+        }
     }
 
     #[test]

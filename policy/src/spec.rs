@@ -39,8 +39,9 @@ pub enum Mode {
 /// conditional rules (db.c: "syscall exists without any chains"), and when
 /// overlapping conditional rules have different actions its choice follows
 /// its argument-tree order rather than the order the rules were added.
-/// A profile front end wanting libseccomp's result drops the conditional
-/// rules of syscalls that also have an unconditional rule.
+/// The profile front end ([`crate::profile`]) gets libseccomp's result by
+/// dropping the conditional rules of syscalls that also have an
+/// unconditional rule.
 ///
 /// Each condition compares only the bits the kernel reads of that argument
 /// ([`crate::width`]): `ioctl`'s request is an `unsigned int`, so

@@ -1,8 +1,13 @@
 //! Syscall names and numbers per architecture, from the `syscalls` crate
 //! (generated from the kernel's `syscall*.tbl` / `unistd.h` files).
 //!
-//! Two adjustments to the crate's tables:
+//! Adjustments to the crate's tables (checked against libseccomp's tables by
+//! `tests/libseccomp_diff.rs`):
 //! - raw identifiers are unescaped: i386's `r#break` is the syscall `break`;
+//! - names the crate spells differently from the kernel are renamed
+//!   ([`RENAMES`]): aarch64's 79 is `newfstatat`;
+//! - calls an ABI does not have are dropped ([`TIME64_CALLS`] on 64-bit
+//!   arches);
 //! - 32-bit ARM gets the kernel's private syscalls at `__ARM_NR_BASE`
 //!   (arch/arm/include/uapi/asm/unistd.h): `breakpoint`, `cacheflush`,
 //!   `usr26`, `usr32`, `set_tls`, `get_tls`. glibc calls `set_tls` on every
@@ -27,6 +32,68 @@ const ARM_PRIVATE_NAMES: [(&str, u32); 6] = [
     ("set_tls", ARM_NR_BASE + 5),
     ("get_tls", ARM_NR_BASE + 6),
 ];
+
+/// Where the `syscalls` crate's name differs from the kernel's, as
+/// `(arch, crate's name, kernel's name)`. arm64 builds its table from
+/// scripts/syscall.tbl, where 79 is `newfstatat` (`sys_newfstatat`, as on
+/// x86_64 and riscv64); libseccomp, strace and glibc call it that too. The
+/// crate's `fstatat` is not accepted as an alias: no kernel has a syscall of
+/// that name, and "unknown syscall 'fstatat', did you mean 'newfstatat'?"
+/// says the right one.
+const RENAMES: [(Arch, &str, &str); 1] = [(Arch::Aarch64, "fstatat", "newfstatat")];
+
+/// The 64-bit-time variants of the y2038 work (Linux 5.1), numbers 403 to
+/// 423 in every table that has them. include/uapi/asm-generic/unistd.h
+/// defines them only when `__BITS_PER_LONG != 64` (scripts/syscall.tbl,
+/// which arm64 and riscv use since 6.11, marks them ABI `32`), and
+/// arch/x86/entry/syscalls/syscall_64.tbl has none: a 64-bit ABI's `time_t`
+/// is already 64 bits wide. The `syscalls` crate lists them for aarch64;
+/// they are dropped from every 64-bit arch.
+pub const TIME64_CALLS: [&str; 20] = [
+    "clock_gettime64",
+    "clock_settime64",
+    "clock_adjtime64",
+    "clock_getres_time64",
+    "clock_nanosleep_time64",
+    "timer_gettime64",
+    "timer_settime64",
+    "timerfd_gettime64",
+    "timerfd_settime64",
+    "utimensat_time64",
+    "pselect6_time64",
+    "ppoll_time64",
+    "io_pgetevents_time64",
+    "recvmmsg_time64",
+    "mq_timedsend_time64",
+    "mq_timedreceive_time64",
+    "semtimedop_time64",
+    "rt_sigtimedwait_time64",
+    "futex_time64",
+    "sched_rr_get_interval_time64",
+];
+
+/// True when the crate lists `name` for `arch` but the ABI has no such call.
+fn absent(arch: Arch, name: &str) -> bool {
+    arch.is_64bit() && TIME64_CALLS.contains(&name)
+}
+
+/// The kernel's name for the crate's `name` on `arch`.
+fn kernel_name(arch: Arch, name: &'static str) -> &'static str {
+    RENAMES
+        .iter()
+        .find(|r| r.0 == arch && r.1 == name)
+        .map_or(name, |r| r.2)
+}
+
+/// The crate's name for the kernel's `name` on `arch`, `None` when the crate
+/// has it under another name only (the old name is not the kernel's).
+fn crate_name(arch: Arch, name: &str) -> Option<&str> {
+    if let Some(r) = RENAMES.iter().find(|r| r.0 == arch && r.2 == name) {
+        return Some(r.1);
+    }
+    let renamed_away = RENAMES.iter().any(|r| r.0 == arch && r.1 == name);
+    (!renamed_away && !absent(arch, name)).then_some(name)
+}
 
 /// Runs `$body` with `Sysno` bound to `arch`'s table type of the `syscalls`
 /// crate. The crate's `new`, `name` and `from_str` are `match`es, so no
@@ -66,6 +133,7 @@ fn unescape(name: &'static str) -> &'static str {
 }
 
 fn table_lookup(arch: Arch, name: &str) -> Option<u32> {
+    let name = crate_name(arch, name)?;
     let found = with_sysno!(arch, |Sysno| name
         .parse::<Sysno>()
         .ok()
@@ -84,8 +152,9 @@ fn table_lookup(arch: Arch, name: &str) -> Option<u32> {
 }
 
 fn table_name(arch: Arch, nr: u32) -> Option<&'static str> {
-    with_sysno!(arch, |Sysno| Sysno::new(nr as usize)
-        .map(|s| unescape(s.name())))
+    let name = with_sysno!(arch, |Sysno| Sysno::new(nr as usize)
+        .map(|s| unescape(s.name())))?;
+    (!absent(arch, name)).then(|| kernel_name(arch, name))
 }
 
 fn table_last(arch: Arch) -> u32 {
@@ -172,10 +241,14 @@ impl SyscallTable {
 
     /// The closest names of any architecture (edit distance, at most 3
     /// names, none when nothing is reasonably close).
+    /// A renamed name ([`RENAMES`]) suggests the kernel's name first.
     pub fn suggest(name: &str) -> Vec<&'static str> {
         let limit = (name.chars().count() / 3).clamp(1, 3);
         let mut best = usize::MAX;
         let mut out = Vec::new();
+        if let Some(r) = RENAMES.iter().find(|r| r.1 == name) {
+            return vec![r.2];
+        }
         for &cand in all_names() {
             let d = edit_distance(name, cand);
             if d > limit || d > best {
@@ -225,6 +298,30 @@ mod tests {
         assert_eq!(SyscallTable::name(Arch::X86, 17), Some("break"));
         assert_eq!(SyscallTable::lookup(Arch::Arm, "set_tls"), Some(0x0f_0005));
         assert_eq!(SyscallTable::name(Arch::Arm, 0x0f_0002), Some("cacheflush"));
+    }
+
+    #[test]
+    fn aarch64_79_is_newfstatat_as_in_the_kernel() {
+        assert_eq!(SyscallTable::lookup(Arch::Aarch64, "newfstatat"), Some(79));
+        assert_eq!(SyscallTable::name(Arch::Aarch64, 79), Some("newfstatat"));
+        assert_eq!(SyscallTable::lookup(Arch::Riscv64, "newfstatat"), Some(79));
+        assert!(!SyscallTable::known_anywhere("fstatat"));
+        assert_eq!(SyscallTable::suggest("fstatat"), vec!["newfstatat"]);
+        assert!(SyscallTable::names(Arch::Aarch64).all(|n| n != "fstatat"));
+    }
+
+    #[test]
+    fn time64_calls_only_on_32_bit_arches() {
+        for name in TIME64_CALLS {
+            for arch in Arch::ALL {
+                let has = SyscallTable::lookup(arch, name).is_some();
+                assert_eq!(has, !arch.is_64bit(), "{arch:?} {name}");
+            }
+        }
+        assert_eq!(SyscallTable::name(Arch::Aarch64, 403), None);
+        assert_eq!(SyscallTable::name(Arch::Arm, 403), Some("clock_gettime64"));
+        let listed = SyscallTable::names(Arch::Aarch64).filter(|n| n.ends_with("time64"));
+        assert_eq!(listed.count(), 0);
     }
 
     #[test]

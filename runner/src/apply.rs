@@ -8,7 +8,9 @@
 //!    slave onto fds 0, 1, 2, the slave's and the master's own fds closed;
 //! 1. signals: reset the planned dispositions (SIGPIPE) to `SIG_DFL`, empty the mask (S27);
 //! 2. fds ≥ 3 not kept: closed, or marked close-on-exec (S24);
-//! 3. optional `TIOCNOTTY` (S23);
+//! 3. optional `setsid` (a new session without a controlling terminal;
+//!    skipped with [`TtyPolicy::Pty`], whose step 0 made one), then
+//!    optional `TIOCNOTTY` (S23);
 //! 4. `PR_CAP_AMBIENT_CLEAR_ALL` (S15);
 //! 5. `PR_CAPBSET_DROP` for every cap 0..=cap_last_cap not kept, while still privileged (S14, S16);
 //! 6. `PR_SET_KEEPCAPS 1` if ambient caps are wanted;
@@ -38,10 +40,13 @@ pub enum Step {
     CloseFds,
     /// Clearing close-on-exec on a kept fd (`EBADF`: the fd is not open).
     KeepFd(i32),
+    /// `prlimit64` of resource N ([`crate::PlanBuilder::rlimit`]).
+    Rlimit(u32),
+    /// `setsid`: starting a new session (step 3, or step 0 with
+    /// [`TtyPolicy::Pty`]).
+    NewSession,
     /// Giving up the controlling terminal.
     DetachTty,
-    /// [`TtyPolicy::Pty`]: `setsid`.
-    NewSession,
     /// [`TtyPolicy::Pty`]: `ioctl(TIOCSCTTY)` on the pty slave.
     ControllingTty,
     /// [`TtyPolicy::Pty`]: `dup3` of the pty slave onto this fd (0, 1, 2), or
@@ -98,8 +103,12 @@ impl fmt::Display for Step {
             Step::SignalMask => f.write_str("rt_sigprocmask(SIG_SETMASK)"),
             Step::CloseFds => f.write_str("close_range"),
             Step::KeepFd(fd) => write!(f, "keep fd {fd}"),
-            Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
+            Step::Rlimit(r) => match abi::RLIMIT_NAMES.get(r as usize) {
+                Some(name) => write!(f, "prlimit64({name})"),
+                None => write!(f, "prlimit64({r})"),
+            },
             Step::NewSession => f.write_str("setsid"),
+            Step::DetachTty => f.write_str("ioctl(TIOCNOTTY)"),
             Step::ControllingTty => f.write_str("ioctl(TIOCSCTTY)"),
             Step::TerminalFd(fd) => write!(f, "pty slave onto fd {fd}"),
             Step::AmbientClearAll => f.write_str("prctl(PR_CAP_AMBIENT_CLEAR_ALL)"),
@@ -156,12 +165,13 @@ impl Failure {
 
     /// A display that names the program for exec failures and the directory
     /// for chdir failures: `execve /usr/bin/x: Permission denied`,
-    /// `execve nosuch: No such file or directory`, `chdir(/root): Permission denied`.
+    /// `command not found: nosuch` (searched in `PATH`),
+    /// `execve ./nosuch: No such file or directory`, `chdir(/root): Permission denied`.
     pub fn with_plan<'a>(&'a self, plan: &'a Plan) -> impl fmt::Display + 'a {
         WithPlan(self, plan)
     }
 
-    /// Writes `message\n` to `fd` with one `write`, formatting into a stack
+    /// Writes the plan's report prefix and `message\n` to `fd` with one `write`, formatting into a stack
     /// buffer (truncated at 512 bytes): usable after `fork` and after the
     /// filter is loaded, if the filter allows `write`.
     pub fn report(&self, fd: i32, plan: &Plan) {
@@ -169,7 +179,8 @@ impl Failure {
             buf: [0; 512],
             len: 0,
         };
-        let _ = fmt::write(&mut w, format_args!("{}\n", self.with_plan(plan)));
+        let prefix = &plan.report_prefix;
+        let _ = fmt::write(&mut w, format_args!("{prefix}{}\n", self.with_plan(plan)));
         let _ = sys::write_all(fd, &w.buf[..w.len]);
     }
 }
@@ -195,12 +206,20 @@ impl fmt::Display for WithPlan<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let WithPlan(failure, plan) = *self;
         match failure.step {
+            Step::Exec { candidate: None } if plan.searched => {
+                let name = Bytes(plan.program().to_bytes());
+                write!(f, "command not found: {name} (searched the target's PATH)")
+            }
             Step::Exec { candidate } => {
                 let path = candidate
                     .and_then(|i| plan.exec_candidate(i))
                     .unwrap_or(plan.program());
                 write!(f, "execve {}: {}", Bytes(path.to_bytes()), failure.errno)
             }
+            Step::Seccomp if failure.errno == Errno::ENOMEM => write!(
+                f,
+                "{failure}: the filters already stacked on this process and this one exceed the kernel's limit of 32768 instructions in all, counted after its translation to eBPF (which lengthens a classic program) with 4 more per filter (MAX_INSNS_PER_PATH, kernel/seccomp.c); stack fewer or shorter filters"
+            ),
             Step::Chdir { fallback: false } => match plan.cwd() {
                 Some((dir, _)) => write!(f, "chdir({}): {}", Bytes(dir.to_bytes()), failure.errno),
                 None => fmt::Display::fmt(failure, f),
@@ -229,7 +248,7 @@ impl fmt::Write for StackWriter {
 /// terminal and as fds 0, 1, 2; then the pty's own fds are closed (see
 /// [`TtyPolicy::Pty`] on `--keep-fd`).
 fn enter_pty(slave: i32, master: i32) -> Result<(), Failure> {
-    sys::pty::setsid().map_err(Failure::at(Step::NewSession))?;
+    sys::process::setsid().map_err(Failure::at(Step::NewSession))?;
     sys::pty::set_controlling_tty(slave).map_err(Failure::at(Step::ControllingTty))?;
     for target in 0..=2 {
         if target != slave {
@@ -244,12 +263,24 @@ fn enter_pty(slave: i32, master: i32) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `PR_CAPBSET_DROP` of `cap`. Without `CAP_SETPCAP` the kernel refuses
+/// even a cap that is already out of the set (`security/commoncap.c`,
+/// `cap_prctl_drop`); that `EPERM` is no failure when `PR_CAPBSET_READ`
+/// shows the cap is gone, so an unprivileged caller with an empty bounding
+/// set (`setpriv --bounding-set=-all`) can run a plan.
+fn drop_bounding(cap: u32) -> Result<(), Failure> {
+    match sys::capbset_drop(cap) {
+        Err(Errno::EPERM) if sys::capbset_read(cap) == Ok(false) => Ok(()),
+        r => r.map_err(Failure::at(Step::BoundingDrop(cap))),
+    }
+}
+
 fn split(mask: u64) -> (u32, u32) {
     (mask as u32, (mask >> 32) as u32)
 }
 
 impl Plan {
-    /// Performs steps 1–12 (everything but `execve`). Makes raw syscalls only
+    /// Performs steps 0–12 (everything but `execve`). Makes raw syscalls only
     /// and never allocates, so it may run in `Command::pre_exec`.
     ///
     /// # Warning
@@ -257,24 +288,39 @@ impl Plan {
     /// process (after `fork`). Calling it in a test harness process would drop
     /// the privileges of one thread only.
     pub fn apply(&self) -> Result<(), Failure> {
+        self.apply_before_filter()?;
+        self.apply_filter()
+    }
+
+    /// Steps 0–11: everything but the filter and `execve`.
+    fn apply_before_filter(&self) -> Result<(), Failure> {
         if let TtyPolicy::Pty { slave, master } = self.tty {
             enter_pty(slave, master)?;
         }
         self.apply_signals()?;
         self.apply_fds()?;
+        // before the uid switch and the bounding drop: raising a hard
+        // limit needs CAP_SYS_RESOURCE, as in runc
+        for &(resource, limit) in &self.rlimits {
+            sys::setrlimit(resource, &limit).map_err(Failure::at(Step::Rlimit(resource)))?;
+        }
+        // a pty's step 0 made the session already (a second setsid: EPERM)
+        if self.new_session && !self.tty.starts_session() {
+            sys::process::setsid().map_err(Failure::at(Step::NewSession))?;
+        }
         if self.tty == TtyPolicy::Detach {
             self.detach_tty()?;
         }
         sys::cap_ambient_clear_all().map_err(Failure::at(Step::AmbientClearAll))?;
         for cap in 0..=self.cap_last_cap {
             if self.bounding_keep & (1 << cap) == 0 {
-                sys::capbset_drop(cap).map_err(Failure::at(Step::BoundingDrop(cap)))?;
+                drop_bounding(cap)?;
             }
         }
         if self.ambient != 0 {
             sys::set_keepcaps(true).map_err(Failure::at(Step::KeepCaps(true)))?;
         }
-        sys::setgroups(&self.groups).map_err(Failure::at(Step::Setgroups))?;
+        self.apply_groups()?;
         sys::setresgid(self.gid, self.gid, self.gid)
             .map_err(Failure::at(Step::Setresgid(self.gid)))?;
         sys::setresuid(self.uid, self.uid, self.uid)
@@ -285,6 +331,11 @@ impl Plan {
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
         }
+        Ok(())
+    }
+
+    /// Step 12: the seccomp filter, last before `execve`.
+    fn apply_filter(&self) -> Result<(), Failure> {
         if let Some(filter) = &self.filter {
             if let Some(handoff) = &self.handoff {
                 // after setresuid, which clears the parent-death signal
@@ -319,7 +370,11 @@ impl Plan {
     /// Returns only on failure; after the filter is loaded it makes `execve`
     /// calls and nothing else.
     pub fn apply_and_exec(&self) -> Failure {
-        if let Err(f) = self.apply() {
+        if let Err(f) = self.apply_before_filter() {
+            return f;
+        }
+        let hidden = self.unsearchable_candidates();
+        if let Err(f) = self.apply_filter() {
             return f;
         }
         let mut eacces: Option<usize> = None;
@@ -339,6 +394,14 @@ impl Plan {
                 }
             }
             match e {
+                // a PATH directory the target may not search hides nothing
+                // it could run: not found, as bash says
+                Errno::EACCES if i < 64 && hidden & (1 << i) != 0 => {
+                    last = Failure {
+                        step: Step::Exec { candidate: None },
+                        errno: Errno::ENOENT,
+                    };
+                }
                 Errno::EACCES => {
                     eacces.get_or_insert(i);
                 }
@@ -370,6 +433,26 @@ impl Plan {
         }
     }
 
+    /// For a program searched in `PATH`: the candidates (the first 64)
+    /// whose lookup as the target fails with `EACCES` (a directory it may
+    /// not search), up to the first that exists. Read before the filter,
+    /// which may not allow `faccessat`; after the uid switch, so the lookup
+    /// is the target's.
+    fn unsearchable_candidates(&self) -> u64 {
+        let mut hidden = 0u64;
+        if !self.searched {
+            return 0;
+        }
+        for (i, cand) in self.candidates.iter().take(64).enumerate() {
+            match sys::exists(&cand.path) {
+                Err(Errno::EACCES) => hidden |= 1 << i,
+                Err(_) => {}
+                Ok(()) => break,
+            }
+        }
+        hidden
+    }
+
     /// Step 10: after `capset`, so the lookup uses the command's own uids,
     /// groups and capabilities (a root target without caps must not use
     /// `CAP_DAC_OVERRIDE` here); before no_new_privs and seccomp.
@@ -379,7 +462,21 @@ impl Plan {
         };
         match sys::chdir(dir) {
             Ok(()) => Ok(()),
-            Err(Errno::EACCES | Errno::ENOENT | Errno::ENOTDIR) if self.cwd_fallback => {
+            Err(e @ (Errno::EACCES | Errno::ENOENT | Errno::ENOTDIR)) if self.cwd_fallback => {
+                if let Some(prefix) = self.cwd_fallback_warning {
+                    let mut w = StackWriter {
+                        buf: [0; 512],
+                        len: 0,
+                    };
+                    let _ = fmt::write(
+                        &mut w,
+                        format_args!(
+                            "{prefix}the target cannot enter the working directory {} ({e}): COMMAND starts in /\n",
+                            Bytes(dir.to_bytes())
+                        ),
+                    );
+                    let _ = sys::write_all(2, &w.buf[..w.len]);
+                }
                 sys::chdir(c"/").map_err(Failure::at(Step::Chdir { fallback: true }))
             }
             Err(e) => Err(Failure {
@@ -444,6 +541,22 @@ impl Plan {
         };
         let _ = sys::close(fd);
         r.map_err(fail)
+    }
+
+    /// `setgroups`. Without `CAP_SETGID` the kernel refuses even the list
+    /// the process already has; that `EPERM` is no failure when the current
+    /// list is the planned one (an unprivileged caller without supplementary
+    /// groups), which step 8 checks again.
+    fn apply_groups(&self) -> Result<(), Failure> {
+        match sys::setgroups(&self.groups) {
+            Err(Errno::EPERM) if self.has_planned_groups() => Ok(()),
+            r => r.map_err(Failure::at(Step::Setgroups)),
+        }
+    }
+
+    fn has_planned_groups(&self) -> bool {
+        let mut buf = [0u32; MAX_GROUPS];
+        sys::getgroups(&mut buf).is_ok_and(|n| buf[..n] == self.groups[..])
     }
 
     fn verify_ids(&self) -> Result<(), Failure> {

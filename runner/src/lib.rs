@@ -51,6 +51,7 @@ pub mod notify;
 mod plan;
 pub mod probe;
 pub mod pty;
+pub mod reaper;
 #[allow(unsafe_code)]
 pub mod sys;
 

@@ -2,7 +2,9 @@
 //! front, so that applying it makes only raw syscalls over pre-built memory.
 
 use crate::notify::Handoff;
-use crate::sys::abi::{SockFilter, BPF_MAXINSNS, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE};
+use crate::sys::abi::{
+    Rlimit64, SockFilter, BPF_MAXINSNS, RLIMIT_NAMES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE,
+};
 use crate::sys::CStrArray;
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
@@ -82,7 +84,8 @@ pub enum CwdPolicy {
     /// Keep the inherited working directory, handle and all.
     Inherit,
     /// `chdir(path)` as the target; if that fails with `EACCES`, `ENOENT` or
-    /// `ENOTDIR` (the target cannot reach it), `chdir("/")` instead, silently.
+    /// `ENOTDIR` (the target cannot reach it), `chdir("/")` instead, with a
+    /// line on stderr when [`PlanBuilder::cwd_fallback_warning`] asks for it.
     /// Any other error, or `/` failing too, aborts ([`crate::Step::Chdir`]).
     /// The default, with the caller's working directory read at `build`
     /// time (`/` when it cannot be read, e.g. it was deleted).
@@ -124,6 +127,16 @@ pub enum PlanError {
     /// A working directory ([`CwdPolicy`]) that is not an absolute path: it
     /// would be looked up from the inherited directory handle.
     RelativeCwd(PathBuf),
+    /// A resource limit the kernel would refuse: an unknown resource, or
+    /// a soft limit above the hard one (`EINVAL` from prlimit64).
+    BadRlimit {
+        /// The resource number.
+        resource: u32,
+        /// The soft limit.
+        soft: u64,
+        /// The hard limit.
+        hard: u64,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -159,6 +172,14 @@ impl fmt::Display for PlanError {
                 "cannot map the listener hand-off page: {}",
                 crate::sys::Errno(*e)
             ),
+            PlanError::BadRlimit {
+                resource,
+                soft,
+                hard,
+            } => match RLIMIT_NAMES.get(*resource as usize) {
+                Some(name) => write!(f, "{name}: soft limit {soft} above hard limit {hard}"),
+                None => write!(f, "unknown resource limit {resource}"),
+            },
             PlanError::RelativeCwd(p) => write!(
                 f,
                 "working directory '{}' is not an absolute path",
@@ -219,10 +240,19 @@ pub struct Plan {
     pub(crate) reset_signals: u64,
     pub(crate) clear_signal_mask: bool,
     pub(crate) tty: TtyPolicy,
+    /// `(resource, limit)` pairs set before the uid switch.
+    pub(crate) rlimits: Vec<(u32, Rlimit64)>,
+    /// Whether the child calls `setsid` ([`PlanBuilder::new_session`]).
+    pub(crate) new_session: bool,
+    /// What [`crate::Failure::report`] writes before the message.
+    pub(crate) report_prefix: String,
     /// The directory to chdir to as the target (`None`: inherit).
     pub(crate) cwd: Option<CString>,
     /// Whether `EACCES`/`ENOENT`/`ENOTDIR` on `cwd` falls back to `/`.
     pub(crate) cwd_fallback: bool,
+    /// Written to stderr, before a line naming the directory and errno,
+    /// when the fallback happens (`None`: silent).
+    pub(crate) cwd_fallback_warning: Option<&'static str>,
     pub(crate) program: CString,
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) searched: bool,
@@ -264,6 +294,12 @@ impl Plan {
     pub fn filter(&self) -> Option<&[SockFilter]> {
         self.filter.as_deref()
     }
+    /// Whether the command starts in a new session: its own
+    /// ([`PlanBuilder::new_session`]) or its pty's ([`TtyPolicy::Pty`]).
+    /// A parent then forwards the terminal's signals too ([`crate::reaper`]).
+    pub fn new_session(&self) -> bool {
+        self.new_session || self.tty.starts_session()
+    }
     /// The directory the command starts in, unless inherited; and whether
     /// it falls back to `/` ([`CwdPolicy::ReEnter`]).
     pub fn cwd(&self) -> Option<(&std::ffi::CStr, bool)> {
@@ -294,7 +330,7 @@ impl Plan {
 /// Builds a [`Plan`] from plain Rust values. Defaults: no supplementary
 /// groups, empty bounding set, no ambient caps, no_new_privs on, no filter,
 /// every fd from 3 up closed at exec ([`FdMode::CloseOnExec`]), SIGPIPE reset
-/// to `SIG_DFL`, signal mask emptied, tty inherited, working directory
+/// to `SIG_DFL`, signal mask emptied, tty and session inherited, working directory
 /// re-entered by path as the target ([`CwdPolicy::ReEnter`]), environment
 /// inherited, `PATH` from the caller's environment, `/bin/sh` fallback on
 /// `ENOEXEC`.
@@ -315,8 +351,12 @@ pub struct PlanBuilder {
     reset_signals: u64,
     clear_signal_mask: bool,
     tty: TtyPolicy,
+    rlimits: Vec<(u32, Rlimit64)>,
+    new_session: bool,
+    report_prefix: String,
     /// `None`: [`CwdPolicy::ReEnter`] of the caller's directory at `build`.
     cwd: Option<CwdPolicy>,
+    cwd_fallback_warning: Option<&'static str>,
     argv: Vec<OsString>,
     program: Option<OsString>,
     env: Option<Vec<OsString>>,
@@ -343,7 +383,11 @@ impl PlanBuilder {
             reset_signals: 1 << (SIGPIPE - 1),
             clear_signal_mask: true,
             tty: TtyPolicy::default(),
+            rlimits: Vec::new(),
+            new_session: false,
+            report_prefix: String::new(),
             cwd: None,
+            cwd_fallback_warning: None,
             argv: Vec::new(),
             program: None,
             env: None,
@@ -422,10 +466,48 @@ impl PlanBuilder {
         self.tty = tty;
         self
     }
+    /// Sets resource limit `resource` (`RLIMIT_*`, 0..16) to `soft`/`hard`
+    /// (`u64::MAX` is `RLIM_INFINITY`) before the uid switch; a failure
+    /// aborts ([`crate::Step::Rlimit`]). Repeatable; the last one wins.
+    pub fn rlimit(mut self, resource: u32, soft: u64, hard: u64) -> Self {
+        self.rlimits.push((
+            resource,
+            Rlimit64 {
+                cur: soft,
+                max: hard,
+            },
+        ));
+        self
+    }
+    /// Whether the command starts in a new session (`setsid`, step 3 of
+    /// [`Plan::apply`]; default no): it then has no controlling terminal,
+    /// so `TIOCSTI` and `tcsetpgrp`/`TIOCSPGRP` on the caller's terminal
+    /// fail (`EPERM`, `ENOTTY`), and the terminal's signals (Ctrl-C, Ctrl-\\,
+    /// resize) reach it only through its parent ([`crate::reaper`]
+    /// forwards them). Off for a command that gets its own pseudo-terminal
+    /// ([`TtyPolicy::Pty`] starts its session; step 3 then skips `setsid`).
+    pub fn new_session(mut self, on: bool) -> Self {
+        self.new_session = on;
+        self
+    }
+    /// What a forked child writes before its one-line failure message
+    /// ([`crate::Failure::report`]), e.g. `"go-jail: "` (default: nothing).
+    pub fn report_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.report_prefix = prefix.into();
+        self
+    }
     /// Starts the command in `dir` ([`CwdPolicy::Exact`]): `chdir(dir)` as
     /// the target, and any failure aborts. `dir` must be absolute.
     pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(CwdPolicy::Exact(dir.into()));
+        self
+    }
+    /// With [`CwdPolicy::ReEnter`], says so on stderr when the target
+    /// cannot enter the directory and starts in `/`: one line,
+    /// `{prefix}the target cannot enter the working directory DIR (ERRNO):
+    /// COMMAND starts in /`, written with one `write` from a stack buffer.
+    pub fn cwd_fallback_warning(mut self, prefix: &'static str) -> Self {
+        self.cwd_fallback_warning = Some(prefix);
         self
     }
     /// The working-directory policy (default: [`CwdPolicy::ReEnter`] of the
@@ -543,6 +625,7 @@ impl PlanBuilder {
                 (Some(c), matches!(cwd_policy, CwdPolicy::ReEnter(_)))
             }
         };
+        check_rlimits(&self.rlimits)?;
         if let Some(&fd) = self.keep_fds.iter().find(|&&fd| fd < 0) {
             return Err(PlanError::BadFd(fd));
         }
@@ -603,8 +686,12 @@ impl PlanBuilder {
             reset_signals: self.reset_signals,
             clear_signal_mask: self.clear_signal_mask,
             tty: self.tty,
+            rlimits: self.rlimits,
+            new_session: self.new_session,
+            report_prefix: self.report_prefix,
             cwd,
             cwd_fallback,
+            cwd_fallback_warning: self.cwd_fallback_warning,
             program,
             candidates,
             searched,
@@ -612,6 +699,19 @@ impl PlanBuilder {
             argv: CStrArray::new(argv),
             envp: CStrArray::new(envp),
         })
+    }
+}
+
+/// Each limit names a resource the kernel knows and keeps soft ≤ hard
+/// (what prlimit64 would refuse with `EINVAL`).
+fn check_rlimits(rlimits: &[(u32, Rlimit64)]) -> Result<(), PlanError> {
+    match (rlimits.iter()).find(|(r, l)| *r as usize >= RLIMIT_NAMES.len() || l.cur > l.max) {
+        Some(&(resource, l)) => Err(PlanError::BadRlimit {
+            resource,
+            soft: l.cur,
+            hard: l.max,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -752,6 +852,23 @@ mod tests {
                 b"id".to_vec()
             ]
         );
+    }
+
+    #[test]
+    fn rlimits_the_kernel_would_refuse_are_plan_errors() {
+        let b = || {
+            PlanBuilder::new(65534, 65534)
+                .cap_last_cap(40)
+                .env(Vec::<OsString>::new())
+        };
+        let err = b().rlimit(7, 2, 1).build().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "RLIMIT_NOFILE: soft limit 2 above hard limit 1"
+        );
+        let err = b().rlimit(16, 1, 1).build().unwrap_err();
+        assert_eq!(err.to_string(), "unknown resource limit 16");
+        assert!(b().rlimit(4, 0, u64::MAX).build().is_ok());
     }
 
     #[test]

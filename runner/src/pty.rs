@@ -25,12 +25,11 @@
 //!   the master once every slave fd is closed, after the queued output)
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::sys::notify::{self as n, PollFd, POLLERR, POLLHUP, POLLIN};
+use crate::sys::notify::{PollFd, POLLERR, POLLHUP, POLLIN};
 use crate::sys::pty::{self as p, Termios, Winsize};
-use crate::sys::{self, Errno, ExitKind};
-use crate::Plan;
+use crate::sys::{self, Errno};
 
 const STDIN: i32 = 0;
 const STDOUT: i32 = 1;
@@ -164,43 +163,6 @@ fn caller_winsize() -> Option<Winsize> {
     (STDIN..=2).find_map(|fd| p::get_winsize(fd).ok())
 }
 
-/// The command's process, forked by [`spawn`].
-#[derive(Debug)]
-pub struct Child {
-    /// Its pid.
-    pub pid: i32,
-    /// A pidfd of it: readable once it has exited; signals go through it.
-    pub pidfd: OwnedFd,
-}
-
-impl Child {
-    /// Waits for the child (after its pidfd turned readable this does not block).
-    pub fn wait(&self) -> Result<ExitKind, Errno> {
-        sys::wait4(self.pid)
-    }
-
-    /// Sends `sig` to the child through its pidfd.
-    pub fn signal(&self, sig: u32) -> Result<(), Errno> {
-        n::pidfd_send_signal(self.pidfd.as_fd(), sig)
-    }
-}
-
-/// Forks a child that runs [`Plan::apply_and_exec`] (reporting a failed
-/// step on its fd 2, which with [`crate::TtyPolicy::Pty`] is the pty); the
-/// caller waits for it. A plan with a listener hand-off goes through
-/// [`crate::notify::spawn`] instead.
-pub fn spawn(plan: &Plan) -> Result<Child, Errno> {
-    let pid = sys::child::spawn_plan(plan, None)?;
-    match n::pidfd_open(pid) {
-        Ok(pidfd) => Ok(Child { pid, pidfd }),
-        Err(e) => {
-            let _ = n::kill(pid, sys::abi::SIGKILL);
-            let _ = sys::wait4(pid);
-            Err(e)
-        }
-    }
-}
-
 /// The parent's side of a [`Pty`]: copies stdin to the master and the
 /// master to stdout. Poll [`Relay::poll_fds`] with whatever else the caller
 /// waits for, then hand the result to [`Relay::pump`].
@@ -293,6 +255,21 @@ impl Relay {
                 0 => break,
                 n => copied += n,
             }
+        }
+    }
+
+    /// Gives the caller's terminal its own settings back for a while (go-jail
+    /// is about to stop); [`Relay::resume`] puts it in raw mode again.
+    pub fn suspend(&self) {
+        if let Some(saved) = self.saved {
+            let _ = p::tcsetattr(STDIN, p::TCSETSW, &saved);
+        }
+    }
+
+    /// Raw mode again after [`Relay::suspend`].
+    pub fn resume(&self) {
+        if let Some(saved) = self.saved {
+            let _ = p::tcsetattr(STDIN, p::TCSETS, &saved.raw());
         }
     }
 

@@ -168,3 +168,91 @@ pub fn expected(raw: u32, real: isize) -> Observed {
         }
     }
 }
+
+/// Compiles C `source` into `scratch_dir()/name` with gcc; `None` (with a
+/// printed reason) when gcc cannot build it.
+pub fn build_c(name: &str, source: &str) -> Option<PathBuf> {
+    let dir = scratch_dir();
+    let src = dir.join(format!("{name}.c"));
+    let exe = dir.join(name);
+    std::fs::write(&src, source).unwrap();
+    let ok = Command::new("gcc")
+        .args(["-O1", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipping: gcc could not build {name}");
+        return None;
+    }
+    Some(exe)
+}
+
+/// `argv` as an unprivileged caller: `setpriv --reuid=65534 --regid=65534
+/// --clear-groups --bounding-set=-all -- argv...` (go-jail cannot empty a
+/// bounding set without `CAP_SETPCAP`: the caller gives it an empty one).
+pub fn as_nobody(argv: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--bounding-set=-all",
+        "--",
+    ]
+    .map(String::from)
+    .to_vec();
+    v.extend(argv.iter().map(|a| a.to_string()));
+    v
+}
+
+/// Drives `sh -c shell_command` on a new pseudo-terminal (python3's
+/// `pty.fork`: the shell is a session leader with the pty as its
+/// controlling terminal), typing each `(seconds, text)` of `typed` at that
+/// time after the start, until the terminal closes or `timeout` seconds
+/// passed. Returns what the terminal showed (CRs removed) and a last line
+/// `STATUS=N`, the shell's exit status. `None` (printed) without python3.
+pub fn in_pty(shell_command: &str, typed: &[(f64, &str)], timeout: f64) -> Option<String> {
+    const DRIVER: &str = r#"
+import os, pty, select, sys, time
+timeout, command = float(sys.argv[1]), sys.argv[2]
+typed = [(float(sys.argv[i]), sys.argv[i + 1]) for i in range(3, len(sys.argv), 2)]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", command])
+out, start = b"", time.time()
+while time.time() - start < timeout:
+    while typed and time.time() - start >= typed[0][0]:
+        os.write(fd, typed.pop(0)[1].encode())
+    if select.select([fd], [], [], 0.05)[0]:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            if not typed:
+                break
+            time.sleep(0.05)
+        out += data
+done, status = os.waitpid(pid, os.WNOHANG)
+if done == 0:
+    os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+print("\nSTATUS=%d" % os.waitstatus_to_exitcode(status))
+"#;
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", DRIVER, &timeout.to_string(), shell_command]);
+    for (at, text) in typed {
+        cmd.arg(at.to_string()).arg(text);
+    }
+    match cmd.output() {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        Ok(o) => panic!("pty driver failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) => {
+            eprintln!("skipping: cannot run python3 ({e})");
+            None
+        }
+    }
+}

@@ -3,6 +3,7 @@
  * and of the "Docker default profile, full" benchmark).
  *
  * usage: scmp_export RULES OUT.bpf
+ *        scmp_export --names ARCH   (libseccomp's table: "NR NAME" lines)
  *
  * RULES, one item a line:
  *   default ACTION ERRNO
@@ -55,8 +56,22 @@ static uint32_t arch(const char *word)
 	exit(2);
 }
 
+/* Every number 0..1023 (and ARM's private range) libseccomp names on ARCH. */
+static int names(const char *word)
+{
+	uint32_t a = arch(word);
+	for (int nr = 0; nr < 0x0f0800; nr++) {
+		if (nr == 1024) nr = 0x0f0000;
+		char *name = seccomp_syscall_resolve_num_arch(a, nr);
+		if (name) printf("%d %s\n", nr, name);
+		free(name);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--names")) return names(argv[2]);
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s RULES OUT.bpf\n", argv[0]);
 		return 2;

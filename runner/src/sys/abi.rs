@@ -229,6 +229,26 @@ pub const MAP_ANONYMOUS: usize = 0x20;
 // include/uapi/asm-generic/resource.h
 /// `RLIMIT_NOFILE`.
 pub const RLIMIT_NOFILE: u32 = 7;
+/// The resource names, indexed by number (`include/uapi/asm-generic/resource.h`,
+/// `RLIM_NLIMITS` = 16 entries).
+pub const RLIMIT_NAMES: [&str; 16] = [
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_DATA",
+    "RLIMIT_STACK",
+    "RLIMIT_CORE",
+    "RLIMIT_RSS",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+    "RLIMIT_AS",
+    "RLIMIT_LOCKS",
+    "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",
+    "RLIMIT_RTPRIO",
+    "RLIMIT_RTTIME",
+];
 
 // include/uapi/linux/auxvec.h
 /// `AT_SECURE`: non-zero when the process runs setuid/setgid/with file caps.

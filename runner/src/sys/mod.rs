@@ -18,6 +18,7 @@ pub(crate) mod child;
 mod command;
 mod errno;
 pub mod notify;
+pub mod process;
 pub mod pty;
 
 #[cfg(target_arch = "x86_64")]
@@ -580,6 +581,21 @@ pub fn chdir(path: &CStr) -> Result<()> {
     ret_unit(unsafe { arch::syscall1(nr::CHDIR, path.as_ptr() as usize) })
 }
 
+/// `faccessat(AT_FDCWD, path, F_OK)` — whether `path` can be looked up
+/// with the calling thread's real ids (`access(2)`): `EACCES` when a
+/// directory on the way may not be searched, `ENOENT` when it is missing.
+pub fn exists(path: &CStr) -> Result<()> {
+    // SAFETY: `path` is NUL-terminated and live for the call; the kernel only reads it.
+    ret_unit(unsafe {
+        arch::syscall3(
+            nr::FACCESSAT,
+            AT_FDCWD as isize as usize,
+            path.as_ptr() as usize,
+            0,
+        )
+    })
+}
+
 /// `openat(AT_FDCWD, path, flags)` — opens `path`; returns the fd.
 pub fn open(path: &CStr, flags: u32) -> Result<i32> {
     // SAFETY: `path` is NUL-terminated and live for the call; mode is unused
@@ -663,6 +679,26 @@ pub fn getrlimit(resource: u32) -> Result<Rlimit64> {
         )
     };
     ret_unit(r).map(|()| lim)
+}
+
+/// `prlimit64(0, resource, &new, NULL)` — sets a resource limit of the
+/// calling process. Raising a hard limit needs `CAP_SYS_RESOURCE`.
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man2/prlimit.2.html>
+pub fn setrlimit(resource: u32, limit: &Rlimit64) -> Result<()> {
+    // SAFETY: the kernel reads one struct from the live `limit`; the
+    // old-limit pointer is NULL.
+    let r = unsafe {
+        arch::syscall4(
+            nr::PRLIMIT64,
+            0,
+            resource as usize,
+            limit as *const Rlimit64 as usize,
+            0,
+        )
+    };
+    ret_unit(r)
 }
 
 // ---------------------------------------------------------------- signals

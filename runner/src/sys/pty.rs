@@ -314,15 +314,7 @@ pub fn set_winsize(fd: i32, w: &Winsize) -> Result<()> {
 /// `ioctl(fd, TIOCSCTTY, 0)`: makes the terminal `fd` the controlling
 /// terminal of the caller's session, and the caller's process group its
 /// foreground group. The caller must be a session leader without one
-/// ([`setsid`]); `EPERM` if the terminal belongs to another session.
+/// ([`super::process::setsid`]); `EPERM` if the terminal belongs to another session.
 pub fn set_controlling_tty(fd: i32) -> Result<()> {
     ioctl_int(fd, TIOCSCTTY, 0).map(|_| ())
-}
-
-/// `setsid(2)`: a new session and process group led by the caller, with no
-/// controlling terminal; returns the session id. `EPERM` for a process
-/// group leader.
-pub fn setsid() -> Result<i32> {
-    // SAFETY: no arguments.
-    ret(unsafe { arch::syscall0(nr::SETSID) }).map(|v| v as i32)
 }
