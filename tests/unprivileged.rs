@@ -325,3 +325,14 @@ fn fds_env_and_cwd_options_work_for_an_unprivileged_caller() {
     r.assert_code(0);
     assert_eq!(r.stdout, "/tmp\n");
 }
+
+#[test]
+fn a_cap_the_unprivileged_caller_lacks_is_refused_in_one_line() {
+    needs_root!();
+    let marker = Marker::new();
+    let r = as_nobody(&["-caps=CAP_CHOWN", "--", "touch", marker.path()]);
+    r.assert_code(125);
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    assert!(r.stderr.contains("cannot keep CAP_CHOWN"), "{r:?}");
+    assert!(!marker.exists());
+}
