@@ -253,7 +253,14 @@ fn an_unprivileged_caller_keeps_its_supplementary_groups() {
 #[test]
 fn a_root_caller_still_cuts_the_bounding_set_to_caps() {
     needs_root!();
-    let r = common::jail(&["-caps=CAP_CHOWN", "--", "cat", "/proc/self/status"]);
+    let r = common::jail(&[
+        "-user",
+        "nobody",
+        "-caps=CAP_CHOWN",
+        "--",
+        "cat",
+        "/proc/self/status",
+    ]);
     r.assert_code(0);
     assert_eq!(status_field(&r.stdout, "CapBnd"), "0000000000000001");
     assert_eq!(status_field(&r.stdout, "NoNewPrivs"), "1");
