@@ -47,6 +47,17 @@ CAP_SYS_TTY_CONFIG CAP_MKNOD CAP_LEASE CAP_AUDIT_WRITE CAP_AUDIT_CONTROL
 CAP_SETFCAP CAP_MAC_OVERRIDE CAP_MAC_ADMIN CAP_SYSLOG CAP_WAKE_ALARM
 CAP_BLOCK_SUSPEND CAP_AUDIT_READ CAP_PERFMON CAP_BPF CAP_CHECKPOINT_RESTORE
 
+Without root: any user may run go-jail; every option but a change of user
+works (-user, -group and --groups must then name the caller's own ids, and
+without --groups the command keeps the caller's supplementary groups).
+go-jail clears the ambient set and cuts the permitted, effective and
+inheritable sets to -caps, but a caller without CAP_SETPCAP cannot shrink the
+bounding set and it is left as is. That is safe: the bounding set only caps
+what execve may add, and with no_new_privs (always set) execve adds nothing:
+set-user-ID bits and file capabilities are ignored and the new permitted set
+is cut to the old one (security/commoncap.c, cap_bprm_creds_from_file). A
+caller holding CAP_SETPCAP always gets the bounding set cut to -caps.
+
 Safe defaults that differ from the original go-jail: file descriptors above 2
 are closed (--keep-fd, --preserve-fds), supplementary groups are cleared
 (--groups), the working directory is entered again by path as the target

@@ -67,19 +67,13 @@ pub(crate) fn plan_builder(
     args: &RunArgs,
     notify: Option<&bpf_asm::Program>,
 ) -> Result<PlanBuilder, Failure> {
-    let changes_identity = args.user.is_some() || args.group.is_some() || args.groups.is_some();
-    runner::check_invoker(changes_identity).map_err(|r| Failure::input(r.to_string()))?;
+    runner::check_invoker(false).map_err(|r| Failure::input(r.to_string()))?;
     if args.command.is_empty() {
         return Err(Failure::input(
             "no COMMAND given (usage: go-jail [OPTIONS] [--] COMMAND [ARG]...)".into(),
         ));
     }
-    let target = identity::resolve(
-        args.user.as_deref(),
-        args.group.as_deref(),
-        args.groups.as_deref(),
-    )
-    .map_err(|e| Failure::input(e.to_string()))?;
+    let target = target_identity(args)?;
     refuse_root(args, &target)?;
     let (keep, ambient) = capabilities(args, &target)?;
 
@@ -260,6 +254,34 @@ fn ambient_caps(args: &RunArgs, target: &identity::Target, keep: u64) -> Result<
         return Ok(0);
     }
     Ok(ambient)
+}
+
+/// Who the command runs as. Root (real and effective uid 0) may name
+/// anyone. Any other caller runs the command as itself: without `--groups`
+/// it keeps its supplementary groups (`setgroups` needs `CAP_SETGID`), and
+/// `-user`/`-group`/`--groups` are accepted only when they name the caller's
+/// own ids.
+fn target_identity(args: &RunArgs) -> Result<identity::Target, Failure> {
+    let input = |e: identity::IdentityError| Failure::input(e.to_string());
+    let mut target = identity::resolve(
+        args.user.as_deref(),
+        args.group.as_deref(),
+        args.groups.as_deref(),
+    )
+    .map_err(input)?;
+    if runner::check_invoker(true).is_ok() {
+        return Ok(target);
+    }
+    let caller = identity::Caller::current().map_err(input)?;
+    if args.groups.is_none() {
+        target.groups = caller.groups.clone();
+    }
+    match caller.change_to(&target) {
+        None => Ok(target),
+        Some(change) => Err(Failure::input(format!(
+            "changing the user needs root (CAP_SETUID/CAP_SETGID): the target has {change}"
+        ))),
+    }
 }
 
 /// The capabilities granted: `-caps`, the bounding set that is kept.

@@ -172,6 +172,68 @@ pub fn resolve(
     })
 }
 
+/// The caller's own identity: real uid and gid (equal to the effective ones,
+/// or `AT_SECURE` would have refused) and its supplementary groups, sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+impl Caller {
+    /// Reads the caller's ids (`getresuid`-equivalent `getuid`/`getgid`, `getgroups`).
+    pub fn current() -> Result<Caller, IdentityError> {
+        let groups = nix::unistd::getgroups().map_err(|e| IdentityError::Lookup {
+            what: "groups of",
+            name: "go-jail".to_owned(),
+            errno: e.desc().to_owned(),
+        })?;
+        Ok(Caller {
+            uid: nix::unistd::getuid().as_raw(),
+            gid: nix::unistd::getgid().as_raw(),
+            groups: sorted(groups.into_iter().map(|g| g.as_raw()).collect()),
+        })
+    }
+
+    /// What `target` would change, as the rest of a one-line error
+    /// (`None`: the target is the caller itself). `setresuid(2)`,
+    /// `setresgid(2)` and `setgroups(2)` need `CAP_SETUID`/`CAP_SETGID` for
+    /// any other ids.
+    pub fn change_to(&self, target: &Target) -> Option<String> {
+        if target.uid != self.uid {
+            return Some(format!(
+                "uid {} (go-jail runs as uid {})",
+                target.uid, self.uid
+            ));
+        }
+        if target.gid != self.gid {
+            return Some(format!(
+                "gid {} (go-jail runs as gid {})",
+                target.gid, self.gid
+            ));
+        }
+        let groups = sorted(target.groups.clone());
+        (groups != self.groups).then(|| {
+            format!(
+                "supplementary groups [{}] (go-jail has [{}])",
+                id_list(&groups),
+                id_list(&self.groups)
+            )
+        })
+    }
+}
+
+fn sorted(mut ids: Vec<u32>) -> Vec<u32> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn id_list(ids: &[u32]) -> String {
+    ids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

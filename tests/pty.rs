@@ -517,28 +517,33 @@ fn is_alive(pid: u32) -> bool {
 fn a_leftover_process_is_killed_when_the_command_exits() {
     needs_root!();
     let report: &[&str] = &["-q", "-syscall-deny=mkdir,mkdirat", "--report-denied"];
-    for mode in [&[][..], report] {
-        let (pidfile, marker) = (Marker::new(), Marker::new());
-        // a double fork into a new session, as a daemon would: it still
-        // holds the pty slave, and leaves the pty's session
-        let script = format!(
-            "(setsid sh -c 'echo $$ > {p}; sleep 1; touch {m}' &); \
-             while [ ! -s {p} ]; do sleep 0.01; done; exit 0",
-            p = pidfile.path(),
-            m = marker.path(),
-        );
-        let args = [
-            &["--pty", "-user", "nobody"][..],
-            mode,
-            &["--", "sh", "-c", &script],
-        ]
-        .concat();
-        let r = common::jail(&args);
-        r.assert_code(0);
-        let text = std::fs::read_to_string(pidfile.path()).expect("the leftover wrote its pid");
-        let pid: u32 = text.trim().parse().unwrap();
-        assert!(!is_alive(pid), "{mode:?}: pid {pid} outlived go-jail");
-        std::thread::sleep(Duration::from_millis(1500));
-        assert!(!marker.exists(), "{mode:?}: the leftover ran on");
+    for (unprivileged, user) in callers() {
+        for mode in [&[][..], report] {
+            let (pidfile, marker) = (Marker::new(), Marker::new());
+            // a double fork into a new session, as a daemon would: it
+            // still holds the pty slave, and leaves the pty's session
+            let script = format!(
+                "(setsid sh -c 'echo $$ > {p}; sleep 1; touch {m}' &); \
+                 while [ ! -s {p} ]; do sleep 0.01; done; exit 0",
+                p = pidfile.path(),
+                m = marker.path(),
+            );
+            let mut argv = vec![common::bin(), "--pty"];
+            argv.extend(user.split_whitespace());
+            argv.extend(mode);
+            argv.extend(["--", "sh", "-c", &script]);
+            let argv: Vec<String> = match unprivileged {
+                true => common::as_nobody(&argv),
+                false => argv.iter().map(|a| a.to_string()).collect(),
+            };
+            let r = Run::new(Command::new(&argv[0]).args(&argv[1..]));
+            r.assert_code(0);
+            let text = std::fs::read_to_string(pidfile.path()).expect("the leftover wrote its pid");
+            let pid: u32 = text.trim().parse().unwrap();
+            let who = format!("unprivileged={unprivileged} {mode:?}");
+            assert!(!is_alive(pid), "{who}: pid {pid} outlived go-jail");
+            std::thread::sleep(Duration::from_millis(1500));
+            assert!(!marker.exists(), "{who}: the leftover ran on");
+        }
     }
 }

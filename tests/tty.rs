@@ -45,6 +45,11 @@ int main(int argc, char **argv) {
     Some(exe)
 }
 
+/// `jail` run by an unprivileged caller, as a shell command prefix.
+fn as_nobody(jail: &str) -> String {
+    common::as_nobody(&[jail]).join(" ")
+}
+
 /// Runs `inner` in a new pty, then reads what is left in the terminal's
 /// input queue (`READ=[...]`). stdin of script stays open (sleep) so the
 /// result is not flaky (security.md S23).
@@ -73,9 +78,11 @@ fn the_command_cannot_inject_terminal_input() {
         return;
     }
     let jail = common::bin();
-    for variant in ["", " hi"] {
-        let out = in_pty(&format!("{jail} -user nobody -- {probe}{variant}"));
-        assert!(out.contains("READ=[]"), "variant {variant:?}: {out:?}");
+    for caller in [format!("{jail} -user nobody"), as_nobody(jail)] {
+        for variant in ["", " hi"] {
+            let out = in_pty(&format!("{caller} -- {probe}{variant}"));
+            assert!(out.contains("READ=[]"), "{caller} {variant:?}: {out:?}");
+        }
     }
     // Without the filter's guard, the second layer holds: the command runs
     // in a new session, where the terminal is not its controlling one.
@@ -194,11 +201,13 @@ fn the_terminal_still_works_for_the_command() {
     }
     // termios ioctls (TCGETS) and the controlling terminal are untouched.
     let jail = common::bin();
-    let out = in_pty(&format!(
-        "{jail} -user nobody -- sh -c \"tty; stty size >/dev/null && echo STTY-OK\""
-    ));
-    assert!(out.contains("/dev/pts/"), "{out:?}");
-    assert!(out.contains("STTY-OK"), "{out:?}");
+    for caller in [format!("{jail} -user nobody"), as_nobody(jail)] {
+        let out = in_pty(&format!(
+            "{caller} -- sh -c \"tty; stty size >/dev/null && echo STTY-OK\""
+        ));
+        assert!(out.contains("/dev/pts/"), "{caller}: {out:?}");
+        assert!(out.contains("STTY-OK"), "{caller}: {out:?}");
+    }
 }
 
 /// A profile that allows `ioctl` under its own condition must not get to

@@ -13,6 +13,8 @@
 //!    optional `TIOCNOTTY` (S23);
 //! 4. `PR_CAP_AMBIENT_CLEAR_ALL` (S15);
 //! 5. `PR_CAPBSET_DROP` for every cap 0..=cap_last_cap not kept, while still privileged (S14, S16);
+//!    skipped only for a caller without `CAP_SETPCAP` when no_new_privs is planned
+//!    (`Plan::drops_bounding_set` says why that is safe);
 //! 6. `PR_SET_KEEPCAPS 1` if ambient caps are wanted;
 //! 7. `setgroups`, `setresgid`, `setresuid` (S18, S19);
 //! 8. read back uids, gids and groups (S18, S20);
@@ -263,18 +265,6 @@ fn enter_pty(slave: i32, master: i32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `PR_CAPBSET_DROP` of `cap`. Without `CAP_SETPCAP` the kernel refuses
-/// even a cap that is already out of the set (`security/commoncap.c`,
-/// `cap_prctl_drop`); that `EPERM` is no failure when `PR_CAPBSET_READ`
-/// shows the cap is gone, so an unprivileged caller with an empty bounding
-/// set (`setpriv --bounding-set=-all`) can run a plan.
-fn drop_bounding(cap: u32) -> Result<(), Failure> {
-    match sys::capbset_drop(cap) {
-        Err(Errno::EPERM) if sys::capbset_read(cap) == Ok(false) => Ok(()),
-        r => r.map_err(Failure::at(Step::BoundingDrop(cap))),
-    }
-}
-
 fn split(mask: u64) -> (u32, u32) {
     (mask as u32, (mask >> 32) as u32)
 }
@@ -312,9 +302,11 @@ impl Plan {
             self.detach_tty()?;
         }
         sys::cap_ambient_clear_all().map_err(Failure::at(Step::AmbientClearAll))?;
-        for cap in 0..=self.cap_last_cap {
-            if self.bounding_keep & (1 << cap) == 0 {
-                drop_bounding(cap)?;
+        if self.drops_bounding_set() {
+            for cap in 0..=self.cap_last_cap {
+                if self.bounding_keep & (1 << cap) == 0 {
+                    sys::capbset_drop(cap).map_err(Failure::at(Step::BoundingDrop(cap)))?;
+                }
             }
         }
         if self.ambient != 0 {
@@ -541,6 +533,25 @@ impl Plan {
         };
         let _ = sys::close(fd);
         r.map_err(fail)
+    }
+
+    /// Step 5's rule: the bounding set is cut unless the caller cannot cut
+    /// it and need not. `PR_CAPBSET_DROP` needs `CAP_SETPCAP` (`cap_prctl_drop`
+    /// in `security/commoncap.c`), which an unprivileged caller lacks. The
+    /// bounding set only limits what `execve` may add to the permitted set,
+    /// and with no_new_privs `execve` adds nothing: `cap_bprm_creds_from_file`
+    /// (`security/commoncap.c`) cuts the new permitted set to the old one
+    /// (`cap_intersect(new->cap_permitted, old->cap_permitted)` under
+    /// `LSM_UNSAFE_NO_NEW_PRIVS`) and ignores set-user-ID bits, and step 9
+    /// leaves the permitted set no larger than the plan's caps (after the
+    /// ambient clear of step 4). So the step is skipped exactly when the plan
+    /// sets no_new_privs and `CAP_SETPCAP` is not in the permitted set (so
+    /// not in the effective one either); a caller holding it gets the drop,
+    /// and its failure stops the run. If `capget` fails, the drop is tried.
+    fn drops_bounding_set(&self) -> bool {
+        let holds_setpcap =
+            sys::capget().map_or(true, |d| d[0].permitted & (1 << abi::CAP_SETPCAP) != 0);
+        holds_setpcap || !self.no_new_privs
     }
 
     /// `setgroups`. Without `CAP_SETGID` the kernel refuses even the list

@@ -141,11 +141,27 @@ fn all_caps() -> u64 {
 }
 
 #[test]
-fn second_apply_fails_at_bounding_drop() {
+fn without_setpcap_and_no_new_privs_the_bounding_drop_fails_closed() {
     require_root!();
     // the first apply keeps the bounding set but loses CAP_SETPCAP
     let first = nobody().bounding_keep(all_caps()).build().unwrap();
-    second_apply_fails_at(first, nobody().build().unwrap(), Step::BoundingDrop(0));
+    let second = nobody().no_new_privs(false).build().unwrap();
+    second_apply_fails_at(first, second, Step::BoundingDrop(0));
+}
+
+#[test]
+fn without_setpcap_but_with_no_new_privs_the_bounding_set_is_left_alone() {
+    require_root!();
+    let exit = runner::probe::run_in_child(|| {
+        let first = nobody().bounding_keep(all_caps()).build().unwrap();
+        let second = nobody().build().unwrap();
+        match (first.apply(), second.apply()) {
+            (Ok(()), Ok(())) if sys::capbset_read(0) == Ok(true) => 42,
+            _ => 43,
+        }
+    })
+    .expect("fork");
+    assert_eq!(exit, ExitKind::Exited(42), "{exit:?}");
 }
 
 #[test]

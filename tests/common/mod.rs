@@ -190,15 +190,13 @@ pub fn build_c(name: &str, source: &str) -> Option<PathBuf> {
 }
 
 /// `argv` as an unprivileged caller: `setpriv --reuid=65534 --regid=65534
-/// --clear-groups --bounding-set=-all -- argv...` (go-jail cannot empty a
-/// bounding set without `CAP_SETPCAP`: the caller gives it an empty one).
+/// --clear-groups -- argv...` (no capabilities; the full bounding set).
 pub fn as_nobody(argv: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = [
         "setpriv",
         "--reuid=65534",
         "--regid=65534",
         "--clear-groups",
-        "--bounding-set=-all",
         "--",
     ]
     .map(String::from)

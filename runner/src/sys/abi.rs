@@ -163,6 +163,8 @@ pub const BPF_MAXINSNS: usize = 4096;
 // include/uapi/linux/capability.h
 /// `_LINUX_CAPABILITY_VERSION_3`.
 pub const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+/// `CAP_SETPCAP` (`include/uapi/linux/capability.h`): needed to drop from the bounding set.
+pub const CAP_SETPCAP: u32 = 8;
 
 // include/uapi/linux/audit.h
 /// `AUDIT_ARCH_X86_64`.
