@@ -27,8 +27,7 @@ use policy::condition::Width;
 use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
 use policy::{Action, SyscallTable};
 
-#[path = "support/rule_file.rs"]
-mod rule_file;
+use testkit::rule_file;
 
 /// Where go-jail knowingly differs from the profile's bare meaning.
 const OURS_EXCEPTIONS: &[(&str, &str)] = &[
@@ -287,7 +286,7 @@ fn op_word(op: ArgOp) -> &'static str {
     }
 }
 
-/// The rule file of `scmp_export.c` (`tests/support/rule_file.rs`).
+/// The rule file of `scmp_export.c` (`testkit::rule_file`).
 fn rule_file(default: Action, rules: &[RefRule], arches: &[Arch]) -> String {
     let lines = rules.iter().map(|r| {
         let conds = (r.conds.iter())

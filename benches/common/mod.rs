@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use bpf_asm::{Arch, Program};
 
-#[path = "../../tests/support/rule_file.rs"]
-mod rule_file;
 use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
 use policy::{CmpOp, CompileOptions, PolicySpec, SyscallTable};
+use testkit::rule_file;
 
 /// The original go-jail example allow-list (default `ERRNO(EPERM)`).
 pub fn go_jail_example() -> Vec<&'static str> {
@@ -253,7 +252,7 @@ pub fn docker_full() -> Result<(PolicySpec, PathBuf), String> {
 }
 
 /// `spec` (an allow-list of rules, as `Profile::to_spec` makes it) in the
-/// rule-file format of `tests/support/rule_file.rs`.
+/// rule-file format of `testkit::rule_file`.
 pub fn rule_file(spec: &PolicySpec) -> Result<String, String> {
     if spec.mode != policy::Mode::AllowList || !spec.names.is_empty() {
         return Err("rule_file: only a rules-only allow-list (a profile's spec)".into());
