@@ -19,7 +19,6 @@ pub mod errno;
 pub mod fail;
 pub mod filter;
 pub mod identity;
-pub mod lint;
 pub mod names;
 pub mod oci;
 pub mod output;
