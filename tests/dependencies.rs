@@ -60,7 +60,7 @@ fn bpf_asm_and_runner_depend_on_nothing_outside_the_workspace() {
 #[test]
 fn clap_and_serde_are_used_only_by_the_cli() {
     let meta = metadata();
-    for package in ["bpf-asm", "policy", "runner"] {
+    for package in ["bpf-asm", "policy", "runner", "testkit"] {
         for (dep, _) in normal_dependencies(&meta, package) {
             assert!(
                 !["clap", "serde", "serde_json", "nix", "libc"].contains(&dep.as_str()),
