@@ -1,144 +1,10 @@
-//! Errno names for `--errno` and for profiles' `defaultErrno`/`errno`
+//! The `--errno` syntax and errno names for profiles' `defaultErrno`/`errno`.
+//! The names come from the workspace's one errno table, `runner::Errno`
 //! (include/uapi/asm-generic/errno-base.h and errno.h: every Linux errno,
-//! with the aliases EWOULDBLOCK, EDEADLOCK and ENOTSUP).
+//! with the aliases EWOULDBLOCK, EDEADLOCK and ENOTSUP); runner keeps it
+//! because it has no dependencies and prints errnos after fork.
 
-/// `(number, name)` of every errno; an alias follows its primary name.
-const NAMES: &[(u16, &str)] = &[
-    (1, "EPERM"),
-    (2, "ENOENT"),
-    (3, "ESRCH"),
-    (4, "EINTR"),
-    (5, "EIO"),
-    (6, "ENXIO"),
-    (7, "E2BIG"),
-    (8, "ENOEXEC"),
-    (9, "EBADF"),
-    (10, "ECHILD"),
-    (11, "EAGAIN"),
-    (11, "EWOULDBLOCK"),
-    (12, "ENOMEM"),
-    (13, "EACCES"),
-    (14, "EFAULT"),
-    (15, "ENOTBLK"),
-    (16, "EBUSY"),
-    (17, "EEXIST"),
-    (18, "EXDEV"),
-    (19, "ENODEV"),
-    (20, "ENOTDIR"),
-    (21, "EISDIR"),
-    (22, "EINVAL"),
-    (23, "ENFILE"),
-    (24, "EMFILE"),
-    (25, "ENOTTY"),
-    (26, "ETXTBSY"),
-    (27, "EFBIG"),
-    (28, "ENOSPC"),
-    (29, "ESPIPE"),
-    (30, "EROFS"),
-    (31, "EMLINK"),
-    (32, "EPIPE"),
-    (33, "EDOM"),
-    (34, "ERANGE"),
-    (35, "EDEADLK"),
-    (35, "EDEADLOCK"),
-    (36, "ENAMETOOLONG"),
-    (37, "ENOLCK"),
-    (38, "ENOSYS"),
-    (39, "ENOTEMPTY"),
-    (40, "ELOOP"),
-    (42, "ENOMSG"),
-    (43, "EIDRM"),
-    (44, "ECHRNG"),
-    (45, "EL2NSYNC"),
-    (46, "EL3HLT"),
-    (47, "EL3RST"),
-    (48, "ELNRNG"),
-    (49, "EUNATCH"),
-    (50, "ENOCSI"),
-    (51, "EL2HLT"),
-    (52, "EBADE"),
-    (53, "EBADR"),
-    (54, "EXFULL"),
-    (55, "ENOANO"),
-    (56, "EBADRQC"),
-    (57, "EBADSLT"),
-    (59, "EBFONT"),
-    (60, "ENOSTR"),
-    (61, "ENODATA"),
-    (62, "ETIME"),
-    (63, "ENOSR"),
-    (64, "ENONET"),
-    (65, "ENOPKG"),
-    (66, "EREMOTE"),
-    (67, "ENOLINK"),
-    (68, "EADV"),
-    (69, "ESRMNT"),
-    (70, "ECOMM"),
-    (71, "EPROTO"),
-    (72, "EMULTIHOP"),
-    (73, "EDOTDOT"),
-    (74, "EBADMSG"),
-    (75, "EOVERFLOW"),
-    (76, "ENOTUNIQ"),
-    (77, "EBADFD"),
-    (78, "EREMCHG"),
-    (79, "ELIBACC"),
-    (80, "ELIBBAD"),
-    (81, "ELIBSCN"),
-    (82, "ELIBMAX"),
-    (83, "ELIBEXEC"),
-    (84, "EILSEQ"),
-    (85, "ERESTART"),
-    (86, "ESTRPIPE"),
-    (87, "EUSERS"),
-    (88, "ENOTSOCK"),
-    (89, "EDESTADDRREQ"),
-    (90, "EMSGSIZE"),
-    (91, "EPROTOTYPE"),
-    (92, "ENOPROTOOPT"),
-    (93, "EPROTONOSUPPORT"),
-    (94, "ESOCKTNOSUPPORT"),
-    (95, "EOPNOTSUPP"),
-    (95, "ENOTSUP"),
-    (96, "EPFNOSUPPORT"),
-    (97, "EAFNOSUPPORT"),
-    (98, "EADDRINUSE"),
-    (99, "EADDRNOTAVAIL"),
-    (100, "ENETDOWN"),
-    (101, "ENETUNREACH"),
-    (102, "ENETRESET"),
-    (103, "ECONNABORTED"),
-    (104, "ECONNRESET"),
-    (105, "ENOBUFS"),
-    (106, "EISCONN"),
-    (107, "ENOTCONN"),
-    (108, "ESHUTDOWN"),
-    (109, "ETOOMANYREFS"),
-    (110, "ETIMEDOUT"),
-    (111, "ECONNREFUSED"),
-    (112, "EHOSTDOWN"),
-    (113, "EHOSTUNREACH"),
-    (114, "EALREADY"),
-    (115, "EINPROGRESS"),
-    (116, "ESTALE"),
-    (117, "EUCLEAN"),
-    (118, "ENOTNAM"),
-    (119, "ENAVAIL"),
-    (120, "EISNAM"),
-    (121, "EREMOTEIO"),
-    (122, "EDQUOT"),
-    (123, "ENOMEDIUM"),
-    (124, "EMEDIUMTYPE"),
-    (125, "ECANCELED"),
-    (126, "ENOKEY"),
-    (127, "EKEYEXPIRED"),
-    (128, "EKEYREVOKED"),
-    (129, "EKEYREJECTED"),
-    (130, "EOWNERDEAD"),
-    (131, "ENOTRECOVERABLE"),
-    (132, "ERFKILL"),
-    (133, "EHWPOISON"),
-];
+use runner::Errno;
 
 /// The largest errno the kernel returns for seccomp's ERRNO action (`MAX_ERRNO`).
 pub const MAX_ERRNO: u16 = *policy::action::ERRNO_RANGE.end();
@@ -147,7 +13,7 @@ pub const MAX_ERRNO: u16 = *policy::action::ERRNO_RANGE.end();
 /// [`policy::action::ERRNO_RANGE`] (1..=4095, as a profile's `errnoRet`).
 pub fn parse(value: &str) -> Result<u16, String> {
     let v = value.trim();
-    if let Some(&(n, _)) = NAMES.iter().find(|(_, name)| name.eq_ignore_ascii_case(v)) {
+    if let Some(n) = by_name(&v.to_ascii_uppercase()) {
         return Ok(n);
     }
     let number = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
@@ -171,12 +37,12 @@ pub fn parse(value: &str) -> Result<u16, String> {
 /// The number of an errno name spelled exactly (`EPERM`), as containers/common
 /// reads a profile's `errno` (a map lookup).
 pub fn by_name(name: &str) -> Option<u16> {
-    NAMES.iter().find(|(_, n)| *n == name).map(|(n, _)| *n)
+    Errno::from_name(name).map(|e| e.raw() as u16)
 }
 
 /// The name of an errno, when it has one here.
 pub fn name(n: u16) -> Option<&'static str> {
-    NAMES.iter().find(|(m, _)| *m == n).map(|(_, name)| *name)
+    Errno(i32::from(n)).name()
 }
 
 #[cfg(test)]
@@ -190,6 +56,16 @@ mod tests {
         assert_eq!(parse("13"), Ok(13));
         assert_eq!(parse("0x26"), Ok(38));
         assert_eq!(name(38), Some("ENOSYS"));
+    }
+
+    #[test]
+    fn aliases_parse_and_print_as_their_primary_name() {
+        assert_eq!(parse("ewouldblock"), Ok(11));
+        assert_eq!(name(11), Some("EAGAIN"));
+        assert_eq!(by_name("ENOTSUP"), Some(95));
+        assert_eq!(name(95), Some("EOPNOTSUPP"));
+        assert_eq!(by_name("EDEADLOCK"), Some(35));
+        assert_eq!(name(133), Some("EHWPOISON"));
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub fn resolve(
         }
         // the lint reads syscall lists; a profile's allows are rules
         if !is_profile(args) {
-            for w in crate::lint::lint(&spec) {
+            for w in policy::lint::lint(&spec) {
                 eprintln!("go-jail: warning: {w}");
             }
         }

@@ -1,27 +1,10 @@
-//! go-jail: the command line. Only this crate parses arguments or prints.
+//! go-jail: the command line's entry point. The modules are the library
+//! crate `go_jail` (`src/lib.rs`); this file only dispatches.
 
-mod args;
-mod caps;
-mod cmd_bpf;
-mod cmd_compile;
-mod cmd_explain;
-mod cmd_groups;
-mod cmd_learn;
-mod cmd_run;
-mod disasm;
-mod errno;
-mod fail;
-mod filter;
-mod identity;
-mod lint;
-mod names;
-mod oci;
-mod output;
-mod policy_args;
-mod profile_json;
-mod pty_parent;
-mod report;
-mod supervise;
+use go_jail::{
+    args, cmd_bpf, cmd_compile, cmd_explain, cmd_groups, cmd_learn, cmd_run, fail, names, oci,
+    pty_parent, supervise,
+};
 
 use std::ffi::OsString;
 use std::process::ExitCode;

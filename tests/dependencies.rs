@@ -60,7 +60,7 @@ fn bpf_asm_and_runner_depend_on_nothing_outside_the_workspace() {
 #[test]
 fn clap_and_serde_are_used_only_by_the_cli() {
     let meta = metadata();
-    for package in ["bpf-asm", "policy", "runner"] {
+    for package in ["bpf-asm", "policy", "runner", "testkit"] {
         for (dep, _) in normal_dependencies(&meta, package) {
             assert!(
                 !["clap", "serde", "serde_json", "nix", "libc"].contains(&dep.as_str()),
@@ -88,7 +88,9 @@ fn unsafe_code_lives_only_in_runner_sys() {
     let root = workspace();
     let sys = root.join("runner/src/sys");
     let mut files = Vec::new();
-    for dir in ["src", "bpf-asm", "policy", "runner", "tests", "benches"] {
+    for dir in [
+        "src", "bpf-asm", "policy", "runner", "testkit", "tests", "benches", "fuzz",
+    ] {
         if root.join(dir).is_dir() {
             rust_files(&root.join(dir), &mut files);
         }
@@ -137,4 +139,41 @@ fn every_unsafe_block_in_runner_sys_has_a_safety_comment() {
             );
         }
     }
+}
+
+/// Every Rust file of the repository (the workspace, `fuzz/`, `benches/`),
+/// build output left out.
+fn all_rust_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    rust_files(&workspace(), &mut files);
+    files
+}
+
+#[test]
+fn no_file_is_compiled_in_by_path_except_the_runners_arch_select() {
+    // Code is shared through crates (`go_jail`, `testkit`), never by
+    // compiling one file into two crates. The one `#[path]` left picks
+    // runner's per-arch syscall numbers by `cfg`.
+    let root = workspace();
+    let allowed = root.join("runner/src/sys/mod.rs");
+    let needle = ["#[", "path"].concat();
+    let mut found = Vec::new();
+    for file in all_rust_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if !code.replace(' ', "").contains(&needle) {
+                continue;
+            }
+            let arch_select = file == allowed && code.contains("\"x86_64.rs\"");
+            if !arch_select {
+                found.push(format!("{}:{}: {line}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "files compiled in by a path attribute:\n{}",
+        found.join("\n")
+    );
 }

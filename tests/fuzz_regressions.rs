@@ -3,7 +3,7 @@
 //! - `bpf_raw` and `bpf_text`: every seed under `fuzz/corpus/<target>/` and
 //!   every minimized crash saved under `tests/data/fuzz/<target>/` (none
 //!   so far) is replayed through the function the target calls
-//!   (`fuzz/src/checks.rs`, compiled in here).
+//!   (`testkit::fuzz_checks`, shared with the fuzz crate).
 //! - `profile_json`: the text seeds go through the built binary
 //!   (`go-jail compile --seccomp-profile`), which must answer 0 or 125,
 //!   never panic; the structured seed (a leading NUL) needs the fuzz
@@ -17,16 +17,12 @@
 #[allow(unused_macros, unused_imports)]
 mod common;
 
-#[allow(dead_code)]
-#[path = "../fuzz/src/checks.rs"]
-mod checks;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bpf_asm::Arch;
-use checks::Compiled;
 use policy::{Action, CmpOp, CompileOptions, Condition, Mode, PolicySpec, Rule};
+use testkit::fuzz_checks::{self as checks, Compiled};
 
 /// The files of `fuzz/corpus/<target>` and `tests/data/fuzz/<target>`.
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {

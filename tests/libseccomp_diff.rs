@@ -24,11 +24,10 @@ use std::process::Command;
 
 use bpf_asm::{Arch, Program, SeccompData};
 use policy::condition::Width;
-use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
+use policy::profile::{Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
 use policy::{Action, SyscallTable};
 
-#[path = "support/rule_file.rs"]
-mod rule_file;
+use testkit::rule_file;
 
 /// Where go-jail knowingly differs from the profile's bare meaning.
 const OURS_EXCEPTIONS: &[(&str, &str)] = &[
@@ -287,7 +286,7 @@ fn op_word(op: ArgOp) -> &'static str {
     }
 }
 
-/// The rule file of `scmp_export.c` (`tests/support/rule_file.rs`).
+/// The rule file of `scmp_export.c` (`testkit::rule_file`).
 fn rule_file(default: Action, rules: &[RefRule], arches: &[Arch]) -> String {
     let lines = rules.iter().map(|r| {
         let conds = (r.conds.iter())
@@ -595,90 +594,17 @@ fn report(title: &str, t: &Tally) {
 
 // ------------------------------------------------------------- profiles
 
-/// An errno of the profile: containers/common's `errno` (a name or a
-/// decimal number) when present and not empty, else `errnoRet`.
-fn errno_field(v: &serde_json::Value, name_field: &str, ret_field: &str) -> Option<u16> {
-    match v
-        .get(name_field)
-        .and_then(|e| e.as_str())
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => Some(match e {
-            "EPERM" => 1,
-            "EINVAL" => 22,
-            "ENOSYS" => 38,
-            n => n.parse().expect("an errno this test knows"),
-        }),
-        None => v.get(ret_field).and_then(|e| e.as_u64()).map(|n| n as u16),
-    }
-}
-
-/// A profile of `tests/data`, read here with serde_json's `Value`
-/// (independently of the CLI's reader).
+/// A profile of `tests/data`, read by the CLI's own reader
+/// (`go_jail::profile_json`, the one Docker/OCI JSON reader); what it
+/// means is evaluated independently below.
 fn json_profile(file: &str) -> Profile {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data")
-            .join(file),
-    )
-    .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let act = |s: &serde_json::Value| s.as_str().unwrap().parse::<ProfileAction>().unwrap();
-    let strs = |v: Option<&serde_json::Value>| -> Vec<String> {
-        v.and_then(|v| v.as_array())
-            .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
-            .unwrap_or_default()
-    };
-    let filter = |f: Option<&serde_json::Value>| match f {
-        Some(f) => Filter {
-            caps: strs(f.get("caps")),
-            arches: strs(f.get("arches")),
-            min_kernel: f
-                .get("minKernel")
-                .map(|k| policy::profile::parse_kernel_version(k.as_str().unwrap()).unwrap()),
-        },
-        None => Filter::default(),
-    };
-    Profile {
-        default_action: act(&v["defaultAction"]),
-        default_errno: errno_field(&v, "defaultErrno", "defaultErrnoRet"),
-        architectures: vec![],
-        arch_map: v["archMap"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| ArchMapEntry {
-                arch: m["architecture"].as_str().unwrap().into(),
-                sub_arches: strs(m.get("subArchitectures")),
-            })
-            .collect(),
-        syscalls: v["syscalls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| Entry {
-                names: strs(s.get("names")),
-                action: act(&s["action"]),
-                errno: errno_field(s, "errno", "errnoRet"),
-                args: s
-                    .get("args")
-                    .and_then(|a| a.as_array())
-                    .map(|a| {
-                        a.iter()
-                            .map(|a| Arg {
-                                index: a["index"].as_u64().unwrap() as u32,
-                                value: a["value"].as_u64().unwrap(),
-                                value_two: a.get("valueTwo").and_then(|v| v.as_u64()).unwrap_or(0),
-                                op: a["op"].as_str().unwrap().parse().unwrap(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                includes: filter(s.get("includes")),
-                excludes: filter(s.get("excludes")),
-            })
-            .collect(),
-    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (profile, _notes) = go_jail::profile_json::parse(&text, &path.display().to_string())
+        .unwrap_or_else(|f| panic!("{}", f.message));
+    profile
 }
 
 /// Syscalls whose arguments have mixed widths, so the generator meets both.

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use bpf_asm::{Arch, Program};
 
-#[path = "../../tests/support/rule_file.rs"]
-mod rule_file;
-use policy::profile::{ArchMapEntry, Arg, ArgOp, Context, Entry, Filter, Profile, ProfileAction};
+use go_jail::profile_json;
+use policy::profile::{Context, ProfileAction};
 use policy::{CmpOp, CompileOptions, PolicySpec, SyscallTable};
+use testkit::rule_file;
 
 /// The original go-jail example allow-list (default `ERRNO(EPERM)`).
 pub fn go_jail_example() -> Vec<&'static str> {
@@ -119,29 +119,21 @@ pub fn docker_json() -> Option<PathBuf> {
 
 /// The names of Docker's profile that are allowed unconditionally: entries
 /// with action `SCMP_ACT_ALLOW` and no `args`, `includes` or `excludes`.
-pub fn docker_allow_from_json(text: &str) -> Result<Vec<String>, String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let entries = v["syscalls"].as_array().ok_or("no \"syscalls\" array")?;
-    let empty = |x: &serde_json::Value| match x {
-        serde_json::Value::Null => true,
-        serde_json::Value::Array(a) => a.is_empty(),
-        serde_json::Value::Object(o) => o.is_empty(),
-        _ => false,
-    };
+/// The profile is read by the CLI's own reader (`go_jail::profile_json`).
+pub fn docker_allow_from_json(text: &str, origin: &str) -> Result<Vec<String>, String> {
+    let (profile, _notes) = profile_json::parse(text, origin).map_err(|f| f.message)?;
     let mut names: Vec<String> = Vec::new();
-    for e in entries {
-        if e["action"] != "SCMP_ACT_ALLOW"
-            || !empty(&e["args"])
-            || !empty(&e["includes"])
-            || !empty(&e["excludes"])
+    for e in &profile.syscalls {
+        if e.action != ProfileAction::Allow
+            || !e.args.is_empty()
+            || !e.includes.is_empty()
+            || !e.excludes.is_empty()
         {
             continue;
         }
-        for n in e["names"].as_array().into_iter().flatten() {
-            if let Some(n) = n.as_str() {
-                if !names.iter().any(|m| m == n) {
-                    names.push(n.to_string());
-                }
+        for n in &e.names {
+            if !names.contains(n) {
+                names.push(n.clone());
             }
         }
     }
@@ -158,92 +150,17 @@ pub fn docker_full_json() -> Option<PathBuf> {
     ])
 }
 
-/// A Docker/OCI seccomp profile from its JSON (the fields `to_spec` reads).
-pub fn profile_from_json(text: &str) -> Result<Profile, String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let action = |x: &serde_json::Value| -> Result<ProfileAction, String> {
-        x.as_str().ok_or("action is not a string")?.parse()
-    };
-    let strs = |x: Option<&serde_json::Value>| -> Vec<String> {
-        x.and_then(|x| x.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect()
-    };
-    let filter = |f: Option<&serde_json::Value>| Filter {
-        caps: strs(f.and_then(|f| f.get("caps"))),
-        arches: strs(f.and_then(|f| f.get("arches"))),
-        min_kernel: f
-            .and_then(|f| f.get("minKernel"))
-            .and_then(|k| k.as_str())
-            .and_then(policy::profile::parse_kernel_version),
-    };
-    let errno = |x: Option<&serde_json::Value>| x.and_then(|e| e.as_u64()).map(|n| n as u16);
-    let mut syscalls = Vec::new();
-    for e in v["syscalls"].as_array().ok_or("no \"syscalls\" array")? {
-        let mut args = Vec::new();
-        for a in e
-            .get("args")
-            .and_then(|a| a.as_array())
-            .into_iter()
-            .flatten()
-        {
-            let num = |k: &str| a.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
-            let op: ArgOp = a["op"].as_str().ok_or("op is not a string")?.parse()?;
-            args.push(Arg {
-                index: num("index") as u32,
-                value: num("value"),
-                value_two: num("valueTwo"),
-                op,
-            });
-        }
-        let mut names = strs(e.get("names"));
-        names.extend(e.get("name").and_then(|n| n.as_str()).map(str::to_string));
-        syscalls.push(Entry {
-            names,
-            action: action(&e["action"])?,
-            errno: errno(e.get("errnoRet")),
-            args,
-            includes: filter(e.get("includes")),
-            excludes: filter(e.get("excludes")),
-        });
-    }
-    Ok(Profile {
-        default_action: action(&v["defaultAction"])?,
-        default_errno: errno(v.get("defaultErrnoRet")),
-        architectures: strs(v.get("architectures")),
-        arch_map: v["archMap"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| ArchMapEntry {
-                arch: m["architecture"].as_str().unwrap_or("").to_string(),
-                sub_arches: strs(m.get("subArchitectures")),
-            })
-            .collect(),
-        syscalls,
-    })
-}
-
-/// The running kernel's (major, minor), for `minKernel` filters.
-pub fn kernel_version() -> (u32, u32) {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .ok()
-        .and_then(|s| policy::profile::parse_kernel_version(s.trim()))
-        .unwrap_or((0, 0))
-}
-
 /// Docker's default profile, whole: every entry that applies with no
 /// capabilities on this kernel, conditions included, x86_64 only.
 pub fn docker_full() -> Result<(PolicySpec, PathBuf), String> {
     let p = docker_full_json().ok_or("no Docker profile found (tests/data/docker-default.json)")?;
     let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-    let profile = profile_from_json(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+    let (profile, _notes) =
+        profile_json::parse(&text, &p.display().to_string()).map_err(|f| f.message)?;
     let ctx = Context {
         caps: 0,
         arch: Arch::X86_64,
-        kernel: kernel_version(),
+        kernel: profile_json::kernel_version(),
     };
     let (mut spec, _notes) = profile
         .to_spec(&ctx)
@@ -253,7 +170,7 @@ pub fn docker_full() -> Result<(PolicySpec, PathBuf), String> {
 }
 
 /// `spec` (an allow-list of rules, as `Profile::to_spec` makes it) in the
-/// rule-file format of `tests/support/rule_file.rs`.
+/// rule-file format of `testkit::rule_file`.
 pub fn rule_file(spec: &PolicySpec) -> Result<String, String> {
     if spec.mode != policy::Mode::AllowList || !spec.names.is_empty() {
         return Err("rule_file: only a rules-only allow-list (a profile's spec)".into());
@@ -289,7 +206,7 @@ pub fn read_names(text: &str) -> Vec<String> {
 pub fn docker_allow() -> Result<(Vec<String>, PathBuf), String> {
     if let Some(p) = docker_json() {
         let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        let names = docker_allow_from_json(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let names = docker_allow_from_json(&text, &p.display().to_string())?;
         return Ok((names, p));
     }
     let p = repo_root().join("policy/tests/data/docker_allow.txt");

@@ -1,6 +1,6 @@
 //! The command line's list syntaxes: syscall lists with groups and
 //! removals (`policy::groups::expand`), `-caps`, `--arch`, `--errno`
-//! (the CLI's own modules, compiled in): see `checks::cli_lists`.
+//! (the CLI's own modules, from the `go_jail` library): see `checks::cli_lists`.
 #![no_main]
 
 use arbitrary::Unstructured;

@@ -1,5 +1,5 @@
-//! The CLI's Docker/OCI profile parser (`src/profile_json.rs`, compiled
-//! in) and the translation to a policy: see `checks::profile_json`.
+//! The CLI's Docker/OCI profile parser (`go_jail::profile_json`, the one
+//! reader) and the translation to a policy: see `checks::profile_json`.
 //!
 //! An input starting with a NUL byte is structured: the rest decodes to a
 //! profile as a JSON value (and a context), which is serialized and

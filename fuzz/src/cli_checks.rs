@@ -1,11 +1,12 @@
-//! The checks that run the CLI's own modules (compiled into this crate
-//! from `../src`, see `lib.rs`): the profile JSON parser and the `-caps`,
+//! The checks that run the CLI's own modules (from the `go_jail` library
+//! crate): the profile JSON parser and the `-caps`,
 //! `--arch` and `--errno` syntaxes. The main test suite reaches the same
 //! code through the built binary (`tests/fuzz_regressions.rs`).
 
 use std::collections::HashSet;
 
 use bpf_asm::Arch;
+use go_jail::{caps, errno, names, profile_json};
 use policy::profile::{Context, Profile};
 
 use crate::checks;
@@ -16,7 +17,7 @@ use crate::checks;
 /// translated profile always resolves (the translation skips unknown names
 /// and refuses bad indices), and its program passes [`checks::check_policy`].
 pub fn profile_json(source: &str, contexts: &[Context]) {
-    let profile: Profile = match crate::profile_json::parse(source, "fuzz.json") {
+    let profile: Profile = match profile_json::parse(source, "fuzz.json") {
         Ok((profile, notes)) => {
             for n in &notes {
                 assert!(!n.is_empty());
@@ -63,25 +64,25 @@ pub struct ListCase {
 pub fn cli_lists(case: &ListCase) {
     checks::check_expand(&case.items, &case.arches);
     check_caps(&case.caps);
-    if let Ok(arches) = crate::names::parse_arches(&case.arch_list) {
+    if let Ok(arches) = names::parse_arches(&case.arch_list) {
         assert!(!arches.is_empty());
         let distinct: HashSet<Arch> = arches.iter().copied().collect();
         assert_eq!(distinct.len(), arches.len(), "{arches:?}");
     }
-    if let Ok(n) = crate::errno::parse(&case.errno) {
+    if let Ok(n) = errno::parse(&case.errno) {
         assert!(n <= 4095);
-        if let Some(name) = crate::errno::name(n) {
-            assert_eq!(crate::errno::parse(name), Ok(n));
+        if let Some(name) = errno::name(n) {
+            assert_eq!(errno::parse(name), Ok(n));
         }
     }
 }
 
 fn check_caps(list: &str) {
-    match crate::caps::parse_list(list) {
+    match caps::parse_list(list) {
         Ok(mask) => {
-            assert!(mask < 1 << crate::caps::NAMES.len(), "{mask:#x}");
-            let printed = crate::caps::names(mask);
-            assert_eq!(crate::caps::parse_list(&printed), Ok(mask), "{printed}");
+            assert!(mask < 1 << caps::NAMES.len(), "{mask:#x}");
+            let printed = caps::names(mask);
+            assert_eq!(caps::parse_list(&printed), Ok(mask), "{printed}");
             // A blank list is the empty set: no items to look at.
             let items = if list.trim().is_empty() {
                 None
@@ -89,7 +90,7 @@ fn check_caps(list: &str) {
                 Some(list.split(','))
             };
             for item in items.into_iter().flatten() {
-                let n = crate::caps::number(item).expect("parsed items are known");
+                let n = caps::number(item).expect("parsed items are known");
                 let full = item.trim();
                 if full
                     .get(..4)
@@ -99,6 +100,6 @@ fn check_caps(list: &str) {
                 }
             }
         }
-        Err(e) => crate::checks::render(&e),
+        Err(e) => checks::render(&e),
     }
 }

@@ -13,7 +13,9 @@
 //! - [`tree`]: the depth-limited optimal dispatch tree (interval DP);
 //! - [`emit`]: the program ([`compile`]);
 //! - [`stats`]: executed-instruction figures of a compiled program;
-//! - [`guards`]: rules go-jail adds, enforced even under a supervisor.
+//! - [`guards`]: rules go-jail adds, enforced even under a supervisor;
+//! - [`lint`]: warnings about policies that probably do not do what their
+//!   author meant (a deny-list that leaves a twin open, …).
 
 pub mod action;
 pub mod bits;
@@ -22,6 +24,7 @@ pub mod emit;
 pub mod freq;
 pub mod groups;
 pub mod guards;
+pub mod lint;
 pub mod matcher;
 pub mod notify;
 pub mod policy;

@@ -1,5 +1,9 @@
-//! Errno values and their strerror-like text. All decoding of raw kernel
-//! results into [`Errno`] happens here.
+//! Errno values, their names and their strerror-like text: the one errno
+//! table of the workspace (the CLI's `--errno` and profile readers use it
+//! through [`Errno::from_name`] and [`Errno::name`]). Every name of
+//! include/uapi/asm-generic/errno-base.h and errno.h, with glibc's
+//! strerror text. All decoding of raw kernel results into [`Errno`]
+//! happens here.
 
 use core::fmt;
 
@@ -23,6 +27,15 @@ macro_rules! errnos {
                 match self.0 {
                     $($n => Some(stringify!($name)),)*
                     _ => None,
+                }
+            }
+
+            /// The errno named `name` exactly (`EPERM`, and the aliases
+            /// `EWOULDBLOCK`, `EDEADLOCK`, `ENOTSUP`), if it is in the table.
+            pub fn from_name(name: &str) -> Option<Errno> {
+                match name {
+                    $(stringify!($name) => Some(Errno($n)),)*
+                    _ => ALIASES.iter().find(|(a, _)| *a == name).map(|(_, e)| *e),
                 }
             }
 
@@ -78,10 +91,107 @@ errnos! {
     ENOSYS = 38, "Function not implemented";
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many levels of symbolic links";
+    ENOMSG = 42, "No message of desired type";
+    EIDRM = 43, "Identifier removed";
+    ECHRNG = 44, "Channel number out of range";
+    EL2NSYNC = 45, "Level 2 not synchronized";
+    EL3HLT = 46, "Level 3 halted";
+    EL3RST = 47, "Level 3 reset";
+    ELNRNG = 48, "Link number out of range";
+    EUNATCH = 49, "Protocol driver not attached";
+    ENOCSI = 50, "No CSI structure available";
+    EL2HLT = 51, "Level 2 halted";
+    EBADE = 52, "Invalid exchange";
+    EBADR = 53, "Invalid request descriptor";
+    EXFULL = 54, "Exchange full";
+    ENOANO = 55, "No anode";
+    EBADRQC = 56, "Invalid request code";
+    EBADSLT = 57, "Invalid slot";
+    EBFONT = 59, "Bad font file format";
+    ENOSTR = 60, "Device not a stream";
+    ENODATA = 61, "No data available";
+    ETIME = 62, "Timer expired";
+    ENOSR = 63, "Out of streams resources";
+    ENONET = 64, "Machine is not on the network";
+    ENOPKG = 65, "Package not installed";
+    EREMOTE = 66, "Object is remote";
+    ENOLINK = 67, "Link has been severed";
+    EADV = 68, "Advertise error";
+    ESRMNT = 69, "Srmount error";
+    ECOMM = 70, "Communication error on send";
+    EPROTO = 71, "Protocol error";
+    EMULTIHOP = 72, "Multihop attempted";
+    EDOTDOT = 73, "RFS specific error";
+    EBADMSG = 74, "Bad message";
+    EOVERFLOW = 75, "Value too large for defined data type";
+    ENOTUNIQ = 76, "Name not unique on network";
+    EBADFD = 77, "File descriptor in bad state";
+    EREMCHG = 78, "Remote address changed";
+    ELIBACC = 79, "Can not access a needed shared library";
+    ELIBBAD = 80, "Accessing a corrupted shared library";
+    ELIBSCN = 81, ".lib section in a.out corrupted";
+    ELIBMAX = 82, "Attempting to link in too many shared libraries";
+    ELIBEXEC = 83, "Cannot exec a shared library directly";
+    EILSEQ = 84, "Invalid or incomplete multibyte or wide character";
+    ERESTART = 85, "Interrupted system call should be restarted";
+    ESTRPIPE = 86, "Streams pipe error";
+    EUSERS = 87, "Too many users";
+    ENOTSOCK = 88, "Socket operation on non-socket";
+    EDESTADDRREQ = 89, "Destination address required";
+    EMSGSIZE = 90, "Message too long";
+    EPROTOTYPE = 91, "Protocol wrong type for socket";
+    ENOPROTOOPT = 92, "Protocol not available";
+    EPROTONOSUPPORT = 93, "Protocol not supported";
+    ESOCKTNOSUPPORT = 94, "Socket type not supported";
     EOPNOTSUPP = 95, "Operation not supported";
+    EPFNOSUPPORT = 96, "Protocol family not supported";
+    EAFNOSUPPORT = 97, "Address family not supported by protocol";
+    EADDRINUSE = 98, "Address already in use";
+    EADDRNOTAVAIL = 99, "Cannot assign requested address";
+    ENETDOWN = 100, "Network is down";
+    ENETUNREACH = 101, "Network is unreachable";
+    ENETRESET = 102, "Network dropped connection on reset";
+    ECONNABORTED = 103, "Software caused connection abort";
+    ECONNRESET = 104, "Connection reset by peer";
+    ENOBUFS = 105, "No buffer space available";
+    EISCONN = 106, "Transport endpoint is already connected";
+    ENOTCONN = 107, "Transport endpoint is not connected";
+    ESHUTDOWN = 108, "Cannot send after transport endpoint shutdown";
+    ETOOMANYREFS = 109, "Too many references: cannot splice";
     ETIMEDOUT = 110, "Connection timed out";
+    ECONNREFUSED = 111, "Connection refused";
+    EHOSTDOWN = 112, "Host is down";
+    EHOSTUNREACH = 113, "No route to host";
+    EALREADY = 114, "Operation already in progress";
+    EINPROGRESS = 115, "Operation now in progress";
     ESTALE = 116, "Stale file handle";
+    EUCLEAN = 117, "Structure needs cleaning";
+    ENOTNAM = 118, "Not a XENIX named type file";
+    ENAVAIL = 119, "No XENIX semaphores available";
+    EISNAM = 120, "Is a named type file";
+    EREMOTEIO = 121, "Remote I/O error";
+    EDQUOT = 122, "Disk quota exceeded";
+    ENOMEDIUM = 123, "No medium found";
+    EMEDIUMTYPE = 124, "Wrong medium type";
+    ECANCELED = 125, "Operation canceled";
+    ENOKEY = 126, "Required key not available";
+    EKEYEXPIRED = 127, "Key has expired";
+    EKEYREVOKED = 128, "Key has been revoked";
+    EKEYREJECTED = 129, "Key was rejected by service";
+    EOWNERDEAD = 130, "Owner died";
+    ENOTRECOVERABLE = 131, "State not recoverable";
+    ERFKILL = 132, "Operation not possible due to RF-kill";
+    EHWPOISON = 133, "Memory page has hardware error";
 }
+
+/// The other spellings of three errnos (`EWOULDBLOCK` is `EAGAIN`,
+/// `EDEADLOCK` is `EDEADLK`, `ENOTSUP` is `EOPNOTSUPP`), accepted by
+/// [`Errno::from_name`]; [`Errno::name`] gives the primary name.
+const ALIASES: [(&str, Errno); 3] = [
+    ("EWOULDBLOCK", Errno::EAGAIN),
+    ("EDEADLOCK", Errno::EDEADLK),
+    ("ENOTSUP", Errno::EOPNOTSUPP),
+];
 
 impl Errno {
     /// The raw number.
@@ -124,5 +234,22 @@ impl std::error::Error for Errno {}
 impl From<Errno> for std::io::Error {
     fn from(e: Errno) -> Self {
         std::io::Error::from_raw_os_error(e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_reads_back_to_its_errno() {
+        for n in 1..=133 {
+            if let Some(name) = Errno(n).name() {
+                assert_eq!(Errno::from_name(name), Some(Errno(n)), "{name}");
+                assert!(Errno(n).description().is_some(), "{name}");
+            }
+        }
+        assert_eq!(Errno::from_name("EWOULDBLOCK"), Some(Errno::EAGAIN));
+        assert_eq!(Errno::from_name("eperm"), None);
     }
 }

@@ -1,11 +1,11 @@
 //! The properties the fuzz targets check, on concrete inputs.
 //!
-//! This file is compiled twice, by `#[path]`: into the fuzz crate (whose
-//! targets decode libFuzzer's bytes and call these functions) and into the
-//! main workspace's `tests/fuzz_regressions.rs` (which replays minimized
-//! crashes and the seed corpus through them). A regression test therefore
-//! checks exactly what the target checked. It needs only `bpf_asm` and
-//! `policy`; the checks that run CLI modules are in `cli_checks.rs`.
+//! Used by the fuzz crate (whose targets decode libFuzzer's bytes and call
+//! these functions) and by the main workspace's `tests/fuzz_regressions.rs`
+//! (which replays minimized crashes and the seed corpus through them). A
+//! regression test therefore checks exactly what the target checked. It
+//! needs only `bpf_asm` and `policy`; the checks that run CLI modules are
+//! in the fuzz crate's `cli_checks.rs`.
 
 use std::collections::{BTreeSet, HashSet};
 

@@ -7,8 +7,8 @@
 //! rule SYSCALL ACTION ERRNO [ARG OP DATUM DATUM_TWO]...
 //! ```
 //!
-//! Shared through `#[path]` by the libseccomp differential test and the
-//! benchmarks, which describe their rules with different models.
+//! Shared by the libseccomp differential test and the benchmarks, which
+//! describe their rules with different models.
 
 use bpf_asm::Arch;
 use policy::Action;
