@@ -18,8 +18,10 @@
 //!     uids, groups and caps (S25); re-entering the caller's directory falls
 //!     back to `/` when the target cannot reach it;
 //! 11. `PR_SET_NO_NEW_PRIVS` (S13);
-//! 12. seccomp, last, so dropping privileges never depends on the filter (S12);
-//! 13. `execve` over the planned candidates, and nothing else (S11, S29).
+//! 12. `landlock_restrict_self` with the planned ruleset (needs no_new_privs);
+//!     the ruleset fd is then closed when fds are closed outright;
+//! 13. seccomp, last, so dropping privileges never depends on the filter (S12);
+//! 14. `execve` over the planned candidates, and nothing else (S11, S29).
 
 use crate::plan::{Bytes, FdMode, Plan, TtyPolicy, MAX_GROUPS};
 use crate::sys::{self, abi, abi::CapUserData, Errno};
@@ -71,6 +73,8 @@ pub enum Step {
     },
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     NoNewPrivs,
+    /// `landlock_restrict_self`.
+    Landlock,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
     Seccomp,
     /// Listener mode: `prctl(PR_SET_PDEATHSIG, SIGKILL)`, or (`ESRCH`) the
@@ -110,6 +114,7 @@ impl fmt::Display for Step {
             Step::Chdir { fallback: true } => f.write_str("chdir(/)"),
             Step::Chdir { fallback: false } => f.write_str("chdir"),
             Step::NoNewPrivs => f.write_str("prctl(PR_SET_NO_NEW_PRIVS, 1)"),
+            Step::Landlock => f.write_str("landlock_restrict_self"),
             Step::Seccomp => f.write_str("seccomp(SECCOMP_SET_MODE_FILTER)"),
             Step::ParentDeathSignal => f.write_str("prctl(PR_SET_PDEATHSIG, SIGKILL)"),
             Step::Exec { .. } => f.write_str("execve"),
@@ -228,7 +233,7 @@ fn split(mask: u64) -> (u32, u32) {
 }
 
 impl Plan {
-    /// Performs steps 1–12 (everything but `execve`). Makes raw syscalls only
+    /// Performs steps 1–13 (everything but `execve`). Makes raw syscalls only
     /// and never allocates, so it may run in `Command::pre_exec`.
     ///
     /// # Warning
@@ -265,6 +270,13 @@ impl Plan {
         self.apply_cwd()?;
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
+        }
+        if let Some(ruleset) = &self.landlock {
+            sys::landlock::landlock_restrict_self(ruleset.fd(), 0)
+                .map_err(Failure::at(Step::Landlock))?;
+            if self.fd_mode == FdMode::Close {
+                sys::close(ruleset.fd()).map_err(Failure::at(Step::Landlock))?;
+            }
         }
         if let Some(filter) = &self.filter {
             if let Some(handoff) = &self.handoff {

@@ -47,6 +47,7 @@
 
 mod apply;
 mod guard;
+pub mod landlock;
 pub mod notify;
 mod plan;
 pub mod probe;

@@ -1,6 +1,7 @@
 //! [`Plan`]: everything the privilege drop needs, resolved and allocated up
 //! front, so that applying it makes only raw syscalls over pre-built memory.
 
+use crate::landlock::Ruleset;
 use crate::notify::Handoff;
 use crate::sys::abi::{
     Rlimit64, SockFilter, BPF_MAXINSNS, RLIMIT_NAMES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE,
@@ -10,6 +11,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The most supplementary groups a plan may set: the post-switch check reads
 /// them back into a stack buffer of this size (16 KiB).
@@ -209,6 +211,8 @@ pub struct Plan {
     pub(crate) no_new_privs: bool,
     pub(crate) filter: Option<Vec<SockFilter>>,
     pub(crate) filter_flags: u32,
+    /// The Landlock ruleset enforced after no_new_privs ([`PlanBuilder::landlock`]).
+    pub(crate) landlock: Option<Arc<Ruleset>>,
     /// Listener mode: where the child publishes the listener fd ([`crate::notify`]).
     pub(crate) handoff: Option<Handoff>,
     pub(crate) keep_fds: Vec<i32>,
@@ -264,6 +268,10 @@ impl Plan {
     pub fn filter(&self) -> Option<&[SockFilter]> {
         self.filter.as_deref()
     }
+    /// The Landlock ruleset enforced before the filter, if any.
+    pub fn landlock(&self) -> Option<&Ruleset> {
+        self.landlock.as_deref()
+    }
     /// The directory the command starts in, unless inherited; and whether
     /// it falls back to `/` ([`CwdPolicy::ReEnter`]).
     pub fn cwd(&self) -> Option<(&std::ffi::CStr, bool)> {
@@ -309,6 +317,7 @@ pub struct PlanBuilder {
     no_new_privs: bool,
     filter: Option<Vec<SockFilter>>,
     filter_flags: u32,
+    landlock: Option<Arc<Ruleset>>,
     notify_listener: bool,
     keep_fds: Vec<i32>,
     fd_mode: FdMode,
@@ -339,6 +348,7 @@ impl PlanBuilder {
             no_new_privs: true,
             filter: None,
             filter_flags: 0,
+            landlock: None,
             notify_listener: false,
             keep_fds: Vec::new(),
             fd_mode: FdMode::default(),
@@ -386,6 +396,15 @@ impl PlanBuilder {
     pub fn seccomp_filter(mut self, filter: Vec<SockFilter>, flags: u32) -> Self {
         self.filter = Some(filter);
         self.filter_flags = flags;
+        self
+    }
+    /// A Landlock ruleset, prepared before `fork` (rules added), that the
+    /// child enforces with `landlock_restrict_self` after no_new_privs and
+    /// before the seccomp filter ([`crate::Step::Landlock`]). Its fd is
+    /// close-on-exec and skipped by [`FdMode::Close`] until it is enforced,
+    /// then closed.
+    pub fn landlock(mut self, ruleset: Arc<Ruleset>) -> Self {
+        self.landlock = Some(ruleset);
         self
     }
     /// Listener mode, for [`crate::notify::spawn`] only: the filter is loaded
@@ -573,7 +592,10 @@ impl PlanBuilder {
             return Err(PlanError::BadFd(fd));
         }
         let keep = kept_fds(&self.keep_fds);
-        let close_ranges = gaps(&keep);
+        // the ruleset fd must outlive the fd step: it is enforced later
+        let mut holes = keep.clone();
+        holes.extend(self.landlock.as_ref().map(|r| r.fd()));
+        let close_ranges = gaps(&kept_fds(&holes));
 
         let argv: Vec<CString> = self
             .argv
@@ -617,6 +639,7 @@ impl PlanBuilder {
             no_new_privs: self.no_new_privs,
             filter: self.filter,
             filter_flags,
+            landlock: self.landlock,
             handoff,
             keep_fds: keep,
             close_ranges,

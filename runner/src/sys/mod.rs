@@ -17,6 +17,7 @@ pub mod abi;
 pub(crate) mod child;
 mod command;
 mod errno;
+pub mod landlock;
 pub mod notify;
 
 #[cfg(target_arch = "x86_64")]
