@@ -88,6 +88,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
 
+    #[command(flatten)]
+    pub landlock: crate::landlock::LandlockArgs,
+
     /// Keep this file descriptor open in COMMAND (repeatable).
     #[arg(long = "keep-fd", value_name = "FD")]
     pub keep_fd: Vec<u32>,

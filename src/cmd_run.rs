@@ -129,10 +129,26 @@ pub(crate) fn prepare(
             .strip_prefix(b"PATH=")
             .map(|p| OsString::from(std::ffi::OsStr::from_bytes(p)))
     });
-    builder = builder
-        .search_path(path.unwrap_or_else(|| "/bin:/usr/bin".into()))
-        .env(env);
+    let path = path.unwrap_or_else(|| "/bin:/usr/bin".into());
+    if let Some(ruleset) = landlock_ruleset(args, &path)? {
+        builder = builder.landlock(std::sync::Arc::new(ruleset));
+    }
+    builder = builder.search_path(path).env(env);
     builder.build().map_err(|e| Failure::input(e.to_string()))
+}
+
+/// The Landlock ruleset of the options, with rules added (before `fork`);
+/// prints one line per restriction `--landlock-best-effort` skipped.
+fn landlock_ruleset(
+    args: &RunArgs,
+    search_path: &std::ffi::OsStr,
+) -> Result<Option<runner::landlock::Ruleset>, Failure> {
+    let files = crate::landlock::command_files(&args.command[0], search_path);
+    let rules = crate::landlock::resolve(&args.landlock, false, false, &files)?;
+    for s in &rules.skipped {
+        eprintln!("go-jail: landlock: not enforced: {s}");
+    }
+    rules.ruleset()
 }
 
 /// `--cwd DIR` made absolute (from go-jail's own working directory).

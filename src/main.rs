@@ -13,6 +13,7 @@ mod errno;
 mod fail;
 mod filter;
 mod identity;
+mod landlock;
 mod lint;
 mod names;
 mod oci;

@@ -1,0 +1,328 @@
+//! Landlock end to end: the built binary loads real rulesets into the real
+//! kernel, as root with `-user nobody`, and (where it applies) as an
+//! unprivileged caller through setpriv. Each test says why it skips.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{bin, jail, needs_root, Run};
+
+/// The kernel's Landlock ABI, read the way go-jail reads it.
+fn kernel_abi() -> u32 {
+    runner::landlock::kernel_abi()
+}
+
+macro_rules! needs_abi {
+    ($n:expr) => {
+        if kernel_abi() < $n {
+            eprintln!(
+                "skipping: needs Landlock ABI {} (kernel has {})",
+                $n,
+                kernel_abi()
+            );
+            return;
+        }
+    };
+}
+
+/// A fresh directory under /tmp that nobody may write (removed on drop).
+struct Tree(PathBuf);
+
+impl Tree {
+    fn new(name: &str) -> Tree {
+        use std::os::unix::fs::PermissionsExt;
+        let p = std::env::temp_dir().join(format!("go-jail-ll-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777)).unwrap();
+        Tree(p)
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+    fn join(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// go-jail as root with `-user nobody` and `args`, then `--` and `cmd`.
+fn nobody(args: &[&str], cmd: &[&str]) -> Run {
+    let mut all = vec!["-user", "nobody"];
+    all.extend_from_slice(args);
+    all.push("--");
+    all.extend_from_slice(cmd);
+    jail(&all)
+}
+
+/// As [`nobody`] with `GO_JAIL_LANDLOCK_ABI` set.
+fn nobody_with_abi(abi: &str, args: &[&str], cmd: &[&str]) -> Run {
+    let mut c = Command::new(bin());
+    c.env("GO_JAIL_LANDLOCK_ABI", abi)
+        .args(["-user", "nobody"])
+        .args(args)
+        .arg("--")
+        .args(cmd);
+    Run::new(&mut c)
+}
+
+/// go-jail run by an unprivileged caller (uid/gid 65534) through setpriv;
+/// `None` (with the reason printed) while go-jail cannot run without root.
+fn unprivileged(args: &[&str], cmd: &[&str]) -> Option<Run> {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin()])
+        .args(args)
+        .arg("--")
+        .args(cmd);
+    let r = Run::new(&mut c);
+    if r.code() == Some(125) && r.stderr.contains("PR_CAPBSET_DROP") {
+        eprintln!(
+            "skipping the unprivileged variant: go-jail needs root until the `unpriv` branch ({})",
+            r.stderr.trim()
+        );
+        return None;
+    }
+    Some(r)
+}
+
+#[test]
+fn fs_ro_and_the_system_preset_let_cat_read_the_granted_file() {
+    needs_root!();
+    needs_abi!(5);
+    let r = nobody(
+        &["--fs-ro", "/etc", "--fs-system"],
+        &["cat", "/etc/hostname"],
+    );
+    r.assert_code(0);
+    assert_eq!(r.stdout, std::fs::read_to_string("/etc/hostname").unwrap());
+}
+
+#[test]
+fn cat_of_a_file_outside_the_grants_fails_with_eacces() {
+    needs_root!();
+    needs_abi!(5);
+    let r = nobody(&["--fs-system"], &["cat", "/etc/hostname"]);
+    r.assert_code(1);
+    assert!(r.stderr.contains("Permission denied"), "{r:?}");
+    // without any --fs-* option the filesystem is untouched
+    nobody(&[], &["cat", "/etc/hostname"]).assert_code(0);
+}
+
+#[test]
+fn writing_into_a_read_only_tree_fails() {
+    needs_root!();
+    needs_abi!(5);
+    let t = Tree::new("ro");
+    std::fs::write(t.join("f"), "old").unwrap();
+    std::fs::set_permissions(
+        t.join("f"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .unwrap();
+    let script = format!(
+        "echo new > {0}/f; echo $?; echo new > {0}/g; echo $?; true > {0}/f; echo $?",
+        t.path()
+    );
+    let r = nobody(
+        &["--fs-system", "--fs-ro", t.path()],
+        &["sh", "-c", &script],
+    );
+    r.assert_code(0);
+    assert_eq!(r.stdout, "2\n2\n2\n", "{r:?}");
+    assert_eq!(std::fs::read_to_string(t.join("f")).unwrap(), "old");
+    assert!(!Path::new(&t.join("g")).exists());
+}
+
+#[test]
+fn write_truncate_rename_and_link_work_inside_an_rw_tree() {
+    needs_root!();
+    needs_abi!(5);
+    let t = Tree::new("rw");
+    // mv across directories needs REFER: without it mv would fall back to
+    // copy-and-delete, so use python's os.rename (EXDEV shows)
+    let script = format!(
+        "cd {} && echo hello > a && mkdir -p x y && mv a x/a && python3 -c 'import os; os.rename(\"x/a\", \"y/a\"); os.link(\"y/a\", \"x/b\"); os.truncate(\"x/b\", 2)' && cat y/a && mkdir z && rmdir z && rm x/b",
+        t.path()
+    );
+    let r = nobody(
+        &["--fs-system", "--fs-rw", t.path()],
+        &["sh", "-c", &script],
+    );
+    r.assert_code(0);
+    assert_eq!(r.stdout, "he", "{r:?}");
+    assert!(Path::new(&t.join("y/a")).exists());
+}
+
+#[test]
+fn a_binary_outside_every_rx_tree_cannot_be_executed() {
+    needs_root!();
+    needs_abi!(5);
+    let t = Tree::new("rx");
+    let exe = t.join("mytrue");
+    std::fs::copy("/bin/true", &exe).unwrap();
+    // readable but not executable through Landlock: 126 from the shell
+    let r = nobody(&["--fs-system", "--fs-ro", t.path()], &["sh", "-c", &exe]);
+    r.assert_code(126);
+    assert!(r.stderr.contains("Permission denied"), "{r:?}");
+    // --fs-rx grants it
+    nobody(&["--fs-system", "--fs-rx", t.path()], &["sh", "-c", &exe]).assert_code(0);
+    // COMMAND itself is granted rx wherever it lies
+    nobody(&["--fs-system"], &[&exe]).assert_code(0);
+}
+
+#[test]
+fn a_script_runs_with_its_interpreter_granted_outside_the_preset() {
+    needs_root!();
+    needs_abi!(5);
+    let t = Tree::new("script");
+    let script = t.join("hello");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // only the loader's trees: /bin/sh comes from the #! line
+    let r = nobody(
+        &["--fs-rx", "/usr,/lib,/lib64,/etc/ld.so.cache"],
+        &[&script],
+    );
+    r.assert_code(0);
+    assert_eq!(r.stdout, "hi\n");
+}
+
+#[test]
+fn ls_python_and_sh_run_under_the_preset_plus_one_grant() {
+    needs_root!();
+    needs_abi!(5);
+    let t = Tree::new("preset");
+    std::fs::write(t.join("file"), "data\n").unwrap();
+    let file = t.join("file");
+    let grant = ["--fs-system", "--fs-ro", &file];
+    let r = nobody(&grant, &["ls", "-l", &file]);
+    r.assert_code(0);
+    nobody(
+        &grant,
+        &["python3", "-c", "print(open('/dev/null').read() + 'ok')"],
+    )
+    .assert_code(0);
+    let r = nobody(&grant, &["sh", "-c", &format!("cat {file}")]);
+    r.assert_code(0);
+    assert_eq!(r.stdout, "data\n");
+}
+
+#[test]
+fn a_missing_path_is_an_error_naming_it() {
+    needs_root!();
+    let r = nobody(&["--fs-ro", "/etc,/nonexistent-go-jail"], &["true"]);
+    r.assert_code(125);
+    assert_eq!(
+        r.stderr,
+        "go-jail: --fs-ro /nonexistent-go-jail: no such file or directory\n"
+    );
+    let r = nobody(&["-fs-rw=relative-missing"], &["true"]);
+    r.assert_code(125);
+    let cwd = std::env::current_dir().unwrap();
+    assert!(
+        r.stderr
+            .contains(&format!("{}/relative-missing", cwd.display())),
+        "{r:?}"
+    );
+    let r = nobody(&["--fs-ro", "/etc,,/usr"], &["true"]);
+    r.assert_code(125);
+    assert!(r.stderr.contains("empty path"), "{r:?}");
+}
+
+#[test]
+fn terminal_raw_mode_works_under_the_preset() {
+    needs_root!();
+    needs_abi!(5);
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: script(1) is not installed");
+        return;
+    }
+    // stdin (inherited) and /dev/tty opened again inside the jail
+    let py = "import tty, os; tty.setraw(0); fd = os.open('/dev/tty', os.O_RDWR); tty.setraw(fd); print('RAW-OK')";
+    let inner = format!("{} -user nobody --fs-system -- python3 -c \"{py}\"", bin());
+    let r = Run::new(Command::new("script").args(["-q", "-e", "-c", &inner, "/dev/null"]));
+    assert!(r.stdout.contains("RAW-OK"), "{r:?}");
+}
+
+#[test]
+fn fs_options_as_an_unprivileged_caller() {
+    needs_abi!(5);
+    let Some(r) = unprivileged(&["--fs-system"], &["cat", "/etc/hostname"]) else {
+        return;
+    };
+    r.assert_code(1);
+    assert!(r.stderr.contains("Permission denied"), "{r:?}");
+    let r = unprivileged(
+        &["--fs-system", "--fs-ro", "/etc/hostname"],
+        &["cat", "/etc/hostname"],
+    )
+    .unwrap();
+    r.assert_code(0);
+}
+
+#[test]
+fn fail_closed_when_the_abi_lacks_a_restriction() {
+    needs_root!();
+    needs_abi!(4);
+    let r = nobody_with_abi("3", &["--net-connect", "80"], &["true"]);
+    r.assert_code(125);
+    assert!(
+        r.stderr.contains("--net-connect 80 needs Landlock ABI 4"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("ABI 3"), "{r:?}");
+    assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+    let r = nobody_with_abi("0", &["--fs-ro", "/etc"], &["true"]);
+    r.assert_code(125);
+    assert!(r.stderr.contains("needs Landlock ABI 1"), "{r:?}");
+    let r = nobody_with_abi("5", &["--scope", "signal"], &["true"]);
+    r.assert_code(125);
+    assert!(
+        r.stderr.contains("--scope signal needs Landlock ABI 6"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn best_effort_runs_and_says_what_it_skipped() {
+    needs_root!();
+    needs_abi!(4);
+    let r = nobody_with_abi(
+        "3",
+        &[
+            "--landlock-best-effort",
+            "--net-connect",
+            "80",
+            "--fs-system",
+        ],
+        &["cat", "/etc/hostname"],
+    );
+    // the file rules of ABI 3 still hold
+    r.assert_code(1);
+    let skipped: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("go-jail: landlock: not enforced: "))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{r:?}");
+    assert!(skipped[0].contains("device ioctls"), "{r:?}");
+    assert!(
+        skipped[1].contains("--net-connect 80 needs Landlock ABI 4"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_bad_abi_variable_is_refused() {
+    needs_root!();
+    let r = nobody_with_abi("seven", &[], &["true"]);
+    r.assert_code(125);
+    assert!(r.stderr.contains("GO_JAIL_LANDLOCK_ABI='seven'"), "{r:?}");
+}
