@@ -264,6 +264,19 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub no_userns: bool,
 
+    /// No network: Landlock (ABI 4) denies every TCP bind and connect, and
+    /// the filter refuses socket/socketpair for every family but AF_UNIX
+    /// with EACCES (so UDP, raw and netlink sockets too). Enforced even
+    /// under --report-denied/--complain/learn.
+    #[arg(long)]
+    pub no_net: bool,
+
+    /// No unix sockets: the filter refuses socket(AF_UNIX) with EACCES, so
+    /// no daemon socket outside the jail (session bus, ssh-agent) can be
+    /// reached; socketpair stays for in-process IPC.
+    #[arg(long)]
+    pub no_unix: bool,
+
     /// The capability bounding set a profile's includes/excludes are
     /// evaluated against (set from -caps by the run mode).
     #[arg(skip)]

@@ -72,6 +72,12 @@ fn guard_notes(a: &CompileArgs) -> Vec<String> {
     if a.policy.no_userns {
         notes.push("guard (--no-userns): unshare/clone with CLONE_NEWUSER, setns with CLONE_NEWUSER or 0 -> EPERM; clone3 -> ENOSYS".into());
     }
+    if a.policy.no_net {
+        notes.push("guard (--no-net): socket/socketpair of any family but AF_UNIX (low 32 bits) -> EACCES; i386 socketcall SOCKET/SOCKETPAIR -> EACCES".into());
+    }
+    if a.policy.no_unix {
+        notes.push("guard (--no-unix): socket(AF_UNIX) -> EACCES (socketpair stays); i386 socketcall SOCKET -> EACCES".into());
+    }
     notes
 }
 

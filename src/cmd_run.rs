@@ -144,7 +144,12 @@ fn landlock_ruleset(
     search_path: &std::ffi::OsStr,
 ) -> Result<Option<runner::landlock::Ruleset>, Failure> {
     let files = crate::landlock::command_files(&args.command[0], search_path);
-    let rules = crate::landlock::resolve(&args.landlock, false, false, &files)?;
+    let rules = crate::landlock::resolve(
+        &args.landlock,
+        args.policy.no_net,
+        args.policy.no_unix,
+        &files,
+    )?;
     for s in &rules.skipped {
         eprintln!("go-jail: landlock: not enforced: {s}");
     }

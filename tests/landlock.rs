@@ -326,3 +326,198 @@ fn a_bad_abi_variable_is_refused() {
     r.assert_code(125);
     assert!(r.stderr.contains("GO_JAIL_LANDLOCK_ABI='seven'"), "{r:?}");
 }
+
+/// A TCP listener on 127.0.0.1 at a free port, accepting in a thread.
+fn tcp_server() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || for _c in l.incoming() {});
+    port
+}
+
+/// A free TCP port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// python3 that prints `ok` or the errno name of `code`'s failure.
+fn py(code: &str) -> String {
+    format!(
+        "import socket, errno\ntry:\n    {code}\n    print('ok')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])"
+    )
+}
+
+fn connect(port: u16) -> String {
+    py(&format!(
+        "socket.create_connection(('127.0.0.1', {port}), timeout=5)"
+    ))
+}
+
+#[test]
+fn net_connect_allows_only_its_port() {
+    needs_root!();
+    needs_abi!(4);
+    let port = tcp_server();
+    let p = port.to_string();
+    let r = nobody(&["--net-connect", &p], &["python3", "-c", &connect(port)]);
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+    let other = (port + 1).to_string();
+    let r = nobody(
+        &["--net-connect", &other],
+        &["python3", "-c", &connect(port)],
+    );
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    let r = nobody(&["--no-net"], &["python3", "-c", &connect(port)]);
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    // no option: the network is untouched
+    let r = nobody(&[], &["python3", "-c", &connect(port)]);
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+}
+
+#[test]
+fn net_bind_allows_only_its_port() {
+    needs_root!();
+    needs_abi!(4);
+    let (a, b) = (free_port(), free_port());
+    let bind = |p: u16| py(&format!("socket.socket().bind(('127.0.0.1', {p}))"));
+    let allowed = a.to_string();
+    let r = nobody(&["--net-bind", &allowed], &["python3", "-c", &bind(a)]);
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+    let r = nobody(&["--net-bind", &allowed], &["python3", "-c", &bind(b)]);
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+}
+
+#[test]
+fn no_net_refuses_udp_and_raw_sockets_but_not_unix_ones() {
+    needs_root!();
+    needs_abi!(4);
+    let udp = py("socket.socket(socket.AF_INET, socket.SOCK_DGRAM)");
+    let r = nobody(&["--no-net"], &["python3", "-c", &udp]);
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    let v6 = py("socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)");
+    let r = nobody(&["--no-net"], &["python3", "-c", &v6]);
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    let unix = py("socket.socket(socket.AF_UNIX); socket.socketpair()");
+    let r = nobody(&["--no-net"], &["python3", "-c", &unix]);
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+    // without --no-net, UDP works
+    let r = nobody(&[], &["python3", "-c", &udp]);
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+}
+
+#[test]
+fn no_unix_closes_pathname_sockets_outside_the_grants_and_keeps_socketpair() {
+    needs_root!();
+    needs_abi!(5);
+    let t = Tree::new("unix");
+    let path = t.join("daemon.sock");
+    let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::thread::spawn(move || for _c in l.incoming() {});
+    let reach = py(&format!(
+        "s = socket.socket(socket.AF_UNIX); s.connect('{path}')"
+    ));
+    // the socket is outside every grant, yet reachable below ABI 9
+    let r = nobody(&["--fs-system"], &["python3", "-c", &reach]);
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+    let r = nobody(&["--fs-system", "--no-unix"], &["python3", "-c", &reach]);
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    let pair = py("a, b = socket.socketpair(); a.send(b'x'); assert b.recv(1) == b'x'");
+    let r = nobody(&["--fs-system", "--no-unix"], &["python3", "-c", &pair]);
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+}
+
+#[test]
+fn bad_network_and_scope_input_is_one_line() {
+    needs_root!();
+    for (args, says) in [
+        (
+            &["--net-connect", "0"][..],
+            "--net-connect '0' is not a TCP port (1..65535)",
+        ),
+        (
+            &["--net-bind", "65536"],
+            "--net-bind '65536' is not a TCP port",
+        ),
+        (
+            &["--net-connect", "80,"],
+            "--net-connect '' is not a TCP port",
+        ),
+        (&["--net-connect", ""], "--net-connect: empty list of ports"),
+        (&["--scope", "signals"], "'signals' is not a scope"),
+        (&["--no-net", "--net-bind", "80"], "--no-net contradicts"),
+    ] {
+        let r = nobody(args, &["true"]);
+        r.assert_code(125);
+        assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+        assert!(r.stderr.contains(says), "{args:?}: {r:?}");
+    }
+}
+
+/// Builds a static, non-PIE program (its data below 4 GiB for `int $0x80`)
+/// that creates sockets the ways an attacker would try to get round
+/// `--no-net`, and prints each result (`-13` = EACCES, else an fd).
+fn socket_probe() -> Option<PathBuf> {
+    let dir = common::scratch_dir();
+    let (src, exe) = (dir.join("sockets.c"), dir.join("sockets"));
+    std::fs::write(
+        &src,
+        r#"#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static unsigned int args_inet[3] = {2, 2, 0}, args_unix[3] = {1, 1, 0};
+static long int80(long nr, long a, long b, long c) { long r;
+  __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+  return r; }
+static long fd(long r) { return r >= 0 ? 0 : r; }
+static long libc(long r) { return r >= 0 ? 0 : -errno; }
+int main(void) {
+  printf("x86_64 inet high bits %ld\n", libc(syscall(SYS_socket, (1UL << 32) | 2, 2, 0)));
+  printf("x86_64 unix high bits %ld\n", libc(syscall(SYS_socket, (1UL << 32) | 1, 1, 0)));
+  printf("i386 socket inet %ld\n", fd(int80(359, 2, 2, 0)));
+  printf("i386 socketcall inet %ld\n", fd(int80(102, 1, (long)args_inet, 0)));
+  printf("i386 socketcall unix %ld\n", fd(int80(102, 1, (long)args_unix, 0)));
+  return 0; }
+"#,
+    )
+    .unwrap();
+    let ok = Command::new("gcc")
+        .args(["-static", "-no-pie", "-O1", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipping: gcc -static could not build the socket probe");
+        return None;
+    }
+    Some(exe)
+}
+
+#[test]
+fn no_net_holds_against_high_bits_and_the_i386_entry_points() {
+    needs_root!();
+    needs_abi!(4);
+    let Some(exe) = socket_probe() else { return };
+    let exe = exe.to_str().unwrap();
+    let arches = ["--arch", "x86_64,x86"];
+    let r = nobody(&arches, &[exe]);
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout,
+        "x86_64 inet high bits 0\nx86_64 unix high bits 0\ni386 socket inet 0\ni386 socketcall inet 0\ni386 socketcall unix 0\n",
+        "the probe needs a kernel with IA32 emulation: {r:?}"
+    );
+    let r = nobody(&["--arch", "x86_64,x86", "--no-net"], &[exe]);
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout,
+        "x86_64 inet high bits -13\nx86_64 unix high bits 0\ni386 socket inet -13\ni386 socketcall inet -13\ni386 socketcall unix -13\n",
+        "{r:?}"
+    );
+}
