@@ -521,3 +521,180 @@ fn no_net_holds_against_high_bits_and_the_i386_entry_points() {
         "{r:?}"
     );
 }
+
+/// An unjailed process running as nobody (through setpriv): it listens on
+/// an abstract unix socket, counts SIGIO and SIGUSR1, and on a line on
+/// stdin reports what it got.
+struct Victim {
+    child: std::process::Child,
+    pid: u32,
+}
+
+const VICTIM: &str = r#"
+import os, signal, socket, sys
+got = set()
+signal.signal(signal.SIGIO, lambda *a: got.add('io'))
+signal.signal(signal.SIGUSR1, lambda *a: got.add('usr1'))
+s = socket.socket(socket.AF_UNIX)
+s.bind('\0go-jail-victim-%d' % os.getpid())
+s.listen(5)
+print(os.getpid(), flush=True)
+sys.stdin.readline()
+print(' '.join(sorted(got)) or 'none', flush=True)
+"#;
+
+impl Victim {
+    fn start() -> Victim {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .args(["/usr/bin/python3", "-c", VICTIM])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("setpriv python3");
+        let mut line = String::new();
+        let out = child.stdout.as_mut().unwrap();
+        std::io::BufReader::new(out).read_line(&mut line).unwrap();
+        let pid = line.trim().parse().expect("victim pid");
+        Victim { child, pid }
+    }
+
+    /// What signals it got; ends it.
+    fn report(mut self) -> String {
+        use std::io::{Read, Write};
+        self.child.stdin.as_mut().unwrap().write_all(b"\n").unwrap();
+        let mut s = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        let _ = self.child.wait();
+        s.trim().to_owned()
+    }
+}
+
+impl Drop for Victim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the jailed attacker manages against `pid`: ptrace attach (then
+/// detach), opening /proc/PID/mem for writing, kill -0, SIGIO through
+/// F_SETOWN on a pipe, connecting to the victim's abstract socket.
+const ATTACKER: &str = r#"
+import ctypes, errno, fcntl, os, socket, sys
+pid = int(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+def name(e): return errno.errorcode[e]
+out = []
+if libc.ptrace(16, pid, None, None) == 0:
+    os.waitpid(pid, 0x40000000)
+    libc.ptrace(17, pid, None, None)
+    out.append('ptrace=ok')
+else:
+    out.append('ptrace=' + name(ctypes.get_errno()))
+try:
+    open('/proc/%d/mem' % pid, 'r+b'); out.append('mem=ok')
+except OSError as e:
+    out.append('mem=' + name(e.errno))
+try:
+    os.kill(pid, 0); out.append('kill=ok')
+except OSError as e:
+    out.append('kill=' + name(e.errno))
+r, w = os.pipe()
+fcntl.fcntl(r, fcntl.F_SETOWN, pid)
+fcntl.fcntl(r, fcntl.F_SETFL, os.O_ASYNC)
+os.write(w, b'x')
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect('\0go-jail-victim-%d' % pid); out.append('abstract=ok')
+except OSError as e:
+    out.append('abstract=' + name(e.errno))
+print(' '.join(out))
+"#;
+
+/// Runs the attacker jailed as nobody with `args` (and `abi` when given)
+/// against a fresh victim: (what the attacker saw, what the victim got).
+fn attack(abi: Option<&str>, args: &[&str]) -> (String, String) {
+    let victim = Victim::start();
+    let pid = victim.pid.to_string();
+    let cmd = ["python3", "-c", ATTACKER, &pid];
+    let r = match abi {
+        Some(abi) => nobody_with_abi(abi, args, &cmd),
+        None => nobody(args, &cmd),
+    };
+    r.assert_code(0);
+    (r.stdout.trim().to_owned(), victim.report())
+}
+
+#[test]
+fn without_landlock_a_jailed_command_reaches_an_outside_process() {
+    needs_root!();
+    // the attack the default domain stops, as it works without Landlock
+    let (seen, got) = attack(Some("0"), &[]);
+    assert_eq!(seen, "ptrace=ok mem=ok kill=ok abstract=ok");
+    assert_eq!(got, "io");
+}
+
+#[test]
+fn the_default_domain_and_scopes_confine_the_command_to_its_jail() {
+    needs_root!();
+    needs_abi!(6);
+    let (seen, got) = attack(None, &[]);
+    assert_eq!(seen, "ptrace=EPERM mem=EACCES kill=EPERM abstract=EPERM");
+    assert_eq!(got, "none", "SIGIO through F_SETOWN reached the victim");
+    // the same with file rules
+    let (seen, got) = attack(None, &["--fs-system", "--fs-ro", "/proc"]);
+    assert_eq!(seen, "ptrace=EPERM mem=EACCES kill=EPERM abstract=EPERM");
+    assert_eq!(got, "none");
+}
+
+#[test]
+fn scope_none_allows_signals_and_sockets_but_not_ptrace() {
+    needs_root!();
+    needs_abi!(2);
+    let (seen, got) = attack(None, &["--scope", "none"]);
+    assert_eq!(seen, "ptrace=EPERM mem=EACCES kill=ok abstract=ok");
+    assert_eq!(got, "io");
+}
+
+#[test]
+fn below_abi_6_the_default_domain_still_confines_ptrace() {
+    needs_root!();
+    needs_abi!(2);
+    let (seen, got) = attack(Some("5"), &[]);
+    assert_eq!(seen, "ptrace=EPERM mem=EACCES kill=ok abstract=ok");
+    assert_eq!(got, "io");
+}
+
+#[test]
+fn the_supervisor_outside_the_domain_still_reports_and_forwards() {
+    needs_root!();
+    needs_abi!(6);
+    let r = nobody(
+        &[
+            "-q",
+            "--fs-system",
+            "--report-denied",
+            "-syscall-deny=mkdir,mkdirat",
+        ],
+        &[
+            "sh",
+            "-c",
+            "mkdir /tmp/go-jail-ll-never; cat /etc/hostname; exit 3",
+        ],
+    );
+    r.assert_code(3);
+    assert!(r.stderr.contains("go-jail: denied mkdir"), "{r:?}");
+    assert!(
+        r.stderr.contains("cat: /etc/hostname: Permission denied"),
+        "{r:?}"
+    );
+}
