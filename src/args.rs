@@ -370,6 +370,8 @@ pub struct GroupsArgs {
 pub struct ExplainArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub landlock: crate::landlock::LandlockArgs,
     /// Explain this raw BPF program (any tool's) instead of a policy; --arch
     /// selects the architectures to detail [default: those the program treats
     /// differently from an unknown one].
@@ -400,6 +402,9 @@ pub enum OutputFormat {
 pub struct CompileArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// (Shown by --dump beside the filter; compile writes only the filter.)
+    #[command(flatten)]
+    pub landlock: crate::landlock::LandlockArgs,
     /// The capabilities the jail would grant, for a --seccomp-profile's
     /// includes/excludes (comma-separated) [default: none, or the OCI config's bounding set].
     #[arg(long, value_name = "LIST")]

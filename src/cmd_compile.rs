@@ -16,9 +16,15 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
         let caps = crate::caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?;
         pargs.profile_caps = Some(caps);
     }
+    let landlock = crate::landlock::shown(&a.landlock, pargs.no_net, pargs.no_unix)?;
     let (mut spec, notes) = match policy_args::spec_with_notes(&pargs)? {
         Some(found) => found,
         None if a.tty_guard => (policy_args::empty_deny_list(&pargs)?, Vec::new()),
+        None if a.dump && !landlock.is_empty() => {
+            // Landlock options alone: their rules, no filter
+            landlock.iter().for_each(|l| println!("; {l}"));
+            return Ok(0);
+        }
         None => return Err(Failure::input(
             "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE, --oci-config FILE, --no-userns or --tty-guard".into(),
         )),
@@ -30,6 +36,7 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
     }
     let notes: Vec<String> = (notes.iter().map(|n| format!("profile: {n}")))
         .chain(guard_notes(a))
+        .chain(landlock)
         .collect();
     let compiled = filter::compile(spec, &pargs, a.quiet)?;
     let format = a

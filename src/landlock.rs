@@ -66,6 +66,30 @@ pub struct LandlockArgs {
     pub landlock_best_effort: bool,
 }
 
+impl LandlockArgs {
+    /// Whether any Landlock option was given.
+    pub fn any(&self) -> bool {
+        !(self.fs_ro.is_empty()
+            && self.fs_rx.is_empty()
+            && self.fs_rw.is_empty()
+            && self.fs_rwx.is_empty()
+            && !self.fs_system
+            && self.net_connect.is_empty()
+            && self.net_bind.is_empty()
+            && self.scope.is_none())
+    }
+}
+
+/// The Landlock lines of `compile --dump` and `explain`: the rules the
+/// options resolve to on this kernel (without COMMAND's own rx grant), or
+/// nothing when no Landlock or network option was given.
+pub fn shown(args: &LandlockArgs, no_net: bool, no_unix: bool) -> Result<Vec<String>, Failure> {
+    if !args.any() && !no_net && !no_unix {
+        return Ok(Vec::new());
+    }
+    Ok(resolve(args, no_net, no_unix, &[])?.describe())
+}
+
 /// How a tree is granted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -98,7 +122,7 @@ impl Mode {
             Mode::Rx => READ | fs::EXECUTE,
             Mode::Rw => READ | WRITE,
             Mode::Rwx => READ | WRITE | fs::EXECUTE,
-            Mode::Tty => READ | WRITE | fs::IOCTL_DEV,
+            Mode::Tty => READ | fs::WRITE_FILE | fs::TRUNCATE | fs::IOCTL_DEV,
         }
     }
 
@@ -320,9 +344,9 @@ pub fn resolve(
             abi: 4,
         });
     }
-    if let Some(mask) = scope.explicit.filter(|&m| m != 0) {
+    if scope.explicit.is_some_and(|m| m != 0) {
         asked.push(Asked {
-            what: format!("--scope {}", scope_names(mask)),
+            what: format!("--scope {}", args.scope.as_deref().unwrap_or_default()),
             abi: 6,
         });
     }

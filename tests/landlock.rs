@@ -698,3 +698,67 @@ fn the_supervisor_outside_the_domain_still_reports_and_forwards() {
         "{r:?}"
     );
 }
+
+#[test]
+fn compile_dump_and_explain_show_the_landlock_rules() {
+    needs_abi!(6);
+    let r = jail(&[
+        "compile",
+        "-syscall-deny=ptrace",
+        "-q",
+        "--fs-system",
+        "--fs-rw",
+        "/tmp",
+        "--net-connect",
+        "443",
+        "--dump",
+        "-o",
+        "/dev/null",
+    ]);
+    r.assert_code(0);
+    for line in [
+        "; landlock: rw  /tmp  [",
+        "; landlock: rx  /usr  [execute,read_file,read_dir]  (--fs-system)",
+        "; landlock: tty /dev/pts  [write_file,read_file,read_dir,truncate,ioctl_dev]  (--fs-system)",
+        "; landlock: tcp 443 [connect_tcp]",
+        "scopes [abstract_unix_socket,signal]",
+        "; landlock: note: pathname unix sockets outside the grants stay reachable",
+    ] {
+        assert!(r.stdout.contains(line), "{line}: {r:?}");
+    }
+    assert!(
+        r.stdout.contains("ld [arch]"),
+        "the filter is there too: {r:?}"
+    );
+    // a relative path is shown absolute; the preset's missing entries are named
+    let t = Tree::new("dump");
+    let mut c = Command::new(bin());
+    c.current_dir(&t.0)
+        .args(["compile", "--fs-ro", ".", "--fs-system", "--dump"]);
+    let r = Run::new(&mut c);
+    r.assert_code(0);
+    let shown = format!(
+        "; landlock: ro  {}  [read_file,read_dir]  (--fs-ro)",
+        t.path()
+    );
+    assert!(r.stdout.contains(&shown), "{r:?}");
+    if !Path::new("/lib32").exists() {
+        assert!(
+            r.stdout
+                .contains("--fs-system: /lib32 does not exist here: skipped"),
+            "{r:?}"
+        );
+    }
+    let r = jail(&["explain", "--no-net", "-q"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout
+            .contains("socket: ALLOW if args[0].lo == 1; ERRNO(13) (EACCES) otherwise"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("landlock: handles fs [] net [bind_tcp,connect_tcp]"),
+        "{r:?}"
+    );
+}
