@@ -762,3 +762,28 @@ fn compile_dump_and_explain_show_the_landlock_rules() {
         "{r:?}"
     );
 }
+
+#[test]
+fn network_and_scopes_as_an_unprivileged_caller() {
+    needs_abi!(6);
+    let port = tcp_server();
+    let p = port.to_string();
+    let Some(r) = unprivileged(
+        &["--net-connect", &p],
+        &["/usr/bin/python3", "-c", &connect(port)],
+    ) else {
+        return;
+    };
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+    let r = unprivileged(&["--no-net"], &["/usr/bin/python3", "-c", &connect(port)]).unwrap();
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    let victim = Victim::start();
+    let pid = victim.pid.to_string();
+    let r = unprivileged(&[], &["/usr/bin/python3", "-c", ATTACKER, &pid]).unwrap();
+    r.assert_code(0);
+    assert_eq!(
+        r.stdout.trim(),
+        "ptrace=EPERM mem=EACCES kill=EPERM abstract=EPERM"
+    );
+    assert_eq!(victim.report(), "none");
+}
