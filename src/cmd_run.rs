@@ -143,7 +143,7 @@ fn landlock_ruleset(
     args: &RunArgs,
     search_path: &std::ffi::OsStr,
 ) -> Result<Option<runner::landlock::Ruleset>, Failure> {
-    let files = crate::landlock::command_files(&args.command[0], search_path);
+    let files = crate::landlock::command_files(&args.command[0], search_path, args.cwd.as_deref());
     let rules = crate::landlock::resolve(
         &args.landlock,
         args.policy.no_net,

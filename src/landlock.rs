@@ -242,9 +242,13 @@ impl Rules {
 /// The executable COMMAND runs and, for a `#!` script, its interpreter:
 /// granted rx when no grant covers them (the first `PATH` match, as
 /// `execvp` finds it).
-pub fn command_files(program: &OsStr, search_path: &OsStr) -> Vec<PathBuf> {
+/// A relative path with a `/` is looked up from `cwd` (`--cwd`) when given.
+pub fn command_files(program: &OsStr, search_path: &OsStr, cwd: Option<&Path>) -> Vec<PathBuf> {
     let found = if program.as_bytes().contains(&b'/') {
-        std::path::absolute(program).ok()
+        match cwd {
+            Some(dir) => std::path::absolute(dir.join(program)).ok(),
+            None => std::path::absolute(program).ok(),
+        }
     } else {
         search_path
             .as_bytes()

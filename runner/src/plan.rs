@@ -100,6 +100,9 @@ pub enum PlanError {
     TooManyGroups(usize),
     /// A negative fd in the keep list.
     BadFd(i32),
+    /// A kept fd that is the Landlock ruleset's: the fd asked for was not
+    /// open when the ruleset was created, and the command must not get it.
+    KeptRulesetFd(i32),
     /// `/proc/sys/kernel/cap_last_cap` could not be read or parsed.
     CapLastCap(String),
     /// The shared page of a listener hand-off could not be mapped (errno).
@@ -146,6 +149,10 @@ impl fmt::Display for PlanError {
                 write!(f, "too many supplementary groups: {n} (limit {MAX_GROUPS})")
             }
             PlanError::BadFd(fd) => write!(f, "bad fd to keep: {fd}"),
+            PlanError::KeptRulesetFd(fd) => write!(
+                f,
+                "fd {fd} to keep is not open (that number went to the Landlock ruleset)"
+            ),
             PlanError::CapLastCap(e) => write!(f, "cannot read /proc/sys/kernel/cap_last_cap: {e}"),
             PlanError::SharedMemory(e) => write!(
                 f,
@@ -592,6 +599,12 @@ impl PlanBuilder {
             return Err(PlanError::BadFd(fd));
         }
         let keep = kept_fds(&self.keep_fds);
+        if let Some(fd) = (self.landlock.as_ref())
+            .map(|r| r.fd())
+            .filter(|fd| keep.contains(fd))
+        {
+            return Err(PlanError::KeptRulesetFd(fd));
+        }
         // the ruleset fd must outlive the fd step: it is enforced later
         let mut holes = keep.clone();
         holes.extend(self.landlock.as_ref().map(|r| r.fd()));

@@ -116,3 +116,22 @@ fn a_path_rule_on_a_missing_path_names_it() {
         .unwrap_err();
     assert_eq!(e.to_string(), "/nonexistent/x: No such file or directory");
 }
+
+#[test]
+fn keeping_the_rulesets_fd_number_is_refused() {
+    if !ready() {
+        return;
+    }
+    let r = Ruleset::new(RulesetAttr {
+        scoped: scope::SIGNAL,
+        ..RulesetAttr::default()
+    })
+    .unwrap();
+    let fd = r.fd();
+    let e = PlanBuilder::new(NOBODY, NOBODY)
+        .keep_fds([fd])
+        .landlock(Arc::new(r))
+        .build()
+        .unwrap_err();
+    assert_eq!(e, runner::PlanError::KeptRulesetFd(fd));
+}
