@@ -787,3 +787,28 @@ fn network_and_scopes_as_an_unprivileged_caller() {
     );
     assert_eq!(victim.report(), "none");
 }
+
+#[test]
+fn man_page_and_completions_cover_the_landlock_options() {
+    let man = jail(&["man"]);
+    man.assert_code(0);
+    let bash = jail(&["completions", "bash"]);
+    bash.assert_code(0);
+    for opt in [
+        "fs-ro",
+        "fs-rx",
+        "fs-rw",
+        "fs-rwx",
+        "fs-system",
+        "net-connect",
+        "net-bind",
+        "no-net",
+        "no-unix",
+        "scope",
+        "landlock-best-effort",
+    ] {
+        let roff = opt.replace('-', "\\-");
+        assert!(man.stdout.contains(&format!("\\-\\-{roff}")), "man: {opt}");
+        assert!(bash.stdout.contains(&format!("--{opt}")), "bash: {opt}");
+    }
+}
