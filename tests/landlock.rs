@@ -812,3 +812,42 @@ fn man_page_and_completions_cover_the_landlock_options() {
         assert!(bash.stdout.contains(&format!("--{opt}")), "bash: {opt}");
     }
 }
+
+#[test]
+fn the_default_domain_leaves_renames_and_links_across_directories_alone() {
+    needs_root!();
+    needs_abi!(2);
+    let t = Tree::new("refer");
+    let script = format!(
+        "import os\nos.chdir('{}')\nos.mkdir('x'); os.mkdir('y')\nopen('x/a', 'w').write('a')\nos.rename('x/a', 'y/a'); os.link('y/a', 'x/b'); os.rename('x', 'y/x')\nprint('ok')",
+        t.path()
+    );
+    // ABI 6+: a scopes-only domain; ABI 2-5: REFER handled and granted beneath /
+    for abi in ["7", "5", "2"] {
+        let r = nobody_with_abi(abi, &[], &["python3", "-c", &script]);
+        assert_eq!(r.stdout, "ok\n", "ABI {abi}: {r:?}");
+        let _ = std::fs::remove_dir_all(t.join("y"));
+    }
+}
+
+#[test]
+fn the_ruleset_fd_does_not_reach_the_command() {
+    needs_root!();
+    needs_abi!(5);
+    for args in [
+        &["--fs-system", "--fs-ro", "/proc"][..],
+        &[
+            "--fs-system",
+            "--fs-ro",
+            "/proc",
+            "--report-denied",
+            "-syscall-deny=ptrace",
+            "-q",
+        ],
+    ] {
+        let r = nobody(args, &["ls", "-l", "/proc/self/fd/"]);
+        r.assert_code(0);
+        assert!(!r.stdout.contains("landlock"), "{args:?}: {r:?}");
+        assert!(r.stdout.contains("/proc/"), "{args:?}: {r:?}"); // ls's own directory fd
+    }
+}
