@@ -1000,8 +1000,19 @@ fn startup(opts: &Options) -> String {
             }
         }
     }
-    // on a shared machine the noise only adds time: the 10th percentile
-    // is printed beside the median, and the Landlock costs use both
+    report_startup(&mut r, &launches, &ok, &mut times);
+    r
+}
+
+/// The start-up lines: on a shared machine the noise only adds time, so
+/// the 10th percentile is printed beside the median, and the Landlock
+/// costs use both.
+fn report_startup(
+    r: &mut String,
+    launches: &[Launch],
+    ok: &[Result<(), String>],
+    times: &mut [Vec<f64>],
+) {
     let mut stats = Vec::new();
     for (i, l) in launches.iter().enumerate() {
         match &ok[i] {
@@ -1043,5 +1054,4 @@ fn startup(opts: &Options) -> String {
             }
         }
     }
-    r
 }

@@ -290,6 +290,17 @@ struct Asked {
     abi: u32,
 }
 
+/// The options parsed and checked, before the ABI is looked at.
+struct Request {
+    grants: Vec<Grant>,
+    fs_asked: bool,
+    connect: Vec<u16>,
+    bind: Vec<u16>,
+    no_net: bool,
+    no_unix: bool,
+    scope: Scope,
+}
+
 /// Resolves the options for the kernel at hand. `no_net`/`no_unix` are the
 /// policy options (their seccomp half is in `policy::guards`); `command`
 /// are the files [`command_files`] found.
@@ -306,6 +317,44 @@ pub fn resolve(
         kernel_abi,
         ..Rules::default()
     };
+    let req = request(args, no_net, no_unix, &mut rules.notes)?;
+    let asked = asked(&req, args);
+    check_abi(
+        &asked,
+        abi,
+        kernel_abi,
+        args.landlock_best_effort,
+        &mut rules,
+    )?;
+    let handled_fs = if req.fs_asked {
+        runner::landlock::fs_rights(abi)
+    } else {
+        0
+    };
+    rules.attr.handled_access_fs = handled_fs;
+    if no_net || !req.connect.is_empty() || !req.bind.is_empty() {
+        rules.attr.handled_access_net = runner::landlock::net_rights(abi);
+    }
+    rules.attr.scoped = req.scope.mask & runner::landlock::scopes(abi);
+    add_notes(&req, abi, &mut rules.notes);
+    let mut grants = req.grants;
+    add_command_grants(&mut grants, command, handled_fs);
+    rules.grants = grants
+        .into_iter()
+        .filter_map(|g| restrict_to(g, handled_fs))
+        .collect();
+    rules.ports = port_rules(&req.connect, &req.bind, rules.attr.handled_access_net);
+    default_domain(&mut rules);
+    Ok(rules)
+}
+
+/// Parses the options; the preset's missing entries go to `notes`.
+fn request(
+    args: &LandlockArgs,
+    no_net: bool,
+    no_unix: bool,
+    notes: &mut Vec<String>,
+) -> Result<Request, Failure> {
     let connect = ports("--net-connect", &args.net_connect)?;
     let bind = ports("--net-bind", &args.net_bind)?;
     if no_net && !(connect.is_empty() && bind.is_empty()) {
@@ -316,85 +365,63 @@ pub fn resolve(
     let scope = parse_scope(args.scope.as_deref())?;
     let mut grants = user_grants(args)?;
     if args.fs_system {
-        grants.extend(preset(&mut rules.notes));
+        grants.extend(preset(notes));
     }
-    let fs_asked = !grants.is_empty() || args.fs_system;
+    Ok(Request {
+        fs_asked: !grants.is_empty() || args.fs_system,
+        grants,
+        connect,
+        bind,
+        no_net,
+        no_unix,
+        scope,
+    })
+}
+
+/// Each restriction asked for, with the ABI that enforces it.
+fn asked(req: &Request, args: &LandlockArgs) -> Vec<Asked> {
     let mut asked = Vec::new();
-    if fs_asked {
-        asked.push(Asked {
-            what: "--fs-* (file access)".into(),
-            abi: 1,
-        });
-        asked.push(Asked {
-            what: "--fs-*: truncation of files outside the rw grants".into(),
-            abi: 3,
-        });
-        asked.push(Asked {
-            what: "--fs-*: device ioctls outside the grants".into(),
-            abi: 5,
-        });
+    let mut ask = |what: String, abi: u32| asked.push(Asked { what, abi });
+    if req.fs_asked {
+        ask("--fs-* (file access)".into(), 1);
+        ask(
+            "--fs-*: truncation of files outside the rw grants".into(),
+            3,
+        );
+        ask("--fs-*: device ioctls outside the grants".into(), 5);
     }
-    for (flag, list) in [("--net-connect", &connect), ("--net-bind", &bind)] {
+    for (flag, list) in [("--net-connect", &req.connect), ("--net-bind", &req.bind)] {
         if !list.is_empty() {
-            asked.push(Asked {
-                what: format!("{flag} {}", join_ports(list)),
-                abi: 4,
-            });
+            ask(format!("{flag} {}", join_ports(list)), 4);
         }
     }
-    if no_net {
-        asked.push(Asked {
-            what: "--no-net: TCP bind/connect".into(),
-            abi: 4,
-        });
+    if req.no_net {
+        ask("--no-net: TCP bind/connect".into(), 4);
     }
-    if scope.explicit.is_some_and(|m| m != 0) {
-        asked.push(Asked {
-            what: format!("--scope {}", args.scope.as_deref().unwrap_or_default()),
-            abi: 6,
-        });
+    if req.scope.explicit.is_some_and(|m| m != 0) {
+        let words = args.scope.as_deref().unwrap_or_default();
+        ask(format!("--scope {words}"), 6);
     }
-    check_abi(
-        &asked,
-        abi,
-        kernel_abi,
-        args.landlock_best_effort,
-        &mut rules,
-    )?;
+    asked
+}
 
-    let handled_fs = if fs_asked {
-        runner::landlock::fs_rights(abi)
-    } else {
-        0
-    };
-    rules.attr.handled_access_fs = handled_fs;
-    if no_net || !connect.is_empty() || !bind.is_empty() {
-        rules.attr.handled_access_net = runner::landlock::net_rights(abi);
-    }
-    rules.attr.scoped = scope.mask & runner::landlock::scopes(abi);
-    if scope.explicit.is_none() && abi < 6 {
-        rules.notes.push(format!(
+/// What `--dump` says about limits of the ABI that are not errors.
+fn add_notes(req: &Request, abi: u32, notes: &mut Vec<String>) {
+    if req.scope.explicit.is_none() && abi < 6 {
+        notes.push(format!(
             "scopes (signals, abstract unix sockets) not enforced: they need Landlock ABI 6, this kernel has {abi}"
         ));
     }
-    if fs_asked && abi < 2 {
-        rules.notes.push(
+    if req.fs_asked && abi < 2 {
+        notes.push(
             "renames and links across directories fail (EXDEV): REFER needs Landlock ABI 2".into(),
         );
     }
-    if fs_asked && !no_unix {
-        rules.notes.push(
+    if req.fs_asked && !req.no_unix {
+        notes.push(
             "pathname unix sockets outside the grants stay reachable (connect/sendmsg are not file accesses below Landlock ABI 9): give --no-unix to close them".into(),
         );
     }
-    add_command_grants(&mut grants, command, handled_fs);
-    rules.grants = grants
-        .into_iter()
-        .filter_map(|g| restrict_to(g, handled_fs))
-        .collect();
-    rules.ports = port_rules(&connect, &bind, rules.attr.handled_access_net);
-    default_domain(&mut rules);
-    Ok(rules)
 }
 
 /// The capped ABI: the kernel's, or less with [`ABI_VARIABLE`].
