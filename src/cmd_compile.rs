@@ -26,7 +26,7 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
             return Ok(0);
         }
         None => return Err(Failure::input(
-            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE, --oci-config FILE, --no-userns or --tty-guard".into(),
+            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE, --oci-config FILE, --no-userns, --no-net, --no-unix or --tty-guard (Landlock options alone: --dump shows their rules)".into(),
         )),
     };
     if a.tty_guard {
