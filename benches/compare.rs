@@ -898,80 +898,160 @@ impl<'a> Table<'a> {
     }
 }
 
-/// Median wall time of `cmd` over interleaved runs.
+/// One start-up measured: a label, the argv, and `GO_JAIL_LANDLOCK_ABI`.
+struct Launch {
+    argv: Vec<String>,
+    landlock_abi: Option<&'static str>,
+}
+
+impl Launch {
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.argv[0]);
+        c.args(&self.argv[1..]).stdin(Stdio::null());
+        if let Some(abi) = self.landlock_abi {
+            c.env("GO_JAIL_LANDLOCK_ABI", abi);
+        }
+        c
+    }
+
+    fn label(&self) -> String {
+        match self.landlock_abi {
+            Some(abi) => format!("GO_JAIL_LANDLOCK_ABI={abi} {}", self.argv.join(" ")),
+            None => self.argv.join(" "),
+        }
+    }
+
+    /// `Ok` when it runs and succeeds, else why not.
+    fn check(&self) -> Result<(), String> {
+        let o = self
+            .command()
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.argv[0]))?;
+        if o.status.success() {
+            return Ok(());
+        }
+        let err = String::from_utf8_lossy(&o.stderr);
+        let first = err.lines().next().unwrap_or("").trim().to_owned();
+        Err(format!("{} failed ({}): {first}", self.label(), o.status))
+    }
+
+    /// Wall time of one run in microseconds, `None` when it failed.
+    fn time(&self) -> Option<f64> {
+        let t0 = Instant::now();
+        let mut c = self.command();
+        let ok =
+            (c.stdout(Stdio::null()).stderr(Stdio::null()).status()).is_ok_and(|s| s.success());
+        ok.then(|| t0.elapsed().as_nanos() as f64 / 1000.0)
+    }
+}
+
+/// Median wall time of each launcher over interleaved runs: setpriv,
+/// go-jail without Landlock (`GO_JAIL_LANDLOCK_ABI=0`), go-jail with its
+/// default Landlock domain (scopes), and with `--fs-system --fs-rw /tmp`.
 fn startup(opts: &Options) -> String {
-    let mut r = String::from("== start-up: go-jail -user nobody -- /bin/true vs setpriv ==\n");
-    let setpriv: Vec<&str> = vec![
-        "setpriv",
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-        "/bin/true",
-    ];
+    let mut r = String::from(
+        "== start-up: /bin/true under setpriv and go-jail (with and without Landlock) ==\n",
+    );
     let gj = opts
         .go_jail
         .clone()
         .unwrap_or_else(|| common::repo_root().join("target/release/go-jail"));
-    let gj_s = gj.display().to_string();
-    let gj_cmd: Vec<&str> = vec![&gj_s, "-user", "nobody", "--", "/bin/true"];
-    let check = |argv: &[&str]| -> Result<(), String> {
-        let o = Command::new(argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", argv[0]))?;
-        if o.status.success() {
-            Ok(())
-        } else {
-            let err = String::from_utf8_lossy(&o.stderr);
-            let first = err.lines().next().unwrap_or("").trim();
-            Err(format!("{} failed ({}): {first}", argv.join(" "), o.status))
-        }
-    };
-    if let Err(e) = check(&setpriv) {
-        let _ = writeln!(r, "n/a: {e}");
-        return r;
-    }
-    let gj_ok = check(&gj_cmd);
-    let mut t_sp = Vec::new();
-    let mut t_gj = Vec::new();
-    let time = |argv: &[&str]| {
-        let t0 = Instant::now();
-        let ok = Command::new(argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then(|| t0.elapsed().as_nanos() as f64 / 1000.0)
-    };
+    let gj = gj.display().to_string();
+    let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let launches = [
+        Launch {
+            argv: argv(&[
+                "setpriv",
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "/bin/true",
+            ]),
+            landlock_abi: None,
+        },
+        Launch {
+            argv: argv(&[&gj, "-user", "nobody", "--", "/bin/true"]),
+            landlock_abi: Some("0"),
+        },
+        Launch {
+            argv: argv(&[&gj, "-user", "nobody", "--", "/bin/true"]),
+            landlock_abi: None,
+        },
+        Launch {
+            argv: argv(&[
+                &gj,
+                "-user",
+                "nobody",
+                "--fs-system",
+                "--fs-rw",
+                "/tmp",
+                "--",
+                "/bin/true",
+            ]),
+            landlock_abi: None,
+        },
+    ];
+    let ok: Vec<Result<(), String>> = launches.iter().map(Launch::check).collect();
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); launches.len()];
     for _ in 0..opts.startup_runs.max(1) {
-        t_sp.extend(time(&setpriv));
-        if gj_ok.is_ok() {
-            t_gj.extend(time(&gj_cmd));
+        for (i, l) in launches.iter().enumerate() {
+            if ok[i].is_ok() {
+                times[i].extend(l.time());
+            }
         }
     }
-    let sp = median(&mut t_sp);
-    let _ = writeln!(
-        r,
-        "setpriv --reuid=nobody --regid=nogroup --clear-groups /bin/true: {sp:.0} us (median of {})",
-        t_sp.len()
-    );
-    match gj_ok {
-        Ok(()) => {
-            let g = median(&mut t_gj);
-            let _ = writeln!(
-                r,
-                "{}: {g:.0} us (median of {}), ratio to setpriv {:.2} (target <= 1.2)",
-                gj_cmd.join(" "),
-                t_gj.len(),
-                g / sp
-            );
-        }
-        Err(e) => {
-            let _ = writeln!(r, "go-jail: n/a ({e})");
-        }
-    }
+    report_startup(&mut r, &launches, &ok, &mut times);
     r
+}
+
+/// The start-up lines: on a shared machine the noise only adds time, so
+/// the 10th percentile is printed beside the median, and the Landlock
+/// costs use both.
+fn report_startup(
+    r: &mut String,
+    launches: &[Launch],
+    ok: &[Result<(), String>],
+    times: &mut [Vec<f64>],
+) {
+    let mut stats = Vec::new();
+    for (i, l) in launches.iter().enumerate() {
+        match &ok[i] {
+            Ok(()) => {
+                let m = median(&mut times[i]);
+                let p10 = times[i][times[i].len() / 10];
+                stats.push(Some((m, p10)));
+                let _ = writeln!(
+                    r,
+                    "{}: {m:.0} us median, {p10:.0} us 10th percentile (of {})",
+                    l.label(),
+                    times[i].len()
+                );
+            }
+            Err(e) => {
+                stats.push(None);
+                let _ = writeln!(r, "n/a: {e}");
+            }
+        }
+    }
+    if let [Some(sp), Some(plain), default, fs] = stats[..] {
+        let _ = writeln!(
+            r,
+            "go-jail without Landlock / setpriv: {:.2} (target <= 1.2)",
+            plain.0 / sp.0
+        );
+        let what = [
+            ("default domain", default),
+            ("--fs-system --fs-rw /tmp", fs),
+        ];
+        for (what, m) in what {
+            if let Some(m) = m {
+                let _ = writeln!(
+                    r,
+                    "Landlock {what}: {:+.1}% median, {:+.1}% 10th percentile, over go-jail without Landlock (target < 10%)",
+                    (m.0 / plain.0 - 1.0) * 100.0,
+                    (m.1 / plain.1 - 1.0) * 100.0
+                );
+            }
+        }
+    }
 }

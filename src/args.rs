@@ -106,6 +106,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
 
+    #[command(flatten)]
+    pub landlock: crate::landlock::LandlockArgs,
+
     /// Keep this file descriptor open in COMMAND (repeatable).
     #[arg(long = "keep-fd", value_name = "FD")]
     pub keep_fd: Vec<u32>,
@@ -298,6 +301,19 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub no_userns: bool,
 
+    /// No network: Landlock (ABI 4) denies every TCP bind and connect, and
+    /// the filter refuses socket/socketpair for every family but AF_UNIX
+    /// with EACCES (so UDP, raw and netlink sockets too). Enforced even
+    /// under --report-denied/--complain/learn.
+    #[arg(long)]
+    pub no_net: bool,
+
+    /// No unix sockets: the filter refuses socket(AF_UNIX) with EACCES, so
+    /// no daemon socket outside the jail (session bus, ssh-agent) can be
+    /// reached; socketpair stays for in-process IPC.
+    #[arg(long)]
+    pub no_unix: bool,
+
     /// The capability bounding set a profile's includes/excludes are
     /// evaluated against (set from -caps by the run mode).
     #[arg(skip)]
@@ -391,6 +407,8 @@ pub struct GroupsArgs {
 pub struct ExplainArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub landlock: crate::landlock::LandlockArgs,
     /// Explain this raw BPF program (any tool's) instead of a policy; --arch
     /// selects the architectures to detail [default: those the program treats
     /// differently from an unknown one].
@@ -421,6 +439,9 @@ pub enum OutputFormat {
 pub struct CompileArgs {
     #[command(flatten)]
     pub policy: PolicyArgs,
+    /// (Shown by --dump beside the filter; compile writes only the filter.)
+    #[command(flatten)]
+    pub landlock: crate::landlock::LandlockArgs,
     /// The capabilities the jail would grant, for a --seccomp-profile's
     /// includes/excludes (comma-separated) [default: none, or the OCI config's bounding set].
     #[arg(long, value_name = "LIST")]

@@ -16,11 +16,17 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
         let caps = crate::caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?;
         pargs.profile_caps = Some(caps);
     }
+    let landlock = crate::landlock::shown(&a.landlock, pargs.no_net, pargs.no_unix)?;
     let (mut spec, notes) = match policy_args::spec_with_notes(&pargs)? {
         Some(found) => found,
         None if a.tty_guard => (policy_args::empty_deny_list(&pargs)?, Vec::new()),
+        None if a.dump && !landlock.is_empty() => {
+            // Landlock options alone: their rules, no filter
+            landlock.iter().for_each(|l| println!("; {l}"));
+            return Ok(0);
+        }
         None => return Err(Failure::input(
-            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE, --oci-config FILE, --no-userns or --tty-guard".into(),
+            "compile needs -syscall-allow=LIST, -syscall-deny=LIST, --seccomp-profile FILE, --oci-config FILE, --no-userns, --no-net, --no-unix or --tty-guard (Landlock options alone: --dump shows their rules)".into(),
         )),
     };
     if a.tty_guard {
@@ -30,6 +36,7 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
     }
     let notes: Vec<String> = (notes.iter().map(|n| format!("profile: {n}")))
         .chain(guard_notes(a))
+        .chain(landlock)
         .collect();
     let compiled = filter::compile(spec, &pargs, a.quiet)?;
     let format = a
@@ -71,6 +78,12 @@ fn guard_notes(a: &CompileArgs) -> Vec<String> {
     }
     if a.policy.no_userns {
         notes.push("guard (--no-userns): unshare/clone with CLONE_NEWUSER, setns with CLONE_NEWUSER or 0 -> EPERM; clone3 -> ENOSYS".into());
+    }
+    if a.policy.no_net {
+        notes.push("guard (--no-net): socket/socketpair of any family but AF_UNIX (low 32 bits) -> EACCES; i386 socketcall SOCKET/SOCKETPAIR -> EACCES".into());
+    }
+    if a.policy.no_unix {
+        notes.push("guard (--no-unix): socket(AF_UNIX) -> EACCES (socketpair stays); i386 socketcall SOCKET -> EACCES".into());
     }
     notes
 }

@@ -20,6 +20,23 @@ use crate::fail::Failure;
 use crate::{cmd_bpf, filter, names, policy_args};
 
 pub fn explain(a: &ExplainArgs) -> Result<i32, Failure> {
+    let landlock = crate::landlock::shown(&a.landlock, a.policy.no_net, a.policy.no_unix)?;
+    let filter_asked = a.bpf.is_some()
+        || a.policy.syscall_allow.is_some()
+        || a.policy.syscall_deny.is_some()
+        || a.policy.seccomp_profile.is_some()
+        || a.policy.oci_config.is_some()
+        || a.policy.no_userns;
+    if !filter_asked && !landlock.is_empty() && !a.policy.no_net && !a.policy.no_unix {
+        landlock.iter().for_each(|l| println!("{l}"));
+        return Ok(0);
+    }
+    explain_filter(a)?;
+    landlock.iter().for_each(|l| println!("{l}"));
+    Ok(0)
+}
+
+fn explain_filter(a: &ExplainArgs) -> Result<(), Failure> {
     let (prog, targets) = match &a.bpf {
         Some(path) => {
             let p = &a.policy;
@@ -60,7 +77,7 @@ pub fn explain(a: &ExplainArgs) -> Result<i32, Failure> {
         summary(&prog, targets.as_deref())
     };
     print!("{text}");
-    Ok(0)
+    Ok(())
 }
 
 /// One line per table syscall of each target: `ARCH NR NAME RAW ACTION`,

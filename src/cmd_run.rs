@@ -125,9 +125,30 @@ pub(crate) fn plan_builder(
             .strip_prefix(b"PATH=")
             .map(|p| OsString::from(std::ffi::OsStr::from_bytes(p)))
     });
-    Ok(builder
-        .search_path(path.unwrap_or_else(|| "/bin:/usr/bin".into()))
-        .env(env))
+    let path = path.unwrap_or_else(|| "/bin:/usr/bin".into());
+    if let Some(ruleset) = landlock_ruleset(args, &path)? {
+        builder = builder.landlock(std::sync::Arc::new(ruleset));
+    }
+    Ok(builder.search_path(path).env(env))
+}
+
+/// The Landlock ruleset of the options, with rules added (before `fork`);
+/// prints one line per restriction `--landlock-best-effort` skipped.
+fn landlock_ruleset(
+    args: &RunArgs,
+    search_path: &std::ffi::OsStr,
+) -> Result<Option<runner::landlock::Ruleset>, Failure> {
+    let files = crate::landlock::command_files(&args.command[0], search_path, args.cwd.as_deref());
+    let rules = crate::landlock::resolve(
+        &args.landlock,
+        args.policy.no_net,
+        args.policy.no_unix,
+        &files,
+    )?;
+    for s in &rules.skipped {
+        eprintln!("go-jail: landlock: not enforced: {s}");
+    }
+    rules.ruleset()
 }
 
 /// `--cwd DIR` made absolute (from go-jail's own working directory).

@@ -116,9 +116,7 @@ pub fn run_guards(tty_guard: bool) -> Vec<Rule> {
 /// (`policy::notify_denials`).
 pub fn enforced(args: &PolicyArgs, guards: &[Rule]) -> Vec<Rule> {
     let mut all = guards.to_vec();
-    if args.no_userns {
-        all.extend(policy::userns_guard_rules());
-    }
+    all.extend(crate::policy_args::policy_guards(args));
     all
 }
 

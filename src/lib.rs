@@ -19,6 +19,7 @@ pub mod errno;
 pub mod fail;
 pub mod filter;
 pub mod identity;
+pub mod landlock;
 pub mod names;
 pub mod oci;
 pub mod output;

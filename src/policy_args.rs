@@ -58,21 +58,32 @@ pub fn empty_deny_list(args: &PolicyArgs) -> Result<PolicySpec, Failure> {
     })
 }
 
-/// `spec` with the user-namespace guard when `--no-userns` asks for it
-/// (alone, it is a filter of its own).
+/// `spec` with the guards of `--no-userns`, `--no-net` and `--no-unix`
+/// when asked for (alone, they are a filter of their own).
 fn with_userns_guard(
     args: &PolicyArgs,
     spec: Option<PolicySpec>,
 ) -> Result<Option<PolicySpec>, Failure> {
-    if !args.no_userns {
+    let guards = policy_guards(args);
+    if guards.is_empty() {
         return Ok(spec);
     }
     let mut spec = match spec {
         Some(spec) => spec,
         None => empty_deny_list(args)?,
     };
-    policy::add_guards(&mut spec, &policy::userns_guard_rules());
+    policy::add_guards(&mut spec, &guards);
     Ok(Some(spec))
+}
+
+/// The guards the policy options ask for: `--no-userns`, `--no-net`, `--no-unix`.
+pub fn policy_guards(args: &PolicyArgs) -> Vec<policy::Rule> {
+    let mut guards = Vec::new();
+    if args.no_userns {
+        guards.extend(policy::userns_guard_rules());
+    }
+    guards.extend(policy::network_guard_rules(args.no_net, args.no_unix));
+    guards
 }
 
 /// The syscall lists, a seccomp profile, or `None`.

@@ -7,7 +7,8 @@
 //! - the listener guard ([`listener_guard_rules`]): under a supervisor, the
 //!   jailed command cannot install a second seccomp listener that would
 //!   answer our notifications;
-//! - the user-namespace guard ([`userns_guard_rules`], `--no-userns`).
+//! - the user-namespace guard ([`userns_guard_rules`], `--no-userns`);
+//! - the network guard ([`network_guard_rules`], `--no-net`, `--no-unix`).
 
 use crate::action::{Action, ENOSYS, EPERM};
 use crate::condition::{CmpOp, Condition};
@@ -100,6 +101,51 @@ pub fn userns_guard_rules() -> Vec<Rule> {
     ]
 }
 
+/// `AF_UNIX` (include/linux/socket.h).
+pub const AF_UNIX: u64 = 1;
+/// `SYS_SOCKET`, socketcall(2)'s call number for socket (include/uapi/linux/net.h).
+pub const SYS_SOCKET: u64 = 1;
+/// `SYS_SOCKETPAIR`.
+pub const SYS_SOCKETPAIR: u64 = 8;
+/// `EACCES`, what Landlock answers for a denied connect or bind.
+pub const EACCES: u16 = 13;
+
+/// The network guard: the seccomp half of `--no-net` and `--no-unix`
+/// (Landlock denies TCP bind/connect; it has no UDP rules below ABI 10 and
+/// no rule for creating sockets at all).
+///
+/// - `no_net`: `socket(domain, …)` and `socketpair(domain, …)` fail with
+///   `EACCES` unless `domain` is `AF_UNIX`, compared on its low 32 bits
+///   (an `int`: net/socket.c `__sys_socket`), so UDP, raw and packet
+///   sockets, netlink and the rest cannot even be created.
+/// - `no_unix`: `socket(AF_UNIX, …)` fails with `EACCES`, so no pathname
+///   or abstract unix socket outside can be connected to (Landlock governs
+///   pathname sockets only from ABI 9); `socketpair` stays, so in-process
+///   IPC works.
+/// - i386 `socketcall(call, args)`: its arguments are in memory the filter
+///   cannot read, so with either option the `SYS_SOCKET` sub-call fails
+///   with `EACCES` whatever the family, and with `no_net` `SYS_SOCKETPAIR`
+///   too (32-bit programs use the direct `socket` syscall on Linux 4.3+
+///   where glibc assumes it).
+pub fn network_guard_rules(no_net: bool, no_unix: bool) -> Vec<Rule> {
+    let eacces = Action::Errno(EACCES);
+    let family = |op| vec![Condition::new(0, op, AF_UNIX)];
+    let call = |n| vec![Condition::new(0, CmpOp::Eq, n)];
+    let mut rules = Vec::new();
+    if no_net {
+        rules.push(Rule::when("socket", eacces, family(CmpOp::Ne)));
+        rules.push(Rule::when("socketpair", eacces, family(CmpOp::Ne)));
+        rules.push(Rule::when("socketcall", eacces, call(SYS_SOCKETPAIR)));
+    }
+    if no_unix {
+        rules.push(Rule::when("socket", eacces, family(CmpOp::Eq)));
+    }
+    if no_net || no_unix {
+        rules.push(Rule::when("socketcall", eacces, call(SYS_SOCKET)));
+    }
+    rules
+}
+
 /// Adds `guards` to `spec` so that they decide their calls: conditional
 /// guards go first (conditional rules are tried in order), and an
 /// unconditional guard replaces every other rule of its syscall (it then
@@ -138,6 +184,46 @@ mod tests {
         };
         add_guards(&mut spec, guards);
         resolve(&spec).unwrap().0
+    }
+
+    #[test]
+    fn no_net_refuses_every_family_but_unix_on_the_low_word() {
+        let p = guarded(&[], &network_guard_rules(true, false));
+        let eacces = Action::Errno(EACCES);
+        for arch in ARCHES {
+            let ev = |name: &str, a0: u64| p.evaluate(&call(arch, name, [a0, 1, 0, 0, 0, 0]));
+            for family in [2u64, 10, 16, 17, 0, 1 << 32 | 2] {
+                assert_eq!(ev("socket", family), eacces, "{arch:?} {family:#x}");
+                assert_eq!(ev("socketpair", family), eacces, "{arch:?} {family:#x}");
+            }
+            // AF_UNIX, also with junk in the high word the kernel ignores
+            for family in [1u64, 1 << 32 | 1] {
+                assert_eq!(ev("socket", family), Action::Allow, "{arch:?}");
+                assert_eq!(ev("socketpair", family), Action::Allow, "{arch:?}");
+            }
+        }
+        let sc = |n: u64| p.evaluate(&call(Arch::X86, "socketcall", [n, 0, 0, 0, 0, 0]));
+        assert_eq!(sc(SYS_SOCKET), eacces);
+        assert_eq!(sc(SYS_SOCKETPAIR), eacces);
+        assert_eq!(sc(3), Action::Allow); // SYS_CONNECT: Landlock's part
+    }
+
+    #[test]
+    fn no_unix_refuses_unix_sockets_but_keeps_socketpair() {
+        let p = guarded(&[], &network_guard_rules(false, true));
+        let eacces = Action::Errno(EACCES);
+        for arch in ARCHES {
+            let ev = |name: &str, a0: u64| p.evaluate(&call(arch, name, [a0, 1, 0, 0, 0, 0]));
+            assert_eq!(ev("socket", 1), eacces);
+            assert_eq!(ev("socket", 1 << 32 | 1), eacces);
+            assert_eq!(ev("socket", 2), Action::Allow);
+            assert_eq!(ev("socketpair", 1), Action::Allow);
+        }
+        let both = guarded(&[], &network_guard_rules(true, true));
+        for family in [0u64, 1, 2, 10] {
+            let d = call(Arch::X86_64, "socket", [family, 1, 0, 0, 0, 0]);
+            assert_eq!(both.evaluate(&d), eacces);
+        }
     }
 
     #[test]

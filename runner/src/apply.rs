@@ -24,8 +24,10 @@
 //!     uids, groups and caps (S25); re-entering the caller's directory falls
 //!     back to `/` when the target cannot reach it;
 //! 11. `PR_SET_NO_NEW_PRIVS` (S13);
-//! 12. seccomp, last, so dropping privileges never depends on the filter (S12);
-//! 13. `execve` over the planned candidates, and nothing else (S11, S29).
+//! 12. `landlock_restrict_self` with the planned ruleset (needs no_new_privs);
+//!     the ruleset fd is then closed when fds are closed outright;
+//! 13. seccomp, last, so dropping privileges never depends on the filter (S12);
+//! 14. `execve` over the planned candidates, and nothing else (S11, S29).
 
 use crate::plan::{Bytes, FdMode, Plan, TtyPolicy, MAX_GROUPS};
 use crate::sys::{self, abi, abi::CapUserData, Errno};
@@ -85,6 +87,8 @@ pub enum Step {
     },
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     NoNewPrivs,
+    /// `landlock_restrict_self`.
+    Landlock,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
     Seccomp,
     /// Listener mode: `prctl(PR_SET_PDEATHSIG, SIGKILL)`, or (`ESRCH`) the
@@ -127,6 +131,7 @@ impl fmt::Display for Step {
             Step::Chdir { fallback: true } => f.write_str("chdir(/)"),
             Step::Chdir { fallback: false } => f.write_str("chdir"),
             Step::NoNewPrivs => f.write_str("prctl(PR_SET_NO_NEW_PRIVS, 1)"),
+            Step::Landlock => f.write_str("landlock_restrict_self"),
             Step::Seccomp => f.write_str("seccomp(SECCOMP_SET_MODE_FILTER)"),
             Step::ParentDeathSignal => f.write_str("prctl(PR_SET_PDEATHSIG, SIGKILL)"),
             Step::Exec { .. } => f.write_str("execve"),
@@ -270,7 +275,7 @@ fn split(mask: u64) -> (u32, u32) {
 }
 
 impl Plan {
-    /// Performs steps 0–12 (everything but `execve`). Makes raw syscalls only
+    /// Performs steps 0–13 (everything but `execve`). Makes raw syscalls only
     /// and never allocates, so it may run in `Command::pre_exec`.
     ///
     /// # Warning
@@ -282,7 +287,7 @@ impl Plan {
         self.apply_filter()
     }
 
-    /// Steps 0–11: everything but the filter and `execve`.
+    /// Steps 0–12: everything but the filter and `execve`.
     fn apply_before_filter(&self) -> Result<(), Failure> {
         if let TtyPolicy::Pty { slave, master } = self.tty {
             enter_pty(slave, master)?;
@@ -323,10 +328,17 @@ impl Plan {
         if self.no_new_privs {
             sys::set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
         }
+        if let Some(ruleset) = &self.landlock {
+            sys::landlock::landlock_restrict_self(ruleset.fd(), 0)
+                .map_err(Failure::at(Step::Landlock))?;
+            if self.fd_mode == FdMode::Close {
+                sys::close(ruleset.fd()).map_err(Failure::at(Step::Landlock))?;
+            }
+        }
         Ok(())
     }
 
-    /// Step 12: the seccomp filter, last before `execve`.
+    /// Step 13: the seccomp filter, last before `execve`.
     fn apply_filter(&self) -> Result<(), Failure> {
         if let Some(filter) = &self.filter {
             if let Some(handoff) = &self.handoff {

@@ -1,5 +1,6 @@
 //! Privilege drop for go-jail: switch to a user and group, shrink the
-//! capability sets, set no_new_privs, load a seccomp filter, `execve` —
+//! capability sets, set no_new_privs, enter a Landlock domain
+//! ([`landlock`]), load a seccomp filter, `execve` —
 //! with raw syscalls, no dependencies, and no allocation after planning.
 //!
 //! Two phases:
@@ -47,6 +48,7 @@
 
 mod apply;
 mod guard;
+pub mod landlock;
 pub mod notify;
 mod plan;
 pub mod probe;

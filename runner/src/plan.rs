@@ -1,6 +1,7 @@
 //! [`Plan`]: everything the privilege drop needs, resolved and allocated up
 //! front, so that applying it makes only raw syscalls over pre-built memory.
 
+use crate::landlock::Ruleset;
 use crate::notify::Handoff;
 use crate::sys::abi::{
     Rlimit64, SockFilter, BPF_MAXINSNS, RLIMIT_NAMES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE,
@@ -10,6 +11,7 @@ use std::ffi::{CString, OsStr, OsString};
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The most supplementary groups a plan may set: the post-switch check reads
 /// them back into a stack buffer of this size (16 KiB).
@@ -120,6 +122,9 @@ pub enum PlanError {
     TooManyGroups(usize),
     /// A negative fd in the keep list.
     BadFd(i32),
+    /// A kept fd that is the Landlock ruleset's: the fd asked for was not
+    /// open when the ruleset was created, and the command must not get it.
+    KeptRulesetFd(i32),
     /// `/proc/sys/kernel/cap_last_cap` could not be read or parsed.
     CapLastCap(String),
     /// The shared page of a listener hand-off could not be mapped (errno).
@@ -166,6 +171,10 @@ impl fmt::Display for PlanError {
                 write!(f, "too many supplementary groups: {n} (limit {MAX_GROUPS})")
             }
             PlanError::BadFd(fd) => write!(f, "bad fd to keep: {fd}"),
+            PlanError::KeptRulesetFd(fd) => write!(
+                f,
+                "fd {fd} to keep is not open (that number went to the Landlock ruleset)"
+            ),
             PlanError::CapLastCap(e) => write!(f, "cannot read /proc/sys/kernel/cap_last_cap: {e}"),
             PlanError::SharedMemory(e) => write!(
                 f,
@@ -231,6 +240,8 @@ pub struct Plan {
     pub(crate) no_new_privs: bool,
     pub(crate) filter: Option<Vec<SockFilter>>,
     pub(crate) filter_flags: u32,
+    /// The Landlock ruleset enforced after no_new_privs ([`PlanBuilder::landlock`]).
+    pub(crate) landlock: Option<Arc<Ruleset>>,
     /// Listener mode: where the child publishes the listener fd ([`crate::notify`]).
     pub(crate) handoff: Option<Handoff>,
     pub(crate) keep_fds: Vec<i32>,
@@ -300,6 +311,10 @@ impl Plan {
     pub fn new_session(&self) -> bool {
         self.new_session || self.tty.starts_session()
     }
+    /// The Landlock ruleset enforced before the filter, if any.
+    pub fn landlock(&self) -> Option<&Ruleset> {
+        self.landlock.as_deref()
+    }
     /// The directory the command starts in, unless inherited; and whether
     /// it falls back to `/` ([`CwdPolicy::ReEnter`]).
     pub fn cwd(&self) -> Option<(&std::ffi::CStr, bool)> {
@@ -345,6 +360,7 @@ pub struct PlanBuilder {
     no_new_privs: bool,
     filter: Option<Vec<SockFilter>>,
     filter_flags: u32,
+    landlock: Option<Arc<Ruleset>>,
     notify_listener: bool,
     keep_fds: Vec<i32>,
     fd_mode: FdMode,
@@ -377,6 +393,7 @@ impl PlanBuilder {
             no_new_privs: true,
             filter: None,
             filter_flags: 0,
+            landlock: None,
             notify_listener: false,
             keep_fds: Vec::new(),
             fd_mode: FdMode::default(),
@@ -426,6 +443,15 @@ impl PlanBuilder {
     pub fn seccomp_filter(mut self, filter: Vec<SockFilter>, flags: u32) -> Self {
         self.filter = Some(filter);
         self.filter_flags = flags;
+        self
+    }
+    /// A Landlock ruleset, prepared before `fork` (rules added), that the
+    /// child enforces with `landlock_restrict_self` after no_new_privs and
+    /// before the seccomp filter ([`crate::Step::Landlock`]). Its fd is
+    /// close-on-exec and skipped by [`FdMode::Close`] until it is enforced,
+    /// then closed.
+    pub fn landlock(mut self, ruleset: Arc<Ruleset>) -> Self {
+        self.landlock = Some(ruleset);
         self
     }
     /// Listener mode, for [`crate::notify::spawn`] only: the filter is loaded
@@ -635,7 +661,16 @@ impl PlanBuilder {
             }
         }
         let keep = kept_fds(&self.keep_fds);
-        let close_ranges = gaps(&keep);
+        if let Some(fd) = (self.landlock.as_ref())
+            .map(|r| r.fd())
+            .filter(|fd| keep.contains(fd))
+        {
+            return Err(PlanError::KeptRulesetFd(fd));
+        }
+        // the ruleset fd must outlive the fd step: it is enforced later
+        let mut holes = keep.clone();
+        holes.extend(self.landlock.as_ref().map(|r| r.fd()));
+        let close_ranges = gaps(&kept_fds(&holes));
 
         let argv: Vec<CString> = self
             .argv
@@ -679,6 +714,7 @@ impl PlanBuilder {
             no_new_privs: self.no_new_privs,
             filter: self.filter,
             filter_flags,
+            landlock: self.landlock,
             handoff,
             keep_fds: keep,
             close_ranges,

@@ -17,6 +17,7 @@ pub mod abi;
 pub(crate) mod child;
 mod command;
 mod errno;
+pub mod landlock;
 pub mod notify;
 pub mod process;
 pub mod pty;
