@@ -244,11 +244,18 @@ fn terminal_raw_mode_works_under_the_preset() {
         eprintln!("skipping: script(1) is not installed");
         return;
     }
-    // stdin (inherited) and /dev/tty opened again inside the jail
-    let py = "import tty, os; tty.setraw(0); fd = os.open('/dev/tty', os.O_RDWR); tty.setraw(fd); print('RAW-OK')";
-    let inner = format!("{} -user nobody --fs-system -- python3 -c \"{py}\"", bin());
-    let r = Run::new(Command::new("script").args(["-q", "-e", "-c", &inner, "/dev/null"]));
-    assert!(r.stdout.contains("RAW-OK"), "{r:?}");
+    // stdin (inherited): the command runs in a new session, so there is no
+    // /dev/tty; with --pty, its own terminal, opened again as /dev/tty
+    let plain = "import tty; tty.setraw(0); print('RAW-OK')";
+    let reopen = "import tty, os; tty.setraw(0); fd = os.open('/dev/tty', os.O_RDWR); tty.setraw(fd); print('RAW-OK')";
+    for (pty, py) in [("", plain), ("--pty", reopen)] {
+        let inner = format!(
+            "{} -user nobody --fs-system {pty} -- python3 -c \"{py}\"",
+            bin()
+        );
+        let r = Run::new(Command::new("script").args(["-q", "-e", "-c", &inner, "/dev/null"]));
+        assert!(r.stdout.contains("RAW-OK"), "{pty}: {r:?}");
+    }
 }
 
 #[test]
