@@ -99,16 +99,17 @@ pub fn for_run(
     }
 }
 
-/// The guards the run mode adds to the policy (`policy::guards`): the TTY
-/// guard unless `--allow-tty-injection`. (A supervisor adds the listener
-/// guard; `--no-userns` is a policy option: [`policy_args::spec`] adds its
-/// guard.)
+/// The guards the run mode adds to the policy (`policy::guards`): the
+/// parent guard (no `prlimit64` on another process, so the command cannot
+/// lower go-jail's limits), and the TTY guard unless
+/// `--allow-tty-injection`. (A supervisor adds the listener guard;
+/// `--no-userns` is a policy option: [`policy_args::spec`] adds its guard.)
 pub fn run_guards(tty_guard: bool) -> Vec<Rule> {
+    let mut guards = policy::parent_guard_rules();
     if tty_guard {
-        policy::tty_guard_rules()
-    } else {
-        Vec::new()
+        guards.extend(policy::tty_guard_rules());
     }
+    guards
 }
 
 /// Every guard in the spec of a run with `guards` (see [`run_guards`]):

@@ -25,7 +25,9 @@
 //!   is answered with what the original policy says: `ERRNO(n)` → the call
 //!   fails with `n` (`ERRNO(0)` returns 0, as the kernel does), a kill →
 //!   SIGKILL to the caller's process, anything else → continue. In complain
-//!   and learn mode every call continues;
+//!   and learn mode every call a list can name continues; a call from an ABI
+//!   not targeted (or x32, or above the table) gets what the policy says,
+//!   since the guards exist only on the target arches;
 //! - forwards SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM and SIGWINCH
 //!   to the child (`runner::reaper::forwards`: a signal the terminal sent to
 //!   the whole foreground group is forwarded only when the child runs in its
@@ -367,7 +369,14 @@ impl Session<'_> {
         let action = self.policy.evaluate(&data);
         let (enforce, report, verb) = match self.mode {
             Mode::Report { all } => (true, self.first_time(&data) || all, "denied"),
-            Mode::Complain { all } => (false, self.first_time(&data) || all, "would deny"),
+            // Calls no list can name (another ABI, x32, numbers above the
+            // table) are enforced even here: the guards exist only on the
+            // target arches, so letting an i386 `int $0x80` call run would
+            // let it past them (`unshare(CLONE_NEWUSER)` under --no-userns).
+            Mode::Complain { all } if self.learnable(&data) => {
+                (false, self.first_time(&data) || all, "would deny")
+            }
+            Mode::Complain { all } => (true, self.first_time(&data) || all, "denied"),
             Mode::Learn if self.learnable(&data) => {
                 self.learned.insert((data.arch, data.nr));
                 (false, false, "")

@@ -101,6 +101,25 @@ pub fn userns_guard_rules() -> Vec<Rule> {
     ]
 }
 
+/// The parent guard: `prlimit64(pid, resource, new, old)` that would change
+/// the limits of another process (`pid` not 0 and `new` not NULL) fails
+/// with `EPERM`. A command of the caller's own uid (an unprivileged
+/// caller's) may otherwise lower go-jail's limits (kernel/sys.c
+/// `check_prlimit_permission` only compares ids), e.g. `RLIMIT_NOFILE` so
+/// that go-jail cannot read `/proc/self/task/*/children` and stops killing
+/// what the command left behind. A process still sets and reads its own
+/// limits (`setrlimit`, `prlimit64(0, …)`, `prlimit --pid` reading).
+pub fn parent_guard_rules() -> Vec<Rule> {
+    vec![Rule::when(
+        "prlimit64",
+        Action::Errno(EPERM),
+        vec![
+            Condition::new(0, CmpOp::Ne, 0),
+            Condition::new(2, CmpOp::Ne, 0),
+        ],
+    )]
+}
+
 /// `AF_UNIX` (include/linux/socket.h).
 pub const AF_UNIX: u64 = 1;
 /// `SYS_SOCKET`, socketcall(2)'s call number for socket (include/uapi/linux/net.h).

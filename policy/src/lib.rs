@@ -43,7 +43,9 @@ pub use condition::{CmpOp, Condition, Threshold, Width};
 pub use emit::{compile, lower, CompileError, CompileOptions, Lowered};
 pub use freq::{FrequencyProfile, ProfileError};
 pub use groups::GroupError;
-pub use guards::{add_guards, listener_guard_rules, network_guard_rules, userns_guard_rules};
+pub use guards::{
+    add_guards, listener_guard_rules, network_guard_rules, parent_guard_rules, userns_guard_rules,
+};
 pub use matcher::{MatcherId, Matchers};
 pub use notify::notify_denials;
 pub use policy::{ArchPolicy, Policy};

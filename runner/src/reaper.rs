@@ -85,6 +85,8 @@ pub enum LifetimeError {
     Signals(Errno),
     /// `fork`.
     Fork(Errno),
+    /// `prctl(PR_SET_DUMPABLE, 0)` before the fork.
+    Undumpable(Errno),
     /// `ppoll` or `read` of the signalfd.
     Wait(Errno),
     /// `wait4` while reaping.
@@ -101,6 +103,7 @@ impl fmt::Display for LifetimeError {
             Self::Subreaper(e) => write!(f, "prctl(PR_SET_CHILD_SUBREAPER): {e}"),
             Self::Signals(e) => write!(f, "blocking the forwarded signals: {e}"),
             Self::Fork(e) => write!(f, "fork: {e}"),
+            Self::Undumpable(e) => write!(f, "prctl(PR_SET_DUMPABLE, 0): {e}"),
             Self::Wait(e) => write!(f, "waiting for the command: {e}"),
             Self::Reap(e) => write!(f, "wait4 of the command's leftover processes: {e}"),
             Self::Children(e) => write!(f, "reading /proc/self/task/*/children: {e}"),
@@ -133,6 +136,10 @@ impl Jailed {
             process::set_child_subreaper().map_err(LifetimeError::Subreaper)?;
         }
         let signals = watch_signals().map_err(LifetimeError::Signals)?;
+        // before the fork: a command of the same uid could otherwise
+        // ptrace go-jail (or open its /proc/PID/mem) in the moment between
+        // its execve and [`confine_parent`]
+        n::set_dumpable(false).map_err(LifetimeError::Undumpable)?;
         let pid = sys::child::spawn_plan(plan, None).map_err(LifetimeError::Fork)?;
         Ok(Jailed {
             pid,
