@@ -152,13 +152,12 @@ fn without_setpcap_and_no_new_privs_the_bounding_drop_fails_closed() {
 #[test]
 fn without_setpcap_but_with_no_new_privs_the_bounding_set_is_left_alone() {
     require_root!();
-    let exit = runner::probe::run_in_child(|| {
-        let first = nobody().bounding_keep(all_caps()).build().unwrap();
-        let second = nobody().build().unwrap();
-        match (first.apply(), second.apply()) {
-            (Ok(()), Ok(())) if sys::capbset_read(0) == Ok(true) => 42,
-            _ => 43,
-        }
+    // built before the fork (see an_already_dropped_bounding_set_is_no_failure)
+    let first = nobody().bounding_keep(all_caps()).build().unwrap();
+    let second = nobody().build().unwrap();
+    let exit = runner::probe::run_in_child(|| match (first.apply(), second.apply()) {
+        (Ok(()), Ok(())) if sys::capbset_read(0) == Ok(true) => 42,
+        _ => 43,
     })
     .expect("fork");
     assert_eq!(exit, ExitKind::Exited(42), "{exit:?}");
@@ -167,12 +166,12 @@ fn without_setpcap_but_with_no_new_privs_the_bounding_set_is_left_alone() {
 #[test]
 fn an_already_dropped_bounding_set_is_no_failure() {
     require_root!();
-    let exit = runner::probe::run_in_child(|| {
-        let plan = nobody().build().unwrap();
-        match (plan.apply(), plan.apply()) {
-            (Ok(()), Ok(())) => 42,
-            _ => 43,
-        }
+    // built before the fork: allocating in the child of a multi-threaded
+    // test process can deadlock on a lock another thread held at fork time
+    let plan = nobody().build().unwrap();
+    let exit = runner::probe::run_in_child(|| match (plan.apply(), plan.apply()) {
+        (Ok(()), Ok(())) => 42,
+        _ => 43,
     })
     .expect("fork");
     assert_eq!(exit, ExitKind::Exited(42), "{exit:?}");
