@@ -22,7 +22,7 @@
 //! syscalls stay cached.
 
 use crate::runs::{Leaf, Run, EPSILON};
-use crate::tree::{ceil_log2, clamp_penalty, optimal_sized, prefix_sums, Search, Tree};
+use crate::tree::{ceil_log2, clamp_penalty, optimal, prefix_sums, Tree};
 
 /// Sets with more runs than this are not searched for a mask: the rest's
 /// DP is cubic in its runs and this pass runs on go-jail's start-up path.
@@ -44,7 +44,7 @@ const MAX_HOT: usize = 2;
 /// weight of each number below the table end
 /// ([`crate::runs::number_weights`]); bit tests are placed only where every
 /// number reaching the node is below `weights.len()`. `size_penalty` is the
-/// one [`crate::tree::optimal_sized`] was given and `max_depth` the depth
+/// one [`crate::tree::optimal`] was given and `max_depth` the depth
 /// limit the result keeps.
 pub fn refine(
     tree: Tree,
@@ -332,7 +332,7 @@ impl Refiner<'_> {
         let rest_total: u64 = rest_runs.iter().map(|r| r.weight).sum();
         // Finite: every induced run weighs at least EPSILON.
         let sp = self.lambda / rest_total as f64;
-        let rest_tree = optimal_sized(&rest_runs, depth - 1, sp, Search::Bounded);
+        let rest_tree = optimal(&rest_runs, depth - 1, sp);
         if rest_tree.depth() > depth - 1 {
             return None;
         }
