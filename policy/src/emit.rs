@@ -66,14 +66,6 @@ impl Default for CompileOptions {
 }
 
 impl CompileOptions {
-    /// Options whose weights are the profile as-is (no cache discount).
-    pub fn frequency() -> CompileOptions {
-        CompileOptions {
-            weighting: Weighting::Frequency,
-            ..CompileOptions::default()
-        }
-    }
-
     fn profile(&self) -> &FrequencyProfile {
         self.weights
             .as_ref()
