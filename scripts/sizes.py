@@ -5,7 +5,9 @@ Production code is every `*.rs` under a workspace member's `src/` (the root
 package's `src/`, `bpf-asm/src/`, `policy/src/`, `runner/src/`); tests,
 benches and fuzz targets are not production code. Within a file, any item
 under a `#[cfg(test)]` attribute (usually `mod tests { ... }`) is skipped:
-its lines count neither towards a function nor towards the file.
+its lines count neither towards a function nor towards the file. The same
+holds for `#[cfg(any(test, ...))]` (a test-only feature), and a file whose
+`mod` declaration is so gated is skipped whole.
 
 How it measures:
 - a function is a `fn` item whose body is a `{ ... }` block; its length is
@@ -119,7 +121,10 @@ def item_end(text, pos):
     return len(text) - 1
 
 
-CFG_TEST = re.compile(r"#\[cfg\(\s*test\s*\)\]")
+# `#[cfg(test)]`, or `#[cfg(any(test, feature = ...))]`: code only tests
+# (or a test-only feature) build.
+CFG_TEST = re.compile(r"#\[cfg\(\s*(?:test|any\([^\]]*?\btest\b[^\]]*)\s*\)\]")
+MOD_DECL = re.compile(r"\bmod\s+([A-Za-z_][A-Za-z0-9_]*)\s*;")
 FN = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -165,6 +170,20 @@ def impl_context(text, pos):
             name = re.sub(r"<.*", "", name.split(" for ")[-1]).strip()
             best = name
     return best
+
+
+def declared_files(path, text, spans=None):
+    """Files of the `mod NAME;` declarations in `path` (only those inside
+    `spans` when given)."""
+    d, stem = os.path.split(path)
+    if stem not in ("mod.rs", "lib.rs", "main.rs"):
+        d = os.path.join(d, stem[:-3])
+    out = []
+    for s, e in spans if spans is not None else [(0, len(text))]:
+        for m in MOD_DECL.finditer(text, s, e + 1):
+            out.append(os.path.join(d, m.group(1) + ".rs"))
+            out.append(os.path.join(d, m.group(1), "mod.rs"))
+    return out
 
 
 def measure(path):
@@ -221,8 +240,23 @@ def main():
                     files.append(os.path.join(dirpath, name))
     files.sort()
 
+    # Files that only tests build: declared by a test-gated `mod x;`, or
+    # by such a file (to a fixed point).
+    test_only, changed = set(), True
+    while changed:
+        changed = False
+        for f in files:
+            text = blank(open(f, encoding="utf-8").read())
+            spans = None if f in test_only else test_spans(text)
+            for child in declared_files(f, text, spans):
+                if child in files and child not in test_only:
+                    test_only.add(child)
+                    changed = True
+
     long_fns, long_files = [], []
     for f in files:
+        if f in test_only:
+            continue
         prod, total, fns = measure(f)
         rel = os.path.relpath(f, root)
         if prod > args.file_limit:
