@@ -1,6 +1,6 @@
 //! Docker/Podman/containerd seccomp profiles and the OCI runtime-spec's
 //! `linux.seccomp`, as plain Rust (the CLI parses the JSON into these
-//! types), and their translation into a [`PolicySpec`].
+//! types), and their translation into a [`PolicySpec`](crate::PolicySpec).
 //!
 //! What a profile means is what runc and moby make of it, on top of
 //! libseccomp:

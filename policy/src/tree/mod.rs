@@ -28,7 +28,7 @@
 //! Parts: `objective` (the integer cost model both solvers minimise),
 //! `bounded` (the production solver behind [`optimal`]) and `exhaustive`
 //! (the reference solver the tests compare it with; built for tests and
-//! under the `exhaustive` feature only, as [`exhaustive`]).
+//! under the `exhaustive` feature only, as `tree::exhaustive`).
 
 mod bounded;
 #[cfg(any(test, feature = "exhaustive"))]
