@@ -104,26 +104,53 @@ fn junk(insn: Insn, rng: &mut Rng, jumps: bool, k: bool) -> Insn {
 pub fn valid_program(rng: &mut Rng, max_len: usize) -> Program {
     let max_len = max_len.clamp(1, MAX_INSNS);
     let len = 1 + rng.below(max_len as u64) as usize;
-    // The kernel's check_load_and_stores state, run alongside generation.
-    let mut masks = vec![u16::MAX; len];
-    let mut memvalid: u16 = 0;
+    let mut gen = ValidGen {
+        rng,
+        masks: vec![u16::MAX; len],
+        memvalid: 0,
+    };
     let mut insns = Vec::with_capacity(len);
     for pc in 0..len {
-        memvalid &= masks[pc];
+        gen.memvalid &= gen.masks[pc];
         let room = (len - pc - 1) as u64; // instructions after this one
         if room == 0 {
-            let last = if rng.chance(1, 6) {
-                junk(Insn::ret_a(), rng, true, true)
-            } else {
-                junk(Insn::ret_k(random_action(rng)), rng, true, false)
-            };
-            insns.push(last);
+            insns.push(gen.last());
             break;
         }
+        insns.push(gen.insn(pc, room));
+    }
+    Program::new(insns)
+}
+
+/// [`valid_program`]'s state: the kernel's `check_load_and_stores` run
+/// alongside generation.
+struct ValidGen<'a> {
+    rng: &'a mut Rng,
+    /// Per pc, the scratch words stored on every path that reaches it so
+    /// far (a jump to it intersects).
+    masks: Vec<u16>,
+    /// The scratch words stored on the fall-through path to this pc.
+    memvalid: u16,
+}
+
+impl ValidGen<'_> {
+    /// The final instruction: a return.
+    fn last(&mut self) -> Insn {
+        let rng = &mut *self.rng;
+        if rng.chance(1, 6) {
+            junk(Insn::ret_a(), rng, true, true)
+        } else {
+            junk(Insn::ret_k(random_action(rng)), rng, true, false)
+        }
+    }
+
+    /// An instruction at `pc` with `room` instructions after it.
+    fn insn(&mut self, pc: usize, room: u64) -> Insn {
         let stored: Vec<u32> = (0..MEMWORDS)
-            .filter(|&s| memvalid & (1 << s) != 0)
+            .filter(|&s| self.memvalid & (1 << s) != 0)
             .collect();
-        let insn = match rng.below(20) {
+        let rng = &mut *self.rng;
+        match rng.below(20) {
             0..=3 => junk(Insn::ld_abs(4 * rng.below(16) as u32), rng, true, false),
             4 => {
                 let i = rng.pick(&[Insn::ld_len(), Insn::ldx_len()]);
@@ -131,19 +158,7 @@ pub fn valid_program(rng: &mut Rng, max_len: usize) -> Program {
             }
             5 => Insn::ld_imm(rng.interesting_u32()),
             6 => Insn::ldx_imm(rng.interesting_u32()),
-            7 | 8 => {
-                let alu = rng.pick(&AluOp::ALL);
-                let k = match alu {
-                    AluOp::Div => rng.interesting_u32().max(1),
-                    AluOp::Lsh | AluOp::Rsh => rng.below(32) as u32,
-                    _ => rng.interesting_u32(),
-                };
-                if rng.chance(1, 2) {
-                    Insn::alu_k(alu, k)
-                } else {
-                    junk(Insn::alu_x(alu), rng, true, true)
-                }
-            }
+            7 | 8 => self.alu(),
             9 => junk(
                 rng.pick(&[Insn::neg(), Insn::tax(), Insn::txa()]),
                 rng,
@@ -152,51 +167,74 @@ pub fn valid_program(rng: &mut Rng, max_len: usize) -> Program {
             ),
             10 => {
                 let slot = rng.below(u64::from(MEMWORDS)) as u32;
-                memvalid |= 1 << slot;
+                self.memvalid |= 1 << slot;
                 rng.pick(&[Insn::st(slot), Insn::stx(slot)])
             }
             11 if !stored.is_empty() => {
                 let slot = rng.pick(&stored);
                 rng.pick(&[Insn::ld_mem(slot), Insn::ldx_mem(slot)])
             }
-            12 => {
-                let k = if rng.chance(3, 4) {
-                    rng.below(room.min(4))
-                } else {
-                    rng.below(room)
-                };
-                let to = pc + 1 + k as usize;
-                masks[to] &= memvalid;
-                memvalid = u16::MAX;
-                junk(Insn::ja(k as u32), rng, true, false)
-            }
-            13..=17 => {
-                let reach = room.min(256);
-                let mut off = || {
-                    if rng.chance(2, 3) {
-                        rng.below(reach.min(6)) as u8
-                    } else {
-                        rng.below(reach) as u8
-                    }
-                };
-                let (jt, jf) = (off(), off());
-                masks[pc + 1 + jt as usize] &= memvalid;
-                masks[pc + 1 + jf as usize] &= memvalid;
-                memvalid = u16::MAX;
-                let cond = rng.pick(&JmpCond::ALL);
-                if rng.chance(3, 4) {
-                    Insn::jmp_k(cond, rng.interesting_u32(), jt, jf)
-                } else {
-                    junk(Insn::jmp_x(cond, jt, jf), rng, false, true)
-                }
-            }
+            12 => self.ja(pc, room),
+            13..=17 => self.cond_jump(pc, room),
             18 => junk(Insn::ret_k(random_action(rng)), rng, true, false),
             19 => junk(Insn::ret_a(), rng, true, true),
             _ => Insn::ld_abs(0),
-        };
-        insns.push(insn);
+        }
     }
-    Program::new(insns)
+
+    /// An ALU instruction whose `K` form cannot fault (no division by zero,
+    /// shifts below 32).
+    fn alu(&mut self) -> Insn {
+        let rng = &mut *self.rng;
+        let alu = rng.pick(&AluOp::ALL);
+        let k = match alu {
+            AluOp::Div => rng.interesting_u32().max(1),
+            AluOp::Lsh | AluOp::Rsh => rng.below(32) as u32,
+            _ => rng.interesting_u32(),
+        };
+        if rng.chance(1, 2) {
+            Insn::alu_k(alu, k)
+        } else {
+            junk(Insn::alu_x(alu), rng, true, true)
+        }
+    }
+
+    /// `ja` to a pc within `room`, mostly near.
+    fn ja(&mut self, pc: usize, room: u64) -> Insn {
+        let rng = &mut *self.rng;
+        let k = if rng.chance(3, 4) {
+            rng.below(room.min(4))
+        } else {
+            rng.below(room)
+        };
+        let to = pc + 1 + k as usize;
+        self.masks[to] &= self.memvalid;
+        self.memvalid = u16::MAX;
+        junk(Insn::ja(k as u32), rng, true, false)
+    }
+
+    /// A conditional jump, both targets within `room` and 255.
+    fn cond_jump(&mut self, pc: usize, room: u64) -> Insn {
+        let rng = &mut *self.rng;
+        let reach = room.min(256);
+        let mut off = || {
+            if rng.chance(2, 3) {
+                rng.below(reach.min(6)) as u8
+            } else {
+                rng.below(reach) as u8
+            }
+        };
+        let (jt, jf) = (off(), off());
+        self.masks[pc + 1 + jt as usize] &= self.memvalid;
+        self.masks[pc + 1 + jf as usize] &= self.memvalid;
+        self.memvalid = u16::MAX;
+        let cond = rng.pick(&JmpCond::ALL);
+        if rng.chance(3, 4) {
+            Insn::jmp_k(cond, rng.interesting_u32(), jt, jf)
+        } else {
+            junk(Insn::jmp_x(cond, jt, jf), rng, false, true)
+        }
+    }
 }
 
 /// Opcodes worth trying in mutations: valid, valid-classic-only and invalid.

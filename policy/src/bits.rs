@@ -22,7 +22,7 @@
 //! syscalls stay cached.
 
 use crate::runs::{Leaf, Run, EPSILON};
-use crate::tree::{ceil_log2, clamp_penalty, optimal_sized, prefix_sums, Search, Tree};
+use crate::tree::{ceil_log2, clamp_penalty, optimal, prefix_sums, Tree};
 
 /// Sets with more runs than this are not searched for a mask: the rest's
 /// DP is cubic in its runs and this pass runs on go-jail's start-up path.
@@ -44,7 +44,7 @@ const MAX_HOT: usize = 2;
 /// weight of each number below the table end
 /// ([`crate::runs::number_weights`]); bit tests are placed only where every
 /// number reaching the node is below `weights.len()`. `size_penalty` is the
-/// one [`crate::tree::optimal_sized`] was given and `max_depth` the depth
+/// one [`crate::tree::optimal`] was given and `max_depth` the depth
 /// limit the result keeps.
 pub fn refine(
     tree: Tree,
@@ -233,48 +233,7 @@ impl Refiner<'_> {
         if (2 * total) as f64 + self.lambda >= old {
             return None;
         }
-        let top = set.iter().map(|n| n.nr).max().unwrap_or(0);
-        let span = u32::MAX >> top.leading_zeros();
-        let mut leaves: Vec<u16> = Vec::new();
-        for n in set {
-            if !leaves.contains(&n.leaf) {
-                leaves.push(n.leaf);
-            }
-        }
-        let mut masks: Vec<(u32, bool, u16)> = Vec::new();
-        for &leaf in &leaves {
-            let mut hot: Vec<&Num> = (set.iter())
-                .filter(|n| n.leaf == leaf && n.weight > 0)
-                .collect();
-            if hot.is_empty() {
-                continue;
-            }
-            hot.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.nr.cmp(&b.nr)));
-            let others_or = (set.iter())
-                .filter(|n| n.leaf != leaf)
-                .fold(0, |acc, n| acc | n.nr);
-            let mut sizes: Vec<usize> = (1..=MAX_HOT.min(hot.len())).collect();
-            if hot.len() > MAX_HOT {
-                sizes.push(hot.len());
-            }
-            for k in sizes {
-                let hot_or = hot[..k].iter().fold(0, |acc, n| acc | n.nr);
-                // Clear side: every other leaf has a bit of the mask (so
-                // only this leaf is clear), the hot numbers none.
-                let clear = span & !hot_or;
-                if clear != 0 && set.iter().all(|n| n.leaf == leaf || n.nr & clear != 0) {
-                    masks.push((clear, false, leaf));
-                }
-                // Set side: bits no other leaf has (so only this leaf is
-                // set), each hot number one.
-                let any = hot_or & !others_or;
-                if hot[..k].iter().all(|n| n.nr & any != 0) {
-                    masks.push((any, true, leaf));
-                }
-            }
-        }
-        masks.sort_unstable_by_key(|m| (m.0, m.1));
-        masks.dedup_by_key(|m| (m.0, m.1));
+        let masks = candidate_masks(set);
         let hot: Vec<Num> = set.iter().copied().filter(|n| n.weight > 0).collect();
         // Cheapest bound first, so the first tree found prunes the rest.
         let mut ordered: Vec<(f64, (u32, bool, u16))> = (masks.into_iter())
@@ -332,7 +291,7 @@ impl Refiner<'_> {
         let rest_total: u64 = rest_runs.iter().map(|r| r.weight).sum();
         // Finite: every induced run weighs at least EPSILON.
         let sp = self.lambda / rest_total as f64;
-        let rest_tree = optimal_sized(&rest_runs, depth - 1, sp, Search::Bounded);
+        let rest_tree = optimal(&rest_runs, depth - 1, sp);
         if rest_tree.depth() > depth - 1 {
             return None;
         }
@@ -399,4 +358,55 @@ impl Refiner<'_> {
         }
         out
     }
+}
+
+/// The `jset` masks worth trying at the root of `set`, as `(mask,
+/// when_set, leaf)`: for each leaf and each count `k` of its heaviest
+/// numbers (up to `MAX_HOT`, and all of them), a mask that isolates the
+/// leaf on its clear side with those numbers clear, or on its set side
+/// with each of them set. Sorted and without duplicates.
+fn candidate_masks(set: &[Num]) -> Vec<(u32, bool, u16)> {
+    let top = set.iter().map(|n| n.nr).max().unwrap_or(0);
+    let span = u32::MAX >> top.leading_zeros();
+    let mut leaves: Vec<u16> = Vec::new();
+    for n in set {
+        if !leaves.contains(&n.leaf) {
+            leaves.push(n.leaf);
+        }
+    }
+    let mut masks: Vec<(u32, bool, u16)> = Vec::new();
+    for &leaf in &leaves {
+        let mut hot: Vec<&Num> = (set.iter())
+            .filter(|n| n.leaf == leaf && n.weight > 0)
+            .collect();
+        if hot.is_empty() {
+            continue;
+        }
+        hot.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.nr.cmp(&b.nr)));
+        let others_or = (set.iter())
+            .filter(|n| n.leaf != leaf)
+            .fold(0, |acc, n| acc | n.nr);
+        let mut sizes: Vec<usize> = (1..=MAX_HOT.min(hot.len())).collect();
+        if hot.len() > MAX_HOT {
+            sizes.push(hot.len());
+        }
+        for k in sizes {
+            let hot_or = hot[..k].iter().fold(0, |acc, n| acc | n.nr);
+            // Clear side: every other leaf has a bit of the mask (so
+            // only this leaf is clear), the hot numbers none.
+            let clear = span & !hot_or;
+            if clear != 0 && set.iter().all(|n| n.leaf == leaf || n.nr & clear != 0) {
+                masks.push((clear, false, leaf));
+            }
+            // Set side: bits no other leaf has (so only this leaf is
+            // set), each hot number one.
+            let any = hot_or & !others_or;
+            if hot[..k].iter().all(|n| n.nr & any != 0) {
+                masks.push((any, true, leaf));
+            }
+        }
+    }
+    masks.sort_unstable_by_key(|m| (m.0, m.1));
+    masks.dedup_by_key(|m| (m.0, m.1));
+    masks
 }

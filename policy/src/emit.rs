@@ -35,7 +35,7 @@ use crate::freq::FrequencyProfile;
 use crate::matcher::MatcherId;
 use crate::policy::Policy;
 use crate::runs::{number_weights, runs_weighted, Leaf, Run, Weighting};
-use crate::tree::{ceil_log2, optimal_sized, Search, Tree, DEFAULT_SIZE_PENALTY};
+use crate::tree::{ceil_log2, optimal, Tree, DEFAULT_SIZE_PENALTY};
 
 /// How to lower a policy.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,14 +66,6 @@ impl Default for CompileOptions {
 }
 
 impl CompileOptions {
-    /// Options whose weights are the profile as-is (no cache discount).
-    pub fn frequency() -> CompileOptions {
-        CompileOptions {
-            weighting: Weighting::Frequency,
-            ..CompileOptions::default()
-        }
-    }
-
     fn profile(&self) -> &FrequencyProfile {
         self.weights
             .as_ref()
@@ -125,7 +117,7 @@ pub fn lower(policy: &Policy, opts: &CompileOptions) -> Vec<Lowered> {
             let weights = number_weights(p, profile, opts.weighting);
             let runs = runs_weighted(p, &weights, profile, opts.weighting);
             let depth = ceil_log2(runs.len()) + opts.max_depth_slack;
-            let tree = optimal_sized(&runs, depth, opts.size_penalty, Search::Bounded);
+            let tree = optimal(&runs, depth, opts.size_penalty);
             let tree = bits::refine(tree, &runs, &weights, depth, opts.size_penalty);
             Lowered {
                 arch: p.arch,

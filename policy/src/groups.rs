@@ -1,7 +1,7 @@
 //! Syscall groups (`@default`, `@file-system`, `@privileged`...): named sets
 //! of syscall names defined as data in `policy/data/groups.txt`, and
 //! [`expand`], which turns a user's list with groups and removals into plain
-//! names before [`crate::resolve`] (which never sees an `@`).
+//! names before [`crate::resolve`](fn@crate::resolve) (which never sees an `@`).
 //!
 //! # List semantics
 //!
@@ -221,7 +221,7 @@ pub fn members(name: &str, arch: Arch) -> Result<Vec<(u32, &'static str)>, Group
 /// Expands a user's list (see the module documentation) for the target
 /// `arches` (empty = every supported architecture): groups become their
 /// members that exist on at least one target, removals are applied last.
-/// Plain names pass through unchecked ([`crate::resolve`] checks them), but a
+/// Plain names pass through unchecked ([`crate::resolve`](fn@crate::resolve) checks them), but a
 /// removed name must exist on some architecture.
 pub fn expand<S: AsRef<str>>(items: &[S], arches: &[Arch]) -> Result<Vec<String>, GroupError> {
     let targets: &[Arch] = if arches.is_empty() {

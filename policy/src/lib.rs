@@ -12,7 +12,7 @@
 //! - [`runs`]: maximal runs of equal leaves, with optimizer weights;
 //! - [`tree`]: the depth-limited optimal dispatch tree (interval DP);
 //! - [`emit`]: the program ([`compile`]);
-//! - [`stats`]: executed-instruction figures of a compiled program;
+//! - [`stats`](mod@stats): executed-instruction figures of a compiled program;
 //! - [`guards`]: rules go-jail adds, enforced even under a supervisor;
 //! - [`lint`]: warnings about policies that probably do not do what their
 //!   author meant (a deny-list that leaves a twin open, …).

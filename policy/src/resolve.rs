@@ -132,23 +132,7 @@ fn resolve_arch(
         nr
     };
     let (mut rules, twins) = listed_numbers(spec, arch, listed, &mut lookup);
-    let mut conditional: BTreeMap<u32, Vec<ArgRule>> = BTreeMap::new();
-    for rule in &spec.rules {
-        if let Some(nr) = lookup(&rule.name) {
-            if rule.conditions.is_empty() {
-                rules.insert(nr, rule.action);
-            } else {
-                conditional.entry(nr).or_default().push(ArgRule {
-                    conditions: rule
-                        .conditions
-                        .iter()
-                        .map(|c| (*c, arg_width(arch, &rule.name, c.arg)))
-                        .collect(),
-                    action: rule.action,
-                });
-            }
-        }
-    }
+    let mut conditional = rule_numbers(spec, arch, &mut rules, &mut lookup);
     for (nr, rule) in multiplexed(spec, arch, &rules, listed, default) {
         conditional.entry(nr).or_default().push(rule);
     }
@@ -177,16 +161,55 @@ fn resolve_arch(
         private: SyscallTable::private_range(arch),
         twins,
     };
+    add_conditional(&mut p, conditional, matchers);
+    p
+}
+
+/// Adds the `spec.rules` of `arch`: unconditional ones to `rules`, the
+/// conditional ones returned by number (with the argument widths the
+/// kernel reads).
+fn rule_numbers(
+    spec: &PolicySpec,
+    arch: Arch,
+    rules: &mut BTreeMap<u32, Action>,
+    lookup: &mut impl FnMut(&str) -> Option<u32>,
+) -> BTreeMap<u32, Vec<ArgRule>> {
+    let mut conditional: BTreeMap<u32, Vec<ArgRule>> = BTreeMap::new();
+    for rule in &spec.rules {
+        if let Some(nr) = lookup(&rule.name) {
+            if rule.conditions.is_empty() {
+                rules.insert(nr, rule.action);
+            } else {
+                conditional.entry(nr).or_default().push(ArgRule {
+                    conditions: rule
+                        .conditions
+                        .iter()
+                        .map(|c| (*c, arg_width(arch, &rule.name, c.arg)))
+                        .collect(),
+                    action: rule.action,
+                });
+            }
+        }
+    }
+    conditional
+}
+
+/// Adds the conditional rules to `p`, each number's lowered to a matcher
+/// that falls back to what `p` does with the number otherwise.
+fn add_conditional(
+    p: &mut ArchPolicy,
+    conditional: BTreeMap<u32, Vec<ArgRule>>,
+    matchers: &mut Matchers,
+) {
     for (nr, crules) in conditional {
         let fallback = p.action(nr);
-        let leaf = match matchers.build(&crules, fallback, arch.is_64bit()) {
+        let leaf = match matchers.build(&crules, fallback, p.arch.is_64bit()) {
             Next::Ret(a) => Leaf::Ret(a),
             Next::Node(id) => Leaf::Args(id),
         };
         p.leaves.insert(nr, leaf);
         p.conditional.insert(nr, crules);
     }
-    p
 }
 
 /// Records (once) that `name` is skipped on `arch`, which lacks it.

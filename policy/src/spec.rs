@@ -115,7 +115,7 @@ pub struct PolicySpec {
     /// Target architectures (default: the native one). Other arches are killed.
     pub arches: Vec<Arch>,
     /// Return `ENOSYS` where libc needs it to fall back (see
-    /// [`crate::resolve`]). Default on.
+    /// [`crate::resolve`](fn@crate::resolve)). Default on.
     pub enosys_fallback: bool,
 }
 

@@ -90,64 +90,72 @@ pub fn stats(
     policy: &Policy,
     profile: &FrequencyProfile,
 ) -> Result<Stats, RunError> {
-    let mut arches = Vec::new();
-    for p in &policy.arches {
-        let exec = |nr: u32| -> Result<usize, RunError> {
-            let data = SeccompData {
-                nr,
-                arch: p.arch.audit(),
-                ..SeccompData::default()
-            };
-            Ok(run(prog, &data)?.executed)
-        };
-        let runs = runs(p, &FrequencyProfile::empty(), Weighting::Frequency);
-        // Every table number is among the interesting ones: run each once.
-        let mut table = vec![0; p.table_end as usize];
-        let mut worst = 0;
-        for nr in numbers_around(p, &runs) {
-            let x = exec(nr)?;
-            if let Some(slot) = table.get_mut(nr as usize) {
-                *slot = x;
-            }
-            worst = worst.max(x);
-        }
-        let cached = cached_syscalls(prog, p.arch.audit(), p.table_end);
-        let (mut sum, mut n) = (0usize, 0usize);
-        let (mut wsum, mut wcached, mut wtotal) = (0u128, 0u128, 0u128);
-        for (nr, _) in SyscallTable::entries(p.arch) {
-            let x = match table.get(nr as usize) {
-                Some(&x) => x,
-                None => exec(nr)?,
-            };
-            sum += x;
-            n += 1;
-            if let Some(c) = profile.count(p.arch, nr) {
-                wsum += u128::from(c) * x as u128;
-                if cached.binary_search(&nr).is_err() {
-                    wcached += u128::from(c) * x as u128;
-                }
-                wtotal += u128::from(c);
-            }
-        }
-        let per = |s: u128| {
-            if wtotal == 0 {
-                0.0
-            } else {
-                s as f64 / wtotal as f64
-            }
-        };
-        arches.push(ArchStats {
-            arch: p.arch,
-            runs: runs.len(),
-            worst_executed: worst,
-            mean_executed: sum as f64 / n.max(1) as f64,
-            weighted_executed: per(wsum),
-            weighted_cached: per(wcached),
-            cached,
-        });
-    }
+    let arches = (policy.arches.iter())
+        .map(|p| arch_stats(prog, p, profile))
+        .collect::<Result<_, _>>()?;
     Ok(Stats {
         insns: prog.len(),
         arches,
+    })
+}
+
+/// The figures of one arch's part of `prog`.
+fn arch_stats(
+    prog: &Program,
+    p: &ArchPolicy,
+    profile: &FrequencyProfile,
+) -> Result<ArchStats, RunError> {
+    let exec = |nr: u32| -> Result<usize, RunError> {
+        let data = SeccompData {
+            nr,
+            arch: p.arch.audit(),
+            ..SeccompData::default()
+        };
+        Ok(run(prog, &data)?.executed)
+    };
+    let runs = runs(p, &FrequencyProfile::empty(), Weighting::Frequency);
+    // Every table number is among the interesting ones: run each once.
+    let mut table = vec![0; p.table_end as usize];
+    let mut worst = 0;
+    for nr in numbers_around(p, &runs) {
+        let x = exec(nr)?;
+        if let Some(slot) = table.get_mut(nr as usize) {
+            *slot = x;
+        }
+        worst = worst.max(x);
+    }
+    let cached = cached_syscalls(prog, p.arch.audit(), p.table_end);
+    let (mut sum, mut n) = (0usize, 0usize);
+    let (mut wsum, mut wcached, mut wtotal) = (0u128, 0u128, 0u128);
+    for (nr, _) in SyscallTable::entries(p.arch) {
+        let x = match table.get(nr as usize) {
+            Some(&x) => x,
+            None => exec(nr)?,
+        };
+        sum += x;
+        n += 1;
+        if let Some(c) = profile.count(p.arch, nr) {
+            wsum += u128::from(c) * x as u128;
+            if cached.binary_search(&nr).is_err() {
+                wcached += u128::from(c) * x as u128;
+            }
+            wtotal += u128::from(c);
+        }
+    }
+    let per = |s: u128| {
+        if wtotal == 0 {
+            0.0
+        } else {
+            s as f64 / wtotal as f64
+        }
+    };
+    Ok(ArchStats {
+        arch: p.arch,
+        runs: runs.len(),
+        worst_executed: worst,
+        mean_executed: sum as f64 / n.max(1) as f64,
+        weighted_executed: per(wsum),
+        weighted_cached: per(wcached),
+        cached,
     })
 }

@@ -5,7 +5,7 @@
 //! `tests/libseccomp_diff.rs`):
 //! - raw identifiers are unescaped: i386's `r#break` is the syscall `break`;
 //! - names the crate spells differently from the kernel are renamed
-//!   ([`RENAMES`]): aarch64's 79 is `newfstatat`;
+//!   (`RENAMES`): aarch64's 79 is `newfstatat`;
 //! - calls an ABI does not have are dropped ([`TIME64_CALLS`] on 64-bit
 //!   arches);
 //! - 32-bit ARM gets the kernel's private syscalls at `__ARM_NR_BASE`
@@ -241,7 +241,7 @@ impl SyscallTable {
 
     /// The closest names of any architecture (edit distance, at most 3
     /// names, none when nothing is reasonably close).
-    /// A renamed name ([`RENAMES`]) suggests the kernel's name first.
+    /// A renamed name (`RENAMES`) suggests the kernel's name first.
     pub fn suggest(name: &str) -> Vec<&'static str> {
         let limit = (name.chars().count() / 3).clamp(1, 3);
         let mut best = usize::MAX;

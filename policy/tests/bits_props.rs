@@ -5,7 +5,7 @@
 
 use policy::bits::refine;
 use policy::runs::{Leaf, Run, EPSILON};
-use policy::tree::{ceil_log2, optimal_sized, Search, Tree, DEFAULT_SIZE_PENALTY};
+use policy::tree::{ceil_log2, optimal, Tree, DEFAULT_SIZE_PENALTY};
 use policy::{lower, resolve, Action, CompileOptions, PolicySpec, EPERM};
 use proptest::prelude::*;
 
@@ -64,7 +64,7 @@ proptest! {
         let (leaves, weights): (Vec<u8>, Vec<u64>) = table.into_iter().unzip();
         let runs = runs_of(&leaves, &weights);
         let depth = ceil_log2(runs.len()) + slack;
-        let tree = optimal_sized(&runs, depth, DEFAULT_SIZE_PENALTY, Search::Bounded);
+        let tree = optimal(&runs, depth, DEFAULT_SIZE_PENALTY);
         let refined = refine(tree.clone(), &runs, &weights, depth, DEFAULT_SIZE_PENALTY);
         let top = weights.len() as u32;
         for nr in (0..top + 2).chain([0x3fff_ffff, 0x4000_0000, u32::MAX]) {

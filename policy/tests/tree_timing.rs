@@ -1,14 +1,15 @@
 //! Timing split of the Docker allow-list compile: resolve / runs / tree /
 //! emit (median of many iterations). A measurement that asserts nothing,
 //! so it is ignored by default:
-//! `cargo test -p policy --release --test tree_timing -- --ignored --nocapture`.
+//! `cargo test -p policy --release --test tree_timing -- --ignored --nocapture`
+//! (add `--features exhaustive` to time the exhaustive reference solver too).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bpf_asm::Arch;
 use policy::runs::runs;
-use policy::tree::{ceil_log2, optimal, optimal_with, Search};
+use policy::tree::{ceil_log2, optimal};
 use policy::{compile, resolve, CompileOptions, FrequencyProfile, PolicySpec, Weighting};
 
 mod common;
@@ -48,13 +49,21 @@ fn docker_timing_split() {
     let n = 2000;
     let t_resolve = median(n, || resolve(&spec).unwrap());
     let t_runs = median(n, || runs(ap, profile, Weighting::Frequency));
-    let t_tree = median(n, || optimal(&rs, depth));
-    let t_exh = median(n / 10, || optimal_with(&rs, depth, Search::Exhaustive));
+    let t_tree = median(n, || optimal(&rs, depth, opts.size_penalty));
+    #[cfg(feature = "exhaustive")]
+    let t_exh = {
+        let t = median(n / 10, || {
+            policy::tree::exhaustive(&rs, depth, opts.size_penalty)
+        });
+        format!("{t:?}")
+    };
+    #[cfg(not(feature = "exhaustive"))]
+    let t_exh = "not built: --features exhaustive";
     let t_compile = median(n, || compile(&policy, &opts).unwrap());
     let t_total = median(n, || compile(&resolve(&spec).unwrap().0, &opts).unwrap());
     println!(
         "docker x86_64 ({} runs, depth cap {depth}): resolve {t_resolve:?}, runs {t_runs:?}, \
-         tree {t_tree:?} (exhaustive {t_exh:?}), emit ≈ {:?}; compile {t_compile:?}; \
+         tree {t_tree:?} (exhaustive {t_exh}), emit ≈ {:?}; compile {t_compile:?}; \
          resolve + compile {t_total:?}",
         rs.len(),
         t_compile.saturating_sub(t_runs + t_tree),

@@ -1,0 +1,371 @@
+//! A profile's meaning: [`Profile::to_spec`] and the rules it follows (see
+//! the [module doc](super)).
+
+use std::collections::HashMap;
+
+use bpf_asm::Arch;
+
+use super::names::{cap_number, moby_arch_name, scmp_arch, scmp_arch_name};
+use super::{Arg, Context, Entry, Filter, Note, Profile, ProfileAction, SeccompProfileError};
+use crate::action::Action;
+use crate::condition::{CmpOp, Condition};
+use crate::spec::{Mode, PolicySpec, Rule};
+use crate::table::SyscallTable;
+
+/// An `ERRNO` action's errno must be in [`crate::action::ERRNO_RANGE`],
+/// as `--errno`'s (`TRACE`'s 16 bits are a message, not an errno).
+fn check_errno(action: Action, entry: Option<usize>) -> Result<(), SeccompProfileError> {
+    match action {
+        Action::Errno(errno) if !crate::action::ERRNO_RANGE.contains(&errno) => {
+            Err(SeccompProfileError::ErrnoRange { entry, errno })
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Profile {
+    /// The target arches: `architectures`, or the native arch's `archMap`
+    /// entry and its sub-arches; the native arch alone when neither names
+    /// it (libseccomp always keeps the native arch). Native first.
+    pub fn target_arches(
+        &self,
+        native: Arch,
+    ) -> Result<(Vec<Arch>, Vec<Note>), SeccompProfileError> {
+        if !self.architectures.is_empty() && !self.arch_map.is_empty() {
+            return Err(SeccompProfileError::BothArchLists);
+        }
+        let names: Vec<&String> = if !self.architectures.is_empty() {
+            self.architectures.iter().collect()
+        } else {
+            self.arch_map
+                .iter()
+                .filter(|m| m.arch == scmp_arch_name(native))
+                .flat_map(|m| std::iter::once(&m.arch).chain(m.sub_arches.iter()))
+                .collect()
+        };
+        let mut arches = vec![native];
+        let mut notes = Vec::new();
+        for n in names {
+            match scmp_arch(n) {
+                Some(a) if !arches.contains(&a) => arches.push(a),
+                Some(_) => {}
+                None => {
+                    let note = Note::ArchSkipped(n.clone());
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                }
+            }
+        }
+        Ok((arches, notes))
+    }
+
+    /// Why `filter` (as `includes`, or as `excludes` when `exclude`) leaves
+    /// the entry out in `ctx`; `None` when it applies.
+    fn filtered_out(
+        filter: &Filter,
+        exclude: bool,
+        ctx: &Context,
+        notes: &mut Vec<Note>,
+    ) -> Option<String> {
+        let has_cap = |c: &String, notes: &mut Vec<Note>| match cap_number(c) {
+            Some(n) => n < 64 && ctx.caps & (1 << n) != 0,
+            None => {
+                let note = Note::UnknownCap(c.clone());
+                if !notes.contains(&note) {
+                    notes.push(note);
+                }
+                false
+            }
+        };
+        let arch = moby_arch_name(ctx.arch);
+        if exclude {
+            if filter.arches.iter().any(|a| a == arch) {
+                return Some(format!("excluded on {arch}"));
+            }
+            for c in &filter.caps {
+                if has_cap(c, notes) {
+                    return Some(format!("excluded with {c}"));
+                }
+            }
+            if let Some(k) = filter.min_kernel {
+                if ctx.kernel >= k {
+                    return Some(format!("excluded from kernel {}.{}", k.0, k.1));
+                }
+            }
+        } else {
+            if !filter.arches.is_empty() && !filter.arches.iter().any(|a| a == arch) {
+                return Some(format!("only on {}", filter.arches.join(",")));
+            }
+            for c in &filter.caps {
+                if !has_cap(c, notes) {
+                    return Some(format!("needs {c}"));
+                }
+            }
+            if let Some(k) = filter.min_kernel {
+                if ctx.kernel < k {
+                    return Some(format!("needs kernel {}.{}", k.0, k.1));
+                }
+            }
+        }
+        None
+    }
+
+    /// The policy this profile describes in `ctx`, and notes on how it was
+    /// read (see the module documentation for the semantics).
+    ///
+    /// The spec is an allow-list with no names whose deny action is the
+    /// default action: every entry becomes [`Rule`]s, which override it.
+    pub fn to_spec(&self, ctx: &Context) -> Result<(PolicySpec, Vec<Note>), SeccompProfileError> {
+        let (arches, mut notes) = self.target_arches(ctx.arch)?;
+        let default = self.default(&mut notes)?;
+        let mut t = Translation {
+            arches: &arches,
+            default,
+            notes,
+            rules: Vec::new(),
+            same_as_default: Vec::new(),
+            unknown: Vec::new(),
+            elsewhere: Vec::new(),
+            unconditional: HashMap::new(),
+        };
+        for (i, e) in self.syscalls.iter().enumerate() {
+            t.entry(i, e, ctx)?;
+        }
+        let (rules, notes) = t.finish();
+        let spec = PolicySpec {
+            mode: Mode::AllowList,
+            names: Vec::new(),
+            rules,
+            deny_action: default,
+            arches,
+            enosys_fallback: true,
+        };
+        Ok((spec, notes))
+    }
+
+    /// The default action (`defaultAction` with `defaultErrnoRet`).
+    fn default(&self, notes: &mut Vec<Note>) -> Result<Action, SeccompProfileError> {
+        if self.default_action == ProfileAction::Notify {
+            return Err(SeccompProfileError::Notify { entry: None });
+        }
+        if self.default_errno.is_some() && !self.default_action.takes_errno() {
+            notes.push(Note::ErrnoIgnored { entry: None });
+        }
+        let default = self
+            .default_action
+            .to_action(self.default_errno)
+            .ok_or(SeccompProfileError::Notify { entry: None })?;
+        check_errno(default, None)?;
+        Ok(default)
+    }
+}
+
+/// [`Profile::to_spec`] under way: the rules so far and what the notes
+/// gather across entries.
+struct Translation<'a> {
+    arches: &'a [Arch],
+    default: Action,
+    notes: Vec<Note>,
+    /// Rules with their entry, in profile order.
+    rules: Vec<(usize, Rule)>,
+    /// Entries whose action is the default action.
+    same_as_default: Vec<usize>,
+    /// Names no table knows, and names none of the targets has.
+    unknown: Vec<String>,
+    elsewhere: Vec<String>,
+    /// Name → the entry of its first unconditional rule.
+    unconditional: HashMap<String, usize>,
+}
+
+impl Translation<'_> {
+    /// Adds the rules of entry `i` (or a note on why there are none).
+    fn entry(&mut self, i: usize, e: &Entry, ctx: &Context) -> Result<(), SeccompProfileError> {
+        check_entry(i, e)?;
+        let why = Profile::filtered_out(&e.excludes, true, ctx, &mut self.notes)
+            .or_else(|| Profile::filtered_out(&e.includes, false, ctx, &mut self.notes));
+        if let Some(why) = why {
+            self.notes.push(Note::Excluded {
+                entry: i,
+                names: e.names.clone(),
+                why,
+            });
+            return Ok(());
+        }
+        if e.errno.is_some() && !e.action.takes_errno() {
+            self.notes.push(Note::ErrnoIgnored { entry: Some(i) });
+        }
+        let action = e
+            .action
+            .to_action(e.errno)
+            .ok_or(SeccompProfileError::Notify { entry: Some(i) })?;
+        check_errno(action, Some(i))?;
+        if action == self.default {
+            self.same_as_default.push(i);
+            return Ok(());
+        }
+        let groups = self.condition_groups(i, e);
+        for name in &e.names {
+            if self.applies(i, e, name) {
+                for g in &groups {
+                    self.rules
+                        .push((i, Rule::when(name.clone(), action, g.clone())));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry's conditions as the ORed groups of ANDed conditions the
+    /// runtimes make of them: one group, or one per condition when an
+    /// argument index repeats (with a note).
+    fn condition_groups(&mut self, i: usize, e: &Entry) -> Vec<Vec<Condition>> {
+        let conditions: Vec<Condition> = e.args.iter().map(Arg::condition).collect();
+        let repeats = (0..6u32).any(|ix| e.args.iter().filter(|a| a.index == ix).count() > 1);
+        if repeats {
+            self.notes.push(Note::OrSplit {
+                entry: i,
+                names: e.names.clone(),
+            });
+            conditions.iter().map(|c| vec![*c]).collect()
+        } else {
+            vec![conditions]
+        }
+    }
+
+    /// Whether entry `i`'s rules for `name` are kept: the name exists on a
+    /// target and is not a second unconditional entry (each case noted).
+    fn applies(&mut self, i: usize, e: &Entry, name: &str) -> bool {
+        if !SyscallTable::known_anywhere(name) {
+            if !self.unknown.iter().any(|u| u == name) {
+                self.unknown.push(name.to_string());
+            }
+            return false;
+        }
+        if !self
+            .arches
+            .iter()
+            .any(|&a| SyscallTable::lookup(a, name).is_some())
+        {
+            if !self.elsewhere.iter().any(|u| u == name) {
+                self.elsewhere.push(name.to_string());
+            }
+            return false;
+        }
+        if e.args.is_empty() {
+            if let Some(&first) = self.unconditional.get(name) {
+                self.notes.push(Note::Duplicate {
+                    entry: i,
+                    name: name.to_string(),
+                    first,
+                });
+                return false;
+            }
+            self.unconditional.insert(name.to_string(), i);
+        }
+        true
+    }
+
+    /// The rules after libseccomp's precedence, and every note.
+    fn finish(mut self) -> (Vec<Rule>, Vec<Note>) {
+        let rules = libseccomp_precedence(self.rules, &self.unconditional, &mut self.notes);
+        if !self.same_as_default.is_empty() {
+            self.notes.push(Note::SameAsDefault {
+                entries: self.same_as_default,
+            });
+        }
+        self.notes
+            .extend(self.unknown.into_iter().map(Note::UnknownSyscall));
+        self.notes
+            .extend(self.elsewhere.into_iter().map(Note::NotOnTargets));
+        (rules, self.notes)
+    }
+}
+
+/// The errors an entry is refused for: no names, an argument index above
+/// 5, `SCMP_ACT_NOTIFY`.
+fn check_entry(i: usize, e: &Entry) -> Result<(), SeccompProfileError> {
+    if e.names.is_empty() {
+        return Err(SeccompProfileError::NoNames { entry: i });
+    }
+    if let Some(a) = e.args.iter().find(|a| a.index > 5) {
+        return Err(SeccompProfileError::BadIndex {
+            entry: i,
+            index: a.index,
+        });
+    }
+    if e.action == ProfileAction::Notify {
+        return Err(SeccompProfileError::Notify { entry: Some(i) });
+    }
+    Ok(())
+}
+
+/// libseccomp's precedence among one syscall's rules (src/db.c
+/// `db_rule_add`): a syscall with an unconditional rule (`unconditional`:
+/// name → its entry) loses its conditional rules, added before or after
+/// it; conditional rules with different actions that can both hold keep
+/// profile order, with a [`Note::Overlap`]. `rules` carry their entry.
+fn libseccomp_precedence(
+    rules: Vec<(usize, Rule)>,
+    unconditional: &HashMap<String, usize>,
+    notes: &mut Vec<Note>,
+) -> Vec<Rule> {
+    let push = |note: Note, notes: &mut Vec<Note>| {
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    };
+    let mut kept: Vec<(usize, Rule)> = Vec::with_capacity(rules.len());
+    for (entry, rule) in rules {
+        if !rule.conditions.is_empty() {
+            if let Some(&winner) = unconditional.get(&rule.name) {
+                let name = rule.name.clone();
+                push(
+                    Note::ConditionalDropped {
+                        entry,
+                        name,
+                        winner,
+                    },
+                    notes,
+                );
+                continue;
+            }
+            let rivals = kept.iter().filter(|(e, r)| {
+                *e != entry
+                    && r.name == rule.name
+                    && r.action != rule.action
+                    && !r.conditions.is_empty()
+                    && may_both_hold(&r.conditions, &rule.conditions)
+            });
+            let firsts: Vec<usize> = rivals.map(|(e, _)| *e).collect();
+            for first in firsts {
+                let name = rule.name.clone();
+                push(
+                    Note::Overlap {
+                        name,
+                        first,
+                        second: entry,
+                    },
+                    notes,
+                );
+            }
+        }
+        kept.push((entry, rule));
+    }
+    kept.into_iter().map(|(_, r)| r).collect()
+}
+
+/// False when the two ANDed condition lists cannot both hold: one of them
+/// pins an argument with `==` to a value the other's condition on that
+/// argument refuses (`a0 == 16` against `a0 != 16`). True otherwise (they
+/// may overlap).
+fn may_both_hold(a: &[Condition], b: &[Condition]) -> bool {
+    let refutes = |x: &[Condition], y: &[Condition]| {
+        x.iter().filter(|c| c.op == CmpOp::Eq).any(|pin| {
+            y.iter()
+                .filter(|c| c.arg == pin.arg)
+                .any(|c| !c.holds(pin.value, crate::condition::Width::W64))
+        })
+    };
+    !refutes(a, b) && !refutes(b, a)
+}
