@@ -169,6 +169,13 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// Print what the Landlock domain is made of before COMMAND runs (the
+    /// lines `compile --dump` shows: the ABI, the handled rights, each rule)
+    /// and the notes on what it leaves open, e.g. default scopes skipped
+    /// below Landlock ABI 6, or pathname unix sockets reachable below ABI 9.
+    #[arg(long, short)]
+    pub verbose: bool,
+
     /// Run an --oci-config whose container fields (root, mounts,
     /// namespaces, maskedPaths, resources, hooks...) go-jail cannot apply,
     /// with one warning per field; without it such a config is refused.

@@ -148,6 +148,11 @@ fn landlock_ruleset(
     for s in &rules.skipped {
         eprintln!("go-jail: landlock: not enforced: {s}");
     }
+    if args.verbose {
+        for line in rules.describe() {
+            eprintln!("go-jail: {line}");
+        }
+    }
     rules.ruleset()
 }
 

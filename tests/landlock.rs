@@ -858,3 +858,33 @@ fn the_ruleset_fd_does_not_reach_the_command() {
         assert!(r.stdout.contains("/proc/"), "{args:?}: {r:?}"); // ls's own directory fd
     }
 }
+
+/// `-v` prints the domain before COMMAND runs (the lines `compile --dump`
+/// shows) and the notes on what it leaves open: pathname unix sockets
+/// below ABI 9, default scopes skipped below ABI 6. Without `-v`, nothing.
+#[test]
+fn verbose_runs_show_the_domain_and_its_notes() {
+    needs_root!();
+    needs_abi!(6);
+    let r = nobody(
+        &["-v", "--fs-system", "--fs-ro", "/etc/hostname"],
+        &["true"],
+    );
+    r.assert_code(0);
+    assert!(r.stderr.contains("go-jail: landlock: ABI "), "{r:?}");
+    assert!(r.stderr.contains("/etc/hostname"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("pathname unix sockets outside the grants stay reachable"),
+        "{r:?}"
+    );
+    let r = nobody_with_abi("5", &["-v"], &["true"]);
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains("note: scopes (signals, abstract unix sockets) not enforced"),
+        "{r:?}"
+    );
+    let quiet = nobody(&["--fs-system"], &["true"]);
+    assert!(!quiet.stderr.contains("landlock:"), "{quiet:?}");
+}
