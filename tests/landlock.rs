@@ -888,3 +888,62 @@ fn verbose_runs_show_the_domain_and_its_notes() {
     let quiet = nobody(&["--fs-system"], &["true"]);
     assert!(!quiet.stderr.contains("landlock:"), "{quiet:?}");
 }
+
+/// The file, network, scope and fail-closed classes above, run by an
+/// unprivileged caller (uid/gid 65534 through setpriv) instead of root with
+/// `-user nobody`: write/truncate/rename/link inside an rw tree, a write
+/// into an ro tree, a binary outside every rx tree (126), `--net-bind`,
+/// UDP under `--no-net`, `--scope none`, and the ABI cap failing closed.
+#[test]
+fn every_landlock_class_holds_for_an_unprivileged_caller() {
+    needs_abi!(6);
+    let t = Tree::new("unpriv");
+    let script = format!(
+        "cd {} && echo hello > a && mkdir -p x y && python3 -c 'import os; os.rename(\"a\", \"x/a\"); os.rename(\"x/a\", \"y/a\"); os.link(\"y/a\", \"x/b\"); os.truncate(\"x/b\", 2)' && cat x/b",
+        t.path()
+    );
+    let Some(r) = unprivileged(
+        &["--fs-system", "--fs-rw", t.path()],
+        &["sh", "-c", &script],
+    ) else {
+        return;
+    };
+    r.assert_code(0);
+    assert_eq!(r.stdout, "he", "{r:?}");
+    let write = format!("echo x > {}", t.join("ro-file"));
+    let r = unprivileged(&["--fs-system", "--fs-ro", t.path()], &["sh", "-c", &write]).unwrap();
+    assert_ne!(r.code(), Some(0), "{r:?}");
+    assert!(!Path::new(&t.join("ro-file")).exists());
+    let exe = t.join("mytrue");
+    std::fs::copy("/bin/true", &exe).unwrap();
+    let r = unprivileged(&["--fs-system", "--fs-ro", t.path()], &["sh", "-c", &exe]).unwrap();
+    r.assert_code(126);
+    let (a, b) = (free_port(), free_port());
+    let bind = |p: u16| py(&format!("socket.socket().bind(('127.0.0.1', {p}))"));
+    let allowed = a.to_string();
+    let r = unprivileged(&["--net-bind", &allowed], &["python3", "-c", &bind(a)]).unwrap();
+    assert_eq!(r.stdout, "ok\n", "{r:?}");
+    let r = unprivileged(&["--net-bind", &allowed], &["python3", "-c", &bind(b)]).unwrap();
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    let udp = py("socket.socket(socket.AF_INET, socket.SOCK_DGRAM)");
+    let r = unprivileged(&["--no-net"], &["python3", "-c", &udp]).unwrap();
+    assert_eq!(r.stdout, "EACCES\n", "{r:?}");
+    let victim = Victim::start();
+    let pid = victim.pid.to_string();
+    let r = unprivileged(
+        &["--scope", "none"],
+        &["/usr/bin/python3", "-c", ATTACKER, &pid],
+    )
+    .unwrap();
+    assert_eq!(
+        r.stdout.trim(),
+        "ptrace=EPERM mem=EACCES kill=ok abstract=ok"
+    );
+    let mut c = Command::new("setpriv");
+    c.env("GO_JAIL_LANDLOCK_ABI", "3")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", bin()])
+        .args(["--net-connect", "443", "--", "true"]);
+    let r = Run::new(&mut c);
+    r.assert_code(125);
+    assert!(r.stderr.contains("needs Landlock ABI 4"), "{r:?}");
+}
