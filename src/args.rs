@@ -210,8 +210,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_orphans: bool,
 
-    /// Complain mode: ENFORCES NOTHING of the policy (only the TTY guard and
-    /// --no-userns). Every syscall the policy would deny is allowed to run and reported (`go-jail: would deny ...`), once per
+    /// Complain mode: ENFORCES NOTHING of the policy (only go-jail's guards:
+    /// TTY, --no-userns, --no-net/--no-unix, no prlimit64 on another process,
+    /// no second seccomp listener; and calls no list can name: another ABI,
+    /// x32). Every syscall the policy would deny is allowed to run and reported (`go-jail: would deny ...`), once per
     /// syscall (all calls with --report-denied=all). For finding what an
     /// allow-list lacks (it runs any list, even one without execve, and
     /// reports execve and the loader's calls too); never use it as a sandbox.

@@ -142,19 +142,24 @@ fn unprivileged_command_ptraces_go_jail_before_it_is_confined() {
     };
     let target = Marker::new();
     let mut won = 0;
-    for i in 0..100 {
-        // half the runs without Landlock: the undumpable parent alone
+    for i in 0..120 {
+        // half the runs without Landlock: the undumpable parent alone; a
+        // third under the supervisor, which confines itself on its own path
         let abi = (i % 2 == 0).then_some("0");
+        let mode: &[&str] = if i % 3 == 0 {
+            &["--report-denied"]
+        } else {
+            &[]
+        };
         let r = jail_as_with_abi(
             Caller::Unprivileged,
             abi,
             &[
-                "-q",
-                "-syscall-deny=mkdir,mkdirat",
-                "--",
-                probe.to_str().unwrap(),
-                target.path(),
-            ],
+                &["-q", "-syscall-deny=mkdir,mkdirat"],
+                mode,
+                &["--", probe.to_str().unwrap(), target.path()],
+            ]
+            .concat(),
         );
         let made = std::path::Path::new(target.path()).is_dir();
         let _ = std::fs::remove_dir(target.path());

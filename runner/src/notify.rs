@@ -179,6 +179,11 @@ pub fn spawn(plan: &Plan) -> Result<Supervised, SpawnError> {
         if let Some(fd) = handoff.published() {
             return match n::pidfd_getfd(pidfd.as_fd(), fd) {
                 Ok(listener) => {
+                    // undumpable before the command runs: one of the same
+                    // uid could otherwise ptrace the supervisor before its
+                    // confinement (not before the fork: pidfd_getfd needs
+                    // the child dumpable, and it inherits the flag)
+                    let _ = n::set_dumpable(false);
                     handoff.release();
                     Ok(Supervised {
                         pid,

@@ -166,12 +166,14 @@ impl Jailed {
     /// signalfd, signals go through [`relay_with_pty`], and once the
     /// leftovers are killed what the pty still holds is copied out.
     pub fn wait_relaying(self, mut pty: Option<&mut Relay>) -> Result<ExitKind, LifetimeError> {
-        let exit = loop {
-            self.poll_once(pty.as_deref_mut())
-                .map_err(LifetimeError::Wait)?;
-            self.forward_pending(pty.as_deref_mut())?;
-            if let Some(exit) = reap_ready(self.pid)? {
-                break exit;
+        let exit = match self.wait_for_command(pty.as_deref_mut()) {
+            Ok(exit) => exit,
+            Err(e) => {
+                // go-jail gives up waiting: nothing it started may outlive it
+                if !self.keep_orphans {
+                    let _ = kill_descendants();
+                }
+                return Err(e);
             }
         };
         if !self.keep_orphans {
@@ -181,6 +183,18 @@ impl Jailed {
             pty.drain();
         }
         Ok(exit)
+    }
+
+    /// Forwards signals (and relays the pty) until the command exits.
+    fn wait_for_command(&self, mut pty: Option<&mut Relay>) -> Result<ExitKind, LifetimeError> {
+        loop {
+            self.poll_once(pty.as_deref_mut())
+                .map_err(LifetimeError::Wait)?;
+            self.forward_pending(pty.as_deref_mut())?;
+            if let Some(exit) = reap_ready(self.pid)? {
+                return Ok(exit);
+            }
+        }
     }
 
     /// Waits until the signalfd or the pty is ready, and moves the pty's data.
