@@ -7,7 +7,9 @@
 //! 0. with [`TtyPolicy::Pty`]: `setsid`, `TIOCSCTTY` on the pty slave, the
 //!    slave onto fds 0, 1, 2, the slave's and the master's own fds closed;
 //! 1. signals: reset the planned dispositions (SIGPIPE) to `SIG_DFL`, empty the mask (S27);
-//! 2. fds ≥ 3 not kept: closed, or marked close-on-exec (S24);
+//! 2. fds ≥ 3 not kept: closed, or marked close-on-exec (S24); then the
+//!    planned resource limits (`prlimit64`, before the uid switch: raising
+//!    a hard limit needs `CAP_SYS_RESOURCE`);
 //! 3. optional `setsid` (a new session without a controlling terminal;
 //!    skipped with [`TtyPolicy::Pty`], whose step 0 made one), then
 //!    optional `TIOCNOTTY` (S23);
@@ -27,6 +29,9 @@
 //! 12. `landlock_restrict_self` with the planned ruleset (needs no_new_privs);
 //!     the ruleset fd is then closed when fds are closed outright;
 //! 13. seccomp, last, so dropping privileges never depends on the filter (S12);
+//!     just before it, for a program searched in `PATH`, the candidates
+//!     the target cannot look up (`EACCES`) are noted, so a PATH directory
+//!     it may not search gives "command not found", not `EACCES`;
 //! 14. `execve` over the planned candidates, and nothing else (S11, S29).
 
 use crate::plan::{Bytes, FdMode, Plan, TtyPolicy, MAX_GROUPS};

@@ -670,7 +670,7 @@ impl PlanBuilder {
         // the ruleset fd must outlive the fd step: it is enforced later
         let mut holes = keep.clone();
         holes.extend(self.landlock.as_ref().map(|r| r.fd()));
-        let close_ranges = gaps(&kept_fds(&holes));
+        let close_ranges = close_ranges(&holes);
 
         let argv: Vec<CString> = self
             .argv

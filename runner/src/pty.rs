@@ -232,12 +232,6 @@ impl Relay {
         self.master.as_raw_fd()
     }
 
-    /// Whether the master has ended: no process holds the slave any more
-    /// and everything it wrote was copied.
-    pub fn finished(&self) -> bool {
-        !self.master_open
-    }
-
     /// Copies the caller's window size to the pty (on SIGWINCH); the kernel
     /// then sends SIGWINCH to the pty's foreground process group.
     pub fn sync_window_size(&self) {
