@@ -218,7 +218,7 @@ int main(int argc, char **argv) {
 fn shell_after_go_jail(jail: &[String], probe: &str) -> Option<String> {
     let quoted: Vec<String> = jail.iter().map(|a| format!("'{a}'")).collect();
     let command = format!(
-        "{} {probe} 300; sleep 1; read l; echo \"SHELL=[$l]\"; sleep 2",
+        "{} {probe} 300; echo \"JAIL=$?\"; sleep 1; read l; echo \"SHELL=[$l]\"; sleep 2",
         quoted.join(" ")
     );
     common::in_pty(&command, &[(1.6, "secret\n")], 8.0)
@@ -234,6 +234,8 @@ fn a_leftover_cannot_take_the_terminal_after_go_jail_returns() {
         let Some(out) = shell_after_go_jail(&jail, probe) else {
             return;
         };
+        // the attack ran (go-jail and the probe succeeded) and got nothing
+        assert!(out.contains("JAIL=0"), "{caller:?}: {out}");
         assert!(!out.contains("STOLEN"), "{caller:?}: {out}");
         assert!(!out.contains("TCSETPGRP=ok"), "{caller:?}: {out}");
         assert!(out.contains("SHELL=[secret]"), "{caller:?}: {out}");
