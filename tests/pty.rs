@@ -478,7 +478,7 @@ fn job_control_works_inside() {
     let jail = common::bin();
     let inner = format!("{jail} --pty -user nobody --reset-env -- bash --norc -i 2>&1; echo RC=$?");
     let typing = "sleep 1; printf 'sleep 30 &\\n'; sleep 0.5; printf 'cat\\n'; sleep 0.5; \
-                  printf '\\032'; sleep 0.5; printf 'jobs; kill -9 %%1 %%2\\n'; sleep 0.5; \
+                  printf '\\032'; sleep 0.5; printf 'jobs; kill -9 %%1 %%2; wait\\n'; sleep 0.5; \
                   printf 'exit 5\\n'";
     let out = in_terminal(typing, &inner, false);
     assert!(!out.contains("no job control"), "{out}");

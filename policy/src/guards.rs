@@ -146,6 +146,11 @@ pub const EACCES: u16 = 13;
 ///   with `EACCES` whatever the family, and with `no_net` `SYS_SOCKETPAIR`
 ///   too (32-bit programs use the direct `socket` syscall on Linux 4.3+
 ///   where glibc assumes it).
+/// - `io_uring_setup` fails with `EACCES` with either option: a ring's
+///   `IORING_OP_SOCKET` (io_uring/net.c) creates a socket of any family
+///   without the `socket` syscall the rules above see. The command has no
+///   ring from before (go-jail closes its fds), so refusing new ones is
+///   enough.
 pub fn network_guard_rules(no_net: bool, no_unix: bool) -> Vec<Rule> {
     let eacces = Action::Errno(EACCES);
     let family = |op| vec![Condition::new(0, op, AF_UNIX)];
@@ -161,6 +166,7 @@ pub fn network_guard_rules(no_net: bool, no_unix: bool) -> Vec<Rule> {
     }
     if no_net || no_unix {
         rules.push(Rule::when("socketcall", eacces, call(SYS_SOCKET)));
+        rules.push(Rule::new("io_uring_setup", eacces));
     }
     rules
 }
