@@ -373,7 +373,11 @@ pub enum ReportMode {
 /// What `learn` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LearnFormat {
-    /// A ready-to-paste `-syscall-allow=...` option.
+    /// One runnable line: `go-jail [the jail options given]
+    /// -syscall-allow=... [--fs-...] [--net-...] -- COMMAND...`.
+    Line,
+    /// The `-syscall-allow=...` option alone (the Landlock options go to
+    /// stderr).
     Allow,
     /// A Docker/OCI seccomp profile (JSON).
     Docker,
@@ -381,15 +385,23 @@ pub enum LearnFormat {
 
 #[derive(Debug, Args)]
 #[command(
-    override_usage = "go-jail learn [JAIL OPTIONS] [--format allow|docker] [-o FILE] [--] COMMAND [ARG]...",
+    override_usage = "go-jail learn [JAIL OPTIONS] [--format line|allow|docker] [-o FILE] [--] COMMAND [ARG]...",
     after_help = "Runs COMMAND (and everything it starts) with a filter that reports every \
 syscall and lets it run: nothing is enforced but the TTY guard (--allow-tty-injection) \
-and --no-userns. At the end, prints the syscalls used.\n\n\
-Example:\n  go-jail learn -user nobody -- ls /\n  go-jail -user nobody -syscall-allow=<the printed list> -- ls /"
+and --no-userns. Records the syscalls, the files COMMAND opens, creates, removes, renames, \
+executes or lists, and the TCP ports it connects to or binds. At the end, prints one \
+runnable line: go-jail with the jail options given, the -syscall-allow list and the \
+Landlock options (--fs-system for what the preset covers, --fs-rw on the directories \
+written in, --fs-rx on other programs run, --fs-ro on what was read, a directory when \
+several files in it were read or it was listed, --net-connect/--net-bind, --no-net and \
+--no-unix when no such socket was made).\n\n\
+Example:\n  go-jail learn -user nobody -- ls /etc\n  \
+go-jail -user nobody -syscall-allow=... --fs-system --fs-ro=/etc --no-net --no-unix -- ls /etc"
 )]
 pub struct LearnArgs {
-    /// The output: an allow-list option, or a Docker/OCI profile.
-    #[arg(long, value_enum, default_value = "allow")]
+    /// The output: a runnable line, the allow-list option alone, or a
+    /// Docker/OCI profile (both with the Landlock options on stderr).
+    #[arg(long, value_enum, default_value = "line")]
     pub format: LearnFormat,
     /// Write the result to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]

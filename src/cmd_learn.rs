@@ -1,8 +1,11 @@
 //! `go-jail learn [JAIL OPTIONS] -- COMMAND`: run COMMAND under the jail
 //! (identity, capabilities, no_new_privs) with a filter that notifies on
 //! every syscall of the target arches and lets it run, for COMMAND and
-//! everything it starts (filters are inherited); then print the syscalls
-//! used as `-syscall-allow=…` or a Docker/OCI profile.
+//! everything it starts (filters are inherited); then print one runnable
+//! line: the jail options given, the syscalls used as `-syscall-allow=…`,
+//! and the Landlock options for the files and TCP ports used
+//! (`crate::access` reads them from each call, `crate::learned` folds
+//! them); or the allow-list alone, or a Docker/OCI profile.
 //!
 //! The filter is an empty allow-list whose denials all became
 //! `USER_NOTIF`, so calls no allow-list can name (another ABI, x32,
@@ -10,8 +13,10 @@
 //! answer them, and reported. `execve` of COMMAND itself runs under the
 //! filter, so it is learned, as are the dynamic loader's calls. The guards
 //! (TTY unless `--allow-tty-injection`, `--no-userns`, the listener guard)
-//! are enforced by the kernel, not learned.
+//! are enforced by the kernel, not learned. No Landlock rule is enforced
+//! but the default domain's scopes.
 
+use std::ffi::OsString;
 use std::io::Write as _;
 
 use bpf_asm::Arch;
@@ -25,7 +30,9 @@ use crate::names;
 use crate::report;
 use crate::supervise::{self, Mode};
 
-pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
+/// `argv`: the command line `args` came from (`learn` first), whose jail
+/// options the printed line repeats.
+pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
     let jail = &args.jail;
     let p = &jail.policy;
     if p.syscall_allow.is_some()
@@ -38,6 +45,18 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
         return Err(Failure::input(
             "learn starts from an empty policy: drop -syscall-allow/-syscall-deny, \
              --seccomp-profile, --oci-config, --errno and --profile-weights"
+                .into(),
+        ));
+    }
+    let l = &jail.landlock;
+    if !(l.fs_ro.is_empty() && l.fs_rx.is_empty() && l.fs_rw.is_empty() && l.fs_rwx.is_empty())
+        || l.fs_system
+        || !(l.net_connect.is_empty() && l.net_bind.is_empty())
+        || p.no_net
+        || p.no_unix
+    {
+        return Err(Failure::input(
+            "learn finds the Landlock rules itself: drop --fs-*, --net-*, --no-net and --no-unix"
                 .into(),
         ));
     }
@@ -63,10 +82,10 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
     let enforced = filter::enforced(p, &guards);
     policy::add_guards(&mut spec, &enforced);
     let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
-    let program = supervise::compile_notifying(&base, None, &enforced)?;
+    let program = supervise::compile_notifying(&base, None, &enforced, &[])?;
     let pty = crate::pty_parent::open(jail)?;
     let plan = crate::pty_parent::prepare(jail, Some(&program), pty.as_ref())?;
-    let finished = supervise::supervise(&plan, &base, Mode::Learn, jail.keep_orphans, pty)?;
+    let finished = supervise::supervise(&plan, &base, Mode::Learn, None, jail.keep_orphans, pty)?;
 
     let mut used: Vec<&'static str> = finished
         .learned
@@ -75,16 +94,38 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
         .collect();
     used.sort_unstable();
     used.dedup();
+    let allow = format!("-syscall-allow={}", used.join(","));
+    let (landlock, unwritable) = finished.files.options(&crate::landlock::system_grants());
+    for path in unwritable {
+        warn(&format!(
+            "warning: {} holds a comma, which the --fs-* lists cannot say: add a rule for it by hand",
+            path.display()
+        ));
+    }
     let text = match args.format {
+        LearnFormat::Line => {
+            let mut words: Vec<OsString> = vec!["go-jail".into()];
+            words.extend(jail_options(argv, jail.command.len()));
+            words.push(allow.into());
+            words.extend(landlock.iter().map(OsString::from));
+            words.push("--".into());
+            words.extend(jail.command.iter().cloned());
+            let quoted: Vec<String> = words.iter().map(shell_quote).collect();
+            quoted.join(" ") + "\n"
+        }
         LearnFormat::Allow => {
-            let mut line = format!("-syscall-allow={}", used.join(","));
+            let mut line = allow;
             if arches != [Arch::native()] {
                 let list: Vec<&str> = arches.iter().map(|&a| report::arch_label(a)).collect();
                 line.push_str(&format!(" -arch={}", list.join(",")));
             }
+            landlock_beside(&landlock);
             line + "\n"
         }
-        LearnFormat::Docker => docker_profile(&used, &arches),
+        LearnFormat::Docker => {
+            landlock_beside(&landlock);
+            docker_profile(&used, &arches)
+        }
     };
     match &args.output {
         Some(path) => std::fs::write(path, text)
@@ -94,6 +135,59 @@ pub fn learn(args: &LearnArgs) -> Result<i32, Failure> {
         }
     }
     Ok(finished.status)
+}
+
+fn warn(message: &str) {
+    let _ = writeln!(std::io::stderr(), "go-jail: {message}");
+}
+
+/// The Landlock options on stderr, beside a result that cannot hold them.
+fn landlock_beside(options: &[String]) {
+    if !options.is_empty() {
+        warn(&format!("learned Landlock options: {}", options.join(" ")));
+    }
+}
+
+/// The jail options of `argv` (`learn`, options, `--`, COMMAND of
+/// `command_len` words): the words between `learn` and COMMAND without
+/// learn's own `--format` and `-o`/`--output` (Go-style single-dash
+/// spellings too) and without the `--` that ends them.
+fn jail_options(argv: &[OsString], command_len: usize) -> Vec<OsString> {
+    let end = argv.len().saturating_sub(command_len);
+    let mut words = argv.get(1..end).unwrap_or(&[]).to_vec();
+    if words.last().is_some_and(|w| w == "--") {
+        words.pop();
+    }
+    let mut out = Vec::new();
+    let mut skip_value = false;
+    for word in words {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        let text = word.to_string_lossy();
+        let long = text.strip_prefix("--").or_else(|| text.strip_prefix('-'));
+        match long.map(|l| l.split_once('=').map_or((l, false), |(n, _)| (n, true))) {
+            Some(("format" | "output" | "o", false)) => skip_value = true,
+            Some(("format" | "output", true)) => {}
+            // `-oFILE`, clap's attached value of `-o` (not `-oci-config`)
+            Some((n, _))
+                if !text.starts_with("--") && n.starts_with('o') && !n.starts_with("oci") => {}
+            _ => out.push(word),
+        }
+    }
+    out
+}
+
+/// `word` as a POSIX shell reads it back: bare when it holds only safe
+/// characters, else in single quotes (`'` as `'\''`).
+fn shell_quote(word: &OsString) -> String {
+    let text = word.to_string_lossy();
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// A Docker/OCI seccomp profile allowing `names`, everything else `EPERM`.

@@ -120,16 +120,43 @@ pub(crate) fn plan_builder(
         }
     }
     let env = environment(args, &target)?;
+    let path = search_path(&env);
+    // --complain enforces no Landlock rule: its supervisor reports them
+    if let Some(ruleset) = landlock_ruleset(args, &path)?.filter(|_| !args.complain) {
+        builder = builder.landlock(std::sync::Arc::new(ruleset));
+    }
+    Ok(builder.search_path(path).env(env))
+}
+
+/// The `PATH` COMMAND is looked up in: the environment's, else `/bin:/usr/bin`.
+fn search_path(env: &[OsString]) -> OsString {
     let path = env.iter().find_map(|e| {
         e.as_bytes()
             .strip_prefix(b"PATH=")
             .map(|p| OsString::from(std::ffi::OsStr::from_bytes(p)))
     });
-    let path = path.unwrap_or_else(|| "/bin:/usr/bin".into());
-    if let Some(ruleset) = landlock_ruleset(args, &path)? {
-        builder = builder.landlock(std::sync::Arc::new(ruleset));
-    }
-    Ok(builder.search_path(path).env(env))
+    path.unwrap_or_else(|| "/bin:/usr/bin".into())
+}
+
+/// The Landlock rules the options resolve to for COMMAND (the run's
+/// [`plan_builder`] resolves the same, and says what it skipped).
+pub(crate) fn landlock_rules(args: &RunArgs) -> Result<crate::landlock::Rules, Failure> {
+    let target = target_identity(args)?;
+    let env = environment(args, &target)?;
+    rules_for(args, &search_path(&env))
+}
+
+fn rules_for(
+    args: &RunArgs,
+    search_path: &std::ffi::OsStr,
+) -> Result<crate::landlock::Rules, Failure> {
+    let files = crate::landlock::command_files(&args.command[0], search_path, args.cwd.as_deref());
+    crate::landlock::resolve(
+        &args.landlock,
+        args.policy.no_net,
+        args.policy.no_unix,
+        &files,
+    )
 }
 
 /// The Landlock ruleset of the options, with rules added (before `fork`);
@@ -138,13 +165,7 @@ fn landlock_ruleset(
     args: &RunArgs,
     search_path: &std::ffi::OsStr,
 ) -> Result<Option<runner::landlock::Ruleset>, Failure> {
-    let files = crate::landlock::command_files(&args.command[0], search_path, args.cwd.as_deref());
-    let rules = crate::landlock::resolve(
-        &args.landlock,
-        args.policy.no_net,
-        args.policy.no_unix,
-        &files,
-    )?;
+    let rules = rules_for(args, search_path)?;
     for s in &rules.skipped {
         eprintln!("go-jail: landlock: not enforced: {s}");
     }

@@ -6,6 +6,7 @@
 //!
 //! Only this crate parses arguments or prints.
 
+pub mod access;
 pub mod args;
 pub mod caps;
 pub mod cmd_bpf;
@@ -20,6 +21,7 @@ pub mod fail;
 pub mod filter;
 pub mod identity;
 pub mod landlock;
+pub mod learned;
 pub mod names;
 pub mod oci;
 pub mod output;

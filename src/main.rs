@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         // println!. Rust's runtime ignores SIGPIPE; restore the default.
         let _ = runner::sys::signal_default(runner::sys::abi::SIGPIPE);
         match args::parse_tool(&argv) {
-            Ok(tool) => run_tool(tool.tool),
+            Ok(tool) => run_tool(tool.tool, &argv),
             Err(e) => return clap_exit(e),
         }
     } else {
@@ -46,7 +46,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_tool(tool: Tool) -> Result<i32, Failure> {
+/// Runs a tool; `argv` is the command line it was parsed from (`learn`
+/// repeats its jail options in the line it prints).
+fn run_tool(tool: Tool, argv: &[OsString]) -> Result<i32, Failure> {
     match tool {
         Tool::Compile(a) => cmd_compile::compile(&a),
         Tool::Disasm(a) => cmd_bpf::disasm(&a),
@@ -55,7 +57,7 @@ fn run_tool(tool: Tool) -> Result<i32, Failure> {
         Tool::Emu(a) => cmd_bpf::emu(&a),
         Tool::Groups(a) => cmd_groups::groups(&a),
         Tool::Explain(a) => cmd_explain::explain(&a),
-        Tool::Learn(a) => cmd_learn::learn(&a),
+        Tool::Learn(a) => cmd_learn::learn(&a, argv),
         Tool::Completions(a) => {
             let mut cmd = args::documented_command();
             clap_complete::generate(a.shell, &mut cmd, "go-jail", &mut std::io::stdout());

@@ -89,12 +89,17 @@ pub fn format_string(bytes: &[u8], complete: bool) -> String {
 /// bytes and whether the NUL was found within [`MAX_STRING`] bytes. Reads
 /// page by page, so a string ending just before an unmapped page is read.
 pub fn read_string(mem: &File, addr: u64) -> Option<(Vec<u8>, bool)> {
+    read_string_upto(mem, addr, MAX_STRING)
+}
+
+/// [`read_string`] with a bound of `max` bytes (a pathname: `PATH_MAX`).
+pub fn read_string_upto(mem: &File, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
     const PAGE: u64 = 4096;
     let mut out = Vec::new();
     let mut at = addr;
-    while out.len() < MAX_STRING {
+    while out.len() < max {
         let to_page_end = (PAGE - at % PAGE) as usize;
-        let want = to_page_end.min(MAX_STRING - out.len());
+        let want = to_page_end.min(max - out.len());
         let mut buf = vec![0u8; want];
         let n = match mem.read_at(&mut buf, at) {
             Ok(0) | Err(_) if out.is_empty() => return None,

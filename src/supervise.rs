@@ -67,10 +67,13 @@ use runner::reaper;
 use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN};
 use runner::sys::{Errno, ExitKind};
 
+use crate::access::{self, Access};
 use crate::args::{ReportMode, RunArgs};
 use crate::cmd_run;
 use crate::fail::Failure;
 use crate::filter;
+use crate::landlock::Checker;
+use crate::learned::Learned;
 use crate::pty_parent;
 use crate::report;
 
@@ -101,6 +104,15 @@ pub struct Finished {
     pub status: i32,
     /// Learn mode: the `(AUDIT_ARCH, nr)` of every call that continued.
     pub learned: BTreeSet<(u32, u32)>,
+    /// Learn mode: the files and ports those calls used.
+    pub files: Learned,
+}
+
+/// Landlock under the supervisor: the rules it predicts with, and whether
+/// the kernel enforces them (not in complain mode).
+pub struct LandlockWatch {
+    pub checker: Checker,
+    pub enforced: bool,
 }
 
 /// Whether the run mode needs the supervisor.
@@ -123,9 +135,19 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     } else {
         filter::spec_for_run(&policy_args, &guards)?
     };
+    let landlock = LandlockWatch {
+        checker: Checker::new(&cmd_run::landlock_rules(args)?),
+        enforced: !args.complain,
+    };
+    let calls = landlock.checker.calls();
+    // Landlock's decisions are reported through a filter of its own calls
+    let spec = match spec {
+        None if !calls.is_empty() => Some(crate::policy_args::empty_deny_list(&policy_args)?),
+        spec => spec,
+    };
     let Some(mut spec) = spec else {
         if !args.quiet {
-            warn("warning: no seccomp filter: nothing to report");
+            warn("warning: no seccomp filter and no Landlock file or port rule: nothing to report");
         }
         return match args.pty {
             true => pty_parent::run(args),
@@ -137,20 +159,27 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     guards.extend(listener);
     let (policy, weights) = filter::resolve(spec, &policy_args, args.quiet)?;
     let enforced = filter::enforced(&policy_args, &guards);
-    let program = compile_notifying(&policy, weights, &enforced)?;
+    let program = compile_notifying(&policy, weights, &enforced, &calls)?;
     let pty = pty_parent::open(args)?;
     let plan = pty_parent::prepare(args, Some(&program), pty.as_ref())?;
-    Ok(supervise(&plan, &policy, mode, args.keep_orphans, pty)?.status)
+    let landlock = (!calls.is_empty()).then_some(landlock);
+    Ok(supervise(&plan, &policy, mode, landlock, args.keep_orphans, pty)?.status)
 }
 
 /// `policy` with its denials turned into notifications, except the
-/// `enforced` guards (`policy::notify_denials`), compiled.
+/// `enforced` guards (`policy::notify_denials`), and the allowed `calls`
+/// notified too (`policy::notify_calls`: the calls whose Landlock
+/// decisions are reported), compiled.
 pub fn compile_notifying(
     policy: &Policy,
     weights: Option<policy::FrequencyProfile>,
     enforced: &[policy::Rule],
+    calls: &[&str],
 ) -> Result<bpf_asm::Program, Failure> {
-    let notified = policy::notify_denials(policy, enforced);
+    let mut notified = policy::notify_denials(policy, enforced);
+    if !calls.is_empty() {
+        notified = policy::notify_calls(&notified, calls);
+    }
     let opts = CompileOptions {
         weights,
         ..CompileOptions::default()
@@ -171,6 +200,7 @@ pub fn supervise(
     plan: &runner::Plan,
     policy: &Policy,
     mode: Mode,
+    landlock: Option<LandlockWatch>,
     keep_orphans: bool,
     pty: Option<Pty>,
 ) -> Result<Finished, Failure> {
@@ -184,6 +214,9 @@ pub fn supervise(
         child: child.pid,
         seen: HashSet::new(),
         learned: BTreeSet::new(),
+        files: Learned::default(),
+        landlock,
+        seen_access: HashSet::new(),
         killed_child: false,
         crlf: false,
     };
@@ -206,6 +239,7 @@ pub fn supervise(
         return Ok(Finished {
             status: exit.shell_status(),
             learned: BTreeSet::new(),
+            files: Learned::default(),
         });
     };
     let keep_fds = [
@@ -235,6 +269,7 @@ pub fn supervise(
     Ok(Finished {
         status,
         learned: session.learned,
+        files: session.files,
     })
 }
 
@@ -348,6 +383,11 @@ struct Session<'a> {
     child: i32,
     seen: HashSet<(u32, u32)>,
     learned: BTreeSet<(u32, u32)>,
+    /// Learn mode: the files and ports used.
+    files: Learned,
+    landlock: Option<LandlockWatch>,
+    /// The Landlock denials reported (each once, unless `=all`).
+    seen_access: HashSet<Access>,
     killed_child: bool,
     /// End report lines with "\r\n" (the terminal is in raw mode).
     crlf: bool,
@@ -379,6 +419,7 @@ impl Session<'_> {
             Mode::Complain { all } => (true, self.first_time(&data) || all, "denied"),
             Mode::Learn if self.learnable(&data) => {
                 self.learned.insert((data.arch, data.nr));
+                self.learn_accesses(&notif, &data, listener);
                 (false, false, "")
             }
             Mode::Learn => (true, self.first_time(&data), "denied"),
@@ -391,6 +432,9 @@ impl Session<'_> {
                 "{verb} {line} -> {} (pid {pid}){cr}",
                 report::outcome(action)
             ));
+        }
+        if !policy::notify::is_denial(action) || !enforce {
+            self.report_landlock(&notif, &data, listener);
         }
         let mut resp = SeccompNotifResp {
             id: notif.id,
@@ -412,6 +456,96 @@ impl Session<'_> {
             }
         }
         let _ = n::notif_send(listener, &resp);
+    }
+
+    /// The accesses a call of a target arch needs (see [`crate::access`]),
+    /// or nothing when its memory could not be read for sure: the
+    /// notification must still be pending after the read, or the memory
+    /// read may belong to another process.
+    fn accesses_of(
+        &self,
+        notif: &n::SeccompNotif,
+        data: &SeccompData,
+        listener: BorrowedFd<'_>,
+    ) -> (Option<&'static str>, Vec<Access>) {
+        let Some(name) = Arch::from_audit(data.arch)
+            .filter(|_| self.policy.arch(data.arch).is_some())
+            .and_then(|a| SyscallTable::name(a, data.nr))
+        else {
+            return (None, Vec::new());
+        };
+        if !policy::LANDLOCK_CALLS.contains(&name) {
+            return (Some(name), Vec::new());
+        }
+        let mem = report::open_mem(notif.pid);
+        let caller = access::Caller {
+            tid: notif.pid,
+            mem: mem.as_ref(),
+        };
+        let found = access::accesses(name, &data.args, &caller);
+        if !n::notif_id_valid(listener, notif.id) {
+            return (Some(name), Vec::new());
+        }
+        (Some(name), found)
+    }
+
+    /// Learn mode: records the files, ports and sockets a call used.
+    fn learn_accesses(
+        &mut self,
+        notif: &n::SeccompNotif,
+        data: &SeccompData,
+        listener: BorrowedFd<'_>,
+    ) {
+        let (name, found) = self.accesses_of(notif, data, listener);
+        if let Some(name) = name {
+            self.files.add_call(name, &data.args);
+        }
+        for a in found {
+            self.files.add(a);
+        }
+    }
+
+    /// Report and complain mode with Landlock rules: reports each access
+    /// of a call the seccomp policy lets run that the rules refuse (a
+    /// prediction: the kernel decides, see [`crate::access`]).
+    fn report_landlock(
+        &mut self,
+        notif: &n::SeccompNotif,
+        data: &SeccompData,
+        listener: BorrowedFd<'_>,
+    ) {
+        let Some(watch) = &self.landlock else {
+            return;
+        };
+        let all = matches!(
+            self.mode,
+            Mode::Report { all: true } | Mode::Complain { all: true }
+        );
+        let (name, found) = self.accesses_of(notif, data, listener);
+        let denied: Vec<Access> = found
+            .into_iter()
+            .filter(|a| !watch.checker.allows(a))
+            .collect();
+        let enforced = watch.enforced;
+        let cr = if self.crlf { "\r" } else { "" };
+        let pid = notif.pid;
+        for a in denied {
+            if !all && (self.seen_access.len() >= 4096 || !self.seen_access.insert(a.clone())) {
+                continue;
+            }
+            let call = match &a {
+                Access::File { .. } => format!("{}, ", name.unwrap_or("?")),
+                Access::Port { .. } => String::new(),
+            };
+            let line = format!("{} ({call}pid {pid})", a.describe());
+            match enforced {
+                true => warn(&format!("denied by landlock: {line}{cr}")),
+                false => warn(&format!(
+                    "would be denied by landlock: {line}; a real run needs {}{cr}",
+                    crate::landlock::needed_option(&a)
+                )),
+            }
+        }
     }
 
     /// True the first time `(arch, nr)` is seen. The set is bounded: a
@@ -486,7 +620,7 @@ impl Session<'_> {
 }
 
 /// The process (thread group) of thread `tid`.
-fn thread_group(tid: i32) -> Option<i32> {
+pub(crate) fn thread_group(tid: i32) -> Option<i32> {
     let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
     status
         .lines()

@@ -47,7 +47,7 @@ pub use guards::{
     add_guards, listener_guard_rules, network_guard_rules, parent_guard_rules, userns_guard_rules,
 };
 pub use matcher::{MatcherId, Matchers};
-pub use notify::notify_denials;
+pub use notify::{notify_calls, notify_denials, LANDLOCK_CALLS};
 pub use policy::{ArchPolicy, Policy};
 pub use profile::{Profile, SeccompProfileError};
 pub use resolve::{default_denies, resolve};

@@ -21,6 +21,7 @@ use crate::matcher::{Matchers, Next};
 use crate::policy::Policy;
 use crate::runs::Leaf;
 use crate::spec::{Mode, PolicySpec, Rule};
+use crate::table::SyscallTable;
 
 /// True for the actions that refuse a syscall: `ERRNO(n)` and the kills.
 /// `TRAP`, `TRACE`, `LOG` and `USER_NOTIF` are left alone: they already
@@ -48,7 +49,6 @@ pub fn notify_denials(policy: &Policy, enforced: &[Rule]) -> Policy {
     let swap = |a: Action| if is_denial(a) { Action::UserNotif } else { a };
     let kept = resolve_enforced(policy, enforced);
     let mut out = policy.clone();
-    out.matchers = Matchers::new();
     for arch in &mut out.arches {
         let guard = kept.as_ref().and_then(|k| k.arch(arch.arch.audit()));
         // unconditional guards, pinned as rules before the default changes
@@ -79,20 +79,100 @@ pub fn notify_denials(policy: &Policy, enforced: &[Rule]) -> Policy {
                 }
             }
         }
+    }
+    out.foreign = swap(out.foreign);
+    relower(&mut out);
+    out
+}
+
+/// The syscalls whose effect Landlock decides (a path they resolve, or a
+/// TCP port): what a supervisor must see to report Landlock's decisions
+/// (`security/landlock/fs.c` and `net.c` hooks: file open, execve, the
+/// path-creating, -removing, -linking and -renaming calls, truncate,
+/// `bind`/`connect`). Names of every arch; a name an arch lacks is skipped.
+pub const LANDLOCK_CALLS: &[&str] = &[
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "execve",
+    "execveat",
+    "mkdir",
+    "mkdirat",
+    "mknod",
+    "mknodat",
+    "symlink",
+    "symlinkat",
+    "link",
+    "linkat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "unlink",
+    "unlinkat",
+    "rmdir",
+    "truncate",
+    "truncate64",
+    "ftruncate",
+    "ftruncate64",
+    "bind",
+    "connect",
+];
+
+/// `policy` with the calls named in `names` sent to the supervisor where
+/// it allows them: an `ALLOW` (unconditional, a conditional rule's, or the
+/// default's) becomes `USER_NOTIF`, on every target arch. Every other
+/// action is unchanged, so a supervisor that answers these notifications
+/// with "continue" leaves the jail exactly as `policy` makes it, and sees
+/// each call (`--report-denied` with Landlock: [`LANDLOCK_CALLS`]).
+pub fn notify_calls(policy: &Policy, names: &[&str]) -> Policy {
+    let swap = |a: Action| {
+        if a == Action::Allow {
+            Action::UserNotif
+        } else {
+            a
+        }
+    };
+    let mut out = policy.clone();
+    for arch in &mut out.arches {
+        let numbers: BTreeSet<u32> = names
+            .iter()
+            .filter_map(|name| SyscallTable::lookup(arch.arch, name))
+            .collect();
+        for nr in numbers {
+            let action = swap(arch.action(nr));
+            arch.rules.insert(nr, action);
+            if let Some(rules) = arch.conditional.get_mut(&nr) {
+                for rule in rules.iter_mut() {
+                    rule.action = swap(rule.action);
+                }
+            }
+        }
+    }
+    relower(&mut out);
+    out
+}
+
+/// Rebuilds every arch's lowered conditional rules after their actions
+/// changed.
+fn relower(policy: &mut Policy) {
+    policy.matchers = Matchers::new();
+    for arch in &mut policy.arches {
         arch.leaves.clear();
         let arch64 = arch.arch.is_64bit();
         let conditional: Vec<u32> = arch.conditional.keys().copied().collect();
         for nr in conditional {
             let fallback = arch.action(nr);
-            let leaf = match out.matchers.build(&arch.conditional[&nr], fallback, arch64) {
+            let leaf = match policy
+                .matchers
+                .build(&arch.conditional[&nr], fallback, arch64)
+            {
                 Next::Ret(a) => Leaf::Ret(a),
                 Next::Node(id) => Leaf::Args(id),
             };
             arch.leaves.insert(nr, leaf);
         }
     }
-    out.foreign = swap(out.foreign);
-    out
 }
 
 /// The `enforced` rules resolved alone for `policy`'s arches (a deny-list

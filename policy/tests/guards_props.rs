@@ -11,9 +11,9 @@ use bpf_asm::{Arch, SeccompData};
 use policy::notify::is_denial;
 use policy::stats::interesting_numbers;
 use policy::{
-    add_guards, compile, listener_guard_rules, notify_denials, resolve, tty_guard_rules,
-    userns_guard_rules, Action, CmpOp, CompileOptions, Condition, Mode, PolicySpec, Rule,
-    SyscallTable,
+    add_guards, compile, listener_guard_rules, notify_calls, notify_denials, resolve,
+    tty_guard_rules, userns_guard_rules, Action, CmpOp, CompileOptions, Condition, Mode,
+    PolicySpec, Rule, SyscallTable,
 };
 use proptest::prelude::*;
 
@@ -126,6 +126,47 @@ proptest! {
                             before
                         };
                         prop_assert_eq!(notified.evaluate(&data), want, "{:?} {:x?}", p.arch, data);
+                        let got = run(&prog, &data).unwrap().ret;
+                        prop_assert_eq!(got, want.to_raw(), "compiled {:?} {:x?}", p.arch, data);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `notify_calls` (report mode with Landlock) turns exactly the named
+    /// calls' `ALLOW` into `USER_NOTIF`, after `notify_denials`, in the
+    /// reference and in the compiled program; every other decision stays.
+    #[test]
+    fn named_allowed_calls_notify_and_nothing_else_changes(
+        (spec, guards) in guarded(),
+        named in proptest::sample::subsequence(NAMES.to_vec(), 0..=4),
+    ) {
+        let (policy, _) = resolve(&spec).unwrap();
+        let notified = notify_denials(&policy, &guards);
+        let both = notify_calls(&notified, &named);
+        let prog = compile(&both, &CompileOptions::default()).unwrap();
+        prop_assert!(verify(&prog).is_ok());
+        for p in &policy.arches {
+            let mut numbers = interesting_numbers(p);
+            numbers.extend(NAMES.iter().filter_map(|n| SyscallTable::lookup(p.arch, n)));
+            for nr in numbers {
+                let is_named = SyscallTable::name(p.arch, nr).is_some_and(|n| named.contains(&n));
+                for a0 in VALUES {
+                    for a1 in VALUES {
+                        let data = SeccompData {
+                            nr,
+                            arch: p.arch.audit(),
+                            args: [a0, a1, 0, 0, 0, 0],
+                            ..SeccompData::default()
+                        };
+                        let before = notified.evaluate(&data);
+                        let want = if is_named && before == Action::Allow {
+                            Action::UserNotif
+                        } else {
+                            before
+                        };
+                        prop_assert_eq!(both.evaluate(&data), want, "{:?} {:x?}", p.arch, data);
                         let got = run(&prog, &data).unwrap().ret;
                         prop_assert_eq!(got, want.to_raw(), "compiled {:?} {:x?}", p.arch, data);
                     }

@@ -223,6 +223,34 @@ pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, fd: i32) -> Result<OwnedFd> {
     owned(unsafe { arch::syscall3(nr::PIDFD_GETFD, pidfd.as_raw_fd() as usize, fd as usize, 0) })
 }
 
+/// `SOL_SOCKET` (include/uapi/asm-generic/socket.h).
+pub const SOL_SOCKET: i32 = 1;
+/// `SO_TYPE`: the socket's type (`SOCK_STREAM` 1, `SOCK_DGRAM` 2, ...).
+pub const SO_TYPE: i32 = 3;
+/// `SO_PROTOCOL`: the socket's protocol (`IPPROTO_TCP` 6, ...).
+pub const SO_PROTOCOL: i32 = 38;
+
+/// `getsockopt(fd, level, name)` of an `int` option (socket(7)): how the
+/// supervisor tells a TCP socket (the only kind Landlock's network rules
+/// govern) from the others, on a duplicate taken with [`pidfd_getfd`].
+pub fn getsockopt_int(fd: BorrowedFd<'_>, level: i32, name: i32) -> Result<i32> {
+    let mut value: i32 = 0;
+    let mut len = size_of::<i32>() as u32;
+    // SAFETY: `value` and `len` are live locals the kernel writes at most
+    // `len` (4) bytes into; the other arguments are integers.
+    ret(unsafe {
+        arch::syscall5(
+            nr::GETSOCKOPT,
+            fd.as_raw_fd() as usize,
+            level as usize,
+            name as usize,
+            &mut value as *mut i32 as usize,
+            &mut len as *mut u32 as usize,
+        )
+    })?;
+    Ok(value)
+}
+
 /// `pidfd_send_signal(pidfd, sig, NULL, 0)` — sends `sig` to the process
 /// (no pid-reuse race).
 pub fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: u32) -> Result<()> {

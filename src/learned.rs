@@ -1,0 +1,288 @@
+//! What `learn` saw a command do to files and the network, folded into
+//! the Landlock options of the line it prints.
+//!
+//! The folding (what a careful user would write by hand):
+//! - what the `--fs-system` preset covers is `--fs-system`;
+//! - a directory the command created or removed names in, or that holds
+//!   a file it wrote or truncated, is `--fs-rw` (a directory beneath
+//!   another one is left out);
+//! - every program it executed that the preset does not cover is
+//!   `--fs-rx` on that file;
+//! - reads stay as narrow as the run showed: `--fs-ro` on each file read,
+//!   on its directory when several files in it were read, and on each
+//!   directory listed (which, in Landlock, lets the files beneath be read);
+//! - anything beneath `/proc/PID` (the command's own `/proc/self`, whose
+//!   number changes from run to run) is `--fs-ro=/proc`;
+//! - TCP ports connected to or bound are `--net-connect`/`--net-bind`;
+//!   without any `AF_INET`/`AF_INET6` socket (and no `io_uring`, whose
+//!   sockets the rules cannot see) the line says `--no-net`, and without
+//!   any `AF_UNIX` socket `--no-unix`.
+//!
+//! Limits: accesses the kernel makes without a syscall of the command's
+//! (io_uring requests, files mapped by the dynamic loader beyond its
+//! search) are not seen; a path holding a comma cannot be written in the
+//! comma-separated options and is left out with a warning.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use runner::landlock::{fs, net};
+
+use crate::access::Access;
+
+const AF_UNIX: u64 = 1;
+const AF_INET: u64 = 2;
+const AF_INET6: u64 = 10;
+
+/// What a write needs on the directory of the file written.
+const FILE_WRITES: u64 = fs::WRITE_FILE | fs::TRUNCATE;
+/// What creating, removing or moving a name needs on its directory.
+const NAME_CHANGES: u64 = fs::MAKE_CHAR
+    | fs::MAKE_DIR
+    | fs::MAKE_REG
+    | fs::MAKE_SOCK
+    | fs::MAKE_FIFO
+    | fs::MAKE_BLOCK
+    | fs::MAKE_SYM
+    | fs::REMOVE_DIR
+    | fs::REMOVE_FILE
+    | fs::REFER;
+
+/// Everything seen, before folding.
+#[derive(Debug, Default)]
+pub struct Learned {
+    /// Path → the rights used on it.
+    files: BTreeMap<PathBuf, u64>,
+    connect: BTreeSet<u16>,
+    bind: BTreeSet<u16>,
+    inet: bool,
+    unix: bool,
+    uring: bool,
+}
+
+impl Learned {
+    /// Records what one call needed.
+    pub fn add(&mut self, access: Access) {
+        match access {
+            Access::File { right, path } => *self.files.entry(path).or_default() |= right,
+            Access::Port { right, port } if right & net::BIND_TCP != 0 => {
+                self.bind.insert(port);
+            }
+            Access::Port { port, .. } => {
+                self.connect.insert(port);
+            }
+        }
+    }
+
+    /// Records the sockets a call creates (`socket`, `socketpair`) and
+    /// rings (`io_uring_setup`), which `--no-net`/`--no-unix` would refuse.
+    pub fn add_call(&mut self, name: &str, args: &[u64; 6]) {
+        let family = args[0] & 0xffff_ffff;
+        match name {
+            "socket" | "socketpair" if family == AF_UNIX => self.unix |= name == "socket",
+            "socket" | "socketpair" if family == AF_INET || family == AF_INET6 => self.inet = true,
+            "socket" | "socketpair" => {}
+            "socketcall" => {
+                // i386: the family is in memory the filter did not read
+                self.inet = true;
+                self.unix = true;
+            }
+            "io_uring_setup" => self.uring = true,
+            _ => {}
+        }
+    }
+
+    /// The Landlock options, folded (see the module docs); paths that
+    /// cannot be written in an option are returned apart.
+    pub fn options(&self, system: &[(PathBuf, u64)]) -> (Vec<String>, Vec<PathBuf>) {
+        let mut uses_system = false;
+        let mut rw: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut rx: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut ro_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut read: BTreeSet<PathBuf> = BTreeSet::new();
+        for (path, &rights) in &self.files {
+            let (path, rights) = match proc_pid(path) {
+                true => (PathBuf::from("/proc"), fs::READ_FILE | fs::READ_DIR),
+                false => (path.clone(), rights),
+            };
+            if covered(system, &path, rights) {
+                uses_system = true;
+                continue;
+            }
+            if rights & FILE_WRITES != 0 {
+                if let Some(dir) = path.parent() {
+                    rw.insert(dir.to_path_buf());
+                }
+            }
+            if rights & NAME_CHANGES != 0 {
+                rw.insert(path.clone());
+            }
+            if rights & fs::EXECUTE != 0 {
+                rx.insert(path.clone());
+            }
+            if rights & fs::READ_DIR != 0 {
+                ro_dirs.insert(path.clone());
+            }
+            if rights & fs::READ_FILE != 0 && rights & fs::EXECUTE == 0 {
+                read.insert(path.clone());
+            }
+        }
+        let rw = outermost(rw);
+        // several files read in one directory: the directory
+        let mut per_dir: BTreeMap<PathBuf, usize> = BTreeMap::new();
+        for file in &read {
+            if let Some(dir) = file.parent() {
+                *per_dir.entry(dir.to_path_buf()).or_default() += 1;
+            }
+        }
+        ro_dirs.extend(per_dir.into_iter().filter(|&(_, n)| n > 1).map(|(d, _)| d));
+        let ro_dirs: BTreeSet<PathBuf> = outermost(ro_dirs)
+            .into_iter()
+            .filter(|d| !beneath_any(d, &rw))
+            .collect();
+        let ro: BTreeSet<PathBuf> = ro_dirs
+            .iter()
+            .cloned()
+            .chain(
+                read.into_iter()
+                    .filter(|f| !beneath_any(f, &rw) && !beneath_any(f, &ro_dirs)),
+            )
+            .collect();
+
+        let mut out = Vec::new();
+        let mut unwritable = Vec::new();
+        if uses_system {
+            out.push("--fs-system".to_string());
+        }
+        for (flag, paths) in [("--fs-rx", &rx), ("--fs-ro", &ro), ("--fs-rw", &rw)] {
+            for path in paths {
+                match path.to_str() {
+                    Some(p) if !p.contains(',') => out.push(format!("{flag}={p}")),
+                    _ => unwritable.push(path.clone()),
+                }
+            }
+        }
+        if !self.connect.is_empty() {
+            out.push(format!("--net-connect={}", join(&self.connect)));
+        }
+        let bind: BTreeSet<u16> = self.bind.iter().copied().filter(|&p| p != 0).collect();
+        if !bind.is_empty() {
+            out.push(format!("--net-bind={}", join(&bind)));
+        }
+        if !self.inet && !self.uring && self.connect.is_empty() && self.bind.is_empty() {
+            out.push("--no-net".into());
+        }
+        if !self.unix && !self.uring {
+            out.push("--no-unix".into());
+        }
+        (out, unwritable)
+    }
+}
+
+/// A path beneath `/proc/PID`.
+fn proc_pid(path: &Path) -> bool {
+    let mut parts = path.components().skip(1);
+    parts.next().is_some_and(|c| c.as_os_str() == "proc")
+        && parts
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether a preset grant beneath an ancestor of `path` gives every right in `rights`.
+fn covered(system: &[(PathBuf, u64)], path: &Path, rights: u64) -> bool {
+    let given = (system.iter())
+        .filter(|(p, _)| path.starts_with(p))
+        .fold(0, |acc, (_, a)| acc | a);
+    rights & !given == 0
+}
+
+fn beneath_any(path: &Path, dirs: &BTreeSet<PathBuf>) -> bool {
+    dirs.iter().any(|d| path.starts_with(d))
+}
+
+/// The paths that are not beneath another one of the set.
+fn outermost(paths: BTreeSet<PathBuf>) -> BTreeSet<PathBuf> {
+    let mut out: BTreeSet<PathBuf> = BTreeSet::new();
+    // sorted: an ancestor comes before what is beneath it
+    for p in paths {
+        if !beneath_any(&p, &out) {
+            out.insert(p);
+        }
+    }
+    out
+}
+
+fn join(ports: &BTreeSet<u16>) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(right: u64, path: &str) -> Access {
+        Access::File {
+            right,
+            path: PathBuf::from(path),
+        }
+    }
+
+    #[test]
+    fn folds_as_the_module_says() {
+        let system = vec![
+            (
+                PathBuf::from("/usr"),
+                fs::READ_FILE | fs::READ_DIR | fs::EXECUTE,
+            ),
+            (PathBuf::from("/etc/passwd"), fs::READ_FILE),
+        ];
+        let mut l = Learned::default();
+        l.add(file(fs::EXECUTE | fs::READ_FILE, "/usr/bin/ls"));
+        l.add(file(fs::READ_FILE, "/etc/passwd"));
+        l.add(file(fs::READ_DIR, "/etc"));
+        l.add(file(fs::READ_FILE, "/srv/a/one"));
+        l.add(file(fs::READ_FILE, "/srv/b/one"));
+        l.add(file(fs::READ_FILE, "/srv/b/two"));
+        l.add(file(fs::MAKE_REG, "/tmp/t"));
+        l.add(file(fs::WRITE_FILE, "/tmp/t/f"));
+        l.add(file(fs::REMOVE_FILE, "/tmp/t/sub"));
+        l.add(file(fs::READ_FILE, "/tmp/t/sub/x"));
+        l.add(file(fs::EXECUTE | fs::READ_FILE, "/opt/tool"));
+        l.add(file(fs::READ_FILE, "/proc/1234/status"));
+        l.add(Access::Port {
+            right: net::CONNECT_TCP,
+            port: 8080,
+        });
+        l.add_call("socket", &[AF_INET, 1, 0, 0, 0, 0]);
+        let (opts, bad) = l.options(&system);
+        assert!(bad.is_empty());
+        assert_eq!(
+            opts,
+            [
+                "--fs-system",
+                "--fs-rx=/opt/tool",
+                "--fs-ro=/etc",
+                "--fs-ro=/proc",
+                "--fs-ro=/srv/a/one",
+                "--fs-ro=/srv/b",
+                "--fs-rw=/tmp/t",
+                "--net-connect=8080",
+                "--no-unix",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_socket_is_no_net_and_a_ring_keeps_both() {
+        let mut l = Learned::default();
+        l.add_call("socket", &[AF_UNIX, 1, 0, 0, 0, 0]);
+        assert_eq!(l.options(&[]).0, ["--no-net"]);
+        l.add_call("io_uring_setup", &[8, 0, 0, 0, 0, 0]);
+        assert!(l.options(&[]).0.is_empty());
+    }
+}
