@@ -167,7 +167,10 @@ pub fn accesses(name: &str, args: &[u64; 6], caller: &Caller<'_>) -> Vec<Access>
             };
             need(right, parent(caller.lookup(args[0], args[1], false)));
         }
-        "truncate" | "truncate64" => need(fs::TRUNCATE, caller.lookup(cwd, args[0], true)),
+        "truncate" | "truncate64" => need(
+            fs::TRUNCATE,
+            caller.lookup(cwd, args[0], true).filter(|p| p.exists()),
+        ),
         "ftruncate" | "ftruncate64" => need(fs::TRUNCATE, caller.fd_path(args[0])),
         "bind" | "connect" => return socket_access(name == "bind", args, caller),
         _ => {}
@@ -218,7 +221,9 @@ fn open(
 /// `execute` and `read_file` on the program and on the interpreters the
 /// kernel opens for it (binfmt_script's `#!`, binfmt_elf's `PT_INTERP`).
 fn execute(path: Option<PathBuf>, need: &mut impl FnMut(u64, Option<PathBuf>)) {
-    let Some(path) = path else {
+    // execvp tries each PATH directory: a name that does not exist there
+    // fails with ENOENT before Landlock is asked
+    let Some(path) = path.filter(|p| p.is_file()) else {
         return;
     };
     let interpreter = interpreter_of(&path);

@@ -18,6 +18,7 @@
 
 use std::ffi::OsString;
 use std::io::Write as _;
+use std::os::fd::AsFd as _;
 
 use bpf_asm::Arch;
 use policy::profile::scmp_arch_name;
@@ -85,7 +86,25 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
     let program = supervise::compile_notifying(&base, None, &enforced, &[])?;
     let pty = crate::pty_parent::open(jail)?;
     let plan = crate::pty_parent::prepare(jail, Some(&program), pty.as_ref())?;
-    let finished = supervise::supervise(&plan, &base, Mode::Learn, None, jail.keep_orphans, pty)?;
+    // opened now: the supervisor gives up its capabilities (a root caller
+    // could not write where root without CAP_DAC_OVERRIDE may not) and
+    // closes every other fd
+    let output =
+        match &args.output {
+            Some(path) => Some(std::fs::File::create(path).map_err(|e| {
+                Failure::input(format!("{}: {}", path.display(), names::io_error(&e)))
+            })?),
+            None => None,
+        };
+    let finished = supervise::supervise(
+        &plan,
+        &base,
+        Mode::Learn,
+        None,
+        jail.keep_orphans,
+        pty,
+        output.as_ref().map(|f| f.as_fd()),
+    )?;
 
     let mut used: Vec<&'static str> = finished
         .learned
@@ -127,10 +146,11 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
             docker_profile(&used, &arches)
         }
     };
-    match &args.output {
-        Some(path) => std::fs::write(path, text)
+    match (output, &args.output) {
+        (Some(mut file), Some(path)) => file
+            .write_all(text.as_bytes())
             .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?,
-        None => {
+        _ => {
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
     }

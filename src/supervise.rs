@@ -163,7 +163,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let pty = pty_parent::open(args)?;
     let plan = pty_parent::prepare(args, Some(&program), pty.as_ref())?;
     let landlock = (!calls.is_empty()).then_some(landlock);
-    Ok(supervise(&plan, &policy, mode, landlock, args.keep_orphans, pty)?.status)
+    Ok(supervise(&plan, &policy, mode, landlock, args.keep_orphans, pty, None)?.status)
 }
 
 /// `policy` with its denials turned into notifications, except the
@@ -203,6 +203,7 @@ pub fn supervise(
     landlock: Option<LandlockWatch>,
     keep_orphans: bool,
     pty: Option<Pty>,
+    keep_fd: Option<BorrowedFd<'_>>,
 ) -> Result<Finished, Failure> {
     runner::sys::process::set_child_subreaper()
         .map_err(|e| sys_failure("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
@@ -247,6 +248,7 @@ pub fn supervise(
         sigfd.as_raw_fd(),
         child.pidfd.as_raw_fd(), // owned by `child`, which closes it
         relay.as_ref().map_or(-1, Relay::master_fd),
+        keep_fd.map_or(-1, |fd| fd.as_raw_fd()),
     ];
     reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
     let mut watch = Watch {

@@ -1,50 +1,223 @@
-//! `go-jail learn`: the syscalls a command used, printed as an allow-list
-//! that, run back through go-jail, lets the command succeed.
+//! `go-jail learn`: the syscalls, files and TCP ports a command used,
+//! printed as one go-jail line that, run back, lets the command do the same
+//! (same output, same status) and no more: the round trips of #15, as root
+//! with `-user nobody` and as an unprivileged caller.
 
 mod common;
 
-use common::{jail, needs_root};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-/// Learns `command` as nobody, then runs it under the learned allow-list;
-/// both runs must succeed with the same output.
-fn round_trip(name: &str, command: &[&str]) {
-    let out = common::scratch_dir().join(format!("learn-{name}-{}.txt", std::process::id()));
-    let out_path = out.to_str().unwrap();
-    let learn = jail(
-        &[
-            &["learn", "-user", "nobody", "-o", out_path, "--"][..],
-            command,
-        ]
-        .concat(),
+use common::{jail, needs_root, Run};
+
+/// Who runs `learn` and then the line it printed: root with `-user nobody`,
+/// or an unprivileged caller (`setpriv` to uid 65534, no capabilities).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    RootAsNobody,
+    Unprivileged,
+}
+
+const CALLERS: [Caller; 2] = [Caller::RootAsNobody, Caller::Unprivileged];
+
+/// A fresh directory nobody owns (for `-o` and for the commands to write in).
+fn nobodys_dir(name: &str) -> PathBuf {
+    let dir = common::scratch_dir().join(format!("learn-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+    dir
+}
+
+/// `sh -c script` as `caller`, with go-jail's directory first in PATH so
+/// that the printed line's `go-jail` is the binary under test.
+fn shell(caller: Caller, script: &str) -> Run {
+    let dir = Path::new(common::bin()).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
     );
-    learn.assert_code(0);
-    let line = std::fs::read_to_string(&out).unwrap();
-    let _ = std::fs::remove_file(&out);
-    let line = line.trim();
-    assert!(line.starts_with("-syscall-allow="), "{line}");
+    let mut argv: Vec<String> = vec!["sh".into(), "-c".into(), script.into()];
+    if caller == Caller::Unprivileged {
+        argv = common::as_nobody(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    Run::new(Command::new(&argv[0]).args(&argv[1..]).env("PATH", path))
+}
+
+/// `command` as a shell line (single-quoted words).
+fn quoted(command: &[&str]) -> String {
+    let words: Vec<String> = (command.iter())
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect();
+    words.join(" ")
+}
+
+/// Learns `command` as `caller`, then runs the printed line the same way:
+/// same output, same status. Returns the line.
+fn round_trip(caller: Caller, name: &str, command: &[&str]) -> String {
+    let dir = nobodys_dir(&format!("{name}-{caller:?}"));
+    let out = dir.join("line.txt");
+    let user = match caller {
+        Caller::RootAsNobody => "-user nobody ",
+        Caller::Unprivileged => "",
+    };
+    let learn = shell(
+        caller,
+        &format!(
+            "go-jail learn {user}-o {} -- {}",
+            out.display(),
+            quoted(command)
+        ),
+    );
+    let line = std::fs::read_to_string(&out).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let line = line.trim().to_string();
+    assert!(line.starts_with("go-jail "), "{name} {caller:?}: {learn:?}");
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.contains(" -syscall-allow="), "{line}");
     assert!(line.contains("execve"), "{line}");
-    let again = jail(&[&["-user", "nobody", "-q", line, "--"][..], command].concat());
-    again.assert_code(0);
-    assert_eq!(again.stdout, learn.stdout, "{name}: {line}");
-    assert!(!again.stdout.is_empty());
+    assert!(line.contains(" --fs-system "), "{line}");
+    let again = shell(caller, &line);
+    assert_eq!(
+        again.code(),
+        learn.code(),
+        "{name} {caller:?}: {line}\n{again:?}"
+    );
+    assert_eq!(again.stdout, learn.stdout, "{name} {caller:?}: {line}");
+    assert!(!again.stdout.is_empty(), "{name} {caller:?}");
+    line
+}
+
+/// The learned line's jail options with another command.
+fn with_command(line: &str, command: &[&str]) -> String {
+    let (options, _) = line.split_once(" -- ").expect("a -- before COMMAND");
+    format!("{options} -- {}", quoted(command))
 }
 
 #[test]
-fn learned_list_runs_echo() {
+fn learned_line_runs_ls_etc() {
     needs_root!();
-    round_trip("echo", &["echo", "hi"]);
+    for caller in CALLERS {
+        let line = round_trip(caller, "ls", &["ls", "/etc"]);
+        assert!(line.contains(" --fs-ro=/etc "), "{line}");
+        assert!(line.ends_with(" -- ls /etc"), "{line}");
+    }
 }
 
 #[test]
-fn learned_list_runs_ls() {
+fn learned_line_runs_echo() {
     needs_root!();
-    round_trip("ls", &["ls", "/"]);
+    round_trip(Caller::RootAsNobody, "echo", &["echo", "hi"]);
 }
 
 #[test]
-fn learned_list_runs_python() {
+fn learned_line_runs_python() {
     needs_root!();
-    round_trip("python", &["/usr/bin/python3", "-c", "print(1)"]);
+    for caller in CALLERS {
+        round_trip(caller, "python", &["python3", "-c", "print(1)"]);
+    }
+}
+
+/// (c): a shell command that writes, renames and deletes files in a
+/// temporary directory; the learned jail lets it write there and nowhere else.
+#[test]
+fn learned_line_writes_in_its_directory_and_nowhere_else() {
+    needs_root!();
+    for caller in CALLERS {
+        let work = nobodys_dir(&format!("work-{caller:?}"));
+        let other = nobodys_dir(&format!("other-{caller:?}"));
+        let script = format!(
+            "cd {} && echo a > f && mkdir d && mv f d/g && cat d/g && rm d/g && rmdir d && echo ok",
+            work.display()
+        );
+        let line = round_trip(caller, "files", &["sh", "-c", &script]);
+        assert!(
+            line.contains(&format!(" --fs-rw={} ", work.display())),
+            "{line}"
+        );
+        // the same jail, writing outside the directory: refused
+        let escape = format!("echo x > {}/f", other.display());
+        let r = shell(caller, &with_command(&line, &["sh", "-c", &escape]));
+        assert_ne!(r.code(), Some(0), "{caller:?}: {r:?}");
+        assert!(r.stderr.contains("Permission denied"), "{caller:?}: {r:?}");
+        assert!(
+            !other.join("f").exists(),
+            "{caller:?}: wrote outside: {line}"
+        );
+        // and inside, a new name: allowed
+        let inside = format!("echo x > {}/new && echo wrote", work.display());
+        let r = shell(caller, &with_command(&line, &["sh", "-c", &inside]));
+        assert_eq!(r.stdout, "wrote\n", "{caller:?}: {r:?}");
+        let _ = std::fs::remove_dir_all(&work);
+        let _ = std::fs::remove_dir_all(&other);
+    }
+}
+
+/// A TCP server on 127.0.0.1 that accepts and drops connections; returns
+/// its port and a counter of connections accepted.
+fn server() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (port, count)
+}
+
+/// (d): a command that connects to a TCP server on 127.0.0.1; the learned
+/// jail connects to that port only.
+#[test]
+fn learned_line_connects_to_its_port_and_no_other() {
+    needs_root!();
+    for caller in CALLERS {
+        let (port, accepted) = server();
+        let (other, other_accepted) = server();
+        let connect = |p: u16| format!("echo hi > /dev/tcp/127.0.0.1/{p} && echo sent");
+        let line = round_trip(caller, "tcp", &["bash", "-c", &connect(port)]);
+        assert!(line.contains(&format!(" --net-connect={port} ")), "{line}");
+        assert!(!line.contains("--no-net"), "{line}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 2, "both runs connected");
+        let r = shell(
+            caller,
+            &with_command(&line, &["bash", "-c", &connect(other)]),
+        );
+        assert_ne!(r.code(), Some(0), "{caller:?}: {r:?}");
+        assert!(r.stderr.contains("Permission denied"), "{caller:?}: {r:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(
+            other_accepted.load(Ordering::SeqCst),
+            0,
+            "{caller:?}: {line}"
+        );
+    }
+}
+
+/// The options learn prints for what it saw (`--fs-*`, `--net-*`,
+/// `--no-net`) are its own to find: given, they are refused.
+#[test]
+fn learn_refuses_landlock_options() {
+    for opt in [
+        "--fs-ro=/etc",
+        "--fs-system",
+        "--net-connect=80",
+        "--no-net",
+    ] {
+        let r = jail(&["learn", opt, "--", "true"]);
+        r.assert_code(125);
+        assert!(
+            r.stderr.contains("learn finds the Landlock rules itself"),
+            "{opt}: {r:?}"
+        );
+    }
 }
 
 #[test]
