@@ -189,7 +189,12 @@ pub struct RunArgs {
     /// policy's errno or kill, forwards signals, and exits with COMMAND's status.
     /// A kill is go-jail's SIGKILL rather than the kernel's SIGSYS (no core
     /// dump; go-jail exits 159 = 128+SIGSYS when COMMAND itself is killed).
-    /// COMMAND cannot install a seccomp listener of its own (EPERM).
+    /// COMMAND cannot install a seccomp listener of its own (EPERM). With
+    /// --fs-*/--net-* rules, each file or port access Landlock refuses is
+    /// reported too (`go-jail: denied by landlock: write_file /etc/passwd
+    /// (openat, pid N)`): the supervisor also sees the allowed calls that
+    /// take a path or a TCP address and predicts the rules' decision; the
+    /// kernel still makes it.
     #[arg(
         long,
         value_name = "once|all",
@@ -216,7 +221,12 @@ pub struct RunArgs {
     /// x32). Every syscall the policy would deny is allowed to run and reported (`go-jail: would deny ...`), once per
     /// syscall (all calls with --report-denied=all). For finding what an
     /// allow-list lacks (it runs any list, even one without execve, and
-    /// reports execve and the loader's calls too); never use it as a sandbox.
+    /// reports execve and the loader's calls too). No Landlock rule is
+    /// enforced either (nor the scopes): each file or port access the
+    /// --fs-*/--net-* rules would refuse is reported with the option a real
+    /// run needs (`go-jail: would be denied by landlock: read_file /srv/x
+    /// (openat, pid N); a real run needs --fs-ro=/srv/x`). Never use it as a
+    /// sandbox.
     #[arg(long)]
     pub complain: bool,
 

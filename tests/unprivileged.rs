@@ -147,6 +147,7 @@ fn learn_works_for_an_unprivileged_caller_and_its_line_runs() {
     let out = dir.join("learned.txt");
     let r = as_nobody(&[
         "learn",
+        "--format=allow",
         "-o",
         out.to_str().unwrap(),
         "--",
