@@ -85,9 +85,72 @@ impl Access {
 /// The thread that made the call, as the supervisor sees it.
 pub struct Caller<'a> {
     /// The thread id of the notification.
-    pub tid: u32,
+    tid: u32,
     /// Its `/proc/TID/mem`, when it could be opened.
-    pub mem: Option<&'a File>,
+    mem: Option<&'a File>,
+    /// Its credentials, read once when first needed.
+    cred: std::cell::OnceCell<Option<Cred>>,
+}
+
+/// What the caller's file-system credentials let it search and read, by
+/// mode bits (`/proc/TID/status`: the fs uid and gid, the groups, and
+/// `CAP_DAC_OVERRIDE`/`CAP_DAC_READ_SEARCH` in the effective set). The
+/// supervisor may run as root with `CAP_DAC_READ_SEARCH`: it walks paths
+/// and reads files for the caller only as far as the caller itself could,
+/// so a report never shows what lies behind a directory the caller cannot
+/// search (where the kernel fails the call with EACCES before Landlock is
+/// asked) or inside a file it cannot read. ACLs are not read: a directory
+/// only an ACL opens is taken as closed (nothing is reported there).
+#[derive(Debug)]
+struct Cred {
+    uid: u32,
+    gid: u32,
+    groups: Vec<u32>,
+    bypass: bool,
+}
+
+impl Cred {
+    fn of(tid: u32) -> Option<Cred> {
+        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.split_whitespace().collect::<Vec<_>>())
+        };
+        // Uid:/Gid: real, effective, saved, fs
+        let uid = field("Uid:")?.get(3)?.parse().ok()?;
+        let gid = field("Gid:")?.get(3)?.parse().ok()?;
+        let groups = (field("Groups:")?.iter())
+            .filter_map(|g| g.parse().ok())
+            .collect();
+        let cap_eff = u64::from_str_radix(field("CapEff:")?.first()?, 16).ok()?;
+        const DAC: u64 = (1 << 1) | (1 << 2); // CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        Some(Cred {
+            uid,
+            gid,
+            groups,
+            bypass: cap_eff & DAC != 0,
+        })
+    }
+
+    /// Whether the mode bits of `meta` give this caller `bit` (4 read, 1 search).
+    fn may(&self, meta: &std::fs::Metadata, bit: u32) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let mode = meta.mode();
+        let shift = if meta.uid() == self.uid {
+            6
+        } else if meta.gid() == self.gid || self.groups.contains(&meta.gid()) {
+            3
+        } else {
+            0
+        };
+        self.bypass || (mode >> shift) & bit != 0
+    }
+
+    fn may_search(&self, dir: &Path) -> bool {
+        std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && self.may(&m, 1))
+    }
 }
 
 /// The rights syscall `name` (of any arch) called with `args` needs;
@@ -121,14 +184,14 @@ pub fn accesses(name: &str, args: &[u64; 6], caller: &Caller<'_>) -> Vec<Access>
             O_CREAT | O_WRONLY | O_TRUNC,
             &mut need,
         ),
-        "execve" => execute(caller.lookup(cwd, args[0], true), &mut need),
+        "execve" => execute(caller, caller.lookup(cwd, args[0], true), &mut need),
         "execveat" => {
             let path = if args[4] & AT_EMPTY_PATH != 0 && caller.is_empty_string(args[1]) {
                 caller.fd_path(args[0])
             } else {
                 caller.lookup(args[0], args[1], args[4] & AT_SYMLINK_NOFOLLOW == 0)
             };
-            execute(path, &mut need);
+            execute(caller, path, &mut need);
         }
         "mkdir" => need(fs::MAKE_DIR, parent(caller.lookup(cwd, args[0], false))),
         "mkdirat" => need(fs::MAKE_DIR, parent(caller.lookup(args[0], args[1], false))),
@@ -219,35 +282,50 @@ fn open(
 }
 
 /// `execute` and `read_file` on the program and on the interpreters the
-/// kernel opens for it (binfmt_script's `#!`, binfmt_elf's `PT_INTERP`).
-fn execute(path: Option<PathBuf>, need: &mut impl FnMut(u64, Option<PathBuf>)) {
+/// kernel opens for it (binfmt_script's `#!`, binfmt_elf's `PT_INTERP`),
+/// read only where the caller may read (see [`Cred`]).
+fn execute(
+    caller: &Caller<'_>,
+    path: Option<PathBuf>,
+    need: &mut impl FnMut(u64, Option<PathBuf>),
+) {
     // execvp tries each PATH directory: a name that does not exist there
     // fails with ENOENT before Landlock is asked
     let Some(path) = path.filter(|p| p.is_file()) else {
         return;
     };
-    let interpreter = interpreter_of(&path);
-    need(fs::EXECUTE | fs::READ_FILE, Some(path));
-    if let Some(interp) = interpreter {
-        let interp = std::fs::canonicalize(&interp).unwrap_or(interp);
-        let elf = interpreter_of(&interp).filter(|_| !is_script(&interp));
-        need(fs::EXECUTE | fs::READ_FILE, Some(interp));
-        if let Some(loader) = elf {
-            need(
-                fs::EXECUTE | fs::READ_FILE,
-                std::fs::canonicalize(loader).ok(),
-            );
+    let Some(cred) = caller.cred() else {
+        return;
+    };
+    let mut program = path;
+    // the program, then up to two interpreters: `#!` and the ELF loader
+    for _ in 0..3 {
+        need(fs::EXECUTE | fs::READ_FILE, Some(program.clone()));
+        let Some(next) = interpreter_of(&program, cred) else {
+            return;
+        };
+        match resolve(Path::new("/"), &next, true, cred) {
+            Some(next) if next.is_file() => program = next,
+            _ => return,
         }
     }
 }
 
-fn is_script(path: &Path) -> bool {
-    head(path, 2).is_some_and(|h| h == b"#!")
-}
-
-/// The first `len` bytes of `path` (fewer when it is shorter).
-fn head(path: &Path, len: usize) -> Option<Vec<u8>> {
-    let file = File::open(path).ok()?;
+/// The first `len` bytes of regular file `path`, if the caller may read
+/// it; opened without blocking (a FIFO swapped in is refused, not waited on).
+fn head(path: &Path, len: usize, cred: &Cred) -> Option<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_NONBLOCK: i32 = 0o4000;
+    const O_NOCTTY: i32 = 0o400;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK | O_NOCTTY)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || !cred.may(&meta, 4) {
+        return None;
+    }
     let mut buf = vec![0u8; len];
     let n = file.read_at(&mut buf, 0).ok()?;
     buf.truncate(n);
@@ -256,57 +334,53 @@ fn head(path: &Path, len: usize) -> Option<Vec<u8>> {
 
 /// The interpreter the kernel runs for `path`: a script's `#!` program, or
 /// an ELF file's `PT_INTERP` (the dynamic loader).
-fn interpreter_of(path: &Path) -> Option<PathBuf> {
-    let start = head(path, 64)?;
-    if start.starts_with(b"#!") {
-        return crate::landlock::interpreter(path);
+fn interpreter_of(path: &Path, cred: &Cred) -> Option<PathBuf> {
+    let start = head(path, 4096, cred)?;
+    if let Some(line) = start.strip_prefix(b"#!") {
+        let line = line.split(|&b| b == b'\n').next()?;
+        let word = line
+            .split(|&b| b == b' ' || b == b'\t')
+            .find(|w| !w.is_empty())?;
+        return Some(PathBuf::from(OsStr::from_bytes(word)));
     }
-    elf_interpreter(path, &start)
+    elf_interpreter(&start)
 }
 
-/// The `PT_INTERP` path of an ELF file (elf(5)), little-endian 32 or 64-bit.
-fn elf_interpreter(path: &Path, header: &[u8]) -> Option<PathBuf> {
+/// The `PT_INTERP` path of an ELF file (elf(5)), little-endian 32 or
+/// 64-bit, from its first bytes `head` (the program headers and the
+/// interpreter's name sit there in every linker's layout; further out
+/// they are not looked for).
+fn elf_interpreter(head: &[u8]) -> Option<PathBuf> {
     const PT_INTERP: u32 = 3;
-    if header.len() < 64 || &header[..4] != b"\x7fELF" || header[5] != 1 {
+    if head.len() < 64 || &head[..4] != b"\x7fELF" || head[5] != 1 {
         return None;
     }
-    let u16_at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as u64;
-    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-    let wide = header[4] == 2;
+    let u16_at =
+        |at: usize| Some(u16::from_le_bytes(head.get(at..at + 2)?.try_into().ok()?) as usize);
+    let u32_at =
+        |at: usize| Some(u32::from_le_bytes(head.get(at..at + 4)?.try_into().ok()?) as usize);
+    let u64_at =
+        |at: usize| Some(u64::from_le_bytes(head.get(at..at + 8)?.try_into().ok()?) as usize);
+    let wide = head[4] == 2;
     let (phoff, phentsize, phnum) = if wide {
-        (
-            u64_at(header, 0x20),
-            u16_at(header, 0x36),
-            u16_at(header, 0x38),
-        )
+        (u64_at(0x20)?, u16_at(0x36)?, u16_at(0x38)?)
     } else {
-        (
-            u32_at(header, 0x1c) as u64,
-            u16_at(header, 0x2a),
-            u16_at(header, 0x2c),
-        )
+        (u32_at(0x1c)?, u16_at(0x2a)?, u16_at(0x2c)?)
     };
-    if phentsize < 0x20 || phnum > 256 {
+    if phentsize < 0x20 {
         return None;
     }
-    let file = File::open(path).ok()?;
-    let mut table = vec![0u8; (phentsize * phnum) as usize];
-    file.read_exact_at(&mut table, phoff).ok()?;
-    for entry in table.chunks_exact(phentsize as usize) {
-        if u32_at(entry, 0) != PT_INTERP {
+    for i in 0..phnum {
+        let entry = phoff.checked_add(i.checked_mul(phentsize)?)?;
+        if u32_at(entry)? != PT_INTERP as usize {
             continue;
         }
         let (offset, size) = if wide {
-            (u64_at(entry, 8), u64_at(entry, 0x20))
+            (u64_at(entry + 8)?, u64_at(entry + 0x20)?)
         } else {
-            (u32_at(entry, 4) as u64, u32_at(entry, 0x10) as u64)
+            (u32_at(entry + 4)?, u32_at(entry + 0x10)?)
         };
-        if size == 0 || size > PATH_MAX as u64 {
-            return None;
-        }
-        let mut name = vec![0u8; size as usize];
-        file.read_exact_at(&mut name, offset).ok()?;
+        let name = head.get(offset..offset.checked_add(size)?)?;
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
         return Some(PathBuf::from(OsStr::from_bytes(&name[..end])));
     }
@@ -442,7 +516,20 @@ fn parent(path: Option<PathBuf>) -> Option<PathBuf> {
     path.and_then(|p| p.parent().map(Path::to_path_buf))
 }
 
-impl Caller<'_> {
+impl<'a> Caller<'a> {
+    /// Thread `tid`, whose memory is `mem` (`/proc/TID/mem`).
+    pub fn new(tid: u32, mem: Option<&'a File>) -> Caller<'a> {
+        Caller {
+            tid,
+            mem,
+            cred: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn cred(&self) -> Option<&Cred> {
+        self.cred.get_or_init(|| Cred::of(self.tid)).as_ref()
+    }
+
     fn read_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let mut buf = vec![0u8; len];
         let n = self.mem?.read_at(&mut buf, addr).ok()?;
@@ -473,12 +560,18 @@ impl Caller<'_> {
     }
 
     fn resolve_from(&self, dirfd: u64, path: &Path, follow: bool) -> Option<PathBuf> {
-        let joined = if path.is_absolute() {
-            path.to_path_buf()
+        let cred = self.cred()?;
+        if path.is_absolute() {
+            resolve(
+                Path::new("/"),
+                &self.own_proc(path.to_path_buf()),
+                follow,
+                cred,
+            )
         } else {
-            self.dir(dirfd)?.join(path)
-        };
-        resolve(&self.own_proc(joined), follow)
+            // the walk starts in the directory, whatever its ancestors allow
+            resolve(&self.dir(dirfd)?, path, follow, cred)
+        }
     }
 
     /// The directory `dirfd` names for the caller.
@@ -534,20 +627,63 @@ impl Caller<'_> {
     }
 }
 
-/// `path` with every symbolic link resolved: the last component too when
-/// `follow` and it exists; otherwise the directory resolved and the name
-/// kept (a name about to be created, or one not followed).
-fn resolve(path: &Path, follow: bool) -> Option<PathBuf> {
-    if follow {
-        if let Ok(real) = std::fs::canonicalize(path) {
-            return Some(real);
+/// The most symbolic links one lookup follows (`MAXSYMLINKS`).
+const MAX_LINKS: usize = 40;
+
+/// `path` resolved from directory `start` (already resolved; `/` for an
+/// absolute path) as the caller's own path walk would: every
+/// symbolic link followed (the last component only when `follow`), each
+/// directory searched only if the caller may (see [`Cred`]); a last
+/// component that does not exist is kept (a name about to be created).
+/// `None` when the walk fails for the caller (a directory it may not
+/// search, a missing directory, a loop).
+fn resolve(start: &Path, path: &Path, follow: bool, cred: &Cred) -> Option<PathBuf> {
+    use std::collections::VecDeque;
+    use std::path::Component;
+    let mut todo: VecDeque<std::ffi::OsString> = VecDeque::new();
+    let push_front = |todo: &mut VecDeque<std::ffi::OsString>, p: &Path| {
+        let parts: Vec<_> = (p.components())
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n.to_os_string()),
+                Component::ParentDir => Some("..".into()),
+                _ => None,
+            })
+            .collect();
+        for part in parts.into_iter().rev() {
+            todo.push_front(part);
+        }
+    };
+    push_front(&mut todo, path);
+    let mut current = start.to_path_buf();
+    let mut links = 0;
+    while let Some(part) = todo.pop_front() {
+        if !cred.may_search(&current) {
+            return None;
+        }
+        if part == ".." {
+            current.pop();
+            continue;
+        }
+        let next = current.join(&part);
+        let last = todo.is_empty();
+        match std::fs::symlink_metadata(&next) {
+            Ok(meta) if meta.file_type().is_symlink() && (follow || !last) => {
+                links += 1;
+                if links > MAX_LINKS {
+                    return None;
+                }
+                let target = std::fs::read_link(&next).ok()?;
+                if target.is_absolute() {
+                    current = PathBuf::from("/");
+                }
+                push_front(&mut todo, &target);
+            }
+            Ok(_) => current = next,
+            Err(_) if last => current = next,
+            Err(_) => return None,
         }
     }
-    match (path.parent(), path.file_name()) {
-        (Some(dir), Some(name)) => Some(std::fs::canonicalize(dir).ok()?.join(name)),
-        // "/", or a path ending in ".."
-        _ => std::fs::canonicalize(path).ok(),
-    }
+    Some(current)
 }
 
 #[cfg(test)]
@@ -560,10 +696,7 @@ mod tests {
 
     fn call(name: &str, args: [u64; 6]) -> Vec<Access> {
         let mem = me();
-        let caller = Caller {
-            tid: runner::sys::gettid() as u32,
-            mem: Some(&mem),
-        };
+        let caller = Caller::new(runner::sys::gettid() as u32, Some(&mem));
         accesses(name, &args, &caller)
     }
 

@@ -357,7 +357,7 @@ pub fn command_files(program: &OsStr, search_path: &OsStr, cwd: Option<&Path>) -
 }
 
 /// The interpreter of a `#!` script (first word after `#!`), if it exists.
-pub(crate) fn interpreter(exe: &Path) -> Option<PathBuf> {
+fn interpreter(exe: &Path) -> Option<PathBuf> {
     use std::io::Read;
     let mut head = [0u8; 256];
     let n = std::fs::File::open(exe).ok()?.read(&mut head).ok()?;

@@ -480,10 +480,7 @@ impl Session<'_> {
             return (Some(name), Vec::new());
         }
         let mem = report::open_mem(notif.pid);
-        let caller = access::Caller {
-            tid: notif.pid,
-            mem: mem.as_ref(),
-        };
+        let caller = access::Caller::new(notif.pid, mem.as_ref());
         let found = access::accesses(name, &data.args, &caller);
         if !n::notif_id_valid(listener, notif.id) {
             return (Some(name), Vec::new());

@@ -253,3 +253,47 @@ fn without_landlock_rules_report_mode_watches_no_file_call() {
     assert!(r.stderr.contains("denied mkdir("), "{r:?}");
     assert!(!r.stderr.contains("openat"), "{r:?}");
 }
+
+/// The supervisor may be root with `CAP_DAC_READ_SEARCH`, but it resolves
+/// paths and reads scripts only as far as the command may: a report never
+/// shows where a link in a directory the command cannot search points, or
+/// the `#!` line of a script it cannot read (the kernel refuses both with
+/// EACCES before Landlock is asked, so there is nothing to report).
+#[test]
+fn a_report_never_shows_what_the_command_cannot_see() {
+    needs_root!();
+    let t = Trees::new("deputy");
+    let closed = t.root.join("closed");
+    std::fs::create_dir(&closed).unwrap();
+    let target = t.root.join("hidden-link-target");
+    std::fs::write(&target, "x\n").unwrap();
+    std::os::unix::fs::symlink(&target, closed.join("link")).unwrap();
+    let interpreter = t.root.join("hidden-interpreter");
+    std::fs::copy("/bin/sh", &interpreter).unwrap();
+    std::fs::write(closed.join("script"), "#!/hidden/interpreter\n").unwrap();
+    std::fs::set_permissions(
+        closed.join("script"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let secret_script = t.root.join("secret-script");
+    std::fs::write(&secret_script, format!("#!{}\n", interpreter.display())).unwrap();
+    std::fs::set_permissions(&secret_script, std::fs::Permissions::from_mode(0o711)).unwrap();
+    let closed = std::fs::canonicalize(&closed).unwrap();
+    let script = format!(
+        "cat {c}/link; {c}/script; {s}; echo done",
+        c = closed.display(),
+        s = secret_script.display()
+    );
+    let opts = options(&t, 1);
+    let mut args: Vec<&str> = opts.iter().map(String::as_str).collect();
+    args.extend(["--report-denied=all", "--", "sh", "-c", &script]);
+    let r = run(Caller::RootAsNobody, &args);
+    r.assert_code(0);
+    assert!(r.stdout.contains("done"), "{r:?}");
+    assert!(r.stderr.contains("Permission denied"), "{r:?}");
+    for hidden in ["hidden-link-target", "/hidden/", "hidden-interpreter"] {
+        assert!(!r.stderr.contains(hidden), "{hidden} leaked: {r:?}");
+    }
+}
