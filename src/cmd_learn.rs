@@ -115,6 +115,9 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
     used.dedup();
     let allow = format!("-syscall-allow={}", used.join(","));
     let (landlock, unwritable) = finished.files.options(&crate::landlock::system_grants());
+    if finished.files.folded {
+        warn("warning: COMMAND used more than 65536 paths: the rest are granted as their top two directories");
+    }
     for path in unwritable {
         warn(&format!(
             "warning: {} holds a comma, which the --fs-* lists cannot say: add a rule for it by hand",

@@ -58,13 +58,35 @@ pub struct Learned {
     inet: bool,
     unix: bool,
     uring: bool,
+    /// More than [`MAX_PATHS`] paths were seen.
+    pub folded: bool,
 }
+
+/// The most distinct paths recorded one by one.
+const MAX_PATHS: usize = 1 << 16;
+/// How many directories deep a path is kept past [`MAX_PATHS`].
+const FOLDED_DEPTH: usize = 2;
 
 impl Learned {
     /// Records what one call needed.
     pub fn add(&mut self, access: Access) {
         match access {
-            Access::File { right, path } => *self.files.entry(path).or_default() |= right,
+            Access::File { right, path } => {
+                // bounded: a command naming endless distinct paths cannot
+                // grow the supervisor's memory; past the bound, new paths
+                // are recorded as their top directories (coarser, never
+                // narrower than what was used)
+                let (path, right) =
+                    if self.files.len() < MAX_PATHS || self.files.contains_key(&path) {
+                        (path, right)
+                    } else {
+                        self.folded = true;
+                        let top: PathBuf = path.components().take(1 + FOLDED_DEPTH).collect();
+                        // a directory granted ro covers reading beneath it
+                        (top, right | fs::READ_DIR)
+                    };
+                *self.files.entry(path).or_default() |= right;
+            }
             Access::Port { right, port } if right & net::BIND_TCP != 0 => {
                 self.bind.insert(port);
             }
@@ -275,6 +297,23 @@ mod tests {
                 "--no-unix",
             ]
         );
+    }
+
+    #[test]
+    fn endless_paths_fold_into_their_top_directories() {
+        let mut l = Learned::default();
+        for i in 0..MAX_PATHS + 10 {
+            l.add(file(fs::READ_FILE, &format!("/srv/data/{i}/f")));
+        }
+        assert!(l.folded);
+        assert_eq!(l.files.len(), MAX_PATHS + 1);
+        let (opts, _) = l.options(&[]);
+        assert!(
+            opts.contains(&"--fs-ro=/srv/data".to_string()),
+            "{:?}",
+            &opts[..3]
+        );
+        assert_eq!(opts.len(), 3, "one directory and --no-net --no-unix");
     }
 
     #[test]
