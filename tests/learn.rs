@@ -228,6 +228,11 @@ fn learn_prints_a_docker_profile_after_the_output() {
     ]);
     r.assert_code(0);
     let json = r.stdout.strip_prefix("hi\n").expect("command output first");
+    // JSON has no Landlock field: the options go beside it, on stderr
+    assert!(
+        r.stderr.contains("go-jail: learned Landlock options: --fs-system"),
+        "{r:?}"
+    );
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     assert_eq!(v["defaultAction"], "SCMP_ACT_ERRNO");
     assert_eq!(v["defaultErrnoRet"], 1);
