@@ -158,7 +158,9 @@ impl Cred {
 /// read (a bad pointer, a pathname longer than `PATH_MAX`, a name that
 /// does not exist, which the call itself will fail on).
 pub fn accesses(name: &str, args: &[u64; 6], caller: &Caller<'_>) -> Vec<Access> {
-    let cwd = AT_FDCWD as u64;
+    if name == "bind" || name == "connect" {
+        return socket_access(name == "bind", args, caller);
+    }
     let mut out = Vec::new();
     let mut need = |right: u64, path: Option<PathBuf>| {
         if let Some(path) = path {
@@ -170,75 +172,74 @@ pub fn accesses(name: &str, args: &[u64; 6], caller: &Caller<'_>) -> Vec<Access>
             }
         }
     };
+    if !open_or_execute(name, args, caller, &mut need) {
+        change_names(name, args, caller, &mut need);
+    }
+    out
+}
+
+/// The `open*`, `creat`, `execve*` and `*truncate*` calls; `false` for another.
+fn open_or_execute(
+    name: &str,
+    args: &[u64; 6],
+    caller: &Caller<'_>,
+    need: &mut impl FnMut(u64, Option<PathBuf>),
+) -> bool {
+    let cwd = AT_FDCWD as u64;
     match name {
-        "open" => open(caller, cwd, args[0], args[1], &mut need),
-        "openat" => open(caller, args[0], args[1], args[2], &mut need),
+        "open" => open(caller, cwd, args[0], args[1], need),
+        "openat" => open(caller, args[0], args[1], args[2], need),
         "openat2" => {
             let flags = caller.read_u64(args[2]).unwrap_or(0);
-            open(caller, args[0], args[1], flags, &mut need);
+            open(caller, args[0], args[1], flags, need);
         }
-        "creat" => open(
-            caller,
-            cwd,
-            args[0],
-            O_CREAT | O_WRONLY | O_TRUNC,
-            &mut need,
-        ),
-        "execve" => execute(caller, caller.lookup(cwd, args[0], true), &mut need),
+        "creat" => open(caller, cwd, args[0], O_CREAT | O_WRONLY | O_TRUNC, need),
+        "execve" => execute(caller, caller.lookup(cwd, args[0], true), need),
         "execveat" => {
             let path = if args[4] & AT_EMPTY_PATH != 0 && caller.is_empty_string(args[1]) {
                 caller.fd_path(args[0])
             } else {
                 caller.lookup(args[0], args[1], args[4] & AT_SYMLINK_NOFOLLOW == 0)
             };
-            execute(caller, path, &mut need);
-        }
-        "mkdir" => need(fs::MAKE_DIR, parent(caller.lookup(cwd, args[0], false))),
-        "mkdirat" => need(fs::MAKE_DIR, parent(caller.lookup(args[0], args[1], false))),
-        "mknod" => need(
-            make_right(args[1]),
-            parent(caller.lookup(cwd, args[0], false)),
-        ),
-        "mknodat" => need(
-            make_right(args[2]),
-            parent(caller.lookup(args[0], args[1], false)),
-        ),
-        "symlink" => need(fs::MAKE_SYM, parent(caller.lookup(cwd, args[1], false))),
-        "symlinkat" => need(fs::MAKE_SYM, parent(caller.lookup(args[1], args[2], false))),
-        "link" => link(caller, [cwd, args[0], cwd, args[1]], 0, &mut need),
-        "linkat" => link(
-            caller,
-            [args[0], args[1], args[2], args[3]],
-            args[4],
-            &mut need,
-        ),
-        "rename" => rename(caller, [cwd, args[0], cwd, args[1]], 0, &mut need),
-        "renameat" => rename(caller, [args[0], args[1], args[2], args[3]], 0, &mut need),
-        "renameat2" => rename(
-            caller,
-            [args[0], args[1], args[2], args[3]],
-            args[4],
-            &mut need,
-        ),
-        "unlink" => need(fs::REMOVE_FILE, parent(caller.lookup(cwd, args[0], false))),
-        "rmdir" => need(fs::REMOVE_DIR, parent(caller.lookup(cwd, args[0], false))),
-        "unlinkat" => {
-            let right = if args[2] & AT_REMOVEDIR != 0 {
-                fs::REMOVE_DIR
-            } else {
-                fs::REMOVE_FILE
-            };
-            need(right, parent(caller.lookup(args[0], args[1], false)));
+            execute(caller, path, need);
         }
         "truncate" | "truncate64" => need(
             fs::TRUNCATE,
             caller.lookup(cwd, args[0], true).filter(|p| p.exists()),
         ),
         "ftruncate" | "ftruncate64" => need(fs::TRUNCATE, caller.fd_path(args[0])),
-        "bind" | "connect" => return socket_access(name == "bind", args, caller),
+        _ => return false,
+    }
+    true
+}
+
+/// The calls that create, remove, link or rename a name.
+fn change_names(
+    name: &str,
+    args: &[u64; 6],
+    caller: &Caller<'_>,
+    need: &mut impl FnMut(u64, Option<PathBuf>),
+) {
+    let cwd = AT_FDCWD as u64;
+    let dir_of = |dirfd: u64, path: u64| parent(caller.lookup(dirfd, path, false));
+    match name {
+        "mkdir" => need(fs::MAKE_DIR, dir_of(cwd, args[0])),
+        "mkdirat" => need(fs::MAKE_DIR, dir_of(args[0], args[1])),
+        "mknod" => need(make_right(args[1]), dir_of(cwd, args[0])),
+        "mknodat" => need(make_right(args[2]), dir_of(args[0], args[1])),
+        "symlink" => need(fs::MAKE_SYM, dir_of(cwd, args[1])),
+        "symlinkat" => need(fs::MAKE_SYM, dir_of(args[1], args[2])),
+        "link" => link(caller, [cwd, args[0], cwd, args[1]], 0, need),
+        "linkat" => link(caller, [args[0], args[1], args[2], args[3]], args[4], need),
+        "rename" => rename(caller, [cwd, args[0], cwd, args[1]], 0, need),
+        "renameat" => rename(caller, [args[0], args[1], args[2], args[3]], 0, need),
+        "renameat2" => rename(caller, [args[0], args[1], args[2], args[3]], args[4], need),
+        "unlink" => need(fs::REMOVE_FILE, dir_of(cwd, args[0])),
+        "rmdir" => need(fs::REMOVE_DIR, dir_of(cwd, args[0])),
+        "unlinkat" if args[2] & AT_REMOVEDIR != 0 => need(fs::REMOVE_DIR, dir_of(args[0], args[1])),
+        "unlinkat" => need(fs::REMOVE_FILE, dir_of(args[0], args[1])),
         _ => {}
     }
-    out
 }
 
 /// Each set bit of `mask` alone.

@@ -24,7 +24,7 @@ use bpf_asm::Arch;
 use policy::profile::scmp_arch_name;
 use policy::{Mode as SpecMode, PolicySpec, SyscallTable};
 
-use crate::args::{LearnArgs, LearnFormat};
+use crate::args::{LearnArgs, LearnFormat, RunArgs};
 use crate::fail::Failure;
 use crate::filter;
 use crate::names;
@@ -34,7 +34,38 @@ use crate::supervise::{self, Mode};
 /// `argv`: the command line `args` came from (`learn` first), whose jail
 /// options the printed line repeats.
 pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
-    let jail = &args.jail;
+    refuse_given_rules(&args.jail)?;
+    let arches = match &args.jail.policy.arch {
+        Some(list) => names::parse_arches(list)?,
+        None => vec![Arch::native()],
+    };
+    // opened now: the supervisor gives up its capabilities (a root caller
+    // could not write where root without CAP_DAC_OVERRIDE may not) and
+    // closes every other fd
+    let output = match &args.output {
+        Some(path) => Some(std::fs::File::create(path).map_err(|e| output_failure(path, &e))?),
+        None => None,
+    };
+    let finished = watch(&args.jail, &arches, output.as_ref())?;
+    let text = render(args, argv, &arches, &finished);
+    match (output, &args.output) {
+        (Some(mut file), Some(path)) => file
+            .write_all(text.as_bytes())
+            .map_err(|e| output_failure(path, &e))?,
+        _ => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    Ok(finished.status)
+}
+
+fn output_failure(path: &std::path::Path, e: &std::io::Error) -> Failure {
+    Failure::input(format!("{}: {}", path.display(), names::io_error(e)))
+}
+
+/// learn finds the policy and the Landlock rules itself: options that
+/// give either are refused, as are the other supervisor modes.
+fn refuse_given_rules(jail: &RunArgs) -> Result<(), Failure> {
     let p = &jail.policy;
     if p.syscall_allow.is_some()
         || p.syscall_deny.is_some()
@@ -66,49 +97,52 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
             "learn reports nothing but its result: drop --report-denied/--complain".into(),
         ));
     }
-    let arches = match &jail.policy.arch {
-        Some(list) => names::parse_arches(list)?,
-        None => vec![Arch::native()],
-    };
+    Ok(())
+}
+
+/// Runs COMMAND under the learning filter (see the module docs) and the
+/// supervisor, keeping `output` open through its confinement.
+fn watch(
+    jail: &RunArgs,
+    arches: &[Arch],
+    output: Option<&std::fs::File>,
+) -> Result<supervise::Finished, Failure> {
     let mut spec = PolicySpec {
         mode: SpecMode::AllowList,
         names: Vec::new(),
-        arches: arches.clone(),
+        arches: arches.to_vec(),
         ..PolicySpec::default()
     };
     // The guards are enforced by the kernel, not learned: a TIOCSTI gets
     // EPERM (unless --allow-tty-injection), as the learned policy will give it.
     let mut guards = filter::run_guards(!jail.allow_tty_injection);
     guards.extend(policy::listener_guard_rules());
-    let enforced = filter::enforced(p, &guards);
+    let enforced = filter::enforced(&jail.policy, &guards);
     policy::add_guards(&mut spec, &enforced);
     let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
     let program = supervise::compile_notifying(&base, None, &enforced, &[])?;
     let pty = crate::pty_parent::open(jail)?;
     let plan = crate::pty_parent::prepare(jail, Some(&program), pty.as_ref())?;
-    // opened now: the supervisor gives up its capabilities (a root caller
-    // could not write where root without CAP_DAC_OVERRIDE may not) and
-    // closes every other fd
-    let output =
-        match &args.output {
-            Some(path) => Some(std::fs::File::create(path).map_err(|e| {
-                Failure::input(format!("{}: {}", path.display(), names::io_error(&e)))
-            })?),
-            None => None,
-        };
-    let finished = supervise::supervise(
+    supervise::supervise(
         &plan,
         &base,
         Mode::Learn,
         None,
         jail.keep_orphans,
         pty,
-        output.as_ref().map(|f| f.as_fd()),
-    )?;
+        output.map(|f| f.as_fd()),
+    )
+}
 
-    let mut used: Vec<&'static str> = finished
-        .learned
-        .iter()
+/// What learn prints in `args.format` (warnings about what the Landlock
+/// options cannot say go to stderr).
+fn render(
+    args: &LearnArgs,
+    argv: &[OsString],
+    arches: &[Arch],
+    finished: &supervise::Finished,
+) -> String {
+    let mut used: Vec<&'static str> = (finished.learned.iter())
         .filter_map(|&(audit, nr)| Arch::from_audit(audit).and_then(|a| SyscallTable::name(a, nr)))
         .collect();
     used.sort_unstable();
@@ -124,14 +158,14 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
             path.display()
         ));
     }
-    let text = match args.format {
+    match args.format {
         LearnFormat::Line => {
             let mut words: Vec<OsString> = vec!["go-jail".into()];
-            words.extend(jail_options(argv, jail.command.len()));
+            words.extend(jail_options(argv, args.jail.command.len()));
             words.push(allow.into());
             words.extend(landlock.iter().map(OsString::from));
             words.push("--".into());
-            words.extend(jail.command.iter().cloned());
+            words.extend(args.jail.command.iter().cloned());
             let quoted: Vec<String> = words.iter().map(shell_quote).collect();
             quoted.join(" ") + "\n"
         }
@@ -146,18 +180,9 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
         }
         LearnFormat::Docker => {
             landlock_beside(&landlock);
-            docker_profile(&used, &arches)
-        }
-    };
-    match (output, &args.output) {
-        (Some(mut file), Some(path)) => file
-            .write_all(text.as_bytes())
-            .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?,
-        _ => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
+            docker_profile(&used, arches)
         }
     }
-    Ok(finished.status)
 }
 
 fn warn(message: &str) {

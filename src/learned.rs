@@ -117,9 +117,31 @@ impl Learned {
     /// The Landlock options, folded (see the module docs); paths that
     /// cannot be written in an option are returned apart.
     pub fn options(&self, system: &[(PathBuf, u64)]) -> (Vec<String>, Vec<PathBuf>) {
-        let mut uses_system = false;
-        let mut rw: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut rx: BTreeSet<PathBuf> = BTreeSet::new();
+        let folded = self.fold_files(system);
+        let mut out = Vec::new();
+        let mut unwritable = Vec::new();
+        if folded.system {
+            out.push("--fs-system".to_string());
+        }
+        for (flag, paths) in [
+            ("--fs-rx", &folded.rx),
+            ("--fs-ro", &folded.ro),
+            ("--fs-rw", &folded.rw),
+        ] {
+            for path in paths {
+                match path.to_str() {
+                    Some(p) if !p.contains(',') => out.push(format!("{flag}={p}")),
+                    _ => unwritable.push(path.clone()),
+                }
+            }
+        }
+        out.extend(self.net_options());
+        (out, unwritable)
+    }
+
+    /// The file grants, folded.
+    fn fold_files(&self, system: &[(PathBuf, u64)]) -> Folded {
+        let mut folded = Folded::default();
         let mut ro_dirs: BTreeSet<PathBuf> = BTreeSet::new();
         let mut read: BTreeSet<PathBuf> = BTreeSet::new();
         for (path, &rights) in &self.files {
@@ -128,62 +150,46 @@ impl Learned {
                 false => (path.clone(), rights),
             };
             if covered(system, &path, rights) {
-                uses_system = true;
+                folded.system = true;
                 continue;
             }
             if rights & FILE_WRITES != 0 {
-                if let Some(dir) = path.parent() {
-                    rw.insert(dir.to_path_buf());
-                }
+                folded.rw.extend(path.parent().map(Path::to_path_buf));
             }
             if rights & NAME_CHANGES != 0 {
-                rw.insert(path.clone());
+                folded.rw.insert(path.clone());
             }
             if rights & fs::EXECUTE != 0 {
-                rx.insert(path.clone());
+                folded.rx.insert(path.clone());
             }
             if rights & fs::READ_DIR != 0 {
                 ro_dirs.insert(path.clone());
             }
             if rights & fs::READ_FILE != 0 && rights & fs::EXECUTE == 0 {
-                read.insert(path.clone());
+                read.insert(path);
             }
         }
-        let rw = outermost(rw);
+        folded.rw = outermost(std::mem::take(&mut folded.rw));
         // several files read in one directory: the directory
         let mut per_dir: BTreeMap<PathBuf, usize> = BTreeMap::new();
-        for file in &read {
-            if let Some(dir) = file.parent() {
-                *per_dir.entry(dir.to_path_buf()).or_default() += 1;
-            }
+        for dir in read.iter().filter_map(|f| f.parent()) {
+            *per_dir.entry(dir.to_path_buf()).or_default() += 1;
         }
         ro_dirs.extend(per_dir.into_iter().filter(|&(_, n)| n > 1).map(|(d, _)| d));
         let ro_dirs: BTreeSet<PathBuf> = outermost(ro_dirs)
             .into_iter()
-            .filter(|d| !beneath_any(d, &rw))
+            .filter(|d| !beneath_any(d, &folded.rw))
             .collect();
-        let ro: BTreeSet<PathBuf> = ro_dirs
-            .iter()
-            .cloned()
-            .chain(
-                read.into_iter()
-                    .filter(|f| !beneath_any(f, &rw) && !beneath_any(f, &ro_dirs)),
-            )
-            .collect();
+        let files = read
+            .into_iter()
+            .filter(|f| !beneath_any(f, &folded.rw) && !beneath_any(f, &ro_dirs));
+        folded.ro = ro_dirs.iter().cloned().chain(files).collect();
+        folded
+    }
 
+    /// `--net-connect`, `--net-bind`, `--no-net`, `--no-unix`.
+    fn net_options(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let mut unwritable = Vec::new();
-        if uses_system {
-            out.push("--fs-system".to_string());
-        }
-        for (flag, paths) in [("--fs-rx", &rx), ("--fs-ro", &ro), ("--fs-rw", &rw)] {
-            for path in paths {
-                match path.to_str() {
-                    Some(p) if !p.contains(',') => out.push(format!("{flag}={p}")),
-                    _ => unwritable.push(path.clone()),
-                }
-            }
-        }
         if !self.connect.is_empty() {
             out.push(format!("--net-connect={}", join(&self.connect)));
         }
@@ -197,8 +203,18 @@ impl Learned {
         if !self.unix && !self.uring {
             out.push("--no-unix".into());
         }
-        (out, unwritable)
+        out
     }
+}
+
+/// The file grants of the printed line.
+#[derive(Default)]
+struct Folded {
+    /// Some access is covered by `--fs-system`.
+    system: bool,
+    rx: BTreeSet<PathBuf>,
+    ro: BTreeSet<PathBuf>,
+    rw: BTreeSet<PathBuf>,
 }
 
 /// A path beneath `/proc/PID`.

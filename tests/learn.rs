@@ -185,6 +185,11 @@ fn learned_line_connects_to_its_port_and_no_other() {
         let line = round_trip(caller, "tcp", &["bash", "-c", &connect(port)]);
         assert!(line.contains(&format!(" --net-connect={port} ")), "{line}");
         assert!(!line.contains("--no-net"), "{line}");
+        // the server's thread counts each connection after accepting it
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while accepted.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         assert_eq!(accepted.load(Ordering::SeqCst), 2, "both runs connected");
         let r = shell(
             caller,
@@ -230,7 +235,8 @@ fn learn_prints_a_docker_profile_after_the_output() {
     let json = r.stdout.strip_prefix("hi\n").expect("command output first");
     // JSON has no Landlock field: the options go beside it, on stderr
     assert!(
-        r.stderr.contains("go-jail: learned Landlock options: --fs-system"),
+        r.stderr
+            .contains("go-jail: learned Landlock options: --fs-system"),
         "{r:?}"
     );
     let v: serde_json::Value = serde_json::from_str(json).unwrap();

@@ -15,12 +15,17 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use runner::landlock::{fs, net, scope, Ruleset, RulesetAttr};
 
-use crate::access::Access;
 use crate::fail::Failure;
 use crate::names::io_error;
 
+mod check;
+mod names;
+pub use check::{needed_option, system_grants, Checker};
+use names::scope_names;
+pub use names::{fs_names, net_names};
+
 /// The `--fs-system` preset (`policy/data/fs_system.txt`).
-const FS_SYSTEM: &str = include_str!("../policy/data/fs_system.txt");
+const FS_SYSTEM: &str = include_str!("../../policy/data/fs_system.txt");
 
 /// Caps the ABI go-jail believes the kernel has (for tests: `0` = none).
 pub const ABI_VARIABLE: &str = "GO_JAIL_LANDLOCK_ABI";
@@ -238,91 +243,6 @@ impl Rules {
         );
         out
     }
-}
-
-/// The rules with their paths resolved as the kernel holds them (rules
-/// are on inodes, opened following symbolic links): what the supervisor
-/// predicts Landlock's decisions with (`--report-denied`, `--complain`).
-#[derive(Debug)]
-pub struct Checker {
-    handled_fs: u64,
-    handled_net: u64,
-    grants: Vec<(PathBuf, u64)>,
-    ports: Vec<(u16, u64)>,
-}
-
-impl Checker {
-    pub fn new(rules: &Rules) -> Checker {
-        Checker {
-            handled_fs: rules.attr.handled_access_fs,
-            handled_net: rules.attr.handled_access_net,
-            grants: (rules.grants.iter())
-                .filter_map(|g| Some((std::fs::canonicalize(&g.path).ok()?, g.access)))
-                .collect(),
-            ports: rules.ports.clone(),
-        }
-    }
-
-    /// The syscalls whose decisions matter for these rules
-    /// (`policy::LANDLOCK_CALLS`, or only `bind`/`connect` when only TCP
-    /// ports are handled); none when the domain handles no file right but
-    /// `REFER` (the default domain) and no port.
-    pub fn calls(&self) -> Vec<&'static str> {
-        let files = self.handled_fs & !fs::REFER != 0;
-        let ports = self.handled_net != 0;
-        (policy::LANDLOCK_CALLS.iter().copied())
-            .filter(|&c| files || (ports && (c == "bind" || c == "connect")))
-            .collect()
-    }
-
-    /// Whether the rules let `access` through: a right the domain does not
-    /// handle, or one a rule grants beneath an ancestor of the path (the
-    /// path itself included), or on the port.
-    pub fn allows(&self, access: &Access) -> bool {
-        match access {
-            Access::File { right, path } => {
-                right & self.handled_fs == 0
-                    || (self.grants.iter()).any(|(p, a)| a & right != 0 && path.starts_with(p))
-            }
-            Access::Port { right, port } => {
-                right & self.handled_net == 0
-                    || (self.ports.iter()).any(|(p, a)| p == port && a & right != 0)
-            }
-        }
-    }
-}
-
-/// The option that grants `access`: `--fs-ro=PATH`, `--fs-rx=PATH`,
-/// `--fs-rw=PATH`, `--net-connect=PORT`, `--net-bind=PORT`.
-pub fn needed_option(access: &Access) -> String {
-    match access {
-        Access::File { right, path } => {
-            let flag = if right & (fs::READ_FILE | fs::READ_DIR) != 0 {
-                "--fs-ro"
-            } else if right & fs::EXECUTE != 0 {
-                "--fs-rx"
-            } else {
-                "--fs-rw"
-            };
-            format!("{flag}={}", path.display())
-        }
-        Access::Port { right, port } if right & net::BIND_TCP != 0 => {
-            format!("--net-bind={port}")
-        }
-        Access::Port { port, .. } => format!("--net-connect={port}"),
-    }
-}
-
-/// The `--fs-system` preset's paths that exist here, resolved, with the
-/// rights each grants (for `learn` to tell what the preset covers).
-pub fn system_grants() -> Vec<(PathBuf, u64)> {
-    (preset(&mut Vec::new()).into_iter())
-        .filter_map(|g| {
-            let real = std::fs::canonicalize(&g.path).ok()?;
-            let rights = g.mode.access() & if real.is_dir() { u64::MAX } else { fs::FILE };
-            Some((real, rights))
-        })
-        .collect()
 }
 
 /// The executable COMMAND runs and, for a `#!` script, its interpreter:
@@ -755,60 +675,6 @@ fn parse_scope(arg: Option<&str>) -> Result<Scope, Failure> {
         mask,
         explicit: Some(mask),
     })
-}
-
-fn names(mask: u64, table: &[(u64, &str)]) -> String {
-    let v: Vec<&str> = table
-        .iter()
-        .filter(|(bit, _)| mask & bit != 0)
-        .map(|&(_, n)| n)
-        .collect();
-    v.join(",")
-}
-
-/// The names of `LANDLOCK_ACCESS_FS_*` bits, lowercase.
-pub fn fs_names(mask: u64) -> String {
-    names(
-        mask,
-        &[
-            (fs::EXECUTE, "execute"),
-            (fs::WRITE_FILE, "write_file"),
-            (fs::READ_FILE, "read_file"),
-            (fs::READ_DIR, "read_dir"),
-            (fs::REMOVE_DIR, "remove_dir"),
-            (fs::REMOVE_FILE, "remove_file"),
-            (fs::MAKE_CHAR, "make_char"),
-            (fs::MAKE_DIR, "make_dir"),
-            (fs::MAKE_REG, "make_reg"),
-            (fs::MAKE_SOCK, "make_sock"),
-            (fs::MAKE_FIFO, "make_fifo"),
-            (fs::MAKE_BLOCK, "make_block"),
-            (fs::MAKE_SYM, "make_sym"),
-            (fs::REFER, "refer"),
-            (fs::TRUNCATE, "truncate"),
-            (fs::IOCTL_DEV, "ioctl_dev"),
-        ],
-    )
-}
-
-pub fn net_names(mask: u64) -> String {
-    names(
-        mask,
-        &[
-            (net::BIND_TCP, "bind_tcp"),
-            (net::CONNECT_TCP, "connect_tcp"),
-        ],
-    )
-}
-
-fn scope_names(mask: u64) -> String {
-    names(
-        mask,
-        &[
-            (scope::ABSTRACT_UNIX_SOCKET, "abstract_unix_socket"),
-            (scope::SIGNAL, "signal"),
-        ],
-    )
 }
 
 #[cfg(test)]
