@@ -134,8 +134,9 @@ impl Cred {
         })
     }
 
-    /// Whether the mode bits of `meta` give this caller `bit` (4 read, 1 search).
-    fn may(&self, meta: &std::fs::Metadata, bit: u32) -> bool {
+    /// Whether the mode bits of `meta` give this caller every bit of
+    /// `bits` (4 read, 2 write, 1 execute or search).
+    fn may(&self, meta: &std::fs::Metadata, bits: u32) -> bool {
         use std::os::unix::fs::MetadataExt;
         let mode = meta.mode();
         let shift = if meta.uid() == self.uid {
@@ -145,11 +146,27 @@ impl Cred {
         } else {
             0
         };
-        self.bypass || (mode >> shift) & bit != 0
+        self.bypass || (mode >> shift) & bits == bits
     }
 
-    fn may_search(&self, dir: &Path) -> bool {
-        std::fs::metadata(dir).is_ok_and(|m| m.is_dir() && self.may(&m, 1))
+    /// Whether the modes let the caller's call reach Landlock's check of
+    /// `right` on `path` (resolved): write and search on the directory a
+    /// name is made or removed in, read on what is read or listed, write
+    /// on what is written or truncated, execute on what is run.
+    fn permits(&self, right: u64, path: &Path) -> bool {
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            return false;
+        };
+        let bits = if right & (fs::READ_FILE | fs::READ_DIR) != 0 {
+            4
+        } else if right & (fs::WRITE_FILE | fs::TRUNCATE) != 0 {
+            2
+        } else if right & fs::EXECUTE != 0 {
+            1
+        } else {
+            2 | 1 // make_*, remove_*, refer: on the directory
+        };
+        self.may(&meta, bits)
     }
 }
 
@@ -162,14 +179,17 @@ pub fn accesses(name: &str, args: &[u64; 6], caller: &Caller<'_>) -> Vec<Access>
         return socket_access(name == "bind", args, caller);
     }
     let mut out = Vec::new();
+    let cred = caller.cred();
+    // a right the caller's modes refuse fails the call before Landlock is asked
     let mut need = |right: u64, path: Option<PathBuf>| {
-        if let Some(path) = path {
-            for bit in bits(right) {
-                out.push(Access::File {
-                    right: bit,
-                    path: path.clone(),
-                });
-            }
+        let (Some(path), Some(cred)) = (path, cred) else {
+            return;
+        };
+        for bit in bits(right).filter(|&bit| cred.permits(bit, &path)) {
+            out.push(Access::File {
+                right: bit,
+                path: path.clone(),
+            });
         }
     };
     if !open_or_execute(name, args, caller, &mut need) {
@@ -268,7 +288,10 @@ fn open(
     if flags & O_TRUNC != 0 {
         rights |= fs::TRUNCATE;
     }
-    match std::fs::metadata(&path) {
+    // the walk followed every link it should; a link left is the last
+    // component under O_NOFOLLOW, which fails with ELOOP
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.file_type().is_symlink() => {}
         Ok(meta) if meta.is_dir() => {
             if flags & O_ACCMODE == 0 {
                 need(fs::READ_DIR, Some(path));
@@ -292,7 +315,7 @@ fn execute(
 ) {
     // execvp tries each PATH directory: a name that does not exist there
     // fails with ENOENT before Landlock is asked
-    let Some(path) = path.filter(|p| p.is_file()) else {
+    let Some(path) = path.filter(|p| is_regular(p)) else {
         return;
     };
     let Some(cred) = caller.cred() else {
@@ -305,11 +328,16 @@ fn execute(
         let Some(next) = interpreter_of(&program, cred) else {
             return;
         };
-        match resolve(Path::new("/"), &next, true, cred) {
-            Some(next) if next.is_file() => program = next,
+        match caller.resolve_from(AT_FDCWD as u64, &next, true) {
+            Some(next) if is_regular(&next) => program = next,
             _ => return,
         }
     }
+}
+
+/// A regular file, not reached through a link.
+fn is_regular(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// The first `len` bytes of regular file `path`, if the caller may read
@@ -318,9 +346,10 @@ fn head(path: &Path, len: usize, cred: &Cred) -> Option<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
     const O_NONBLOCK: i32 = 0o4000;
     const O_NOCTTY: i32 = 0o400;
+    const O_NOFOLLOW: i32 = 0o400000;
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(O_NONBLOCK | O_NOCTTY)
+        .custom_flags(O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
         .open(path)
         .ok()?;
     let meta = file.metadata().ok()?;
@@ -562,17 +591,24 @@ impl<'a> Caller<'a> {
 
     fn resolve_from(&self, dirfd: u64, path: &Path, follow: bool) -> Option<PathBuf> {
         let cred = self.cred()?;
-        if path.is_absolute() {
-            resolve(
-                Path::new("/"),
-                &self.own_proc(path.to_path_buf()),
-                follow,
-                cred,
-            )
+        let tgid = crate::supervise::thread_group(self.tid as i32)?;
+        let (start, name) = if path.is_absolute() {
+            (PathBuf::from("/"), PathBuf::from("/"))
         } else {
-            // the walk starts in the directory, whatever its ancestors allow
-            resolve(&self.dir(dirfd)?, path, follow, cred)
-        }
+            // the walk starts in the directory itself (the caller's cwd or
+            // dirfd, opened through /proc), whatever its ancestors allow
+            let link = match dirfd as i32 {
+                AT_FDCWD => format!("/proc/{}/cwd", self.tid),
+                fd => format!("/proc/{}/fd/{fd}", self.tid),
+            };
+            (PathBuf::from(&link), self.dir(dirfd)?)
+        };
+        let walk = Walk {
+            cred,
+            tgid,
+            tid: self.tid,
+        };
+        walk.resolve(&start, name, path, follow)
     }
 
     /// The directory `dirfd` names for the caller.
@@ -589,21 +625,6 @@ impl<'a> Caller<'a> {
     fn fd_path(&self, fd: u64) -> Option<PathBuf> {
         let path = std::fs::read_link(format!("/proc/{}/fd/{}", self.tid, fd as i32)).ok()?;
         path.is_absolute().then_some(path)
-    }
-
-    /// `/proc/self` and `/proc/thread-self` as the caller sees them.
-    fn own_proc(&self, path: PathBuf) -> PathBuf {
-        if let Ok(rest) = path.strip_prefix("/proc/self") {
-            if let Some(tgid) = crate::supervise::thread_group(self.tid as i32) {
-                return Path::new(&format!("/proc/{tgid}")).join(rest);
-            }
-        }
-        if let Ok(rest) = path.strip_prefix("/proc/thread-self") {
-            if let Some(tgid) = crate::supervise::thread_group(self.tid as i32) {
-                return Path::new(&format!("/proc/{tgid}/task/{}", self.tid)).join(rest);
-            }
-        }
-        path
     }
 
     /// Whether the caller's `fd` is a TCP socket (the only kind Landlock's
@@ -630,61 +651,130 @@ impl<'a> Caller<'a> {
 
 /// The most symbolic links one lookup follows (`MAXSYMLINKS`).
 const MAX_LINKS: usize = 40;
+/// The most components one lookup walks, links' included: a bound on the
+/// supervisor's work for one call (the kernel's own walk is cheaper than
+/// this one, which makes several syscalls a step).
+const MAX_STEPS: usize = 4096;
 
-/// `path` resolved from directory `start` (already resolved; `/` for an
-/// absolute path) as the caller's own path walk would: every
-/// symbolic link followed (the last component only when `follow`), each
-/// directory searched only if the caller may (see [`Cred`]); a last
-/// component that does not exist is kept (a name about to be created).
-/// `None` when the walk fails for the caller (a directory it may not
-/// search, a missing directory, a loop).
-fn resolve(start: &Path, path: &Path, follow: bool, cred: &Cred) -> Option<PathBuf> {
-    use std::collections::VecDeque;
-    use std::path::Component;
-    let mut todo: VecDeque<std::ffi::OsString> = VecDeque::new();
-    let push_front = |todo: &mut VecDeque<std::ffi::OsString>, p: &Path| {
-        let parts: Vec<_> = (p.components())
-            .filter_map(|c| match c {
-                Component::Normal(n) => Some(n.to_os_string()),
-                Component::ParentDir => Some("..".into()),
-                _ => None,
-            })
-            .collect();
-        for part in parts.into_iter().rev() {
-            todo.push_front(part);
-        }
-    };
-    push_front(&mut todo, path);
-    let mut current = start.to_path_buf();
-    let mut links = 0;
-    while let Some(part) = todo.pop_front() {
-        if !cred.may_search(&current) {
-            return None;
-        }
-        if part == ".." {
-            current.pop();
-            continue;
-        }
-        let next = current.join(&part);
-        let last = todo.is_empty();
-        match std::fs::symlink_metadata(&next) {
-            Ok(meta) if meta.file_type().is_symlink() && (follow || !last) => {
-                links += 1;
-                if links > MAX_LINKS {
-                    return None;
-                }
-                let target = std::fs::read_link(&next).ok()?;
-                if target.is_absolute() {
-                    current = PathBuf::from("/");
-                }
-                push_front(&mut todo, &target);
+/// A path walk done for the caller (see [`Walk::resolve`]).
+struct Walk<'a> {
+    cred: &'a Cred,
+    tgid: i32,
+    tid: u32,
+}
+
+impl Walk<'_> {
+    /// `path` resolved from directory `start` (opened as it is, its
+    /// ancestors unchecked; `name` is how it is printed) as the caller's
+    /// own walk would: one `O_PATH | O_NOFOLLOW` handle a step, so no
+    /// checked step can be swapped afterwards; each directory searched
+    /// only if the caller may (see [`Cred`]); every symbolic link followed
+    /// (the last component only when `follow`); `/proc/self` and
+    /// `/proc/thread-self` as the caller's; a link under another process's
+    /// `/proc/PID` (`cwd`, `root`, `exe`, `fd/N`: the kernel follows them
+    /// only for a tracer) not followed. A last component that does not
+    /// exist is kept (a name about to be created). `None` where the
+    /// caller's walk would fail (a directory it may not search, a missing
+    /// or non-directory step, a loop, [`MAX_STEPS`]).
+    fn resolve(&self, start: &Path, name: PathBuf, path: &Path, follow: bool) -> Option<PathBuf> {
+        use std::collections::VecDeque;
+        let mut todo: VecDeque<std::ffi::OsString> = VecDeque::new();
+        push_front(&mut todo, path);
+        let mut dir = open_dir(start)?;
+        let mut current = name;
+        let (mut links, mut steps) = (0, 0);
+        while let Some(part) = todo.pop_front() {
+            steps += 1;
+            let meta = dir.metadata().ok()?;
+            if steps > MAX_STEPS || !meta.is_dir() || !self.cred.may(&meta, 1) {
+                return None;
             }
-            Ok(_) => current = next,
-            Err(_) if last => current = next,
-            Err(_) => return None,
+            if part == ".." {
+                if current.pop() {
+                    dir = open_at(&dir, OsStr::new(".."))?;
+                }
+                continue;
+            }
+            if current == Path::new("/proc") && (part == "self" || part == "thread-self") {
+                if part == "thread-self" {
+                    todo.push_front(self.tid.to_string().into());
+                    todo.push_front("task".into());
+                }
+                todo.push_front(self.tgid.to_string().into());
+                continue;
+            }
+            let last = todo.is_empty();
+            let child = match open_at(&dir, &part) {
+                Some(child) => child,
+                None if last => return Some(current.join(part)),
+                None => return None,
+            };
+            let is_link = child.metadata().ok()?.file_type().is_symlink();
+            if !is_link || (last && !follow) {
+                current.push(&part);
+                dir = child;
+                continue;
+            }
+            links += 1;
+            if links > MAX_LINKS || self.other_process(&current) {
+                return None;
+            }
+            let target = n::read_link_at(child.as_fd()).ok()?;
+            let target = PathBuf::from(OsStr::from_bytes(&target));
+            if target.is_absolute() {
+                dir = open_dir(Path::new("/"))?;
+                current = PathBuf::from("/");
+            }
+            push_front(&mut todo, &target);
+        }
+        Some(current)
+    }
+
+    /// Whether `dir` lies in `/proc/PID` of a process other than the caller's.
+    fn other_process(&self, dir: &Path) -> bool {
+        let mut parts = dir.components().skip(1);
+        if parts.next().is_none_or(|c| c.as_os_str() != "proc") {
+            return false;
+        }
+        match parts
+            .next()
+            .and_then(|c| c.as_os_str().to_str()?.parse::<i32>().ok())
+        {
+            Some(pid) => crate::supervise::thread_group(pid) != Some(self.tgid),
+            None => false,
         }
     }
-    Some(current)
+}
+
+/// The components of `path` put before those in `todo` (`.` dropped).
+fn push_front(todo: &mut std::collections::VecDeque<std::ffi::OsString>, path: &Path) {
+    use std::path::Component;
+    let parts: Vec<_> = (path.components())
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    for part in parts.into_iter().rev() {
+        todo.push_front(part);
+    }
+}
+
+/// `path` opened `O_PATH` (following it: the start of a walk).
+fn open_dir(path: &Path) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_PATH: i32 = 0o10000000;
+    (std::fs::OpenOptions::new().read(true))
+        .custom_flags(O_PATH)
+        .open(path)
+        .ok()
+}
+
+/// The name `part` in `dir`, itself (see `runner::sys::notify::open_path_at`).
+fn open_at(dir: &File, part: &OsStr) -> Option<File> {
+    let name = std::ffi::CString::new(part.as_bytes()).ok()?;
+    n::open_path_at(dir.as_fd(), &name).ok().map(File::from)
 }
 
 #[cfg(test)]

@@ -150,12 +150,12 @@ fn render(
     let allow = format!("-syscall-allow={}", used.join(","));
     let (landlock, unwritable) = finished.files.options(&crate::landlock::system_grants());
     if finished.files.folded {
-        warn("warning: COMMAND used more than 65536 paths: the rest are granted as their top two directories");
+        warn("warning: COMMAND used more than 65536 paths (or 8 MiB of them): the rest are granted as their top two directories");
     }
     for path in unwritable {
         warn(&format!(
-            "warning: {} holds a comma, which the --fs-* lists cannot say: add a rule for it by hand",
-            path.display()
+            "warning: {:?} holds a comma or a control character, which the printed --fs-* options leave out: add a rule for it by hand",
+            path
         ));
     }
     match args.format {

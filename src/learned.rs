@@ -58,9 +58,14 @@ pub struct Learned {
     inet: bool,
     unix: bool,
     uring: bool,
-    /// More than [`MAX_PATHS`] paths were seen.
+    /// The bytes of the paths recorded.
+    bytes: usize,
+    /// More than [`MAX_PATHS`] paths (or [`MAX_BYTES`]) were seen.
     pub folded: bool,
 }
+
+/// The most bytes of paths recorded one by one.
+const MAX_BYTES: usize = 8 << 20;
 
 /// The most distinct paths recorded one by one.
 const MAX_PATHS: usize = 1 << 16;
@@ -76,15 +81,19 @@ impl Learned {
                 // grow the supervisor's memory; past the bound, new paths
                 // are recorded as their top directories (coarser, never
                 // narrower than what was used)
-                let (path, right) =
-                    if self.files.len() < MAX_PATHS || self.files.contains_key(&path) {
-                        (path, right)
-                    } else {
-                        self.folded = true;
-                        let top: PathBuf = path.components().take(1 + FOLDED_DEPTH).collect();
-                        // a directory granted ro covers reading beneath it
-                        (top, right | fs::READ_DIR)
-                    };
+                let room = self.files.len() < MAX_PATHS && self.bytes < MAX_BYTES;
+                let known = self.files.contains_key(&path);
+                let (path, right) = if room || known {
+                    if !known {
+                        self.bytes += path.as_os_str().len();
+                    }
+                    (path, right)
+                } else {
+                    self.folded = true;
+                    let top: PathBuf = path.components().take(1 + FOLDED_DEPTH).collect();
+                    // a directory granted ro covers reading beneath it
+                    (top, right | fs::READ_DIR)
+                };
                 *self.files.entry(path).or_default() |= right;
             }
             Access::Port { right, port } if right & net::BIND_TCP != 0 => {
@@ -130,7 +139,9 @@ impl Learned {
         ] {
             for path in paths {
                 match path.to_str() {
-                    Some(p) if !p.contains(',') => out.push(format!("{flag}={p}")),
+                    Some(p) if !p.contains(',') && !p.chars().any(char::is_control) => {
+                        out.push(format!("{flag}={p}"))
+                    }
                     _ => unwritable.push(path.clone()),
                 }
             }

@@ -218,6 +218,7 @@ pub fn supervise(
         files: Learned::default(),
         landlock,
         seen_access: HashSet::new(),
+        draining: false,
         killed_child: false,
         crlf: false,
     };
@@ -352,6 +353,9 @@ impl Watch<'_> {
     /// Answers what is already queued, then kills and reaps every leftover
     /// and copies what the pty still holds.
     fn finish(&mut self, session: &mut Session<'_>, exit: ExitKind) -> Result<ExitKind, Failure> {
+        // what leftovers still ask is answered without reading their paths:
+        // a slow walk must not keep them running
+        session.draining = true;
         for _ in 0..1024 {
             let mut fds = [poll_fd(self.listener.as_raw_fd())];
             match n::poll(&mut fds, Some(0)) {
@@ -390,6 +394,8 @@ struct Session<'a> {
     landlock: Option<LandlockWatch>,
     /// The Landlock denials reported (each once, unless `=all`).
     seen_access: HashSet<Access>,
+    /// The command has exited: answer without reading paths.
+    draining: bool,
     killed_child: bool,
     /// End report lines with "\r\n" (the terminal is in raw mode).
     crlf: bool,
@@ -476,7 +482,7 @@ impl Session<'_> {
         else {
             return (None, Vec::new());
         };
-        if !policy::LANDLOCK_CALLS.contains(&name) {
+        if self.draining || !policy::LANDLOCK_CALLS.contains(&name) {
             return (Some(name), Vec::new());
         }
         let mem = report::open_mem(notif.pid);

@@ -223,6 +223,46 @@ pub fn pidfd_getfd(pidfd: BorrowedFd<'_>, fd: i32) -> Result<OwnedFd> {
     owned(unsafe { arch::syscall3(nr::PIDFD_GETFD, pidfd.as_raw_fd() as usize, fd as usize, 0) })
 }
 
+/// `O_PATH | O_NOFOLLOW | O_CLOEXEC` (include/uapi/asm-generic/fcntl.h).
+const O_PATH_NOFOLLOW: usize = 0o10000000 | 0o400000 | 0o2000000;
+
+/// `openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)`: a handle on the
+/// name `name` in directory `dir` itself, never followed if it is a
+/// symbolic link (open(2) "O_PATH"): what a path walk that checks each step
+/// holds, so no step can be swapped for a link after it was checked.
+pub fn open_path_at(dir: BorrowedFd<'_>, name: &core::ffi::CStr) -> Result<OwnedFd> {
+    // SAFETY: `name` is a NUL-terminated string that outlives the call.
+    owned(unsafe {
+        arch::syscall4(
+            nr::OPENAT,
+            dir.as_raw_fd() as usize,
+            name.as_ptr() as usize,
+            O_PATH_NOFOLLOW,
+            0,
+        )
+    })
+}
+
+/// `readlinkat(link, "", buf)`: the target of the symbolic link `link`
+/// holds (opened with [`open_path_at`]; readlink(2) "empty pathname").
+pub fn read_link_at(link: BorrowedFd<'_>) -> Result<Vec<u8>> {
+    const PATH_MAX: usize = 4096;
+    let mut buf = vec![0u8; PATH_MAX];
+    // SAFETY: the empty path is a static NUL-terminated string; the kernel
+    // writes at most `buf.len()` bytes into `buf`, which outlives the call.
+    let n = ret(unsafe {
+        arch::syscall4(
+            nr::READLINKAT,
+            link.as_raw_fd() as usize,
+            c"".as_ptr() as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })?;
+    buf.truncate(n);
+    Ok(buf)
+}
+
 /// `SOL_SOCKET` (include/uapi/asm-generic/socket.h).
 pub const SOL_SOCKET: i32 = 1;
 /// `SO_TYPE`: the socket's type (`SOCK_STREAM` 1, `SOCK_DGRAM` 2, ...).

@@ -50,6 +50,7 @@ pub mod nr {
     pub const GETTID: usize = 186;
     pub const EXIT_GROUP: usize = 231;
     pub const OPENAT: usize = 257;
+    pub const READLINKAT: usize = 267;
     pub const FACCESSAT: usize = 269;
     pub const PPOLL: usize = 271;
     pub const SIGNALFD4: usize = 289;
