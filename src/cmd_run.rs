@@ -243,7 +243,7 @@ fn warn_mode_as_command(args: &RunArgs) {
 
 /// Refuses a target holding a root identity (uid 0, gid 0, or group 0
 /// among the supplementary groups) without `--allow-root`: root owns
-/// root's files, and the root group many more (security.md, issue 12).
+/// root's files, and the root group many more (docs/threats.md S36).
 fn refuse_root(args: &RunArgs, target: &identity::Target) -> Result<(), Failure> {
     if args.allow_root {
         return Ok(());

@@ -165,7 +165,7 @@ pub fn is_profile(args: &PolicyArgs) -> bool {
         && (args.seccomp_profile.is_some() || args.oci_config.is_some())
 }
 
-/// Refuses lists that make COMMAND impossible to execute (security.md B14).
+/// Refuses lists that make COMMAND impossible to execute (docs/threats.md B14).
 fn check_startable(spec: &PolicySpec) -> Result<(), Failure> {
     // a name, or an unconditional ALLOW rule (how a seccomp profile allows)
     let listed = |n: &str| {

@@ -1,4 +1,4 @@
-//! The working directory (security.md S25): an inherited cwd is a directory
+//! The working directory (docs/threats.md S25): an inherited cwd is a directory
 //! handle, so go-jail enters it again by path as the target (`/` when the
 //! target cannot reach it), or enters `--cwd DIR` as the target and fails
 //! when it cannot.
@@ -42,8 +42,8 @@ fn jail_in(dir: &Path, extra: &[&str], command: &[&str]) -> Run {
     )
 }
 
-/// The S25 recipe: a 0700 root directory holding a 0755 subdirectory with a
-/// world-readable file. Returns (outer, sub).
+/// The recipe of docs/threats.md S25: a 0700 root directory holding a 0755
+/// subdirectory with a world-readable file. Returns (outer, sub).
 fn hidden_subdir(name: &str) -> (Dir, PathBuf) {
     let outer = Dir::new(name, 0o700);
     let sub = outer.0.join("sub");

@@ -181,7 +181,7 @@ fn report_mode_with_keep_orphans_serves_the_last_jailed_process() {
 
 /// `steal DELAY_MS`: forks; the command exits at once; its child waits,
 /// then moves to its own process group and asks the terminal on stdin to
-/// make that group the foreground one (`tcsetpgrp`, security.md S23), tries
+/// make that group the foreground one (`tcsetpgrp`, docs/threats.md S32), tries
 /// TIOCSTI, and when it owns the terminal reads the next typed line.
 fn steal_probe() -> Option<PathBuf> {
     common::build_c(

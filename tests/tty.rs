@@ -52,7 +52,7 @@ fn as_nobody(jail: &str) -> String {
 
 /// Runs `inner` in a new pty, then reads what is left in the terminal's
 /// input queue (`READ=[...]`). stdin of script stays open (sleep) so the
-/// result is not flaky (security.md S23).
+/// result is not flaky (docs/threats.md S23).
 fn in_pty(inner: &str) -> String {
     let script = format!(
         "sleep 3 | script -q -c '{inner} 2>/dev/null; read -t 1 l; echo \"READ=[$l]\"' /dev/null | tr -d '\\r'"

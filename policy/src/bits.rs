@@ -13,7 +13,7 @@
 //! [`refine`] walks an optimal interval tree from the root. At each node
 //! whose numbers all lie below the table end it tries the masks that make
 //! one side of a `jset` a single leaf and hold that leaf's hottest numbers
-//! (design note §9.2, claim D: bit tests are not bound by the run count),
+//! (docs/dispatch-tree.md, claim D: bit tests are not bound by the run count),
 //! solves what is left with the interval DP over its own order, and keeps
 //! the `jset` only when the tree objective (weighted executed instructions
 //! plus λ per test, as in [`crate::tree`]) strictly falls within the depth
@@ -312,7 +312,7 @@ impl Refiner<'_> {
     /// a number of the first or last run or of a one-number run pays at
     /// least one more test, any other at least two (a lower and an upper
     /// bound: a `jge` cuts one side, a `jeq` one number); and the rest
-    /// needs at least ⌈(R−1)/2⌉ tests (design note §9.2, claim B).
+    /// needs at least ⌈(R−1)/2⌉ tests (docs/dispatch-tree.md, claim B).
     fn floor(&self, all: u64, rest_runs: &[Run], others: &[Num]) -> f64 {
         let r = rest_runs.len();
         let mut extra = 0u64;

@@ -9,7 +9,7 @@
 //! gives the action; when none holds the syscall gets its *fallback*, the
 //! action it would get without conditional rules. See [`crate::spec::Rule`].
 //!
-//! # Lowering of one condition (design note §1, §9.3 item 4)
+//! # Lowering of one condition (docs/dispatch-tree.md, "The algorithm", 4)
 //!
 //! A 64-bit argument is two words, `lo` and `hi`. `W32`/`W16` arguments,
 //! and every argument on a 32-bit arch, have no `hi` word: it is the

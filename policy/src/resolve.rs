@@ -324,7 +324,7 @@ fn names_the_multiplexer(spec: &PolicySpec, mux: &str) -> bool {
 
 /// Rules that make a multiplexed call mean what its direct syscall means:
 /// where the policy gives `socket` another action than `socketcall`,
-/// `socketcall(SYS_SOCKET, …)` gets `socket`'s action (security.md S03:
+/// `socketcall(SYS_SOCKET, …)` gets `socket`'s action (docs/threats.md S03:
 /// denying `socket` must deny it through `socketcall` too; allowing it
 /// allows it there too, as libseccomp does). Only unconditional actions
 /// carry over: `socketcall`'s arguments sit in memory the filter cannot

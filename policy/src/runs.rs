@@ -42,8 +42,9 @@ pub enum Weighting {
     /// syscall missing from the profile, and each region outside the table
     /// (above the table, x32, `-1`), weighs as one call. Minimises what the
     /// filter really costs on Linux ≥ 5.11. Not the default: on the
-    /// reference policies it is 1.2–4.5 instructions worse on the
-    /// no-cache weighted mean (go-jail example 8.15 vs 6.91).
+    /// reference policies it is more than one instruction worse on the
+    /// no-cache weighted mean (figures, dated, in `benches/README.md`,
+    /// "The size penalty").
     CacheAware,
 }
 

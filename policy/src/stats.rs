@@ -46,7 +46,8 @@ impl Stats {
 }
 
 /// Numbers where a nr-only program can change behaviour: every run
-/// boundary ±1, the fixed landmarks of §9.3 step 7 of the design note, and
+/// boundary ±1, fixed landmarks at the edges of the number line's regions
+/// (docs/dispatch-tree.md, "Testing the lowering"), and
 /// every number below the table end (where the dispatch may test bits,
 /// [`crate::bits`]). Exhaustive for programs whose bit tests sit below the
 /// table end, as go-jail's do.

@@ -1,6 +1,6 @@
 //! Twins: two syscalls that reach the same kernel operation through
 //! different ABIs, so that a deny-list naming one must deny the other too
-//! (security.md, issue 12 finding 4: `--arch x86_64,x86 -syscall-deny=fcntl`
+//! (docs/threats.md S34; issue 12 finding 4: `--arch x86_64,x86 -syscall-deny=fcntl`
 //! left i386's `fcntl64` open).
 //!
 //! Each [`Twin`] goes one way, from `name` (the call a 64-bit ABI has, the

@@ -1,8 +1,9 @@
-//! Applying a [`Plan`]: the privilege drop, in the order security.md requires.
+//! Applying a [`Plan`]: the privilege drop, in the order its threats require.
 //!
 //! Nothing here allocates: every step reads pre-built memory from the plan and
 //! makes raw syscalls through [`crate::sys`]. The order (each step stops the
-//! whole drop on error):
+//! whole drop on error; `Sxx` names the threat of `docs/threats.md` that a
+//! step, or its place in the order, defends against):
 //!
 //! 0. with [`TtyPolicy::Pty`]: `setsid`, `TIOCSCTTY` on the pty slave, the
 //!    slave onto fds 0, 1, 2, the slave's and the master's own fds closed;

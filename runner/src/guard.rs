@@ -1,4 +1,4 @@
-//! Refusing unsafe invocations at startup (security.md S22, B25).
+//! Refusing unsafe invocations at startup (docs/threats.md S22, B25).
 
 use crate::sys;
 use std::fmt;

@@ -12,7 +12,7 @@
 //! reference, and a command keeping it could answer its own notifications).
 //!
 //! Hence, over a `MAP_SHARED` page mapped when the plan was built
-//! ([`Handoff`]), with no syscall in the child after the load:
+//! (`Handoff`), with no syscall in the child after the load:
 //!
 //! 1. the parent arms the page with its pid and forks ([`spawn`]);
 //! 2. the child applies the plan; right before the load it sets
@@ -44,8 +44,9 @@ const SLOT_TAKEN: usize = 1; // 0: wait; 1: go on
 const SLOT_PARENT: usize = 2; // the supervisor's pid
 const SLOTS: usize = 3;
 
-/// How many `spin_loop` rounds the child waits for the parent (tens of
-/// seconds on current CPUs; the parent normally answers within 100 µs).
+/// How many `spin_loop` rounds the child waits for the parent: 2^30, far
+/// longer than the parent's answer takes (it polls with a 50 µs timeout,
+/// module docs, step 4).
 const SPIN_LIMIT: u64 = 1 << 30;
 
 /// The shared page of the listener hand-off (see the module docs).

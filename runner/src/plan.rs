@@ -30,7 +30,7 @@ pub enum FdMode {
     Close,
 }
 
-/// Whether to give up the controlling terminal (security.md S23).
+/// Whether to give up the controlling terminal (docs/threats.md S23).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum TtyPolicy {
     /// Leave the controlling terminal alone (TIOCSTI injection is then up to
@@ -69,7 +69,7 @@ impl TtyPolicy {
     }
 }
 
-/// Where the command starts (security.md S25). An inherited working
+/// Where the command starts (docs/threats.md S25). An inherited working
 /// directory is an open directory handle: a target that could never look up
 /// its path (`/root/sub` under a 0700 `/root`) can still read what is under
 /// it through `.`. Both chdir policies look the path up again, after
@@ -99,7 +99,8 @@ pub enum CwdPolicy {
 /// A plan that failed validation. Messages are lowercase, without a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {
-    /// A uid or gid of `u32::MAX`: the kernel reads it as "leave unchanged" (S20).
+    /// A uid or gid of `u32::MAX`: the kernel reads it as "leave unchanged"
+    /// (setresuid(2); docs/threats.md S20).
     ReservedId(&'static str),
     /// An argument, environment entry or path contains a NUL byte.
     NulByte(&'static str),
@@ -476,7 +477,8 @@ impl PlanBuilder {
     /// Signals (bit n-1 = signal n) reset to `SIG_DFL`. Default: SIGPIPE only,
     /// which Rust's runtime set to `SIG_IGN`. Other dispositions follow
     /// `execve` semantics: handlers are reset by the kernel and the caller's
-    /// `SIG_IGN` (e.g. `trap '' HUP`) stays ignored (security.md S27).
+    /// `SIG_IGN` (e.g. `trap '' HUP`) stays ignored (execve(2);
+    /// docs/threats.md S27).
     /// SIGKILL and SIGSTOP are skipped.
     pub fn reset_signals(mut self, mask: u64) -> Self {
         self.reset_signals = mask;

@@ -1,7 +1,7 @@
 //! The dispatch tree: which comparisons on `nr` lead to which leaf.
 //!
 //! [`optimal`] solves a depth-limited optimal alphabetic-tree problem by
-//! interval dynamic programming over the runs (design note §9.3): it
+//! interval dynamic programming over the runs (docs/dispatch-tree.md): it
 //! minimises
 //!
 //! ```text
@@ -20,7 +20,7 @@
 //! - a `jeq` chain over a "sea" of one leaf dotted with single-number runs
 //!   (`X p1 X p2 X`): each point is tested with `jeq`, heaviest first, and
 //!   the sea is what remains. This is what lets one test remove two run
-//!   boundaries (the bound `M(D) = 3·2^(D-1)` of §9.2, claim B).
+//!   boundaries (the bound `M(D) = 3·2^(D-1)`, docs/dispatch-tree.md, claim B).
 //!
 //! A third kind, the bit test [`Tree::Bits`] (`jset`), is not chosen here:
 //! [`crate::bits::refine`] adds it to the optimal tree afterwards.

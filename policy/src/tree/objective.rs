@@ -29,18 +29,15 @@ pub(super) const MAX_TOTAL_WEIGHT: u64 = 1 << 34;
 /// at most 1/64 ≈ 0.016 executed instructions per call for each test it
 /// saves.
 ///
-/// Why not smaller (1/1024 was the first candidate): the go-jail example's
-/// one-test-shorter tree (28 instructions, libseccomp's length) costs
-/// +0.004 per call (6.911 → 6.915) and breaks even at ≈ 1/260 with
-/// [`Weighting::Frequency`](crate::Weighting), at ≈ 1/108 with
-/// `CacheAware` (whose total weight is smaller), so 1/1024–1/512 keep 29
-/// instructions and 1/128 keeps 29 under `CacheAware`; 1/64 takes both with
-/// a margin. Why not larger: the next trades cost 0.03–0.1 per instruction
-/// (go-jail 27 at 6.942, 26 at 7.046). At 1/64 the reference policies'
-/// weighted means move by at most 0.011 (`Frequency`): go-jail 29 → 28
-/// instructions, deny-list 47 → 43, Docker 64 → 59. `0.0` restores the pure
-/// weighted optimum (ties still go to the shorter tree). Figures:
-/// `tests/reference.rs` (`SIZE_PENALTY_SWEEP=1` for a sweep).
+/// Why not smaller: the tests it saves on the reference policies cost them
+/// thousandths of an instruction per call each, so a smaller penalty keeps
+/// longer programs for no speed worth having. Why not larger: the next
+/// tests to save cost the allow-lists a tenth of an instruction per call or
+/// more each.
+/// `0.0` restores the pure weighted optimum (ties still go to the shorter
+/// tree). The figures behind this, dated, are in `benches/README.md`
+/// ("The size penalty"); `policy/tests/reference.rs` prints them
+/// (`SIZE_PENALTY_SWEEP=1` for a sweep).
 pub const DEFAULT_SIZE_PENALTY: f64 = 1.0 / 64.0;
 
 /// The largest `size_penalty` honoured (larger ones are clamped): beyond
@@ -121,7 +118,7 @@ impl Objective {
 }
 
 /// The most runs a tree of depth `d` resolves: `M(0) = 1`,
-/// `M(d) = 3·2^(d-1)` (design note §9.2, claim B; a threshold at most
+/// `M(d) = 3·2^(d-1)` (docs/dispatch-tree.md, claim B; a threshold at most
 /// doubles, a depth-`d` chain covers `2d + 1 ≤ M(d)`).
 pub(super) fn max_runs(d: u32) -> usize {
     match d {

@@ -106,8 +106,9 @@ pub fn capbset_read(cap: u32) -> Result<bool> {
 /// `prctl(PR_CAPBSET_DROP, cap)` — removes `cap` from the bounding set.
 ///
 /// # Warning
-/// Needs `CAP_SETPCAP` in the effective set: drop before `setresuid` to a
-/// non-root user (security.md S14).
+/// Needs `CAP_SETPCAP` in the effective set, which `setresuid` from uid 0
+/// to a non-root uid clears (capabilities(7), "Effect of user ID changes on
+/// capabilities"): drop before `setresuid` (docs/threats.md S14).
 ///
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/PR_CAPBSET_DROP.2const.html>
@@ -276,8 +277,9 @@ pub fn getgroups(buf: &mut [u32]) -> Result<usize> {
 /// `setresgid(2)` — sets real, effective and saved gid.
 ///
 /// # Warning
-/// Per-thread, unlike glibc's `setresgid(3)`. `u32::MAX` means "unchanged"
-/// to the kernel (security.md S20); [`crate::PlanBuilder`] rejects it.
+/// Per-thread, unlike glibc's `setresgid(3)`. `u32::MAX`, `(gid_t)-1`,
+/// means "unchanged" to the kernel (setresgid(2)); [`crate::PlanBuilder`]
+/// rejects it (docs/threats.md S20).
 ///
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/setresgid.2.html>
@@ -290,7 +292,8 @@ pub fn setresgid(r: u32, e: u32, s: u32) -> Result<()> {
 ///
 /// # Warning
 /// Per-thread, unlike glibc's `setresuid(3)`: the runner must be
-/// single-threaded. `u32::MAX` means "unchanged" (security.md S20). Leaving
+/// single-threaded. `u32::MAX`, `(uid_t)-1`, means "unchanged"
+/// (setresuid(2); docs/threats.md S20). Leaving
 /// uid 0 clears the permitted and effective sets unless keepcaps is set.
 ///
 /// # References
@@ -656,7 +659,7 @@ pub fn dup3(old: i32, new: i32) -> Result<()> {
 ///
 /// # Warning
 /// Called by a session leader, this also sends SIGHUP to the terminal's
-/// foreground process group (security.md S23).
+/// foreground process group (tty_ioctl(4), `TIOCNOTTY`).
 ///
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/TIOCNOTTY.2const.html>
