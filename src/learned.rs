@@ -91,8 +91,14 @@ impl Learned {
                 } else {
                     self.folded = true;
                     let top: PathBuf = path.components().take(1 + FOLDED_DEPTH).collect();
-                    // a directory granted ro covers reading beneath it
-                    (top, right | fs::READ_DIR)
+                    // rights beneath the top directory, on the top itself
+                    // as a directory grant: a write makes the top rw (not
+                    // its parent), a read makes it ro
+                    let mut beneath = right & !(FILE_WRITES | fs::READ_FILE) | fs::READ_DIR;
+                    if right & FILE_WRITES != 0 {
+                        beneath |= fs::MAKE_REG;
+                    }
+                    (top, beneath)
                 };
                 *self.files.entry(path).or_default() |= right;
             }

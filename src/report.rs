@@ -156,6 +156,81 @@ pub fn outcome(action: Action) -> String {
     }
 }
 
+/// The report lines waiting for stderr. The supervisor writes one only
+/// when `poll` says stderr takes it, so a stderr nobody reads (a full pipe,
+/// a terminal stopped with Ctrl-S) never blocks it: it goes on answering
+/// calls and forwarding signals. Past [`Outbox::MAX_QUEUED`] lines, new
+/// ones are counted and dropped, and a line says how many.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    queue: std::collections::VecDeque<Vec<u8>>,
+    dropped: u64,
+}
+
+impl Outbox {
+    /// The most lines kept waiting.
+    pub const MAX_QUEUED: usize = 4096;
+    /// The longest line written (one `write` to a pipe with room for a
+    /// page never blocks); longer ones are cut.
+    const MAX_LINE: usize = 4000;
+
+    /// Queues `go-jail: MESSAGE` and an end of line.
+    pub fn push(&mut self, message: &str) {
+        if self.queue.len() >= Self::MAX_QUEUED {
+            self.dropped += 1;
+            return;
+        }
+        let mut line = format!("go-jail: {message}").into_bytes();
+        line.truncate(Self::MAX_LINE);
+        line.push(b'\n');
+        self.queue.push_back(line);
+    }
+
+    /// Whether a line waits.
+    pub fn waiting(&self) -> bool {
+        !self.queue.is_empty() || self.dropped > 0
+    }
+
+    /// Writes the next line (after `poll` said stderr is writable); a
+    /// stderr that fails (closed) loses the line.
+    pub fn write_one(&mut self) {
+        use std::io::Write as _;
+        if self.queue.is_empty() && self.dropped > 0 {
+            let message = format!(
+                "{} report lines dropped: stderr was not read",
+                std::mem::take(&mut self.dropped)
+            );
+            self.push(&message);
+        }
+        let Some(mut line) = self.queue.pop_front() else {
+            return;
+        };
+        if let Ok(n) = std::io::stderr().write(&line) {
+            if n < line.len() {
+                line.drain(..n);
+                self.queue.push_front(line);
+            }
+        }
+    }
+
+    /// Writes what waits, giving up once stderr took nothing for
+    /// `patience_ms` (what is left is lost).
+    pub fn flush(&mut self, patience_ms: u64) {
+        use runner::sys::notify::{poll, PollFd, POLLOUT};
+        while self.waiting() {
+            let mut fds = [PollFd {
+                fd: 2,
+                events: POLLOUT,
+                revents: 0,
+            }];
+            match poll(&mut fds, Some(patience_ms * 1_000_000)) {
+                Ok(1) if fds[0].revents & POLLOUT != 0 => self.write_one(),
+                _ => return,
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

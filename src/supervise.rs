@@ -28,6 +28,8 @@
 //!   and learn mode every call a list can name continues; a call from an ABI
 //!   not targeted (or x32, or above the table) gets what the policy says,
 //!   since the guards exist only on the target arches;
+//! - writes report lines only when stderr takes them (`report::Outbox`,
+//!   polled with the rest), so a stderr nobody reads never stops it;
 //! - forwards SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM and SIGWINCH
 //!   to the child (`runner::reaper::forwards`: a signal the terminal sent to
 //!   the whole foreground group is forwarded only when the child runs in its
@@ -64,7 +66,7 @@ use bpf_asm::{Arch, SeccompData};
 use policy::{Action, CompileOptions, Policy, SyscallTable};
 use runner::pty::{Pty, Relay};
 use runner::reaper;
-use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN};
+use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN, POLLOUT};
 use runner::sys::{Errno, ExitKind};
 
 use crate::access::{self, Access};
@@ -219,6 +221,7 @@ pub fn supervise(
         landlock,
         seen_access: HashSet::new(),
         draining: false,
+        outbox: report::Outbox::default(),
         killed_child: false,
         crlf: false,
     };
@@ -312,11 +315,17 @@ impl Watch<'_> {
             } else {
                 -1
             };
+            let stderr = PollFd {
+                fd: if session.outbox.waiting() { 2 } else { -1 },
+                events: POLLOUT,
+                revents: 0,
+            };
             let mut fds = [
                 poll_fd(listener),
                 poll_fd(self.signals.as_raw_fd()),
                 input,
                 output,
+                stderr,
             ];
             match n::poll(&mut fds, None) {
                 Ok(_) | Err(Errno::EINTR) => {}
@@ -326,6 +335,9 @@ impl Watch<'_> {
                 session.serve(self.listener);
             } else if fds[0].revents & (POLLHUP | POLLERR) != 0 {
                 listening = false; // no filtered task left
+            }
+            if fds[4].revents & (POLLOUT | POLLERR | POLLHUP) != 0 {
+                session.outbox.write_one();
             }
             if let Some(relay) = self.relay.as_mut() {
                 relay.pump(&[fds[2], fds[3]]);
@@ -367,6 +379,8 @@ impl Watch<'_> {
         if let Some(relay) = self.relay.as_mut() {
             relay.drain();
         }
+        // what stderr did not take yet; a stderr nobody reads loses it
+        session.outbox.flush(2000);
         Ok(exit)
     }
 }
@@ -396,6 +410,8 @@ struct Session<'a> {
     seen_access: HashSet<Access>,
     /// The command has exited: answer without reading paths.
     draining: bool,
+    /// Report lines waiting for stderr.
+    outbox: report::Outbox,
     killed_child: bool,
     /// End report lines with "\r\n" (the terminal is in raw mode).
     crlf: bool,
@@ -436,7 +452,7 @@ impl Session<'_> {
             let line = self.describe(&notif, &data, listener);
             let pid = notif.pid;
             let cr = if self.crlf { "\r" } else { "" };
-            warn(&format!(
+            self.outbox.push(&format!(
                 "{verb} {line} -> {} (pid {pid}){cr}",
                 report::outcome(action)
             ));
@@ -544,8 +560,8 @@ impl Session<'_> {
             };
             let line = format!("{} ({call}pid {pid})", a.describe());
             match enforced {
-                true => warn(&format!("denied by landlock: {line}{cr}")),
-                false => warn(&format!(
+                true => self.outbox.push(&format!("denied by landlock: {line}{cr}")),
+                false => self.outbox.push(&format!(
                     "would be denied by landlock: {line}; a real run needs {}{cr}",
                     crate::landlock::needed_option(&a)
                 )),

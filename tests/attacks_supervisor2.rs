@@ -4,7 +4,12 @@
 //! `--fs-*` and `learn` walk the jailed command's paths as root
 //! (CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH) "as far as the caller could".
 //!
-//! The FINDING tests fail on d95d15a; the HELD ones are attacks that held.
+//! The FINDING tests failed on d95d15a and pass since the fixes: every
+//! question after the walk is asked of its handles (src/access/walk.rs
+//! `Found`), capabilities count only in the supervisor's user namespace,
+//! procfs is told by device and root inode, reports wait in
+//! `report::Outbox` for stderr to take them, and learn's folded writes
+//! grant the top directory. The HELD ones are attacks that held.
 
 mod common;
 

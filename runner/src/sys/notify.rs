@@ -30,6 +30,8 @@ pub const SECCOMP_USER_NOTIF_FLAG_CONTINUE: u32 = 1;
 // include/uapi/asm-generic/poll.h
 /// `POLLIN`.
 pub const POLLIN: i16 = 0x001;
+/// `POLLOUT`.
+pub const POLLOUT: i16 = 0x004;
 /// `POLLERR`.
 pub const POLLERR: i16 = 0x008;
 /// `POLLHUP`.

@@ -12,10 +12,14 @@
 //! ELF interpreter; `bind`/`connect` of a TCP socket `bind_tcp`/
 //! `connect_tcp` on the port.
 //!
-//! Paths are resolved from outside, as the kernel will: relative to the
-//! caller's working directory or directory fd (`/proc/TID/cwd`,
-//! `/proc/TID/fd/N`), `/proc/self` as the caller's, symbolic links followed
-//! where the call follows them. This is a prediction, not the decision:
+//! Paths are resolved from outside as the caller's own lookup would, and
+//! no further ([`walk`]): from its working directory or directory fd
+//! (`/proc/TID/cwd`, `/proc/TID/fd/N`), `/proc/self` as the caller's,
+//! symbolic links followed where the call follows them, each step checked
+//! against the caller's modes, and every later question (kind, modes, a
+//! script's first line) asked of the walk's handles, never of a name. A
+//! right the caller's modes refuse is left out: the kernel refuses the call
+//! before Landlock is asked. This is a prediction, not the decision:
 //! the caller's memory or the file system may change between the read and
 //! the kernel's own lookup (a race that can change the report, never what
 //! the kernel enforces).
@@ -28,7 +32,11 @@ use std::os::unix::fs::{FileExt, FileTypeExt};
 use std::path::{Path, PathBuf};
 
 use runner::landlock::{fs, net};
+
+mod interp;
+mod walk;
 use runner::sys::notify as n;
+use walk::{Cred, Found, Target, Walk};
 
 /// `AT_FDCWD` (include/uapi/linux/fcntl.h).
 const AT_FDCWD: i32 = -100;
@@ -92,84 +100,6 @@ pub struct Caller<'a> {
     cred: std::cell::OnceCell<Option<Cred>>,
 }
 
-/// What the caller's file-system credentials let it search and read, by
-/// mode bits (`/proc/TID/status`: the fs uid and gid, the groups, and
-/// `CAP_DAC_OVERRIDE`/`CAP_DAC_READ_SEARCH` in the effective set). The
-/// supervisor may run as root with `CAP_DAC_READ_SEARCH`: it walks paths
-/// and reads files for the caller only as far as the caller itself could,
-/// so a report never shows what lies behind a directory the caller cannot
-/// search (where the kernel fails the call with EACCES before Landlock is
-/// asked) or inside a file it cannot read. ACLs are not read: a directory
-/// only an ACL opens is taken as closed (nothing is reported there).
-#[derive(Debug)]
-struct Cred {
-    uid: u32,
-    gid: u32,
-    groups: Vec<u32>,
-    bypass: bool,
-}
-
-impl Cred {
-    fn of(tid: u32) -> Option<Cred> {
-        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .map(|v| v.split_whitespace().collect::<Vec<_>>())
-        };
-        // Uid:/Gid: real, effective, saved, fs
-        let uid = field("Uid:")?.get(3)?.parse().ok()?;
-        let gid = field("Gid:")?.get(3)?.parse().ok()?;
-        let groups = (field("Groups:")?.iter())
-            .filter_map(|g| g.parse().ok())
-            .collect();
-        let cap_eff = u64::from_str_radix(field("CapEff:")?.first()?, 16).ok()?;
-        const DAC: u64 = (1 << 1) | (1 << 2); // CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
-        Some(Cred {
-            uid,
-            gid,
-            groups,
-            bypass: cap_eff & DAC != 0,
-        })
-    }
-
-    /// Whether the mode bits of `meta` give this caller every bit of
-    /// `bits` (4 read, 2 write, 1 execute or search).
-    fn may(&self, meta: &std::fs::Metadata, bits: u32) -> bool {
-        use std::os::unix::fs::MetadataExt;
-        let mode = meta.mode();
-        let shift = if meta.uid() == self.uid {
-            6
-        } else if meta.gid() == self.gid || self.groups.contains(&meta.gid()) {
-            3
-        } else {
-            0
-        };
-        self.bypass || (mode >> shift) & bits == bits
-    }
-
-    /// Whether the modes let the caller's call reach Landlock's check of
-    /// `right` on `path` (resolved): write and search on the directory a
-    /// name is made or removed in, read on what is read or listed, write
-    /// on what is written or truncated, execute on what is run.
-    fn permits(&self, right: u64, path: &Path) -> bool {
-        let Ok(meta) = std::fs::symlink_metadata(path) else {
-            return false;
-        };
-        let bits = if right & (fs::READ_FILE | fs::READ_DIR) != 0 {
-            4
-        } else if right & (fs::WRITE_FILE | fs::TRUNCATE) != 0 {
-            2
-        } else if right & fs::EXECUTE != 0 {
-            1
-        } else {
-            2 | 1 // make_*, remove_*, refer: on the directory
-        };
-        self.may(&meta, bits)
-    }
-}
-
 /// The rights syscall `name` (of any arch) called with `args` needs;
 /// empty for a call Landlock does not govern or whose objects cannot be
 /// read (a bad pointer, a pathname longer than `PATH_MAX`, a name that
@@ -181,14 +111,14 @@ pub fn accesses(name: &str, args: &[u64; 6], caller: &Caller<'_>) -> Vec<Access>
     let mut out = Vec::new();
     let cred = caller.cred();
     // a right the caller's modes refuse fails the call before Landlock is asked
-    let mut need = |right: u64, path: Option<PathBuf>| {
-        let (Some(path), Some(cred)) = (path, cred) else {
+    let mut need = |right: u64, target: Option<Target>| {
+        let (Some(target), Some(cred)) = (target, cred) else {
             return;
         };
-        for bit in bits(right).filter(|&bit| cred.permits(bit, &path)) {
+        for bit in bits(right).filter(|&bit| cred.permits(bit, &target.meta)) {
             out.push(Access::File {
                 right: bit,
-                path: path.clone(),
+                path: target.path.clone(),
             });
         }
     };
@@ -203,7 +133,7 @@ fn open_or_execute(
     name: &str,
     args: &[u64; 6],
     caller: &Caller<'_>,
-    need: &mut impl FnMut(u64, Option<PathBuf>),
+    need: &mut impl FnMut(u64, Option<Target>),
 ) -> bool {
     let cwd = AT_FDCWD as u64;
     match name {
@@ -216,18 +146,21 @@ fn open_or_execute(
         "creat" => open(caller, cwd, args[0], O_CREAT | O_WRONLY | O_TRUNC, need),
         "execve" => execute(caller, caller.lookup(cwd, args[0], true), need),
         "execveat" => {
-            let path = if args[4] & AT_EMPTY_PATH != 0 && caller.is_empty_string(args[1]) {
-                caller.fd_path(args[0])
+            let found = if args[4] & AT_EMPTY_PATH != 0 && caller.is_empty_string(args[1]) {
+                caller.fd_object(args[0])
             } else {
                 caller.lookup(args[0], args[1], args[4] & AT_SYMLINK_NOFOLLOW == 0)
             };
-            execute(caller, path, need);
+            execute(caller, found, need);
         }
         "truncate" | "truncate64" => need(
             fs::TRUNCATE,
-            caller.lookup(cwd, args[0], true).filter(|p| p.exists()),
+            caller.lookup(cwd, args[0], true).and_then(|f| f.target()),
         ),
-        "ftruncate" | "ftruncate64" => need(fs::TRUNCATE, caller.fd_path(args[0])),
+        "ftruncate" | "ftruncate64" => need(
+            fs::TRUNCATE,
+            caller.fd_object(args[0]).and_then(|f| f.target()),
+        ),
         _ => return false,
     }
     true
@@ -238,10 +171,14 @@ fn change_names(
     name: &str,
     args: &[u64; 6],
     caller: &Caller<'_>,
-    need: &mut impl FnMut(u64, Option<PathBuf>),
+    need: &mut impl FnMut(u64, Option<Target>),
 ) {
     let cwd = AT_FDCWD as u64;
-    let dir_of = |dirfd: u64, path: u64| parent(caller.lookup(dirfd, path, false));
+    let dir_of = |dirfd: u64, path: u64| {
+        caller
+            .lookup(dirfd, path, false)
+            .and_then(|f| f.holder_target())
+    };
     match name {
         "mkdir" => need(fs::MAKE_DIR, dir_of(cwd, args[0])),
         "mkdirat" => need(fs::MAKE_DIR, dir_of(args[0], args[1])),
@@ -272,12 +209,12 @@ fn open(
     dirfd: u64,
     path: u64,
     flags: u64,
-    need: &mut impl FnMut(u64, Option<PathBuf>),
+    need: &mut impl FnMut(u64, Option<Target>),
 ) {
     if flags & O_PATH != 0 || flags & O_TMPFILE == O_TMPFILE {
         return;
     }
-    let Some(path) = caller.lookup(dirfd, path, flags & O_NOFOLLOW == 0) else {
+    let Some(found) = caller.lookup(dirfd, path, flags & O_NOFOLLOW == 0) else {
         return;
     };
     let mut rights = match flags & O_ACCMODE {
@@ -288,133 +225,45 @@ fn open(
     if flags & O_TRUNC != 0 {
         rights |= fs::TRUNCATE;
     }
-    // the walk followed every link it should; a link left is the last
-    // component under O_NOFOLLOW, which fails with ELOOP
-    match std::fs::symlink_metadata(&path) {
-        Ok(meta) if meta.file_type().is_symlink() => {}
-        Ok(meta) if meta.is_dir() => {
-            if flags & O_ACCMODE == 0 {
-                need(fs::READ_DIR, Some(path));
-            }
-        }
-        Ok(_) => need(rights, Some(path)),
+    match found.meta() {
+        // the walk followed every link it should; a link left is the last
+        // component under O_NOFOLLOW, which fails with ELOOP
+        Some(meta) if meta.file_type().is_symlink() => {}
+        Some(meta) if meta.is_dir() && flags & O_ACCMODE == 0 => need(fs::READ_DIR, found.target()),
+        Some(meta) if meta.is_dir() => {}
+        Some(_) => need(rights, found.target()),
         // the new file's read/write rights are checked beneath the same
         // directory: `make_reg` there is what a grant must give
-        Err(_) if flags & O_CREAT != 0 => need(fs::MAKE_REG, parent(Some(path))),
-        Err(_) => {}
+        None if flags & O_CREAT != 0 => need(fs::MAKE_REG, found.holder_target()),
+        None => {}
     }
 }
 
 /// `execute` and `read_file` on the program and on the interpreters the
 /// kernel opens for it (binfmt_script's `#!`, binfmt_elf's `PT_INTERP`),
 /// read only where the caller may read (see [`Cred`]).
-fn execute(
-    caller: &Caller<'_>,
-    path: Option<PathBuf>,
-    need: &mut impl FnMut(u64, Option<PathBuf>),
-) {
-    // execvp tries each PATH directory: a name that does not exist there
-    // fails with ENOENT before Landlock is asked
-    let Some(path) = path.filter(|p| is_regular(p)) else {
-        return;
-    };
+fn execute(caller: &Caller<'_>, found: Option<Found>, need: &mut impl FnMut(u64, Option<Target>)) {
     let Some(cred) = caller.cred() else {
         return;
     };
-    let mut program = path;
+    let mut program = found;
     // the program, then up to two interpreters: `#!` and the ELF loader
     for _ in 0..3 {
-        need(fs::EXECUTE | fs::READ_FILE, Some(program.clone()));
-        let Some(next) = interpreter_of(&program, cred) else {
+        // execvp tries each PATH directory: a name that does not exist
+        // there fails with ENOENT before Landlock is asked
+        let Some(found) = program.filter(|f| f.meta().is_some_and(|m| m.is_file())) else {
             return;
         };
-        match caller.resolve_from(AT_FDCWD as u64, &next, true) {
-            Some(next) if is_regular(&next) => program = next,
-            _ => return,
-        }
-    }
-}
-
-/// A regular file, not reached through a link.
-fn is_regular(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
-}
-
-/// The first `len` bytes of regular file `path`, if the caller may read
-/// it; opened without blocking (a FIFO swapped in is refused, not waited on).
-fn head(path: &Path, len: usize, cred: &Cred) -> Option<Vec<u8>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    const O_NONBLOCK: i32 = 0o4000;
-    const O_NOCTTY: i32 = 0o400;
-    const O_NOFOLLOW: i32 = 0o400000;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
-        .open(path)
-        .ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || !cred.may(&meta, 4) {
-        return None;
-    }
-    let mut buf = vec![0u8; len];
-    let n = file.read_at(&mut buf, 0).ok()?;
-    buf.truncate(n);
-    Some(buf)
-}
-
-/// The interpreter the kernel runs for `path`: a script's `#!` program, or
-/// an ELF file's `PT_INTERP` (the dynamic loader).
-fn interpreter_of(path: &Path, cred: &Cred) -> Option<PathBuf> {
-    let start = head(path, 4096, cred)?;
-    if let Some(line) = start.strip_prefix(b"#!") {
-        let line = line.split(|&b| b == b'\n').next()?;
-        let word = line
-            .split(|&b| b == b' ' || b == b'\t')
-            .find(|w| !w.is_empty())?;
-        return Some(PathBuf::from(OsStr::from_bytes(word)));
-    }
-    elf_interpreter(&start)
-}
-
-/// The `PT_INTERP` path of an ELF file (elf(5)), little-endian 32 or
-/// 64-bit, from its first bytes `head` (the program headers and the
-/// interpreter's name sit there in every linker's layout; further out
-/// they are not looked for).
-fn elf_interpreter(head: &[u8]) -> Option<PathBuf> {
-    const PT_INTERP: u32 = 3;
-    if head.len() < 64 || &head[..4] != b"\x7fELF" || head[5] != 1 {
-        return None;
-    }
-    let u16_at =
-        |at: usize| Some(u16::from_le_bytes(head.get(at..at + 2)?.try_into().ok()?) as usize);
-    let u32_at =
-        |at: usize| Some(u32::from_le_bytes(head.get(at..at + 4)?.try_into().ok()?) as usize);
-    let u64_at =
-        |at: usize| Some(u64::from_le_bytes(head.get(at..at + 8)?.try_into().ok()?) as usize);
-    let wide = head[4] == 2;
-    let (phoff, phentsize, phnum) = if wide {
-        (u64_at(0x20)?, u16_at(0x36)?, u16_at(0x38)?)
-    } else {
-        (u32_at(0x1c)?, u16_at(0x2a)?, u16_at(0x2c)?)
-    };
-    if phentsize < 0x20 {
-        return None;
-    }
-    for i in 0..phnum {
-        let entry = phoff.checked_add(i.checked_mul(phentsize)?)?;
-        if u32_at(entry)? != PT_INTERP as usize {
-            continue;
-        }
-        let (offset, size) = if wide {
-            (u64_at(entry + 8)?, u64_at(entry + 0x20)?)
-        } else {
-            (u32_at(entry + 4)?, u32_at(entry + 0x10)?)
+        need(fs::EXECUTE | fs::READ_FILE, found.target());
+        let Some(next) = found
+            .object
+            .as_ref()
+            .and_then(|o| interp::interpreter_of(o, cred))
+        else {
+            return;
         };
-        let name = head.get(offset..offset.checked_add(size)?)?;
-        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        return Some(PathBuf::from(OsStr::from_bytes(&name[..end])));
+        program = caller.resolve_from(AT_FDCWD as u64, &next, true);
     }
-    None
 }
 
 /// The `make_*` right for a `mknod` mode.
@@ -428,9 +277,10 @@ fn make_right(mode: u64) -> u64 {
     }
 }
 
-/// The `(make, remove)` rights for an existing name (not followed).
-fn kind_rights(path: &Path) -> Option<(u64, u64)> {
-    let kind = std::fs::symlink_metadata(path).ok()?.file_type();
+/// The `(make, remove)` rights for an existing name (not followed: the
+/// walk's handle on the name itself).
+fn kind_rights(found: &Found) -> Option<(u64, u64)> {
+    let kind = found.meta()?.file_type();
     let make = if kind.is_dir() {
         fs::MAKE_DIR
     } else if kind.is_symlink() {
@@ -455,7 +305,7 @@ fn kind_rights(path: &Path) -> Option<(u64, u64)> {
 }
 
 /// `link`/`linkat`: `[olddirfd, oldpath, newdirfd, newpath]`.
-fn link(caller: &Caller<'_>, a: [u64; 4], flags: u64, need: &mut impl FnMut(u64, Option<PathBuf>)) {
+fn link(caller: &Caller<'_>, a: [u64; 4], flags: u64, need: &mut impl FnMut(u64, Option<Target>)) {
     let (Some(old), Some(new)) = (
         caller.lookup(a[0], a[1], flags & AT_SYMLINK_FOLLOW != 0),
         caller.lookup(a[2], a[3], false),
@@ -466,14 +316,14 @@ fn link(caller: &Caller<'_>, a: [u64; 4], flags: u64, need: &mut impl FnMut(u64,
         return;
     };
     refer_across(&old, &new, need);
-    need(make, parent(Some(new)));
+    need(make, new.holder_target());
 }
 
 /// `refer` on both directories when a name moves or links across them.
-fn refer_across(old: &Path, new: &Path, need: &mut impl FnMut(u64, Option<PathBuf>)) {
-    if old.parent() != new.parent() {
-        need(fs::REFER, old.parent().map(Path::to_path_buf));
-        need(fs::REFER, new.parent().map(Path::to_path_buf));
+fn refer_across(old: &Found, new: &Found, need: &mut impl FnMut(u64, Option<Target>)) {
+    if old.path.parent() != new.path.parent() {
+        need(fs::REFER, old.holder_target());
+        need(fs::REFER, new.holder_target());
     }
 }
 
@@ -482,7 +332,7 @@ fn rename(
     caller: &Caller<'_>,
     a: [u64; 4],
     flags: u64,
-    need: &mut impl FnMut(u64, Option<PathBuf>),
+    need: &mut impl FnMut(u64, Option<Target>),
 ) {
     let (Some(old), Some(new)) = (
         caller.lookup(a[0], a[1], false),
@@ -494,12 +344,12 @@ fn rename(
         return;
     };
     refer_across(&old, &new, need);
-    need(remove, parent(Some(old.clone())));
-    need(make, parent(Some(new.clone())));
+    need(remove, old.holder_target());
+    need(make, new.holder_target());
     if let Some((new_make, new_remove)) = kind_rights(&new) {
-        need(new_remove, parent(Some(new.clone())));
+        need(new_remove, new.holder_target());
         if flags & RENAME_EXCHANGE != 0 {
-            need(new_make, parent(Some(old)));
+            need(new_make, old.holder_target());
         }
     }
 }
@@ -528,22 +378,20 @@ fn socket_access(bind: bool, args: &[u64; 6], caller: &Caller<'_>) -> Vec<Access
             let name = &addr[2..];
             let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
             let path = PathBuf::from(OsStr::from_bytes(&name[..end]));
-            let path = caller.resolve_from(AT_FDCWD as u64, &path, false);
-            match parent(path) {
-                Some(dir) => vec![Access::File {
-                    right: fs::MAKE_SOCK,
-                    path: dir,
-                }],
-                None => Vec::new(),
+            let dir = (caller.resolve_from(AT_FDCWD as u64, &path, false))
+                .and_then(|f| f.holder_target());
+            match (dir, caller.cred()) {
+                (Some(dir), Some(cred)) if cred.permits(fs::MAKE_SOCK, &dir.meta) => {
+                    vec![Access::File {
+                        right: fs::MAKE_SOCK,
+                        path: dir.path,
+                    }]
+                }
+                _ => Vec::new(),
             }
         }
         _ => Vec::new(),
     }
-}
-
-/// The directory holding `path`.
-fn parent(path: Option<PathBuf>) -> Option<PathBuf> {
-    path.and_then(|p| p.parent().map(Path::to_path_buf))
 }
 
 impl<'a> Caller<'a> {
@@ -583,48 +431,44 @@ impl<'a> Caller<'a> {
         (complete && !bytes.is_empty()).then(|| PathBuf::from(OsStr::from_bytes(&bytes)))
     }
 
-    /// The pathname at `addr` resolved from `dirfd` (see the module docs).
-    fn lookup(&self, dirfd: u64, addr: u64, follow: bool) -> Option<PathBuf> {
+    /// The pathname at `addr` resolved from `dirfd` (see [`walk`]).
+    fn lookup(&self, dirfd: u64, addr: u64, follow: bool) -> Option<Found> {
         let path = self.string(addr)?;
         self.resolve_from(dirfd, &path, follow)
     }
 
-    fn resolve_from(&self, dirfd: u64, path: &Path, follow: bool) -> Option<PathBuf> {
+    fn resolve_from(&self, dirfd: u64, path: &Path, follow: bool) -> Option<Found> {
         let cred = self.cred()?;
         let tgid = crate::supervise::thread_group(self.tid as i32)?;
         let (start, name) = if path.is_absolute() {
-            (PathBuf::from("/"), PathBuf::from("/"))
+            (walk::open_dir(Path::new("/"))?, PathBuf::from("/"))
         } else {
             // the walk starts in the directory itself (the caller's cwd or
             // dirfd, opened through /proc), whatever its ancestors allow
-            let link = match dirfd as i32 {
-                AT_FDCWD => format!("/proc/{}/cwd", self.tid),
-                fd => format!("/proc/{}/fd/{fd}", self.tid),
-            };
-            (PathBuf::from(&link), self.dir(dirfd)?)
+            let link = self.fd_link(dirfd);
+            let name = std::fs::read_link(&link).ok().filter(|p| p.is_absolute())?;
+            (walk::open_dir(Path::new(&link))?, name)
         };
-        let walk = Walk {
-            cred,
-            tgid,
-            tid: self.tid,
-        };
-        walk.resolve(&start, name, path, follow)
+        Walk::new(cred, tgid, self.tid).resolve(start, name, path, follow)
     }
 
-    /// The directory `dirfd` names for the caller.
-    fn dir(&self, dirfd: u64) -> Option<PathBuf> {
-        let link = if dirfd as i32 == AT_FDCWD {
-            format!("/proc/{}/cwd", self.tid)
-        } else {
-            format!("/proc/{}/fd/{}", self.tid, dirfd as i32)
-        };
-        std::fs::read_link(link).ok().filter(|p| p.is_absolute())
+    /// `/proc/TID/cwd` for `AT_FDCWD`, else `/proc/TID/fd/N`.
+    fn fd_link(&self, dirfd: u64) -> String {
+        match dirfd as i32 {
+            AT_FDCWD => format!("/proc/{}/cwd", self.tid),
+            fd => format!("/proc/{}/fd/{fd}", self.tid),
+        }
     }
 
-    /// The file the caller's descriptor `fd` is open on.
-    fn fd_path(&self, fd: u64) -> Option<PathBuf> {
-        let path = std::fs::read_link(format!("/proc/{}/fd/{}", self.tid, fd as i32)).ok()?;
-        path.is_absolute().then_some(path)
+    /// The file the caller's descriptor `fd` is open on (that very inode).
+    fn fd_object(&self, fd: u64) -> Option<Found> {
+        let link = format!("/proc/{}/fd/{}", self.tid, fd as i32);
+        let path = std::fs::read_link(&link).ok().filter(|p| p.is_absolute())?;
+        Some(Found {
+            path,
+            object: Some(walk::open_dir(Path::new(&link))?),
+            holder: None,
+        })
     }
 
     /// Whether the caller's `fd` is a TCP socket (the only kind Landlock's
@@ -647,134 +491,6 @@ impl<'a> Caller<'a> {
             _ => true,
         }
     }
-}
-
-/// The most symbolic links one lookup follows (`MAXSYMLINKS`).
-const MAX_LINKS: usize = 40;
-/// The most components one lookup walks, links' included: a bound on the
-/// supervisor's work for one call (the kernel's own walk is cheaper than
-/// this one, which makes several syscalls a step).
-const MAX_STEPS: usize = 4096;
-
-/// A path walk done for the caller (see [`Walk::resolve`]).
-struct Walk<'a> {
-    cred: &'a Cred,
-    tgid: i32,
-    tid: u32,
-}
-
-impl Walk<'_> {
-    /// `path` resolved from directory `start` (opened as it is, its
-    /// ancestors unchecked; `name` is how it is printed) as the caller's
-    /// own walk would: one `O_PATH | O_NOFOLLOW` handle a step, so no
-    /// checked step can be swapped afterwards; each directory searched
-    /// only if the caller may (see [`Cred`]); every symbolic link followed
-    /// (the last component only when `follow`); `/proc/self` and
-    /// `/proc/thread-self` as the caller's; a link under another process's
-    /// `/proc/PID` (`cwd`, `root`, `exe`, `fd/N`: the kernel follows them
-    /// only for a tracer) not followed. A last component that does not
-    /// exist is kept (a name about to be created). `None` where the
-    /// caller's walk would fail (a directory it may not search, a missing
-    /// or non-directory step, a loop, [`MAX_STEPS`]).
-    fn resolve(&self, start: &Path, name: PathBuf, path: &Path, follow: bool) -> Option<PathBuf> {
-        use std::collections::VecDeque;
-        let mut todo: VecDeque<std::ffi::OsString> = VecDeque::new();
-        push_front(&mut todo, path);
-        let mut dir = open_dir(start)?;
-        let mut current = name;
-        let (mut links, mut steps) = (0, 0);
-        while let Some(part) = todo.pop_front() {
-            steps += 1;
-            let meta = dir.metadata().ok()?;
-            if steps > MAX_STEPS || !meta.is_dir() || !self.cred.may(&meta, 1) {
-                return None;
-            }
-            if part == ".." {
-                if current.pop() {
-                    dir = open_at(&dir, OsStr::new(".."))?;
-                }
-                continue;
-            }
-            if current == Path::new("/proc") && (part == "self" || part == "thread-self") {
-                if part == "thread-self" {
-                    todo.push_front(self.tid.to_string().into());
-                    todo.push_front("task".into());
-                }
-                todo.push_front(self.tgid.to_string().into());
-                continue;
-            }
-            let last = todo.is_empty();
-            let child = match open_at(&dir, &part) {
-                Some(child) => child,
-                None if last => return Some(current.join(part)),
-                None => return None,
-            };
-            let is_link = child.metadata().ok()?.file_type().is_symlink();
-            if !is_link || (last && !follow) {
-                current.push(&part);
-                dir = child;
-                continue;
-            }
-            links += 1;
-            if links > MAX_LINKS || self.other_process(&current) {
-                return None;
-            }
-            let target = n::read_link_at(child.as_fd()).ok()?;
-            let target = PathBuf::from(OsStr::from_bytes(&target));
-            if target.is_absolute() {
-                dir = open_dir(Path::new("/"))?;
-                current = PathBuf::from("/");
-            }
-            push_front(&mut todo, &target);
-        }
-        Some(current)
-    }
-
-    /// Whether `dir` lies in `/proc/PID` of a process other than the caller's.
-    fn other_process(&self, dir: &Path) -> bool {
-        let mut parts = dir.components().skip(1);
-        if parts.next().is_none_or(|c| c.as_os_str() != "proc") {
-            return false;
-        }
-        match parts
-            .next()
-            .and_then(|c| c.as_os_str().to_str()?.parse::<i32>().ok())
-        {
-            Some(pid) => crate::supervise::thread_group(pid) != Some(self.tgid),
-            None => false,
-        }
-    }
-}
-
-/// The components of `path` put before those in `todo` (`.` dropped).
-fn push_front(todo: &mut std::collections::VecDeque<std::ffi::OsString>, path: &Path) {
-    use std::path::Component;
-    let parts: Vec<_> = (path.components())
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
-    for part in parts.into_iter().rev() {
-        todo.push_front(part);
-    }
-}
-
-/// `path` opened `O_PATH` (following it: the start of a walk).
-fn open_dir(path: &Path) -> Option<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    const O_PATH: i32 = 0o10000000;
-    (std::fs::OpenOptions::new().read(true))
-        .custom_flags(O_PATH)
-        .open(path)
-        .ok()
-}
-
-/// The name `part` in `dir`, itself (see `runner::sys::notify::open_path_at`).
-fn open_at(dir: &File, part: &OsStr) -> Option<File> {
-    let name = std::ffi::CString::new(part.as_bytes()).ok()?;
-    n::open_path_at(dir.as_fd(), &name).ok().map(File::from)
 }
 
 #[cfg(test)]
