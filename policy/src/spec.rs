@@ -41,7 +41,8 @@ pub enum Mode {
 /// its argument-tree order rather than the order the rules were added.
 /// The profile front end ([`crate::profile`]) gets libseccomp's result by
 /// dropping the conditional rules of syscalls that also have an
-/// unconditional rule.
+/// unconditional rule, and by putting the conditional rules in
+/// libseccomp's tree order ([`crate::profile::order`]).
 ///
 /// Each condition compares only the bits the kernel reads of that argument
 /// ([`crate::width`]): `ioctl`'s request is an `unsigned int`, so

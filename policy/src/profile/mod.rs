@@ -20,10 +20,13 @@
 //!   decides it, a later unconditional rule is dropped, and so are all of
 //!   its conditional rules, whether they come before or after it ("syscall
 //!   exists without any chains"). Each dropped rule gets a [`Note`] naming
-//!   the winner. Where conditional rules with different actions can both
-//!   hold, the first in profile order answers (libseccomp picks by its
-//!   argument-tree order, and refuses identical conditions with `-EEXIST`):
-//!   a [`Note::Overlap`] names the pair.
+//!   the winner. Conditional rules are tried in libseccomp's argument-tree
+//!   order ([`order`]: by their conditions, higher argument index first,
+//!   then `==`/`!=`, `<`, `>` classes, then value), not profile order;
+//!   where two with different actions can both hold a [`Note::Overlap`]
+//!   names the winner. Where libseccomp refuses a rule (`-EEXIST`:
+//!   identical conditions, or a shorter rule after a longer one, with
+//!   another action) go-jail keeps profile order.
 //! - The conditions of one entry are ANDed, **except** when an argument
 //!   index repeats: runc, crun and youki then add every condition as a
 //!   rule of its own, so they are ORed — even those on other indices.
@@ -40,6 +43,7 @@
 //! reads ([`crate::width`]).
 
 mod names;
+pub mod order;
 mod translate;
 
 pub use names::{
@@ -278,11 +282,12 @@ pub enum Note {
         winner: usize,
     },
     /// Conditional rules of two entries give a syscall different actions
-    /// under conditions that can both hold: there the first one wins.
+    /// under conditions that can both hold: where both do, `winner`'s rule
+    /// answers (it comes first in libseccomp's argument-tree order).
     Overlap {
         name: String,
-        first: usize,
-        second: usize,
+        winner: usize,
+        loser: usize,
     },
 }
 
@@ -325,9 +330,9 @@ impl fmt::Display for Note {
                 f,
                 "syscalls[{entry}]: the conditional rule for '{name}' is dropped: syscalls[{winner}] gives it an unconditional action, which wins (as in libseccomp)"
             ),
-            Note::Overlap { name, first, second } => write!(
+            Note::Overlap { name, winner, loser } => write!(
                 f,
-                "syscalls[{first}] and syscalls[{second}] give '{name}' different actions under conditions that can both hold: where both do, syscalls[{first}] wins (the first in the profile; libseccomp picks by its argument-tree order)"
+                "syscalls[{winner}] and syscalls[{loser}] give '{name}' different actions under conditions that can both hold: where both do, syscalls[{winner}] wins (it comes first in libseccomp's argument-tree order)"
             ),
         }
     }
@@ -663,14 +668,17 @@ mod tests {
             notes,
             [Note::Overlap {
                 name: "socket".into(),
-                first: 0,
-                second: 1
+                winner: 1,
+                loser: 0
             }]
         );
+        // libseccomp tries args[2] before args[0] (higher index first), so
+        // the later ALLOW answers where both hold
         let (pol, _) = crate::resolve(&spec).unwrap();
+        assert_eq!(eval(&pol, "socket", [16, 0, 9, 0, 0, 0]), Action::Allow);
         assert_eq!(
-            eval(&pol, "socket", [16, 0, 9, 0, 0, 0]),
-            Action::Errno(EPERM)
+            eval(&pol, "socket", [16, 0, 8, 0, 0, 0]),
+            Action::KillProcess
         );
         assert_eq!(eval(&pol, "socket", [1, 0, 9, 0, 0, 0]), Action::Allow);
     }

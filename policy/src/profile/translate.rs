@@ -303,8 +303,11 @@ fn check_entry(i: usize, e: &Entry) -> Result<(), SeccompProfileError> {
 /// libseccomp's precedence among one syscall's rules (src/db.c
 /// `db_rule_add`): a syscall with an unconditional rule (`unconditional`:
 /// name → its entry) loses its conditional rules, added before or after
-/// it; conditional rules with different actions that can both hold keep
-/// profile order, with a [`Note::Overlap`]. `rules` carry their entry.
+/// it; the conditional rules of a syscall are tried in libseccomp's tree
+/// order ([`super::order`]), and where two with different actions can both
+/// hold a [`Note::Overlap`] names the one that wins. `rules` carry their
+/// entry; the result keeps each syscall's rules together, syscalls in the
+/// order they first appear.
 fn libseccomp_precedence(
     rules: Vec<(usize, Rule)>,
     unconditional: &HashMap<String, usize>,
@@ -315,7 +318,8 @@ fn libseccomp_precedence(
             notes.push(note);
         }
     };
-    let mut kept: Vec<(usize, Rule)> = Vec::with_capacity(rules.len());
+    // per syscall, in order of first appearance: its rules with their entry
+    let mut groups: Vec<(String, Vec<(usize, Rule)>)> = Vec::new();
     for (entry, rule) in rules {
         if !rule.conditions.is_empty() {
             if let Some(&winner) = unconditional.get(&rule.name) {
@@ -330,29 +334,43 @@ fn libseccomp_precedence(
                 );
                 continue;
             }
-            let rivals = kept.iter().filter(|(e, r)| {
-                *e != entry
-                    && r.name == rule.name
-                    && r.action != rule.action
-                    && !r.conditions.is_empty()
-                    && may_both_hold(&r.conditions, &rule.conditions)
-            });
-            let firsts: Vec<usize> = rivals.map(|(e, _)| *e).collect();
-            for first in firsts {
-                let name = rule.name.clone();
-                push(
-                    Note::Overlap {
-                        name,
-                        first,
-                        second: entry,
-                    },
-                    notes,
-                );
+        }
+        match groups.iter_mut().find(|(n, _)| *n == rule.name) {
+            Some((_, g)) => g.push((entry, rule)),
+            None => groups.push((rule.name.clone(), vec![(entry, rule)])),
+        }
+    }
+    let mut out = Vec::new();
+    for (name, group) in groups {
+        let (conditional, plain): (Vec<_>, Vec<_>) = group
+            .into_iter()
+            .partition(|(_, r)| !r.conditions.is_empty());
+        let bare: Vec<Rule> = conditional.iter().map(|(_, r)| r.clone()).collect();
+        let ordered: Vec<&(usize, Rule)> = super::order::libseccomp_order(&bare)
+            .into_iter()
+            .map(|i| &conditional[i])
+            .collect();
+        for (k, (winner, w)) in ordered.iter().enumerate() {
+            for (loser, l) in &ordered[k + 1..] {
+                if winner != loser
+                    && w.action != l.action
+                    && may_both_hold(&w.conditions, &l.conditions)
+                {
+                    push(
+                        Note::Overlap {
+                            name: name.clone(),
+                            winner: *winner,
+                            loser: *loser,
+                        },
+                        notes,
+                    );
+                }
             }
         }
-        kept.push((entry, rule));
+        out.extend(ordered.into_iter().map(|(_, r)| r.clone()));
+        out.extend(plain.into_iter().map(|(_, r)| r));
     }
-    kept.into_iter().map(|(_, r)| r).collect()
+    out
 }
 
 /// False when the two ANDed condition lists cannot both hold: one of them
