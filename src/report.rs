@@ -213,6 +213,24 @@ impl Outbox {
         }
     }
 
+    /// Writes what stderr takes now, without waiting: called before a
+    /// call is answered, so a report comes before what the command prints
+    /// after the call, as long as stderr is read.
+    pub fn write_ready(&mut self) {
+        use runner::sys::notify::{poll, PollFd, POLLOUT};
+        while self.waiting() {
+            let mut fds = [PollFd {
+                fd: 2,
+                events: POLLOUT,
+                revents: 0,
+            }];
+            match poll(&mut fds, Some(0)) {
+                Ok(1) if fds[0].revents & POLLOUT != 0 => self.write_one(),
+                _ => return,
+            }
+        }
+    }
+
     /// Writes what waits, giving up once stderr took nothing for
     /// `patience_ms` (what is left is lost).
     pub fn flush(&mut self, patience_ms: u64) {

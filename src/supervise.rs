@@ -460,6 +460,7 @@ impl Session<'_> {
         if !policy::notify::is_denial(action) || !enforce {
             self.report_landlock(&notif, &data, listener);
         }
+        self.outbox.write_ready();
         let mut resp = SeccompNotifResp {
             id: notif.id,
             val: 0,
