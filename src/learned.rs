@@ -29,24 +29,11 @@ use std::path::{Path, PathBuf};
 use runner::landlock::{fs, net};
 
 use crate::access::Access;
+use crate::landlock::{FILE_WRITES, NAME_CHANGES};
 
 const AF_UNIX: u64 = 1;
 const AF_INET: u64 = 2;
 const AF_INET6: u64 = 10;
-
-/// What a write needs on the directory of the file written.
-const FILE_WRITES: u64 = fs::WRITE_FILE | fs::TRUNCATE;
-/// What creating, removing or moving a name needs on its directory.
-const NAME_CHANGES: u64 = fs::MAKE_CHAR
-    | fs::MAKE_DIR
-    | fs::MAKE_REG
-    | fs::MAKE_SOCK
-    | fs::MAKE_FIFO
-    | fs::MAKE_BLOCK
-    | fs::MAKE_SYM
-    | fs::REMOVE_DIR
-    | fs::REMOVE_FILE
-    | fs::REFER;
 
 /// Everything seen, before folding.
 #[derive(Debug, Default)]

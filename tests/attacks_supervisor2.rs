@@ -14,36 +14,11 @@
 mod common;
 
 use std::io::{BufRead as _, BufReader};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{bin, needs_root, Run};
-
-/// A directory under /tmp with `mode`, removed on drop.
-struct Dir(PathBuf);
-impl Dir {
-    fn new(name: &str, mode: u32) -> Dir {
-        let p = std::env::temp_dir().join(format!("go-jail-a4-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        chmod(&p, mode);
-        Dir(p)
-    }
-    fn join(&self, n: &str) -> String {
-        self.0.join(n).to_str().unwrap().to_owned()
-    }
-}
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn chmod(p: impl AsRef<Path>, mode: u32) {
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
-}
+use common::{bin, chmod, needs_root, ModeDir as Dir, Run};
 
 /// `OP ARG` pairs, each printed with its result (see each op).
 const PROBE: &str = r#"#define _GNU_SOURCE

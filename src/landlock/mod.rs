@@ -108,18 +108,21 @@ pub enum Mode {
 }
 
 const READ: u64 = fs::READ_FILE | fs::READ_DIR;
-const WRITE: u64 = fs::WRITE_FILE
-    | fs::REMOVE_DIR
-    | fs::REMOVE_FILE
-    | fs::MAKE_CHAR
+/// What creating, removing, linking or moving a name needs on the
+/// directory that holds it.
+pub const NAME_CHANGES: u64 = fs::MAKE_CHAR
     | fs::MAKE_DIR
     | fs::MAKE_REG
     | fs::MAKE_SOCK
     | fs::MAKE_FIFO
     | fs::MAKE_BLOCK
     | fs::MAKE_SYM
-    | fs::REFER
-    | fs::TRUNCATE;
+    | fs::REMOVE_DIR
+    | fs::REMOVE_FILE
+    | fs::REFER;
+/// What writing a file needs on it.
+pub const FILE_WRITES: u64 = fs::WRITE_FILE | fs::TRUNCATE;
+const WRITE: u64 = NAME_CHANGES | FILE_WRITES;
 
 impl Mode {
     fn access(self) -> u64 {

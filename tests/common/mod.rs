@@ -254,3 +254,34 @@ print("\nSTATUS=%d" % os.waitstatus_to_exitcode(status))
         }
     }
 }
+
+/// A fresh directory `go-jail-PID-NAME` in the temp dir with `mode`,
+/// removed on drop (for probes that need a tree with given permissions).
+pub struct ModeDir(pub PathBuf);
+
+impl ModeDir {
+    pub fn new(name: &str, mode: u32) -> ModeDir {
+        let p = std::env::temp_dir().join(format!("go-jail-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        chmod(&p, mode);
+        ModeDir(p)
+    }
+
+    /// `self/name` as a string.
+    pub fn join(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for ModeDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Sets the permission bits of `path`.
+pub fn chmod(path: impl AsRef<std::path::Path>, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
