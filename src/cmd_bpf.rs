@@ -6,27 +6,35 @@ use std::path::Path;
 use bpf_asm::seccomp::Arch;
 use bpf_asm::{Program, SeccompData, Verdict};
 
+use crate::arches;
 use crate::args::{AsmArgs, DisasmArgs, EmuArgs, VerifyArgs};
 use crate::fail::Failure;
-use crate::names;
+use crate::output;
+use crate::syscall_names;
 
 /// Reads a raw program, naming the file in every error.
 pub fn read_raw(path: &Path) -> Result<Program, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::input(format!("{}: {}", path.display(), crate::fail::io_error(&e)))
+    })?;
     Program::from_bytes(&bytes).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
 }
 
 pub fn disasm(a: &DisasmArgs) -> Result<i32, Failure> {
     let prog = read_raw(&a.file)?;
-    let arch = a.arch.as_deref().map(names::parse_arch).transpose()?;
+    let arch = a.arch.as_deref().map(arches::parse_arch).transpose()?;
     print!("{}", crate::disasm::disassemble(&prog, arch));
     Ok(0)
 }
 
 pub fn asm(a: &AsmArgs) -> Result<i32, Failure> {
-    let text = std::fs::read_to_string(&a.file)
-        .map_err(|e| Failure::input(format!("{}: {}", a.file.display(), names::io_error(&e))))?;
+    let text = std::fs::read_to_string(&a.file).map_err(|e| {
+        Failure::input(format!(
+            "{}: {}",
+            a.file.display(),
+            crate::fail::io_error(&e)
+        ))
+    })?;
     let prog = bpf_asm::text::assemble(&text)
         .map_err(|e| Failure::input(format!("{}: {e}", a.file.display())))?;
     crate::output::write_bytes(a.output.as_deref(), &prog.to_bytes())?;
@@ -34,8 +42,13 @@ pub fn asm(a: &AsmArgs) -> Result<i32, Failure> {
 }
 
 pub fn verify(a: &VerifyArgs) -> Result<i32, Failure> {
-    let bytes = std::fs::read(&a.file)
-        .map_err(|e| Failure::input(format!("{}: {}", a.file.display(), names::io_error(&e))))?;
+    let bytes = std::fs::read(&a.file).map_err(|e| {
+        Failure::input(format!(
+            "{}: {}",
+            a.file.display(),
+            crate::fail::io_error(&e)
+        ))
+    })?;
     let prog = match Program::from_bytes(&bytes) {
         Ok(p) => p,
         Err(e) => {
@@ -57,10 +70,10 @@ pub fn verify(a: &VerifyArgs) -> Result<i32, Failure> {
         let arch = a
             .arch
             .as_deref()
-            .map(names::parse_arch)
+            .map(arches::parse_arch)
             .transpose()?
             .unwrap_or(Arch::native());
-        let count = names::table_size(arch);
+        let count = syscall_names::table_size(arch);
         let cached = bpf_asm::cache::cached_syscalls(&prog, arch.audit(), count);
         println!(
             "{} of {count} {} syscall numbers served by the kernel's action cache:",
@@ -69,7 +82,7 @@ pub fn verify(a: &VerifyArgs) -> Result<i32, Failure> {
         );
         let list: Vec<String> = cached
             .iter()
-            .map(|&nr| names::syscall_name(arch, nr).unwrap_or_else(|| nr.to_string()))
+            .map(|&nr| syscall_names::syscall_name(arch, nr).unwrap_or_else(|| nr.to_string()))
             .collect();
         println!("{}", list.join(","));
     }
@@ -100,10 +113,10 @@ pub fn emu(a: &EmuArgs) -> Result<i32, Failure> {
     let arch = a
         .arch
         .as_deref()
-        .map(names::parse_arch)
+        .map(arches::parse_arch)
         .transpose()?
         .unwrap_or(Arch::native());
-    let nr = match names::lookup(arch, &a.syscall) {
+    let nr = match syscall_names::lookup(arch, &a.syscall) {
         Some(nr) => nr,
         None => {
             let n = parse_u64("syscall", &a.syscall).map_err(|_| {
@@ -147,12 +160,12 @@ pub fn emu(a: &EmuArgs) -> Result<i32, Failure> {
     let out = bpf_asm::interp::run(&prog, &data)
         .map_err(|e| Failure::input(format!("{}: {e}", a.file.display())))?;
     let verdict = Verdict::from_raw(out.ret);
-    let name = names::syscall_name(arch, nr).unwrap_or_else(|| format!("#{nr}"));
+    let name = syscall_names::syscall_name(arch, nr).unwrap_or_else(|| format!("#{nr}"));
     if a.json {
         let json = serde_json::json!({
             "arch": arch.name(),
             "nr": nr,
-            "syscall": names::syscall_name(arch, nr),
+            "syscall": syscall_names::syscall_name(arch, nr),
             "ret": out.ret,
             "action": verdict.name(),
             "data": out.ret & 0xffff,
@@ -163,7 +176,7 @@ pub fn emu(a: &EmuArgs) -> Result<i32, Failure> {
         println!(
             "{} {name}: {} (ret {:#010x}, {} instructions executed)",
             arch.name(),
-            names::verdict(verdict),
+            output::verdict(verdict),
             out.ret,
             out.executed
         );

@@ -8,7 +8,7 @@ use bpf_asm::Program;
 use crate::args::{CompileArgs, OutputFormat};
 use crate::fail::Failure;
 use crate::filter::{self, Compiled};
-use crate::{disasm, names, output, policy_args};
+use crate::{disasm, output, policy_args, syscall_names};
 
 pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
     let mut pargs = a.policy.clone();
@@ -169,7 +169,7 @@ fn dump(c: &Compiled) -> Result<String, Failure> {
         let cached: Vec<String> = s
             .cached
             .iter()
-            .map(|&nr| names::syscall_name(s.arch, nr).unwrap_or_else(|| nr.to_string()))
+            .map(|&nr| syscall_names::syscall_name(s.arch, nr).unwrap_or_else(|| nr.to_string()))
             .collect();
         let _ = writeln!(
             out,

@@ -17,7 +17,7 @@ use policy::SyscallTable;
 
 use crate::args::ExplainArgs;
 use crate::fail::Failure;
-use crate::{cmd_bpf, filter, names, policy_args};
+use crate::{arches, cmd_bpf, filter, output, policy_args};
 
 pub fn explain(a: &ExplainArgs) -> Result<i32, Failure> {
     let landlock = crate::landlock::shown(&a.landlock, a.policy.no_net, a.policy.no_unix)?;
@@ -57,7 +57,7 @@ fn explain_filter(a: &ExplainArgs) -> Result<(), Failure> {
                     path.display()
                 )));
             }
-            let targets = p.arch.as_deref().map(names::parse_arches).transpose()?;
+            let targets = p.arch.as_deref().map(arches::parse_arches).transpose()?;
             (prog, targets)
         }
         None => {
@@ -178,7 +178,7 @@ impl From<explain::Outcome> for Outcome {
 
 fn ret_text(r: &Ret) -> String {
     match r {
-        Ret::Value(v) => names::verdict(Verdict::from_raw(*v)),
+        Ret::Value(v) => output::verdict(Verdict::from_raw(*v)),
         Ret::Computed(e) => format!("the value of {e}"),
         Ret::Error(e) => format!("error ({e})"),
     }

@@ -4,9 +4,9 @@
 use bpf_asm::seccomp::Arch;
 use policy::{groups, Warning};
 
+use crate::arches;
 use crate::args::{GroupsArgs, PolicyArgs};
 use crate::fail::Failure;
-use crate::names;
 
 /// Expands groups and removals in a split syscall list for `arches`.
 pub fn expand(items: &[String], arches: &[Arch]) -> Result<Vec<String>, Failure> {
@@ -35,7 +35,7 @@ pub fn is_group_noise(w: &Warning, args: &PolicyArgs) -> bool {
 
 pub fn groups(a: &GroupsArgs) -> Result<i32, Failure> {
     let arch = match &a.arch {
-        Some(s) => names::parse_arch(s)?,
+        Some(s) => arches::parse_arch(s)?,
         None => Arch::native(),
     };
     let Some(name) = &a.name else {

@@ -24,10 +24,10 @@ use bpf_asm::Arch;
 use policy::profile::scmp_arch_name;
 use policy::{Mode as SpecMode, PolicySpec, SyscallTable};
 
+use crate::arches;
 use crate::args::{LearnArgs, LearnFormat, RunArgs};
 use crate::fail::Failure;
 use crate::filter;
-use crate::names;
 use crate::report;
 use crate::supervise::{self, Mode};
 
@@ -36,7 +36,7 @@ use crate::supervise::{self, Mode};
 pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
     refuse_given_rules(&args.jail)?;
     let arches = match &args.jail.policy.arch {
-        Some(list) => names::parse_arches(list)?,
+        Some(list) => arches::parse_arches(list)?,
         None => vec![Arch::native()],
     };
     // opened now: the supervisor gives up its capabilities (a root caller
@@ -60,7 +60,7 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
 }
 
 fn output_failure(path: &std::path::Path, e: &std::io::Error) -> Failure {
-    Failure::input(format!("{}: {}", path.display(), names::io_error(e)))
+    Failure::input(format!("{}: {}", path.display(), crate::fail::io_error(e)))
 }
 
 /// learn finds the policy and the Landlock rules itself: options that

@@ -183,7 +183,7 @@ fn absolute_cwd(dir: &std::path::Path) -> Result<std::path::PathBuf, Failure> {
         Failure::input(format!(
             "--cwd '{}': {}",
             dir.display(),
-            crate::names::io_error(&e)
+            crate::fail::io_error(&e)
         ))
     })
 }
@@ -220,7 +220,7 @@ fn check_native_arch(args: &RunArgs) -> Result<(), Failure> {
         return Ok(());
     };
     let native = bpf_asm::Arch::native();
-    if crate::names::parse_arches(list)?.contains(&native) {
+    if crate::arches::parse_arches(list)?.contains(&native) {
         return Ok(());
     }
     Err(Failure::input(format!(
@@ -371,9 +371,8 @@ fn kept_fds(args: &RunArgs) -> Result<Vec<i32>, Failure> {
 
 /// The capabilities go-jail can hand on: in both its bounding and permitted sets.
 fn caller_caps() -> Result<u64, Failure> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| {
-        Failure::input(format!("/proc/self/status: {}", crate::names::io_error(&e)))
-    })?;
+    let status = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| Failure::input(format!("/proc/self/status: {}", crate::fail::io_error(&e))))?;
     let field = |name: &str| -> u64 {
         status
             .lines()

@@ -19,13 +19,13 @@ use bpf_asm::seccomp::offset;
 use bpf_asm::text::DisasmOptions;
 use bpf_asm::{Arch, Insn, Program};
 
-use crate::names;
+use crate::syscall_names;
 
 /// The program as text, one instruction per line; a compare with `nr` is
 /// named from the table of its branch's arch (see [`naming_arches`]).
 pub fn disassemble(prog: &Program, fallback: Option<Arch>) -> String {
     let arches = naming_arches(prog, fallback);
-    let namer = names::syscall_namer();
+    let namer = syscall_names::syscall_namer();
     let text = |arch: Option<Arch>| {
         let opts = DisasmOptions {
             arch,

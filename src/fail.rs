@@ -19,3 +19,17 @@ impl Failure {
         }
     }
 }
+
+/// An I/O error as a lowercase phrase without Rust's "(os error N)" suffix.
+pub fn io_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}

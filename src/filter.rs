@@ -6,7 +6,6 @@ use policy::{CompileOptions, FrequencyProfile, Mode, Policy, PolicySpec, Rule};
 
 use crate::args::PolicyArgs;
 use crate::fail::Failure;
-use crate::names;
 use crate::policy_args;
 
 /// A compiled filter and what it was compiled from.
@@ -27,8 +26,9 @@ pub fn profile(
     let Some(path) = &args.profile_weights else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::input(format!("{}: {}", path.display(), crate::fail::io_error(&e)))
+    })?;
     let arch = spec
         .arches
         .first()

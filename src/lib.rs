@@ -7,6 +7,7 @@
 //! Only this crate parses arguments or prints.
 
 pub mod access;
+pub mod arches;
 pub mod args;
 pub mod caps;
 pub mod cmd_bpf;
@@ -22,7 +23,6 @@ pub mod filter;
 pub mod identity;
 pub mod landlock;
 pub mod learned;
-pub mod names;
 pub mod oci;
 pub mod output;
 pub mod policy_args;
@@ -30,3 +30,4 @@ pub mod profile_json;
 pub mod pty_parent;
 pub mod report;
 pub mod supervise;
+pub mod syscall_names;

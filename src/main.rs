@@ -2,8 +2,8 @@
 //! crate `go_jail` (`src/lib.rs`); this file only dispatches.
 
 use go_jail::{
-    args, cmd_bpf, cmd_compile, cmd_explain, cmd_groups, cmd_learn, cmd_run, fail, names, oci,
-    pty_parent, supervise,
+    args, cmd_bpf, cmd_compile, cmd_explain, cmd_groups, cmd_learn, cmd_run, fail, oci, pty_parent,
+    supervise,
 };
 
 use std::ffi::OsString;
@@ -66,7 +66,7 @@ fn run_tool(tool: Tool, argv: &[OsString]) -> Result<i32, Failure> {
         Tool::Man => {
             clap_mangen::Man::new(args::documented_command())
                 .render(&mut std::io::stdout())
-                .map_err(|e| Failure::input(format!("stdout: {}", names::io_error(&e))))?;
+                .map_err(|e| Failure::input(format!("stdout: {}", crate::fail::io_error(&e))))?;
             Ok(0)
         }
     }

@@ -15,9 +15,9 @@ use std::path::Path;
 use policy::PolicySpec;
 use serde::Deserialize;
 
+use crate::arches;
 use crate::args::{PolicyArgs, RunArgs};
 use crate::fail::Failure;
-use crate::names;
 use crate::profile_json::{self, JsonProfile};
 
 /// The parts of config.json go-jail reads; other fields are kept by name only.
@@ -100,8 +100,9 @@ pub struct OciLinux {
 
 /// Reads config.json; errors name the file and the field or position.
 pub fn read(path: &Path) -> Result<OciConfig, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::input(format!("{}: {}", path.display(), crate::fail::io_error(&e)))
+    })?;
     serde_json::from_str(&text).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
 }
 
@@ -320,7 +321,7 @@ pub fn profile_spec(args: &PolicyArgs) -> Result<Option<(PolicySpec, Vec<String>
         return Ok(None);
     };
     if let Some(list) = &args.arch {
-        spec.arches = names::parse_arches(list)?;
+        spec.arches = arches::parse_arches(list)?;
     }
     Ok(Some((spec, notes)))
 }

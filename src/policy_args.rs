@@ -3,9 +3,9 @@
 
 use policy::{Action, Mode, PolicySpec};
 
+use crate::arches;
 use crate::args::PolicyArgs;
 use crate::fail::Failure;
-use crate::names;
 
 /// Splits a comma-separated syscall list; empty items are errors (`read,,write`).
 pub fn split_list(flag: &str, list: &str) -> Result<Vec<String>, Failure> {
@@ -51,7 +51,7 @@ pub fn empty_deny_list(args: &PolicyArgs) -> Result<PolicySpec, Failure> {
     Ok(PolicySpec {
         mode: Mode::DenyList,
         arches: match &args.arch {
-            Some(list) => names::parse_arches(list)?,
+            Some(list) => arches::parse_arches(list)?,
             None => PolicySpec::default().arches,
         },
         ..PolicySpec::default()
@@ -113,7 +113,7 @@ fn lists_or_profile(args: &PolicyArgs) -> Result<Option<PolicySpec>, Failure> {
         spec.deny_action = Action::Errno(crate::errno::parse(e).map_err(Failure::input)?);
     }
     if let Some(list) = &args.arch {
-        spec.arches = names::parse_arches(list)?;
+        spec.arches = arches::parse_arches(list)?;
     }
     // `@group` and `-name` items become plain names for the target arches.
     spec.names = crate::cmd_groups::expand(&spec.names, &spec.arches)?;

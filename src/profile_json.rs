@@ -22,7 +22,6 @@ use policy::PolicySpec;
 use serde::Deserialize;
 
 use crate::fail::Failure;
-use crate::names;
 
 /// The profile as JSON: Docker's fields plus the OCI `linux.seccomp` ones.
 #[derive(Debug, Clone, Deserialize)]
@@ -317,8 +316,9 @@ pub fn to_spec(
 
 /// Reads and translates a profile file.
 pub fn load(path: &Path, caps: u64) -> Result<(PolicySpec, Vec<String>), Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::input(format!("{}: {}", path.display(), names::io_error(&e))))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::input(format!("{}: {}", path.display(), crate::fail::io_error(&e)))
+    })?;
     let origin = path.display().to_string();
     let (profile, notes) = parse(&text, &origin)?;
     to_spec(&profile, caps, &origin, notes)

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use bpf_asm::Arch;
-use go_jail::{caps, errno, names, profile_json};
+use go_jail::{arches, caps, errno, profile_json};
 use policy::profile::{Context, Profile};
 
 use crate::checks;
@@ -59,12 +59,12 @@ pub struct ListCase {
 /// - `caps::parse_list` (the CLI's): a mask of known capabilities that
 ///   `caps::names` prints back to the same mask, and the CLI's capability
 ///   table is the policy crate's;
-/// - `names::parse_arches`: distinct arches, at least one;
+/// - `arches::parse_arches`: distinct arches, at least one;
 /// - `errno::parse`: 0..=4095, and a named errno parses back from its name.
 pub fn cli_lists(case: &ListCase) {
     checks::check_expand(&case.items, &case.arches);
     check_caps(&case.caps);
-    if let Ok(arches) = names::parse_arches(&case.arch_list) {
+    if let Ok(arches) = arches::parse_arches(&case.arch_list) {
         assert!(!arches.is_empty());
         let distinct: HashSet<Arch> = arches.iter().copied().collect();
         assert_eq!(distinct.len(), arches.len(), "{arches:?}");

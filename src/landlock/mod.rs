@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use runner::landlock::{fs, net, scope, Ruleset, RulesetAttr};
 
+use crate::fail::io_error;
 use crate::fail::Failure;
-use crate::names::io_error;
 
 mod check;
 mod names;
