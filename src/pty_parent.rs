@@ -26,7 +26,7 @@
 
 use runner::pty::{Pty, Relay};
 use runner::reaper::{self, Jailed};
-use runner::sys::notify as n;
+use runner::sys::supervisor as n;
 
 use crate::args::RunArgs;
 use crate::cmd_run;

@@ -217,7 +217,7 @@ impl Outbox {
     /// call is answered, so a report comes before what the command prints
     /// after the call, as long as stderr is read.
     pub fn write_ready(&mut self) {
-        use runner::sys::notify::{poll, PollFd, POLLOUT};
+        use runner::sys::supervisor::{poll, PollFd, POLLOUT};
         while self.waiting() {
             let mut fds = [PollFd {
                 fd: 2,
@@ -234,7 +234,7 @@ impl Outbox {
     /// Writes what waits, giving up once stderr took nothing for
     /// `patience_ms` (what is left is lost).
     pub fn flush(&mut self, patience_ms: u64) {
-        use runner::sys::notify::{poll, PollFd, POLLOUT};
+        use runner::sys::supervisor::{poll, PollFd, POLLOUT};
         while self.waiting() {
             let mut fds = [PollFd {
                 fd: 2,

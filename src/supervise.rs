@@ -9,7 +9,7 @@
 //! refuses the command a seccomp listener of its own (the newest listener
 //! gets the notifications, so it could answer CONTINUE to every denial once
 //! ours is closed). The child loads it in listener mode and hands the
-//! listener over without a syscall (`runner::notify`, which documents the
+//! listener over without a syscall (`runner::listener`, which documents the
 //! hand-off). Then the supervisor:
 //!
 //! - is a child subreaper (`runner::reaper`), so every process the command
@@ -66,7 +66,9 @@ use bpf_asm::{Arch, SeccompData};
 use policy::{Action, CompileOptions, Policy, SyscallTable};
 use runner::pty::{Pty, Relay};
 use runner::reaper;
-use runner::sys::notify::{self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use runner::sys::supervisor::{
+    self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN, POLLOUT,
+};
 use runner::sys::{Errno, ExitKind};
 
 use crate::access::{self, Access};
@@ -210,7 +212,7 @@ pub fn supervise(
     runner::sys::process::set_child_subreaper()
         .map_err(|e| sys_failure("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
     let sigfd = reaper::watch_signals().map_err(|e| sys_failure("signalfd", e))?;
-    let child = runner::notify::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;
+    let child = runner::listener::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;
     let mut session = Session {
         policy,
         mode,

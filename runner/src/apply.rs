@@ -349,7 +349,7 @@ impl Plan {
         if let Some(filter) = &self.filter {
             if let Some(handoff) = &self.handoff {
                 // after setresuid, which clears the parent-death signal
-                sys::notify::set_pdeathsig(abi::SIGKILL)
+                sys::supervisor::set_pdeathsig(abi::SIGKILL)
                     .map_err(Failure::at(Step::ParentDeathSignal))?;
                 if sys::getppid() != handoff.parent() {
                     return Err(Failure {
@@ -361,9 +361,9 @@ impl Plan {
             let listener = sys::seccomp_set_mode_filter(self.filter_flags, filter)
                 .map_err(Failure::at(Step::Seccomp))?;
             if let Some(handoff) = &self.handoff {
-                // no syscall until the supervisor holds the listener (notify.rs)
+                // no syscall until the supervisor holds the listener (listener.rs)
                 if !handoff.publish_and_wait(listener) {
-                    sys::notify::trap();
+                    sys::supervisor::trap();
                 }
             }
         }

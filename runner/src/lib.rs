@@ -49,7 +49,7 @@
 mod apply;
 mod guard;
 pub mod landlock;
-pub mod notify;
+pub mod listener;
 mod plan;
 pub mod probe;
 pub mod pty;

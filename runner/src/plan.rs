@@ -2,7 +2,7 @@
 //! front, so that applying it makes only raw syscalls over pre-built memory.
 
 use crate::landlock::Ruleset;
-use crate::notify::Handoff;
+use crate::listener::Handoff;
 use crate::sys::abi::{
     Rlimit64, SockFilter, BPF_MAXINSNS, RLIMIT_NAMES, SECCOMP_FILTER_FLAG_NEW_LISTENER, SIGPIPE,
 };
@@ -243,7 +243,7 @@ pub struct Plan {
     pub(crate) filter_flags: u32,
     /// The Landlock ruleset enforced after no_new_privs ([`PlanBuilder::landlock`]).
     pub(crate) landlock: Option<Arc<Ruleset>>,
-    /// Listener mode: where the child publishes the listener fd ([`crate::notify`]).
+    /// Listener mode: where the child publishes the listener fd ([`crate::listener`]).
     pub(crate) handoff: Option<Handoff>,
     pub(crate) keep_fds: Vec<i32>,
     /// `first..=last` ranges of fds to close: the gaps between kept fds, from 3 up.
@@ -455,7 +455,7 @@ impl PlanBuilder {
         self.landlock = Some(ruleset);
         self
     }
-    /// Listener mode, for [`crate::notify::spawn`] only: the filter is loaded
+    /// Listener mode, for [`crate::listener::spawn`] only: the filter is loaded
     /// with `SECCOMP_FILTER_FLAG_NEW_LISTENER`, and the child hands the
     /// listener to its parent through a shared page before `execve` (no
     /// syscall in between). [`Plan::apply`] of such a plan fails (`ESRCH`,

@@ -47,7 +47,7 @@ use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use crate::pty::Relay;
-use crate::sys::notify::{self as n, PollFd, SignalInfo, POLLIN, SI_KERNEL};
+use crate::sys::supervisor::{self as n, PollFd, SignalInfo, POLLIN, SI_KERNEL};
 use crate::sys::{self, abi, process, Errno, ExitKind};
 use crate::Plan;
 

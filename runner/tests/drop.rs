@@ -231,7 +231,7 @@ fn sigpipe_default_and_mask_empty_after_apply_and_exec() {
         .unwrap();
     // The child inherits this thread's mask: block SIGUSR1 (10) here so an
     // empty mask after exec is the plan's doing.
-    let old = sys::notify::block_signals(1 << (10 - 1)).unwrap();
+    let old = sys::supervisor::block_signals(1 << (10 - 1)).unwrap();
     let run = run_plan(&plan);
     sys::set_signal_mask(old).unwrap();
     let s = String::from_utf8(run.unwrap().stdout).unwrap();

@@ -2,8 +2,8 @@
 
 use std::os::fd::AsRawFd;
 
-use runner::sys::notify::{poll, PollFd, POLLIN};
 use runner::sys::pty::{self as p, Winsize};
+use runner::sys::supervisor::{poll, PollFd, POLLIN};
 use runner::sys::{read, write, Errno};
 
 /// A readable end within 1 s?

@@ -35,7 +35,7 @@ use runner::landlock::{fs, net};
 
 mod interp;
 mod walk;
-use runner::sys::notify as n;
+use runner::sys::supervisor as n;
 use walk::{Cred, Found, Target, Walk};
 
 /// `AT_FDCWD` (include/uapi/linux/fcntl.h).

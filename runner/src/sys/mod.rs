@@ -18,9 +18,9 @@ pub(crate) mod child;
 mod command;
 mod errno;
 pub mod landlock;
-pub mod notify;
 pub mod process;
 pub mod pty;
+pub mod supervisor;
 
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]

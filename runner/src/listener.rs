@@ -35,7 +35,7 @@
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
 
-use crate::sys::notify::{self as n, PollFd, POLLIN};
+use crate::sys::supervisor::{self as n, PollFd, POLLIN};
 use crate::sys::{self, Errno, ExitKind, SharedSlots};
 use crate::Plan;
 

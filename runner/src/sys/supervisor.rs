@@ -1,6 +1,8 @@
-//! Seccomp user notifications and the primitives of a supervisor process:
-//! the `SECCOMP_IOCTL_NOTIF_*` ioctls, pidfds, signal forwarding through a
-//! `signalfd`, `ppoll`, and the fork of a child that hands its listener over.
+//! The syscalls of a supervisor process: the seccomp user-notification
+//! ioctls (`SECCOMP_IOCTL_NOTIF_*`), pidfds, signal forwarding through a
+//! `signalfd`, `ppoll`, the fork of a child that hands its listener over,
+//! and what it reads of a jailed thread's objects (`getsockopt` on a
+//! socket copy, an `O_PATH` walk).
 //!
 //! Every wrapper makes one raw syscall, like the rest of [`crate::sys`]; the
 //! ones returning a new descriptor wrap it in an [`OwnedFd`].
