@@ -44,7 +44,7 @@ fn datum(c: &Condition) -> u64 {
 
 /// Which of two conditions at one level of libseccomp's tree is tried
 /// first (`Less`: `a`): the higher argument index, then the operator class
-/// ([`class`]), then the larger value (the smaller one for `<`/`<=`).
+/// (`class`), then the larger value (the smaller one for `<`/`<=`).
 /// `Equal` for distinct conditions that tie (`>` and `>=` on one value,
 /// `==` and masked `==`): there the one added first is tried first.
 pub fn sibling_order(a: &Condition, b: &Condition) -> Ordering {
