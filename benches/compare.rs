@@ -248,7 +248,7 @@ fn load_weights(extra: &[PathBuf]) -> Result<Vec<Weights>, String> {
     let mut files = Vec::new();
     match common::freq_file() {
         Some(f) => files.push(f),
-        None => println!("note: no frequency profile found; weighted mean omitted"),
+        None => println!("note: no syscall weights found; weighted mean omitted"),
     }
     files.extend(extra.iter().cloned());
     files

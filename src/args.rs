@@ -280,7 +280,7 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "ARCH[,ARCH]")]
     pub arch: Option<String>,
 
-    /// A syscall frequency profile (`name count` lines) that the compiler optimizes for.
+    /// Syscall weights: a frequency table (`name count` lines) that the compiler optimizes for.
     #[arg(long, value_name = "FILE")]
     pub profile_weights: Option<PathBuf>,
 

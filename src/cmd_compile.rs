@@ -146,7 +146,7 @@ fn dump(c: &Compiled) -> Result<String, Failure> {
         &c.policy,
         c.profile
             .as_ref()
-            .unwrap_or_else(|| policy::FrequencyProfile::builtin()),
+            .unwrap_or_else(|| policy::SyscallWeights::builtin()),
     )
     .map_err(|e| {
         Failure::input(format!(

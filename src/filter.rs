@@ -2,7 +2,7 @@
 //! print warnings, compile.
 
 use bpf_asm::Program;
-use policy::{CompileOptions, FrequencyProfile, Mode, Policy, PolicySpec, Rule};
+use policy::{CompileOptions, Mode, Policy, PolicySpec, Rule, SyscallWeights};
 
 use crate::args::PolicyArgs;
 use crate::fail::Failure;
@@ -13,16 +13,16 @@ pub struct Compiled {
     pub policy: Policy,
     pub program: Program,
     /// `--profile-weights`, or `None` for the shipped profile.
-    pub profile: Option<FrequencyProfile>,
+    pub profile: Option<SyscallWeights>,
 }
 
-/// The frequency profile of `--profile-weights FILE`; `None` means the
+/// The syscall weights of `--profile-weights FILE`; `None` means the
 /// shipped one (`policy::compile` falls back to it by itself).
 pub fn profile(
     args: &PolicyArgs,
     spec: &PolicySpec,
     quiet: bool,
-) -> Result<Option<FrequencyProfile>, Failure> {
+) -> Result<Option<SyscallWeights>, Failure> {
     let Some(path) = &args.profile_weights else {
         return Ok(None);
     };
@@ -34,7 +34,7 @@ pub fn profile(
         .first()
         .copied()
         .unwrap_or(bpf_asm::Arch::native());
-    let profile = FrequencyProfile::parse(&text, arch)
+    let profile = SyscallWeights::parse(&text, arch)
         .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
     if !quiet {
         for w in profile.warnings() {
@@ -65,7 +65,7 @@ pub fn resolve(
     spec: PolicySpec,
     args: &PolicyArgs,
     quiet: bool,
-) -> Result<(Policy, Option<FrequencyProfile>), Failure> {
+) -> Result<(Policy, Option<SyscallWeights>), Failure> {
     let (policy, warnings) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
     if !quiet {
         for w in &warnings {

@@ -176,7 +176,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
 /// decisions are reported), compiled.
 pub fn compile_notifying(
     policy: &Policy,
-    weights: Option<policy::FrequencyProfile>,
+    weights: Option<policy::SyscallWeights>,
     enforced: &[policy::Rule],
     calls: &[&str],
 ) -> Result<bpf_asm::Program, Failure> {

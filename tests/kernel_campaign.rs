@@ -17,7 +17,7 @@
 //! with conditional rules (every operator, 1–3 conditions on any argument)
 //! mapped to distinct errnos; each call's arguments are drawn from the
 //! boundary values of its syscall's conditions. Half of them are compiled
-//! for a random frequency profile over those syscalls, which makes the
+//! for a random syscall weights over those syscalls, which makes the
 //! dispatch tree use `jset` bit tests (`policy::bits`) now and then; how
 //! many did is printed.
 //!
@@ -36,8 +36,8 @@ use bpf_asm::testgen::{self, Rng};
 use bpf_asm::{Arch, Insn, Program, SeccompData};
 use common::{expected, needs_root, Observed};
 use policy::{
-    compile, lower, resolve, Action, CmpOp, CompileOptions, Condition, FrequencyProfile, Mode,
-    Policy, PolicySpec, Rule,
+    compile, lower, resolve, Action, CmpOp, CompileOptions, Condition, Mode, Policy, PolicySpec,
+    Rule, SyscallWeights,
 };
 use runner::probe::{self, Call, ExitKind};
 use runner::SockFilter;
@@ -372,7 +372,7 @@ fn random_options(rng: &mut Rng, calls: &[Safe]) -> CompileOptions {
         .map(|c| format!("{} {}\n", c.name, rng.below(100_000)))
         .collect();
     CompileOptions {
-        weights: Some(FrequencyProfile::parse(&text, Arch::X86_64).expect("known names")),
+        weights: Some(SyscallWeights::parse(&text, Arch::X86_64).expect("known names")),
         ..CompileOptions::default()
     }
 }

@@ -99,7 +99,7 @@ fn first_existing(candidates: &[PathBuf]) -> Option<PathBuf> {
     candidates.iter().find(|p| p.is_file()).cloned()
 }
 
-/// The x86_64 frequency profile: the repo's copy, else the shared data.
+/// The x86_64 syscall weights: the repo's copy, else the shared data.
 pub fn freq_file() -> Option<PathBuf> {
     let root = repo_root();
     first_existing(&[
@@ -290,7 +290,7 @@ pub fn display_rel(path: &Path) -> String {
 }
 
 /// go-jail's compilation: resolve the names, then lower to classic BPF with
-/// the default options (the shipped frequency profile), as `go-jail compile`
+/// the default options (the shipped syscall weights), as `go-jail compile`
 /// does.
 pub fn gojail_compile(spec: &PolicySpec) -> Result<Program, String> {
     let (resolved, _warnings) = policy::resolve(spec).map_err(|e| e.to_string())?;

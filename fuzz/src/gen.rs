@@ -8,7 +8,7 @@ use arbitrary::{Result, Unstructured};
 use bpf_asm::{Arch, SeccompData};
 use policy::profile::{scmp_arch_name, Context, CAP_NAMES};
 use policy::{
-    Action, CmpOp, CompileOptions, Condition, FrequencyProfile, Mode, PolicySpec, Rule,
+    Action, CmpOp, CompileOptions, Condition, SyscallWeights, Mode, PolicySpec, Rule,
     SyscallTable, Weighting,
 };
 use serde_json::{json, Map, Value};
@@ -160,7 +160,7 @@ pub fn spec(u: &mut Unstructured) -> Result<PolicySpec> {
 pub fn options(u: &mut Unstructured) -> Result<CompileOptions> {
     Ok(CompileOptions {
         weights: if u.ratio(1, 4)? {
-            Some(FrequencyProfile::empty())
+            Some(SyscallWeights::empty())
         } else {
             None
         },

@@ -31,18 +31,18 @@ use bpf_asm::{Arch, BuildError, Builder, Insn, JmpCond, Label, Program};
 
 use crate::action::Action;
 use crate::bits;
-use crate::freq::FrequencyProfile;
 use crate::matcher::MatcherId;
-use crate::policy::Policy;
+use crate::resolved::Policy;
 use crate::runs::{number_weights, runs_weighted, Leaf, Run, Weighting};
 use crate::tree::{ceil_log2, optimal, Tree, DEFAULT_SIZE_PENALTY};
+use crate::weights::SyscallWeights;
 
 /// How to lower a policy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompileOptions {
     /// Syscall frequencies; `None` uses the shipped profile
-    /// ([`FrequencyProfile::builtin`]).
-    pub weights: Option<FrequencyProfile>,
+    /// ([`SyscallWeights::builtin`]).
+    pub weights: Option<SyscallWeights>,
     pub weighting: Weighting,
     /// Tests allowed on any path beyond `⌈log2 R⌉` (R = runs of the arch).
     pub max_depth_slack: u32,
@@ -66,10 +66,10 @@ impl Default for CompileOptions {
 }
 
 impl CompileOptions {
-    fn profile(&self) -> &FrequencyProfile {
+    fn profile(&self) -> &SyscallWeights {
         self.weights
             .as_ref()
-            .unwrap_or_else(|| FrequencyProfile::builtin())
+            .unwrap_or_else(|| SyscallWeights::builtin())
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use crate::action::Action;
 use crate::matcher::{Matchers, Next};
-use crate::policy::Policy;
+use crate::resolved::Policy;
 use crate::runs::Leaf;
 use crate::spec::{Mode, PolicySpec, Rule};
 use crate::table::SyscallTable;

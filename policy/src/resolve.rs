@@ -8,7 +8,7 @@ use bpf_asm::Arch;
 use crate::action::{Action, ENOSYS};
 use crate::condition::{CmpOp, Condition};
 use crate::matcher::{ArgRule, Matchers, Next};
-use crate::policy::{ArchPolicy, Policy};
+use crate::resolved::{ArchPolicy, Policy};
 use crate::runs::Leaf;
 use crate::spec::{Mode, PolicyError, PolicySpec, Warning};
 use crate::table::SyscallTable;
@@ -875,7 +875,7 @@ mod tests {
         assert!(matches!(a.leaf(0), crate::runs::Leaf::Args(_)));
         let runs = crate::runs::runs(
             a,
-            &crate::freq::FrequencyProfile::empty(),
+            &crate::weights::SyscallWeights::empty(),
             crate::runs::Weighting::CacheAware,
         );
         assert_eq!((runs[0].lo, runs[0].hi), (0, 1));

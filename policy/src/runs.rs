@@ -2,10 +2,10 @@
 //! with the weight the tree optimizer minimises against.
 
 use crate::action::Action;
-use crate::freq::FrequencyProfile;
 use crate::matcher::MatcherId;
-use crate::policy::{ArchPolicy, NR_SKIP, X32_START};
+use crate::resolved::{ArchPolicy, NR_SKIP, X32_START};
 use crate::table::SyscallTable;
+use crate::weights::SyscallWeights;
 
 /// What a path through the dispatch tree ends in: a return, or the
 /// argument matcher of a syscall with conditional rules. Matchers are
@@ -70,7 +70,7 @@ impl Run {
 }
 
 /// The runs of `p`, in increasing order, covering `0..=u32::MAX` exactly.
-pub fn runs(p: &ArchPolicy, profile: &FrequencyProfile, weighting: Weighting) -> Vec<Run> {
+pub fn runs(p: &ArchPolicy, profile: &SyscallWeights, weighting: Weighting) -> Vec<Run> {
     runs_weighted(
         p,
         &number_weights(p, profile, weighting),
@@ -83,7 +83,7 @@ pub fn runs(p: &ArchPolicy, profile: &FrequencyProfile, weighting: Weighting) ->
 pub fn runs_weighted(
     p: &ArchPolicy,
     table: &[u64],
-    profile: &FrequencyProfile,
+    profile: &SyscallWeights,
     weighting: Weighting,
 ) -> Vec<Run> {
     let mut out: Vec<Run> = Vec::new();
@@ -143,11 +143,7 @@ pub fn runs_weighted(
 /// per-run [`EPSILON`]): its profile count × [`SCALE`] under `weighting`,
 /// 0 for holes in the table. What the bit-test refinement
 /// ([`crate::bits::refine`]) weighs single numbers by.
-pub fn number_weights(
-    p: &ArchPolicy,
-    profile: &FrequencyProfile,
-    weighting: Weighting,
-) -> Vec<u64> {
+pub fn number_weights(p: &ArchPolicy, profile: &SyscallWeights, weighting: Weighting) -> Vec<u64> {
     // Counts and names by number, looked up once per name rather than once
     // per number (this is on go-jail's start-up path).
     let table_len = p.table_end as usize;
@@ -206,7 +202,7 @@ mod tests {
         .unwrap();
         let r = runs(
             &p.arches[0],
-            &FrequencyProfile::empty(),
+            &SyscallWeights::empty(),
             Weighting::CacheAware,
         );
         let eperm = Leaf::Ret(Action::Errno(EPERM));

@@ -5,10 +5,10 @@ use bpf_asm::cache::cached_syscalls;
 use bpf_asm::interp::{run, RunError};
 use bpf_asm::{Arch, Program, SeccompData};
 
-use crate::freq::FrequencyProfile;
-use crate::policy::{ArchPolicy, Policy, NR_SKIP, X32_START};
+use crate::resolved::{ArchPolicy, Policy, NR_SKIP, X32_START};
 use crate::runs::{runs, Run, Weighting};
 use crate::table::SyscallTable;
+use crate::weights::SyscallWeights;
 
 /// Figures for one target arch.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,10 +52,7 @@ impl Stats {
 /// [`crate::bits`]). Exhaustive for programs whose bit tests sit below the
 /// table end, as go-jail's do.
 pub fn interesting_numbers(p: &ArchPolicy) -> Vec<u32> {
-    numbers_around(
-        p,
-        &runs(p, &FrequencyProfile::empty(), Weighting::Frequency),
-    )
+    numbers_around(p, &runs(p, &SyscallWeights::empty(), Weighting::Frequency))
 }
 
 /// [`interesting_numbers`] for `p` with its `runs` already computed.
@@ -86,11 +83,7 @@ fn numbers_around(p: &ArchPolicy, runs: &[Run]) -> Vec<u32> {
 }
 
 /// Measures `prog`, the compiled form of `policy`, under `profile`.
-pub fn stats(
-    prog: &Program,
-    policy: &Policy,
-    profile: &FrequencyProfile,
-) -> Result<Stats, RunError> {
+pub fn stats(prog: &Program, policy: &Policy, profile: &SyscallWeights) -> Result<Stats, RunError> {
     let arches = (policy.arches.iter())
         .map(|p| arch_stats(prog, p, profile))
         .collect::<Result<_, _>>()?;
@@ -104,7 +97,7 @@ pub fn stats(
 fn arch_stats(
     prog: &Program,
     p: &ArchPolicy,
-    profile: &FrequencyProfile,
+    profile: &SyscallWeights,
 ) -> Result<ArchStats, RunError> {
     let exec = |nr: u32| -> Result<usize, RunError> {
         let data = SeccompData {
@@ -114,7 +107,7 @@ fn arch_stats(
         };
         Ok(run(prog, &data)?.executed)
     };
-    let runs = runs(p, &FrequencyProfile::empty(), Weighting::Frequency);
+    let runs = runs(p, &SyscallWeights::empty(), Weighting::Frequency);
     // Every table number is among the interesting ones: run each once.
     let mut table = vec![0; p.table_end as usize];
     let mut worst = 0;

@@ -9,8 +9,8 @@ use bpf_asm::verify::verify;
 use bpf_asm::{Arch, SeccompData};
 use policy::stats::interesting_numbers;
 use policy::{
-    compile, resolve, Action, CompileOptions, FrequencyProfile, Mode, PolicySpec, Rule,
-    SyscallTable, Weighting,
+    compile, resolve, Action, CompileOptions, Mode, PolicySpec, Rule, SyscallTable, SyscallWeights,
+    Weighting,
 };
 use proptest::prelude::*;
 
@@ -68,11 +68,11 @@ fn options() -> impl Strategy<Value = CompileOptions> {
                 // bit-test pass, policy::bits, fire in odd places).
                 weights: match which {
                     0 => None,
-                    1 => Some(FrequencyProfile::empty()),
+                    1 => Some(SyscallWeights::empty()),
                     _ => {
                         let text: String =
                             counts.iter().map(|(n, c)| format!("{n} {c}\n")).collect();
-                        Some(FrequencyProfile::parse(&text, Arch::X86_64).unwrap())
+                        Some(SyscallWeights::parse(&text, Arch::X86_64).unwrap())
                     }
                 },
                 weighting,

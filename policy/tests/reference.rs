@@ -6,7 +6,7 @@ use bpf_asm::interp::run;
 use bpf_asm::{Arch, SeccompData};
 use policy::stats::{interesting_numbers, stats};
 use policy::{
-    compile, resolve, Action, CompileOptions, FrequencyProfile, Policy, PolicySpec, Weighting,
+    compile, resolve, Action, CompileOptions, Policy, PolicySpec, SyscallWeights, Weighting,
 };
 
 mod common;
@@ -76,7 +76,7 @@ fn check_equivalent(prog: &bpf_asm::Program, policy: &Policy) {
 
 #[test]
 fn reference_policies_meet_their_targets() {
-    let profile = FrequencyProfile::builtin();
+    let profile = SyscallWeights::builtin();
     let mut failures: Vec<String> = Vec::new();
     for t in targets() {
         let (policy, warnings) = resolve(&t.spec).expect("resolves");
@@ -148,7 +148,7 @@ fn reference_warnings_and_counts() {
 /// sweep of penalties (how the default was chosen).
 #[test]
 fn size_penalty_figures() {
-    let profile = FrequencyProfile::builtin();
+    let profile = SyscallWeights::builtin();
     let mut penalties = vec![0.0, policy::tree::DEFAULT_SIZE_PENALTY];
     if std::env::var_os("SIZE_PENALTY_SWEEP").is_some() {
         penalties

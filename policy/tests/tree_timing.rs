@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bpf_asm::Arch;
 use policy::runs::runs;
 use policy::tree::{ceil_log2, optimal};
-use policy::{compile, resolve, CompileOptions, FrequencyProfile, PolicySpec, Weighting};
+use policy::{compile, resolve, CompileOptions, PolicySpec, SyscallWeights, Weighting};
 
 mod common;
 
@@ -41,7 +41,7 @@ fn docker_timing_split() {
         ..PolicySpec::allow(&names)
     };
     let opts = CompileOptions::default();
-    let profile = FrequencyProfile::builtin();
+    let profile = SyscallWeights::builtin();
     let (policy, _) = resolve(&spec).unwrap();
     let ap = &policy.arches[0];
     let rs = runs(ap, profile, Weighting::Frequency);

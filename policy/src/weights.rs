@@ -1,4 +1,4 @@
-//! Syscall frequency profiles: how often a workload makes each syscall,
+//! Syscall weights: how often a workload makes each syscall,
 //! which the optimizer uses to put hot syscalls near the root.
 //!
 //! Text format, one syscall a line, name and count separated by tabs or
@@ -28,14 +28,14 @@ pub const BUILTIN_X86_64: &str = include_str!("../data/freq/x86_64.tsv");
 
 /// Call counts by syscall name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FrequencyProfile {
+pub struct SyscallWeights {
     counts: HashMap<&'static str, u64>,
     warnings: Vec<Warning>,
 }
 
 /// Why a profile cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProfileError {
+pub enum WeightsError {
     /// A line is not `name count`.
     Malformed { line: usize, text: String },
     /// A count of decimal digits above [`MAX_COUNT`].
@@ -48,17 +48,17 @@ pub enum ProfileError {
     },
 }
 
-impl fmt::Display for ProfileError {
+impl fmt::Display for WeightsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ProfileError::Malformed { line, text } => {
+            WeightsError::Malformed { line, text } => {
                 write!(f, "line {line}: expected 'name count', found '{text}'")
             }
-            ProfileError::CountTooLarge { line, count } => write!(
+            WeightsError::CountTooLarge { line, count } => write!(
                 f,
                 "line {line}: count {count} is above the largest accepted, {MAX_COUNT} (2^40); scale the counts down, only their ratios matter"
             ),
-            ProfileError::UnknownSyscall {
+            WeightsError::UnknownSyscall {
                 line,
                 name,
                 suggestions,
@@ -70,28 +70,28 @@ impl fmt::Display for ProfileError {
     }
 }
 
-impl std::error::Error for ProfileError {}
+impl std::error::Error for WeightsError {}
 
 /// The largest count a profile line may give (and a syscall's total).
 pub const MAX_COUNT: u64 = 1 << 40;
 
-impl FrequencyProfile {
+impl SyscallWeights {
     /// A profile with no counts: every run weighs the same.
-    pub fn empty() -> FrequencyProfile {
-        FrequencyProfile::default()
+    pub fn empty() -> SyscallWeights {
+        SyscallWeights::default()
     }
 
     /// The shipped profile (recorded on x86_64, used by name on every arch).
-    pub fn builtin() -> &'static FrequencyProfile {
-        static BUILTIN: OnceLock<FrequencyProfile> = OnceLock::new();
-        BUILTIN.get_or_init(|| FrequencyProfile::parse_trusted(BUILTIN_X86_64))
+    pub fn builtin() -> &'static SyscallWeights {
+        static BUILTIN: OnceLock<SyscallWeights> = OnceLock::new();
+        BUILTIN.get_or_init(|| SyscallWeights::parse_trusted(BUILTIN_X86_64))
     }
 
     /// The shipped profile without name checks (a unit test runs the full
-    /// [`FrequencyProfile::parse`] on it): names are taken as written, which
+    /// [`SyscallWeights::parse`] on it): names are taken as written, which
     /// keeps this off go-jail's start-up path.
-    fn parse_trusted(text: &'static str) -> FrequencyProfile {
-        let mut profile = FrequencyProfile::default();
+    fn parse_trusted(text: &'static str) -> SyscallWeights {
+        let mut profile = SyscallWeights::default();
         for raw in text.lines() {
             let content = raw.split('#').next().unwrap_or("").trim();
             let mut fields = content.split_whitespace();
@@ -109,15 +109,15 @@ impl FrequencyProfile {
     /// Reads `name count` lines (tabs or spaces, `#` comments, blank lines).
     /// Repeated names add up. A name unknown on every arch is an error; one
     /// that `arch` lacks is kept (other arches may use it) with a warning.
-    pub fn parse(text: &str, arch: Arch) -> Result<FrequencyProfile, ProfileError> {
-        let mut profile = FrequencyProfile::default();
+    pub fn parse(text: &str, arch: Arch) -> Result<SyscallWeights, WeightsError> {
+        let mut profile = SyscallWeights::default();
         for (i, raw) in text.lines().enumerate() {
             let line = i + 1;
             let content = raw.split('#').next().unwrap_or("").trim();
             if content.is_empty() {
                 continue;
             }
-            let malformed = || ProfileError::Malformed {
+            let malformed = || WeightsError::Malformed {
                 line,
                 text: raw.trim().to_string(),
             };
@@ -136,12 +136,12 @@ impl FrequencyProfile {
                 .parse()
                 .ok()
                 .filter(|&c| c <= MAX_COUNT)
-                .ok_or_else(|| ProfileError::CountTooLarge {
+                .ok_or_else(|| WeightsError::CountTooLarge {
                     line,
                     count: count.to_string(),
                 })?;
             let Some(canonical) = canonical_name(name) else {
-                return Err(ProfileError::UnknownSyscall {
+                return Err(WeightsError::UnknownSyscall {
                     line,
                     name: name.to_string(),
                     suggestions: SyscallTable::suggest(name),
@@ -203,32 +203,32 @@ mod tests {
             "99999999999999999999999",
             "1099511627777",
         ] {
-            let err = FrequencyProfile::parse(&format!("read {huge}\n"), Arch::X86_64);
+            let err = SyscallWeights::parse(&format!("read {huge}\n"), Arch::X86_64);
             assert!(
-                matches!(&err, Err(ProfileError::CountTooLarge { line: 1, count }) if count == huge),
+                matches!(&err, Err(WeightsError::CountTooLarge { line: 1, count }) if count == huge),
                 "{err:?}"
             );
         }
-        let err = FrequencyProfile::parse("read -1\n", Arch::X86_64);
+        let err = SyscallWeights::parse("read -1\n", Arch::X86_64);
         assert!(
-            matches!(err, Err(ProfileError::Malformed { line: 1, .. })),
+            matches!(err, Err(WeightsError::Malformed { line: 1, .. })),
             "{err:?}"
         );
-        let p = FrequencyProfile::parse("read 1099511627776\nread 1099511627776\n", Arch::X86_64)
+        let p = SyscallWeights::parse("read 1099511627776\nread 1099511627776\n", Arch::X86_64)
             .unwrap();
         assert_eq!(p.count_of("read"), Some(MAX_COUNT));
     }
 
     #[test]
     fn the_shipped_profile_passes_the_full_parse() {
-        let checked = FrequencyProfile::parse(BUILTIN_X86_64, Arch::X86_64).unwrap();
+        let checked = SyscallWeights::parse(BUILTIN_X86_64, Arch::X86_64).unwrap();
         assert!(checked.warnings().is_empty(), "{:?}", checked.warnings());
-        assert_eq!(&checked.counts, &FrequencyProfile::builtin().counts);
+        assert_eq!(&checked.counts, &SyscallWeights::builtin().counts);
     }
 
     #[test]
     fn the_builtin_profile_parses() {
-        let p = FrequencyProfile::builtin();
+        let p = SyscallWeights::builtin();
         assert_eq!(p.count_of("fcntl"), Some(62358));
         assert_eq!(p.count(Arch::X86_64, 72), Some(62358));
         // Same name, other number on i386 (fcntl = 55).
@@ -238,7 +238,7 @@ mod tests {
 
     #[test]
     fn comments_spaces_repeats_and_warnings() {
-        let p = FrequencyProfile::parse(
+        let p = SyscallWeights::parse(
             "# head\n\nread 3 # trailing\nread\t4\nmmap2: 5\n",
             Arch::X86_64,
         )
@@ -250,16 +250,16 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = FrequencyProfile::parse("read 1\nopnat 2\n", Arch::X86_64).unwrap_err();
+        let e = SyscallWeights::parse("read 1\nopnat 2\n", Arch::X86_64).unwrap_err();
         assert_eq!(
             e.to_string(),
             "line 2: unknown syscall 'opnat', did you mean 'openat'?"
         );
-        let e = FrequencyProfile::parse("read x\n", Arch::X86_64).unwrap_err();
+        let e = SyscallWeights::parse("read x\n", Arch::X86_64).unwrap_err();
         assert_eq!(
             e.to_string(),
             "line 1: expected 'name count', found 'read x'"
         );
-        assert!(FrequencyProfile::parse("read 1 2\n", Arch::X86_64).is_err());
+        assert!(SyscallWeights::parse("read 1 2\n", Arch::X86_64).is_err());
     }
 }
