@@ -173,6 +173,8 @@ pub struct RunArgs {
     /// lines `compile --dump` shows: the ABI, the handled rights, each rule)
     /// and the notes on what it leaves open, e.g. default scopes skipped
     /// below Landlock ABI 6, or pathname unix sockets reachable below ABI 9.
+    /// With `learn`: also each path and port it recorded, with the rights
+    /// used, before they are folded into options.
     #[arg(long, short)]
     pub verbose: bool,
 

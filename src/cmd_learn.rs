@@ -148,6 +148,11 @@ fn render(
     used.sort_unstable();
     used.dedup();
     let allow = format!("-syscall-allow={}", used.join(","));
+    if args.jail.verbose {
+        for line in finished.files.describe() {
+            warn(&format!("learned: {line}"));
+        }
+    }
     let (landlock, unwritable) = finished.files.options(&crate::landlock::system_grants());
     if finished.files.folded {
         warn("warning: COMMAND used more than 65536 paths (or 8 MiB of them): the rest are granted as their top two directories");

@@ -116,6 +116,18 @@ impl Learned {
         }
     }
 
+    /// What was recorded, before folding: `read_file,execute /usr/bin/ls`,
+    /// `connect_tcp port 443` (`learn -v`).
+    pub fn describe(&self) -> Vec<String> {
+        let files = (self.files.iter()).map(|(path, &rights)| {
+            let names = crate::landlock::fs_names(rights);
+            format!("{names} {}", path.display())
+        });
+        let ports = (self.connect.iter().map(|p| format!("connect_tcp port {p}")))
+            .chain(self.bind.iter().map(|p| format!("bind_tcp port {p}")));
+        files.chain(ports).collect()
+    }
+
     /// The Landlock options, folded (see the module docs); paths that
     /// cannot be written in an option are returned apart.
     pub fn options(&self, system: &[(PathBuf, u64)]) -> (Vec<String>, Vec<PathBuf>) {

@@ -321,3 +321,34 @@ fn learn_takes_options_in_any_order_before_its_command() {
     assert!(c.stdout.starts_with("hi --format docker\n"), "{}", c.stdout);
     assert!(c.stdout.contains("-syscall-allow="), "{}", c.stdout);
 }
+
+/// `learn -v` lists what it recorded, with the kind of access, before
+/// folding: the file read, the program run, the directory written in.
+#[test]
+fn learn_verbose_lists_each_access_it_recorded() {
+    needs_root!();
+    let work = nobodys_dir("verbose");
+    let script = format!(
+        "cat /etc/hostname >/dev/null; echo x > {}/f",
+        work.display()
+    );
+    let r = jail(&["learn", "-v", "-user", "nobody", "--", "sh", "-c", &script]);
+    r.assert_code(0);
+    let learned: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("go-jail: learned: "))
+        .collect();
+    assert!(learned.contains(&"read_file /etc/hostname"), "{learned:#?}");
+    assert!(
+        learned
+            .iter()
+            .any(|l| l.starts_with("execute,read_file ") && l.ends_with("/cat")),
+        "{learned:#?}"
+    );
+    assert!(
+        learned.contains(&format!("make_reg {}", work.display()).as_str()),
+        "{learned:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
