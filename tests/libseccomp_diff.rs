@@ -731,6 +731,10 @@ struct Tally {
     ours: BTreeMap<&'static str, u64>,
     lib: BTreeMap<&'static str, u64>,
     examples: BTreeMap<&'static str, String>,
+    /// Cases on a named syscall of the table, and how many of them
+    /// libseccomp's BPF answers otherwise than its own tree ([`Pfc`]).
+    tree_cases: u64,
+    bpf_off_tree: u64,
 }
 
 fn numbers(arch: Arch) -> Vec<u32> {
@@ -798,6 +802,10 @@ fn compare_one(
             };
             let run = |p: &Program| Action::from_raw(bpf_asm::run(p, &data).unwrap().ret).unwrap();
             let (got_ours, got_lib) = (run(ours), run(&lib.prog));
+            if name.is_some() {
+                tally.tree_cases += 1;
+                tally.bpf_off_tree += u64::from(lib.pfc.eval(&data) != got_lib);
+            }
             let meant = match name {
                 Some(n) => meaning(default, rules, arch, n, &args, Variant::default()).0,
                 None => default,
@@ -926,6 +934,16 @@ fn report(title: &str, t: &Tally) {
         "{title}: {} syscall numbers, {} (number, argument vector) cases",
         t.syscalls, t.cases
     );
+    println!(
+        "  libseccomp's BPF against its own tree (PFC): {} of {} cases on named syscalls differ",
+        t.bpf_off_tree, t.tree_cases
+    );
+    // the PFC evaluator is checked by libseccomp's BPF: they agree but
+    // for the rare miscompiles
+    assert!(
+        t.bpf_off_tree * 50 <= t.tree_cases,
+        "the PFC evaluator disagrees with libseccomp's BPF too often"
+    );
     for (k, n) in &t.ours {
         let why = OURS_EXCEPTIONS.iter().find(|e| e.0 == *k).unwrap().1;
         println!("  go-jail exception {k}: {n} cases ({why})");
@@ -1049,6 +1067,10 @@ fn docker_default_profile_against_libseccomp() {
     let p = json_profile("docker-default.json");
     let tally = profile_in_contexts(&helper, "docker", &p, &[0u64, 1 << 21]);
     report("Docker default profile (4 contexts)", &tally);
+    let explained = ["x32-or-minus-1", "64-bit-compare"];
+    for why in tally.lib.keys() {
+        assert!(explained.contains(why), "libseccomp differs by {why}");
+    }
     // the full profile's figures (no CAP_SYS_ADMIN, x86_64 + x86 targets):
     // program length and instructions executed over the x86_64 table
     let ctx = Context {
@@ -1196,6 +1218,86 @@ fn random_profiles_against_libseccomp() {
         );
     }
     report(&format!("{count} random profiles"), &tally);
+}
+
+/// README's half-word example, `mmap` with `a0 > 5 && a1 > 1 -> ALLOW`
+/// and `a0 >= 7 && a1 > 0 -> LOG`: libseccomp's tree (its PFC, and its
+/// BPF) answers ALLOW for `a0 = 2^32` and LOG for `a0 = 10` (`a1 = 2^32`
+/// both times), go-jail's whole-condition order LOG for both; the test
+/// names that difference `half-word-order` and nothing looser.
+#[test]
+fn half_word_order_example() {
+    let Some(helper) = helper("halfword") else {
+        return;
+    };
+    let gt = |index, op, value| Arg {
+        index,
+        value,
+        value_two: 0,
+        op,
+    };
+    let entry = |action, args| Entry {
+        names: vec!["mmap".to_string()],
+        action,
+        errno: None,
+        args,
+        includes: Filter::default(),
+        excludes: Filter::default(),
+    };
+    let p = Profile {
+        default_action: ProfileAction::Errno,
+        default_errno: Some(1),
+        architectures: vec![],
+        arch_map: vec![],
+        syscalls: vec![
+            entry(
+                ProfileAction::Allow,
+                vec![gt(0, ArgOp::Gt, 5), gt(1, ArgOp::Gt, 1)],
+            ),
+            entry(
+                ProfileAction::Log,
+                vec![gt(0, ArgOp::Ge, 7), gt(1, ArgOp::Gt, 0)],
+            ),
+        ],
+    };
+    let ctx = Context {
+        caps: 0,
+        arch: Arch::X86_64,
+        kernel: (6, 1),
+    };
+    let (default, rules) = runc_rules(&p, &ctx);
+    let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
+    let lib = libseccomp_program_refusing(
+        &helper,
+        &rule_file(default, &rules, &[Arch::X86_64]),
+        "halfword",
+    );
+    assert!(lib.refused.is_empty());
+    let nr = SyscallTable::lookup(Arch::X86_64, "mmap").unwrap();
+    for (a0, theirs) in [(1 << 32, Action::Allow), (10, Action::Log)] {
+        let data = SeccompData {
+            nr,
+            arch: Arch::X86_64.audit(),
+            args: [a0, 1 << 32, 0, 0, 0, 0],
+            ..SeccompData::default()
+        };
+        let run = |p: &Program| Action::from_raw(bpf_asm::run(p, &data).unwrap().ret).unwrap();
+        assert_eq!(lib.pfc.eval(&data), theirs, "libseccomp's tree, a0 {a0:#x}");
+        assert_eq!(run(&lib.prog), theirs, "libseccomp's BPF, a0 {a0:#x}");
+        assert_eq!(run(&ours), Action::Log, "go-jail, a0 {a0:#x}");
+        if theirs != Action::Log {
+            let why = classify(
+                default,
+                &rules,
+                Arch::X86_64,
+                &data,
+                Some("mmap"),
+                &lib,
+                theirs,
+            );
+            assert_eq!(why, Some("half-word-order"));
+        }
+    }
 }
 
 /// A profile whose rules overlap: one or two syscalls (a 64-bit and a
