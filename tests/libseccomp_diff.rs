@@ -398,6 +398,8 @@ struct Lib {
     prog: Program,
     refused: Vec<String>,
     pfc: Pfc,
+    /// Whether every target of the rule file is a 64-bit arch.
+    all_64: bool,
 }
 
 /// [`libseccomp_program_refusing`], or `None` when the helper has not
@@ -451,7 +453,16 @@ fn run_helper(
         .collect();
     let prog = Program::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
     let pfc = Pfc::parse(&std::fs::read_to_string(&pfc).unwrap());
-    Some(Lib { prog, refused, pfc })
+    let all_64 = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("arch "))
+        .all(|a| !matches!(a.trim(), "x86" | "arm"));
+    Some(Lib {
+        prog,
+        refused,
+        pfc,
+        all_64,
+    })
 }
 
 // ------------------------------------------ libseccomp's own rule tree
@@ -735,6 +746,10 @@ struct Tally {
     /// libseccomp's BPF answers otherwise than its own tree ([`Pfc`]).
     tree_cases: u64,
     bpf_off_tree: u64,
+    /// Cases where `policy::profile::halfword` models the syscall's tree,
+    /// and how many of them it answers otherwise than libseccomp's tree.
+    model_cases: u64,
+    model_off: u64,
 }
 
 fn numbers(arch: Arch) -> Vec<u32> {
@@ -792,6 +807,15 @@ fn compare_one(
             None => Vec::new(),
         };
         tally.syscalls += 1;
+        let conditional: Vec<(Vec<policy::Condition>, Action)> = mine
+            .iter()
+            .map(|r| (r.conds.iter().map(Arg::condition).collect(), r.action))
+            .collect();
+        let model = if conditional.is_empty() || conditional.iter().any(|r| r.0.is_empty()) {
+            None
+        } else {
+            policy::profile::halfword::Tree::build(&conditional)
+        };
         for args in vectors(&mine, rng) {
             tally.cases += 1;
             let data = SeccompData {
@@ -805,6 +829,11 @@ fn compare_one(
             if name.is_some() {
                 tally.tree_cases += 1;
                 tally.bpf_off_tree += u64::from(lib.pfc.eval(&data) != got_lib);
+            }
+            if let Some(built) = model.as_ref().filter(|_| arch.is_64bit() && lib.all_64) {
+                tally.model_cases += 1;
+                let m = built.tree.eval(&args).unwrap_or(default);
+                tally.model_off += u64::from(m != lib.pfc.eval(&data));
             }
             let meant = match name {
                 Some(n) => meaning(default, rules, arch, n, &args, Variant::default()).0,
@@ -938,6 +967,11 @@ fn report(title: &str, t: &Tally) {
         "  libseccomp's BPF against its own tree (PFC): {} of {} cases on named syscalls differ",
         t.bpf_off_tree, t.tree_cases
     );
+    println!(
+        "  policy::profile::halfword's model of libseccomp's tree against its PFC: {} of {} cases differ",
+        t.model_off, t.model_cases
+    );
+    assert_eq!(t.model_off, 0, "the model answers as libseccomp's tree");
     // the PFC evaluator is checked by libseccomp's BPF: they agree but
     // for the rare miscompiles
     assert!(
