@@ -16,7 +16,11 @@
 //! knowingly adds to a profile ([`OURS_EXCEPTIONS`]). libseccomp must equal
 //! it except in the named cases of [`LIBSECCOMP_EXCEPTIONS`]; each
 //! disagreement is classified, counted and printed, and an unexplained one
-//! fails the test.
+//! fails the test. libseccomp's intent is read from its own rule tree
+//! (`seccomp_export_pfc`, evaluated by [`Pfc`]): its BPF is called a
+//! miscompile only where it answers otherwise than that tree, and the
+//! tree's answer is then explained precisely (a comparison variant, the
+//! half-word order, or a tree answer no holding rule gives).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,8 +68,16 @@ const LIBSECCOMP_EXCEPTIONS: &[(&str, &str)] = &[
         "MASKED_EQ whose valueTwo has bits outside the mask: libseccomp never matches, go-jail compares both sides under the mask",
     ),
     (
-        "libseccomp-miscompile",
-        "libseccomp 2.5.4 miscompiles syscalls with several argument rules (a later 64-bit comparison reads the other half); the profile's meaning wins",
+        "libseccomp-bpf-miscompile",
+        "libseccomp 2.5.4's BPF answers otherwise than its own rule tree (its seccomp_export_pfc text, evaluated here): gen_bpf.c miscompiles the tree; the profile's meaning wins",
+    ),
+    (
+        "libseccomp-tree-wrong",
+        "libseccomp 2.5.4's own rule tree (PFC, which its BPF follows here) answers with an action no rule that holds gives, or with the default where a rule holds, under every comparison variant: db.c merged a rule's nodes under a sibling condition that does not imply them (lseek: `a0 > 1 && a1 >= 5 && a2 > 1 -> TRAP` next to `a2 > 1 && a0 > 5 -> KILL`: KILL for a0 = 5); the profile's meaning wins",
+    ),
+    (
+        "half-word-order",
+        "libseccomp's own tree (PFC) picks another of the rules that hold than the whole-condition order: it sorts and merges each 64-bit comparison as a high-word and a low-word node (db.c _db_rule_gen_64), so overlapping rules can be decided word by word",
     ),
 ];
 
@@ -376,7 +388,18 @@ fn rule_file(default: Action, rules: &[RefRule], arches: &[Arch]) -> String {
 }
 
 fn libseccomp_program(helper: &Path, text: &str, tag: &str) -> Program {
-    libseccomp_program_refusing(helper, text, tag).0
+    libseccomp_program_refusing(helper, text, tag).prog
+}
+
+/// What libseccomp made of a rule file: its BPF, the names of the
+/// syscalls it refused a rule of, and its own rule tree as pseudo filter
+/// code ([`Pfc`]).
+struct Lib {
+    prog: Program,
+    refused: Vec<String>,
+    pfc: Pfc,
+    /// Whether every target of the rule file is a 64-bit arch.
+    all_64: bool,
 }
 
 /// [`libseccomp_program_refusing`], or `None` when the helper has not
@@ -384,24 +407,36 @@ fn libseccomp_program(helper: &Path, text: &str, tag: &str) -> Program {
 /// overlapping rules (`_db_tree_add`/`_db_tree_prune`; e.g. lseek with
 /// `a0 != 0x1_0000_0005 && a1 < 0xff && a2 & 2 == 0x1_0000_0000`, then
 /// `a1 < 2 && a2 >= u64::MAX`, then `a0 >= u64::MAX && a2 < 0x1_0000_0005`).
-fn libseccomp_program_within(
+fn libseccomp_program_within(helper: &Path, text: &str, tag: &str) -> Option<Lib> {
+    run_helper(helper, text, tag, Some(std::time::Duration::from_secs(5)))
+}
+
+/// libseccomp's program, refusals and PFC for a rule file.
+fn libseccomp_program_refusing(helper: &Path, text: &str, tag: &str) -> Lib {
+    run_helper(helper, text, tag, None).expect("no time limit")
+}
+
+fn run_helper(
     helper: &Path,
     text: &str,
     tag: &str,
-) -> Option<(Program, Vec<String>)> {
+    limit: Option<std::time::Duration>,
+) -> Option<Lib> {
     let dir = helper.parent().unwrap();
     let rules = dir.join(format!("{tag}.rules"));
     let out = dir.join(format!("{tag}.bpf"));
+    let pfc = dir.join(format!("{tag}.pfc"));
     std::fs::write(&rules, text).unwrap();
     let mut child = Command::new(helper)
         .arg(&rules)
         .arg(&out)
+        .arg(&pfc)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let start = std::time::Instant::now();
     while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > std::time::Duration::from_secs(5) {
+        if limit.is_some_and(|l| start.elapsed() > l) {
             child.kill().unwrap();
             child.wait().unwrap();
             return None;
@@ -417,25 +452,195 @@ fn libseccomp_program_within(
         .map(str::to_string)
         .collect();
     let prog = Program::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
-    Some((prog, refused))
+    let pfc = Pfc::parse(&std::fs::read_to_string(&pfc).unwrap());
+    let all_64 = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("arch "))
+        .all(|a| !matches!(a.trim(), "x86" | "arm"));
+    Some(Lib {
+        prog,
+        refused,
+        pfc,
+        all_64,
+    })
 }
 
-/// libseccomp's program and the names of the syscalls it refused a rule of.
-fn libseccomp_program_refusing(helper: &Path, text: &str, tag: &str) -> (Program, Vec<String>) {
-    let dir = helper.parent().unwrap();
-    let rules = dir.join(format!("{tag}.rules"));
-    let out = dir.join(format!("{tag}.bpf"));
-    std::fs::write(&rules, text).unwrap();
-    let o = Command::new(helper).arg(&rules).arg(&out).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let refused = String::from_utf8_lossy(&o.stderr)
-        .lines()
-        .filter_map(|l| l.strip_prefix("refused: "))
-        .filter_map(|l| l.split(':').next())
-        .map(str::to_string)
-        .collect();
-    let prog = Program::from_bytes(&std::fs::read(&out).unwrap()).unwrap();
-    (prog, refused)
+// ------------------------------------------ libseccomp's own rule tree
+
+/// libseccomp's pseudo filter code (`seccomp_export_pfc`, src/gen_pfc.c):
+/// the rule tree libseccomp built, as nested `if`s over `$arch`,
+/// `$syscall` and the argument words (`$aN.hi32`/`$aN.lo32` on a 64-bit
+/// arch, `$aN` the low word on a 32-bit one) with `==`, `>`, `>=` and
+/// masked `==`. Evaluated as written: a true `if` runs its body, a false
+/// one its `else`; a body that reaches no action goes on with the
+/// statement after the `if`; the first action answers. This is what
+/// libseccomp means its program to do, written independently of its BPF
+/// generator, so a program that answers otherwise is libseccomp
+/// miscompiling its own tree.
+#[derive(Debug)]
+struct Pfc(Vec<Stmt>);
+
+#[derive(Debug)]
+enum Stmt {
+    If {
+        test: Test,
+        then: Vec<Stmt>,
+        other: Vec<Stmt>,
+    },
+    Act(Action),
+}
+
+#[derive(Debug)]
+enum Word {
+    Arch,
+    Syscall,
+    Hi(usize),
+    Lo(usize),
+}
+
+#[derive(Debug)]
+struct Test {
+    word: Word,
+    /// `None` for `==`; `Some(mask)` for `& mask ==`.
+    mask: Option<u32>,
+    op: &'static str,
+    value: u32,
+}
+
+fn pfc_action(word: &str) -> Action {
+    let num = |w: &str| -> u16 {
+        let inner = w.split_once('(').unwrap().1.trim_end_matches(')');
+        inner.parse().unwrap()
+    };
+    match word {
+        "ALLOW" => Action::Allow,
+        "KILL_PROCESS" => Action::KillProcess,
+        "KILL" => Action::KillThread,
+        "TRAP" => Action::Trap(0),
+        "LOG" => Action::Log,
+        w if w.starts_with("ERRNO(") => Action::Errno(num(w)),
+        w if w.starts_with("TRACE(") => Action::Trace(num(w)),
+        w => panic!("PFC action {w}"),
+    }
+}
+
+fn pfc_test(text: &str) -> Test {
+    // "if ($a0.hi32 & 0x000000ff == 18)", "if ($syscall > 5)"
+    let inner = text
+        .strip_prefix("if (")
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("PFC test {text}"));
+    let mut parts = inner.split_whitespace();
+    let var = parts.next().unwrap();
+    let word = match var {
+        "$arch" => Word::Arch,
+        "$syscall" => Word::Syscall,
+        v => {
+            let v = v.strip_prefix("$a").unwrap();
+            let (ix, half) = v.split_once('.').unwrap_or((v, "lo32"));
+            let ix = ix.parse().unwrap();
+            match half {
+                "hi32" => Word::Hi(ix),
+                "lo32" => Word::Lo(ix),
+                h => panic!("PFC word {h}"),
+            }
+        }
+    };
+    let mut op = parts.next().unwrap();
+    let mut mask = None;
+    if op == "&" {
+        let m = parts.next().unwrap().trim_start_matches("0x");
+        mask = Some(u32::from_str_radix(m, 16).unwrap());
+        op = parts.next().unwrap();
+    }
+    let op = match op {
+        "==" => "==",
+        ">" => ">",
+        ">=" => ">=",
+        o => panic!("PFC operator {o}"),
+    };
+    let value = parts.next().unwrap().parse().unwrap();
+    Test {
+        word,
+        mask,
+        op,
+        value,
+    }
+}
+
+impl Pfc {
+    fn parse(text: &str) -> Pfc {
+        // (indent level, text without comments) of each statement line
+        let lines: Vec<(usize, &str)> = text
+            .lines()
+            .filter_map(|l| {
+                let body = l.trim_start();
+                let level = (l.len() - body.len()) / 2;
+                let body = body.split('#').next().unwrap().trim();
+                (!body.is_empty()).then_some((level, body))
+            })
+            .collect();
+        let mut at = 0;
+        let top = Self::block(&lines, &mut at, 0);
+        assert_eq!(at, lines.len(), "PFC parsed to the end");
+        Pfc(top)
+    }
+
+    fn block(lines: &[(usize, &str)], at: &mut usize, level: usize) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        while let Some(&(l, body)) = lines.get(*at) {
+            if l != level || body == "else" {
+                assert!(l <= level, "PFC indentation at {body}");
+                break;
+            }
+            *at += 1;
+            if let Some(a) = body.strip_prefix("action ") {
+                out.push(Stmt::Act(pfc_action(a.trim_end_matches(';'))));
+                continue;
+            }
+            let test = pfc_test(body);
+            let then = Self::block(lines, at, level + 1);
+            let mut other = Vec::new();
+            if lines.get(*at) == Some(&(level, "else")) {
+                *at += 1;
+                other = Self::block(lines, at, level + 1);
+            }
+            out.push(Stmt::If { test, then, other });
+        }
+        out
+    }
+
+    /// libseccomp's intended answer for `data`.
+    fn eval(&self, data: &SeccompData) -> Action {
+        Self::run(&self.0, data).expect("the PFC ends with an action")
+    }
+
+    fn run(block: &[Stmt], data: &SeccompData) -> Option<Action> {
+        for s in block {
+            match s {
+                Stmt::Act(a) => return Some(*a),
+                Stmt::If { test, then, other } => {
+                    let x = match test.word {
+                        Word::Arch => data.arch,
+                        Word::Syscall => data.nr,
+                        Word::Hi(i) => (data.args[i] >> 32) as u32,
+                        Word::Lo(i) => data.args[i] as u32,
+                    };
+                    let x = x & test.mask.unwrap_or(u32::MAX);
+                    let holds = match test.op {
+                        "==" => x == test.value,
+                        ">" => x > test.value,
+                        _ => x >= test.value,
+                    };
+                    let taken = if holds { then } else { other };
+                    if let Some(a) = Self::run(taken, data) {
+                        return Some(a);
+                    }
+                }
+            }
+        }
+        None
+    }
 }
 
 fn gojail_program(p: &Profile, ctx: &Context, arches: &[Arch]) -> (Program, policy::Policy) {
@@ -537,6 +742,14 @@ struct Tally {
     ours: BTreeMap<&'static str, u64>,
     lib: BTreeMap<&'static str, u64>,
     examples: BTreeMap<&'static str, String>,
+    /// Cases on a named syscall of the table, and how many of them
+    /// libseccomp's BPF answers otherwise than its own tree ([`Pfc`]).
+    tree_cases: u64,
+    bpf_off_tree: u64,
+    /// Cases where `policy::profile::halfword` models the syscall's tree,
+    /// and how many of them it answers otherwise than libseccomp's tree.
+    model_cases: u64,
+    model_off: u64,
 }
 
 fn numbers(arch: Arch) -> Vec<u32> {
@@ -564,7 +777,7 @@ fn compare(
     rules: &[RefRule],
     arch: Arch,
     ours: &Program,
-    lib: (&Program, &[String]),
+    lib: &Lib,
     rng: &mut Rng,
 ) {
     for nr in numbers(arch) {
@@ -582,7 +795,7 @@ fn compare_one(
     arch: Arch,
     nr: u32,
     ours: &Program,
-    (lib, refused): (&Program, &[String]),
+    lib: &Lib,
     rng: &mut Rng,
 ) {
     let end = SyscallTable::max_nr(arch) + 1;
@@ -594,6 +807,15 @@ fn compare_one(
             None => Vec::new(),
         };
         tally.syscalls += 1;
+        let conditional: Vec<(Vec<policy::Condition>, Action)> = mine
+            .iter()
+            .map(|r| (r.conds.iter().map(Arg::condition).collect(), r.action))
+            .collect();
+        let model = if conditional.is_empty() || conditional.iter().any(|r| r.0.is_empty()) {
+            None
+        } else {
+            policy::profile::halfword::Tree::build(&conditional)
+        };
         for args in vectors(&mine, rng) {
             tally.cases += 1;
             let data = SeccompData {
@@ -603,7 +825,16 @@ fn compare_one(
                 ..SeccompData::default()
             };
             let run = |p: &Program| Action::from_raw(bpf_asm::run(p, &data).unwrap().ret).unwrap();
-            let (got_ours, got_lib) = (run(ours), run(lib));
+            let (got_ours, got_lib) = (run(ours), run(&lib.prog));
+            if name.is_some() {
+                tally.tree_cases += 1;
+                tally.bpf_off_tree += u64::from(lib.pfc.eval(&data) != got_lib);
+            }
+            if let Some(built) = model.as_ref().filter(|_| arch.is_64bit() && lib.all_64) {
+                tally.model_cases += 1;
+                let m = built.tree.eval(&args).unwrap_or(default);
+                tally.model_off += u64::from(m != lib.pfc.eval(&data));
+            }
             let meant = match name {
                 Some(n) => meaning(default, rules, arch, n, &args, Variant::default()).0,
                 None => default,
@@ -626,10 +857,7 @@ fn compare_one(
             }
             // libseccomp against the meaning
             if got_lib != meant {
-                let why = match name {
-                    Some(n) if refused.iter().any(|r| r == n) => Some("libseccomp-refused"),
-                    _ => classify(default, rules, arch, nr, name, &args, got_lib, &mine),
-                };
+                let why = classify(default, rules, arch, &data, name, lib, got_lib);
                 let Some(why) = why else {
                     panic!("{label}: libseccomp {got_lib} but the profile means {meant} (go-jail {got_ours}): {arch:?} nr {nr} ({name:?}) args {args:x?}\nrules: {mine:?}");
                 };
@@ -656,22 +884,31 @@ fn compare_one(
     }
 }
 
-/// Which named exception explains libseccomp's `got`, if any.
-#[allow(clippy::too_many_arguments)]
+/// Which named exception explains libseccomp's `got` for `data`, if any:
+/// x32 and `-1`; a refused rule; libseccomp's BPF answering otherwise
+/// than its own rule tree ([`Pfc`]); else its tree, which `got` then is,
+/// against the profile's meaning: a comparison variant, or the half-word
+/// order.
 fn classify(
     default: Action,
     rules: &[RefRule],
     arch: Arch,
-    nr: u32,
+    data: &SeccompData,
     name: Option<&str>,
-    args: &[u64; 6],
+    lib: &Lib,
     got: Action,
-    mine: &[&RefRule],
 ) -> Option<&'static str> {
+    let (nr, args) = (data.nr, &data.args);
     if nr >= 0x4000_0000 && arch == Arch::X86_64 || nr == u32::MAX {
         return Some("x32-or-minus-1");
     }
     let name = name?;
+    if lib.refused.iter().any(|r| r == name) {
+        return Some("libseccomp-refused");
+    }
+    if lib.pfc.eval(data) != got {
+        return Some("libseccomp-bpf-miscompile");
+    }
     let variants = [
         (
             "64-bit-compare",
@@ -700,18 +937,46 @@ fn classify(
             return Some(why);
         }
     }
-    // The 2.5.4 multi-rule bug answers with the action of one of the
-    // syscall's rules where it does not hold, or with the default where
-    // one does: never with an action foreign to the syscall.
-    let conditional = mine.iter().filter(|r| !r.conds.is_empty()).count();
-    let its_own = got == default || mine.iter().any(|r| r.action == got);
-    (conditional >= 2 && its_own).then_some("libseccomp-miscompile")
+    // libseccomp's tree tries 64-bit comparisons as a high-word node and
+    // a low-word node (db.c `_db_rule_gen_64`), sorted and merged word by
+    // word: where two rules with different actions hold, it may pick
+    // another of them than the whole-condition order does
+    let all = [false, true];
+    let variants = || all.iter().flat_map(|&f| all.map(|r| (f, r)));
+    for (full_width, raw_masked) in variants() {
+        let v = Variant {
+            full_width,
+            raw_masked,
+        };
+        let (meant, holding) = meaning(default, rules, arch, name, args, v);
+        if holding.contains(&meant) && holding.contains(&got) {
+            return Some("half-word-order");
+        }
+    }
+    // else libseccomp's own tree answers with an action no holding rule
+    // gives (or the default where rules hold), in every variant
+    Some("libseccomp-tree-wrong")
 }
 
 fn report(title: &str, t: &Tally) {
     println!(
         "{title}: {} syscall numbers, {} (number, argument vector) cases",
         t.syscalls, t.cases
+    );
+    println!(
+        "  libseccomp's BPF against its own tree (PFC): {} of {} cases on named syscalls differ",
+        t.bpf_off_tree, t.tree_cases
+    );
+    println!(
+        "  policy::profile::halfword's model of libseccomp's tree against its PFC: {} of {} cases differ",
+        t.model_off, t.model_cases
+    );
+    assert_eq!(t.model_off, 0, "the model answers as libseccomp's tree");
+    // the PFC evaluator is checked by libseccomp's BPF: they agree but
+    // for the rare miscompiles
+    assert!(
+        t.bpf_off_tree * 50 <= t.tree_cases,
+        "the PFC evaluator disagrees with libseccomp's BPF too often"
     );
     for (k, n) in &t.ours {
         let why = OURS_EXCEPTIONS.iter().find(|e| e.0 == *k).unwrap().1;
@@ -836,6 +1101,10 @@ fn docker_default_profile_against_libseccomp() {
     let p = json_profile("docker-default.json");
     let tally = profile_in_contexts(&helper, "docker", &p, &[0u64, 1 << 21]);
     report("Docker default profile (4 contexts)", &tally);
+    let explained = ["x32-or-minus-1", "64-bit-compare"];
+    for why in tally.lib.keys() {
+        assert!(explained.contains(why), "libseccomp differs by {why}");
+    }
     // the full profile's figures (no CAP_SYS_ADMIN, x86_64 + x86 targets):
     // program length and instructions executed over the x86_64 table
     let ctx = Context {
@@ -883,7 +1152,7 @@ fn profile_in_contexts(helper: &Path, label: &str, p: &Profile, caps: &[u64]) ->
             let (default, rules) = runc_rules(p, &ctx);
             let arches = [Arch::X86_64, arch];
             let (ours, _) = gojail_program(p, &ctx, &arches);
-            let (lib, refused) =
+            let lib =
                 libseccomp_program_refusing(helper, &rule_file(default, &rules, &arches), label);
             compare(
                 &mut tally,
@@ -892,7 +1161,7 @@ fn profile_in_contexts(helper: &Path, label: &str, p: &Profile, caps: &[u64]) ->
                 &rules,
                 arch,
                 &ours,
-                (&lib, &refused),
+                &lib,
                 &mut rng,
             );
         }
@@ -966,7 +1235,7 @@ fn random_profiles_against_libseccomp() {
         let p = random_profile(&mut rng);
         let (default, rules) = runc_rules(&p, &ctx);
         let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
-        let (lib, refused) = libseccomp_program_refusing(
+        let lib = libseccomp_program_refusing(
             &helper,
             &rule_file(default, &rules, &[Arch::X86_64]),
             "random",
@@ -978,11 +1247,91 @@ fn random_profiles_against_libseccomp() {
             &rules,
             Arch::X86_64,
             &ours,
-            (&lib, &refused),
+            &lib,
             &mut rng,
         );
     }
     report(&format!("{count} random profiles"), &tally);
+}
+
+/// README's half-word example, `mmap` with `a0 > 5 && a1 > 1 -> ALLOW`
+/// and `a0 >= 7 && a1 > 0 -> LOG`: libseccomp's tree (its PFC, and its
+/// BPF) answers ALLOW for `a0 = 2^32` and LOG for `a0 = 10` (`a1 = 2^32`
+/// both times), go-jail's whole-condition order LOG for both; the test
+/// names that difference `half-word-order` and nothing looser.
+#[test]
+fn half_word_order_example() {
+    let Some(helper) = helper("halfword") else {
+        return;
+    };
+    let gt = |index, op, value| Arg {
+        index,
+        value,
+        value_two: 0,
+        op,
+    };
+    let entry = |action, args| Entry {
+        names: vec!["mmap".to_string()],
+        action,
+        errno: None,
+        args,
+        includes: Filter::default(),
+        excludes: Filter::default(),
+    };
+    let p = Profile {
+        default_action: ProfileAction::Errno,
+        default_errno: Some(1),
+        architectures: vec![],
+        arch_map: vec![],
+        syscalls: vec![
+            entry(
+                ProfileAction::Allow,
+                vec![gt(0, ArgOp::Gt, 5), gt(1, ArgOp::Gt, 1)],
+            ),
+            entry(
+                ProfileAction::Log,
+                vec![gt(0, ArgOp::Ge, 7), gt(1, ArgOp::Gt, 0)],
+            ),
+        ],
+    };
+    let ctx = Context {
+        caps: 0,
+        arch: Arch::X86_64,
+        kernel: (6, 1),
+    };
+    let (default, rules) = runc_rules(&p, &ctx);
+    let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
+    let lib = libseccomp_program_refusing(
+        &helper,
+        &rule_file(default, &rules, &[Arch::X86_64]),
+        "halfword",
+    );
+    assert!(lib.refused.is_empty());
+    let nr = SyscallTable::lookup(Arch::X86_64, "mmap").unwrap();
+    for (a0, theirs) in [(1 << 32, Action::Allow), (10, Action::Log)] {
+        let data = SeccompData {
+            nr,
+            arch: Arch::X86_64.audit(),
+            args: [a0, 1 << 32, 0, 0, 0, 0],
+            ..SeccompData::default()
+        };
+        let run = |p: &Program| Action::from_raw(bpf_asm::run(p, &data).unwrap().ret).unwrap();
+        assert_eq!(lib.pfc.eval(&data), theirs, "libseccomp's tree, a0 {a0:#x}");
+        assert_eq!(run(&lib.prog), theirs, "libseccomp's BPF, a0 {a0:#x}");
+        assert_eq!(run(&ours), Action::Log, "go-jail, a0 {a0:#x}");
+        if theirs != Action::Log {
+            let why = classify(
+                default,
+                &rules,
+                Arch::X86_64,
+                &data,
+                Some("mmap"),
+                &lib,
+                theirs,
+            );
+            assert_eq!(why, Some("half-word-order"));
+        }
+    }
 }
 
 /// A profile whose rules overlap: one or two syscalls (a 64-bit and a
@@ -1087,20 +1436,12 @@ fn overlapping_rules_against_libseccomp() {
             .count();
         let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
         let text = rule_file(default, &rules, &[Arch::X86_64]);
-        let Some((lib, refused)) = libseccomp_program_within(&helper, &text, "overlap") else {
+        let Some(lib) = libseccomp_program_within(&helper, &text, "overlap") else {
             hangs += 1;
             continue;
         };
         let label = format!("overlap #{i}");
-        compare_names(
-            &mut tally,
-            &label,
-            default,
-            &rules,
-            &ours,
-            (&lib, &refused),
-            &mut rng,
-        );
+        compare_names(&mut tally, &label, default, &rules, &ours, &lib, &mut rng);
     }
     report(
         &format!("{count} overlapping profiles ({overlapping} overlapping pairs noted, {hangs} skipped: libseccomp 2.5.4 did not finish building them)"),
@@ -1117,7 +1458,7 @@ fn compare_names(
     default: Action,
     rules: &[RefRule],
     ours: &Program,
-    lib: (&Program, &[String]),
+    lib: &Lib,
     rng: &mut Rng,
 ) {
     let arch = Arch::X86_64;

@@ -2,7 +2,7 @@
  * writes the BPF libseccomp exports (the reference of tests/libseccomp_diff.rs
  * and of the "Docker default profile, full" benchmark).
  *
- * usage: scmp_export RULES OUT.bpf
+ * usage: scmp_export RULES OUT.bpf [OUT.pfc]
  *        scmp_export --names ARCH   (libseccomp's table: "NR NAME" lines)
  *
  * RULES, one item a line:
@@ -13,7 +13,10 @@
  * data of ERRNO/TRACE. OP: NE LT LE EQ GE GT MASKED_EQ. VALUE/VALUETWO: u64.
  * Calls from other arches get KILL_PROCESS (as go-jail). Names libseccomp
  * does not know are skipped; a rule libseccomp refuses is reported on
- * stderr ("refused: ...") and skipped, as runc would fail on it. */
+ * stderr ("refused: ...") and skipped, as runc would fail on it. With
+ * OUT.pfc, libseccomp's pseudo filter code of the same filter is written
+ * there too (seccomp_export_pfc: its rule tree as text, which the test
+ * evaluates to tell libseccomp's intent from its BPF). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -72,8 +75,8 @@ static int names(const char *word)
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--names")) return names(argv[2]);
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s RULES OUT.bpf\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s RULES OUT.bpf [OUT.pfc]\n", argv[0]);
 		return 2;
 	}
 	FILE *in = fopen(argv[1], "r");
@@ -127,6 +130,13 @@ int main(int argc, char **argv)
 	int rc = seccomp_export_bpf(ctx, fd);
 	if (rc < 0) { fprintf(stderr, "export: %s\n", strerror(-rc)); return 1; }
 	close(fd);
+	if (argc == 4) {
+		fd = open(argv[3], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) { perror(argv[3]); return 2; }
+		rc = seccomp_export_pfc(ctx, fd);
+		if (rc < 0) { fprintf(stderr, "export pfc: %s\n", strerror(-rc)); return 1; }
+		close(fd);
+	}
 	seccomp_release(ctx);
 	return 0;
 }

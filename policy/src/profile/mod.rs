@@ -42,6 +42,7 @@
 //! first, in profile order); each condition compares the bits the kernel
 //! reads ([`crate::width`]).
 
+pub mod halfword;
 mod names;
 pub mod order;
 mod translate;

@@ -17,6 +17,20 @@
 //! comes after a longer rule with another action: libseccomp refuses that
 //! rule (`-EEXIST`), and so it does two rules with identical conditions and
 //! different actions; go-jail then keeps profile order.
+//!
+//! Not exact where libseccomp's tree is not one of whole conditions: on a
+//! 64-bit arch each comparison is a high-word node and a low-word node
+//! (db.c `_db_rule_gen_64`; `>` is `hi > H`, else `hi == H` then
+//! `lo > L`), sorted and merged word by word (`_db_chain_lt` ranks the
+//! high word of an argument before its low word, and `_db_chain_eq` merges
+//! nodes that differ only in the original operator). A rule's nodes are
+//! shared between its branches (the next argument's chain hangs under
+//! both `hi > H` and `lo > L`), and a level is one linked list whoever
+//! points into it, so a later rule merged under one branch shows up under
+//! every branch sharing that level. tests/libseccomp_diff.rs evaluates
+//! libseccomp's own tree (its PFC) and counts where it picks another
+//! holding rule than this order (`half-word-order`), and where the tree
+//! answers with no holding rule at all (`libseccomp-tree-wrong`).
 
 use std::cmp::Ordering;
 

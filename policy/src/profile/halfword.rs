@@ -1,0 +1,964 @@
+//! libseccomp 2.5.4's argument tree for one syscall's conditional rules on
+//! a 64-bit arch, built as its db.c builds it, so that its answer can be
+//! known without libseccomp (see [`super::order`] for the whole-condition
+//! approximation go-jail lowers today).
+//!
+//! Each condition becomes nodes on 32-bit words (`_db_rule_gen_64`): `==`,
+//! `!=` and masked `==` a high-word node then a low-word node; `>`, `>=`,
+//! `<`, `<=` a `hi > H` node, a `hi == H` node and a low-word node. The
+//! nodes of one rule are shared between its branches (the next argument's
+//! first node hangs under both `hi > H` and `lo > L`), a level is one
+//! doubly linked list whoever points into it, and a new rule is merged
+//! into the existing graph after the existing graph is pruned of what the
+//! new rule makes redundant. [`Tree::eval`] walks the graph depth first as
+//! libseccomp's program does (a node's branch that reaches no action goes
+//! on with the node's next sibling).
+//!
+//! The graph is an arena; reference counts are kept because libseccomp
+//! unlinks a node from its level when the last reference goes.
+//!
+//! Checked against libseccomp's own tree (its PFC) on every case of
+//! tests/libseccomp_diff.rs. Not yet used to compile: [`Tree::lower`]
+//! turns the tree into go-jail rules, but wiring it into
+//! `libseccomp_precedence` made the overlapping-profile differential test
+//! too slow to finish (a syscall's lowered rules multiply), so profiles
+//! still compile in the whole-condition order of [`super::order`].
+
+use crate::action::Action;
+use crate::condition::{CmpOp, Condition};
+
+/// A word comparison of a node.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Word {
+    Eq,
+    Gt,
+    Ge,
+    Masked,
+}
+
+#[derive(Clone, Debug)]
+struct Node {
+    arg: u8,
+    hi: bool,
+    op: Word,
+    /// The rule's operator class: 3 for `==`/`!=`/masked, 2 for `<`/`<=`,
+    /// 1 for `>`/`>=`; `lt_or_le` orders the datum the other way.
+    class: u8,
+    lt_or_le: bool,
+    mask: u32,
+    datum: u32,
+    full: u64,
+    t_flg: bool,
+    t: u32,
+    f_flg: bool,
+    f: u32,
+    nxt_t: Option<usize>,
+    nxt_f: Option<usize>,
+    prv: Option<usize>,
+    nxt: Option<usize>,
+    refs: u32,
+}
+
+/// Where a link lives: the syscall's chain head, or a node's branch.
+#[derive(Clone, Copy)]
+enum Slot {
+    Head,
+    T(usize),
+    F(usize),
+}
+
+const MATCH: u32 = 0x1;
+const MATCH_ONCE: u32 = 0x2;
+const X_FINISHED: u32 = 0x10;
+const N_FINISHED: u32 = 0x20;
+const X_PREFIX: u32 = 0x100;
+const N_PREFIX: u32 = 0x200;
+const MATCHSET: u32 = MATCH | MATCH_ONCE;
+const REDUNDANT: u32 = MATCH | X_FINISHED | N_PREFIX;
+
+/// Why a tree could not be built as libseccomp builds it.
+#[derive(Debug, PartialEq, Eq)]
+enum Stop {
+    /// libseccomp refuses the rule (`-EEXIST`); it is left out.
+    Refused,
+    /// A case this model does not follow (a rule with no nodes, or the
+    /// step budget spent where libseccomp 2.5.4 loops forever).
+    Unmodelled,
+}
+
+/// libseccomp's tree of one syscall's conditional rules.
+#[derive(Clone, Debug, Default)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    head: Option<usize>,
+    budget: u64,
+    /// A reference count would go below zero or a level would not empty:
+    /// where libseccomp 2.5.4 reads freed memory or loops; not modelled.
+    stuck: bool,
+}
+
+/// The outcome of [`Tree::build`]: the tree and the indices of the rules
+/// libseccomp refuses.
+pub struct Built {
+    pub tree: Tree,
+    pub refused: Vec<usize>,
+}
+
+impl Tree {
+    /// libseccomp's tree for `rules` (conditional rules of one syscall,
+    /// in profile order, as `(conditions, action)`); `None` where this
+    /// model stops ([`Stop::Unmodelled`]).
+    pub fn build(rules: &[(Vec<Condition>, Action)]) -> Option<Built> {
+        let mut tree = Tree::default();
+        let mut refused = Vec::new();
+        for (i, (conds, action)) in rules.iter().enumerate() {
+            let saved = tree.clone();
+            tree.budget = 200_000;
+            match tree.add(conds, action.to_raw()) {
+                Ok(()) if tree.stuck => return None,
+                Ok(()) => {}
+                Err(Stop::Refused) => {
+                    tree = saved;
+                    refused.push(i);
+                }
+                Err(Stop::Unmodelled) => return None,
+            }
+        }
+        Some(Built { tree, refused })
+    }
+
+    /// The action libseccomp's tree gives `args`, `None` for its default.
+    pub fn eval(&self, args: &[u64; 6]) -> Option<Action> {
+        let mut steps = 0u64;
+        self.run(self.head, args, &mut steps)
+            .and_then(Action::from_raw)
+    }
+
+    fn run(&self, level: Option<usize>, args: &[u64; 6], steps: &mut u64) -> Option<u32> {
+        let mut at = self.first(level?);
+        loop {
+            *steps += 1;
+            assert!(*steps < 10_000_000, "libseccomp tree walk too long");
+            let n = &self.nodes[at];
+            let a = args[n.arg as usize];
+            let word = if n.hi { (a >> 32) as u32 } else { a as u32 };
+            let holds = match n.op {
+                Word::Eq => word == n.datum,
+                Word::Gt => word > n.datum,
+                Word::Ge => word >= n.datum,
+                Word::Masked => word & n.mask == n.datum,
+            };
+            let (flg, act, below) = if holds {
+                (n.t_flg, n.t, n.nxt_t)
+            } else {
+                (n.f_flg, n.f, n.nxt_f)
+            };
+            if flg {
+                return Some(act);
+            }
+            if let Some(a) = self.run(below, args, steps) {
+                return Some(a);
+            }
+            at = n.nxt?;
+        }
+    }
+
+    fn first(&self, mut n: usize) -> usize {
+        while let Some(p) = self.nodes[n].prv {
+            n = p;
+        }
+        n
+    }
+
+    fn slot(&self, s: Slot) -> Option<usize> {
+        match s {
+            Slot::Head => self.head,
+            Slot::T(n) => self.nodes[n].nxt_t,
+            Slot::F(n) => self.nodes[n].nxt_f,
+        }
+    }
+
+    fn set(&mut self, s: Slot, v: Option<usize>) {
+        match s {
+            Slot::Head => self.head = v,
+            Slot::T(n) => self.nodes[n].nxt_t = v,
+            Slot::F(n) => self.nodes[n].nxt_f = v,
+        }
+    }
+
+    fn step(&mut self) -> Result<(), Stop> {
+        self.budget = self.budget.checked_sub(1).ok_or(Stop::Unmodelled)?;
+        Ok(())
+    }
+
+    fn get(&mut self, n: Option<usize>) -> Option<usize> {
+        if let Some(n) = n {
+            self.nodes[n].refs += 1;
+        }
+        n
+    }
+
+    fn leaf(&self, n: usize) -> bool {
+        self.nodes[n].nxt_t.is_none() && self.nodes[n].nxt_f.is_none()
+    }
+
+    fn zombie(&self, n: usize) -> bool {
+        self.leaf(n) && !self.nodes[n].t_flg && !self.nodes[n].f_flg
+    }
+
+    /// `_db_chain_eq`: the same word of the same argument, operator, datum
+    /// and mask.
+    fn same(&self, a: usize, b: usize) -> bool {
+        let (a, b) = (&self.nodes[a], &self.nodes[b]);
+        (a.arg, a.hi, a.op, a.datum, a.mask) == (b.arg, b.hi, b.op, b.datum, b.mask)
+    }
+
+    /// `_db_chain_lt`: `a` ranks below `b` on a level (a level is kept in
+    /// descending rank: higher argument, its high word, `==` class, then
+    /// the larger datum, the smaller for `<`/`<=`).
+    fn below(&self, a: usize, b: usize) -> bool {
+        let (a, b) = (&self.nodes[a], &self.nodes[b]);
+        let rank = |n: &Node| (u32::from(n.arg) << 1) + u32::from(n.hi);
+        if rank(a) != rank(b) {
+            return rank(a) < rank(b);
+        }
+        if a.class != b.class {
+            return a.class < b.class;
+        }
+        if a.lt_or_le {
+            a.datum > b.datum
+        } else {
+            a.datum < b.datum
+        }
+    }
+
+    fn node(&mut self, c: &Condition, hi: bool, op: Word) -> usize {
+        let (mask, datum) = match c.op {
+            CmpOp::MaskedEq(m) => (m, c.value),
+            _ => (u64::MAX, c.value),
+        };
+        let half = |x: u64| if hi { (x >> 32) as u32 } else { x as u32 };
+        let class = match c.op {
+            CmpOp::Eq | CmpOp::Ne | CmpOp::MaskedEq(_) => 3,
+            CmpOp::Lt | CmpOp::Le => 2,
+            CmpOp::Gt | CmpOp::Ge => 1,
+        };
+        self.nodes.push(Node {
+            arg: c.arg,
+            hi,
+            op,
+            class,
+            lt_or_le: matches!(c.op, CmpOp::Lt | CmpOp::Le),
+            mask: half(mask),
+            datum: half(datum) & half(mask),
+            full: datum,
+            t_flg: false,
+            t: 0,
+            f_flg: false,
+            f: 0,
+            nxt_t: None,
+            nxt_f: None,
+            prv: None,
+            nxt: None,
+            refs: 0,
+        });
+        self.nodes.len() - 1
+    }
+
+    /// The new rule's nodes (`_db_rule_gen_64`); its head.
+    fn chain(&mut self, conds: &[Condition], action: u32) -> Option<usize> {
+        let mut conds = conds.to_vec();
+        conds.sort_by_key(|c| c.arg);
+        let mut head = None;
+        // the previous condition's nodes and operator
+        let mut prev: Option<([usize; 3], CmpOp)> = None;
+        for c in &conds {
+            if let CmpOp::MaskedEq(0) = c.op {
+                continue;
+            }
+            let nodes = match c.op {
+                CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le => {
+                    let low = if matches!(c.op, CmpOp::Gt | CmpOp::Le) {
+                        Word::Gt
+                    } else {
+                        Word::Ge
+                    };
+                    let n = [
+                        self.node(c, true, Word::Gt),
+                        self.node(c, true, Word::Eq),
+                        self.node(c, false, low),
+                    ];
+                    self.nodes[n[0]].nxt_f = self.get(Some(n[1]));
+                    self.nodes[n[1]].nxt_t = self.get(Some(n[2]));
+                    n
+                }
+                _ => {
+                    let op = if let CmpOp::MaskedEq(_) = c.op {
+                        Word::Masked
+                    } else {
+                        Word::Eq
+                    };
+                    let n = [self.node(c, true, op), self.node(c, false, op), usize::MAX];
+                    self.nodes[n[0]].nxt_t = self.get(Some(n[1]));
+                    n
+                }
+            };
+            match prev {
+                None => head = self.get(Some(nodes[0])),
+                Some((p, op)) => {
+                    let first = Some(nodes[0]);
+                    match op {
+                        CmpOp::Gt | CmpOp::Ge => {
+                            self.nodes[p[0]].nxt_t = self.get(first);
+                            self.nodes[p[2]].nxt_t = self.get(first);
+                        }
+                        CmpOp::Eq | CmpOp::MaskedEq(_) => {
+                            self.nodes[p[1]].nxt_t = self.get(first);
+                        }
+                        CmpOp::Lt | CmpOp::Le => {
+                            self.nodes[p[1]].nxt_f = self.get(first);
+                            self.nodes[p[2]].nxt_f = self.get(first);
+                        }
+                        CmpOp::Ne => {
+                            self.nodes[p[0]].nxt_f = self.get(first);
+                            self.nodes[p[1]].nxt_f = self.get(first);
+                        }
+                    }
+                }
+            }
+            prev = Some((nodes, c.op));
+        }
+        let (p, op) = prev?;
+        let act_t = |t: &mut Self, n: usize| {
+            t.nodes[n].t_flg = true;
+            t.nodes[n].t = action;
+        };
+        match op {
+            CmpOp::Gt | CmpOp::Ge => {
+                act_t(self, p[0]);
+                act_t(self, p[2]);
+            }
+            CmpOp::Eq | CmpOp::MaskedEq(_) => act_t(self, p[1]),
+            CmpOp::Lt | CmpOp::Le => {
+                for n in [p[1], p[2]] {
+                    self.nodes[n].f_flg = true;
+                    self.nodes[n].f = action;
+                }
+            }
+            CmpOp::Ne => {
+                for n in [p[0], p[1]] {
+                    self.nodes[n].f_flg = true;
+                    self.nodes[n].f = action;
+                }
+            }
+        }
+        head
+    }
+
+    /// `db_rule_add` for a syscall whose rules are all conditional.
+    fn add(&mut self, conds: &[Condition], action: u32) -> Result<(), Stop> {
+        let new = self.chain(conds, action).ok_or(Stop::Unmodelled)?;
+        if self.head.is_none() {
+            self.head = Some(new);
+            return Ok(());
+        }
+        let mut state = 0;
+        let removed = self.prune(self.head, Some(new), &mut state, action)?;
+        if removed > 0 {
+            if self.head.is_none() {
+                self.head = Some(new);
+                return Ok(());
+            }
+        } else if state & REDUNDANT == REDUNDANT {
+            // the existing tree is "shorter": the new rule adds nothing
+            return Ok(());
+        }
+        self.merge(Slot::Head, new)?;
+        let mut n = Some(new);
+        self.tree_put(&mut n);
+        if self.stuck {
+            return Err(Stop::Unmodelled);
+        }
+        Ok(())
+    }
+
+    /// `_db_node_put`: drops a reference; the last one unlinks the node
+    /// from its level and drops its branches. Returns the nodes freed.
+    fn node_put(&mut self, node: &mut Option<usize>) -> u32 {
+        let Some(n) = *node else {
+            return 0;
+        };
+        self.budget = self.budget.saturating_sub(1);
+        if self.nodes[n].refs == 0 || self.stuck || self.budget == 0 {
+            self.stuck = true;
+            return 0;
+        }
+        self.nodes[n].refs -= 1;
+        if self.nodes[n].refs != 0 {
+            return 0;
+        }
+        let mut cnt = 0;
+        let (mut lp, mut ln) = (self.nodes[n].prv, self.nodes[n].nxt);
+        let (mut t, mut f) = (self.nodes[n].nxt_t, self.nodes[n].nxt_f);
+        if let Some(p) = lp {
+            self.nodes[p].nxt = None;
+        }
+        if let Some(q) = ln {
+            self.nodes[q].prv = None;
+        }
+        cnt += self.node_put(&mut lp);
+        cnt += self.node_put(&mut ln);
+        if let Some(p) = lp {
+            self.nodes[p].nxt = self.get(ln);
+        }
+        if let Some(q) = ln {
+            self.nodes[q].prv = self.get(lp);
+        }
+        *node = lp.or(ln);
+        cnt += self.tree_put(&mut t);
+        cnt += self.tree_put(&mut f);
+        cnt + 1
+    }
+
+    /// `_db_tree_put`.
+    fn tree_put(&mut self, tree: &mut Option<usize>) -> u32 {
+        let mut cnt = self.node_put(tree);
+        if let Some(n) = *tree {
+            cnt += self.level_clean(n);
+        }
+        cnt
+    }
+
+    /// `_db_level_clean`: drops a level nothing outside it points into.
+    fn level_clean(&mut self, n: usize) -> u32 {
+        let start = self.first(n);
+        let mut at = Some(start);
+        while let Some(x) = at {
+            let links =
+                u32::from(self.nodes[x].prv.is_some()) + u32::from(self.nodes[x].nxt.is_some());
+            if self.nodes[x].refs > links {
+                return 0;
+            }
+            at = self.nodes[x].nxt;
+        }
+        let mut cnt = 0;
+        let mut at = Some(start);
+        while at.is_some() && !self.stuck {
+            cnt += self.node_put(&mut at);
+        }
+        cnt
+    }
+
+    /// `_db_tree_remove`: removes `node` (and zombies met on the way).
+    fn remove(&mut self, tree: Slot, node: usize) -> Result<u32, Stop> {
+        let Some(start) = self.slot(tree) else {
+            return Ok(0);
+        };
+        let mut cnt = 0;
+        let mut c = self.first(start);
+        loop {
+            self.step()?;
+            if c == node {
+                break;
+            }
+            cnt += self.remove(Slot::T(c), node)?;
+            cnt += self.remove(Slot::F(c), node)?;
+            if self.zombie(c) {
+                break;
+            }
+            match self.nodes[c].nxt {
+                Some(n) if cnt == 0 => c = n,
+                _ => return Ok(cnt),
+            }
+        }
+        if Some(c) == self.slot(tree) {
+            let v = self.nodes[c].prv.or(self.nodes[c].nxt);
+            self.set(tree, v);
+        }
+        let (p, n) = (self.nodes[c].prv, self.nodes[c].nxt);
+        if let Some(p) = p {
+            self.nodes[p].nxt = n;
+        }
+        if let Some(n) = n {
+            self.nodes[n].prv = p;
+        }
+        self.nodes[c].prv = None;
+        self.nodes[c].nxt = None;
+        Ok(cnt + self.node_put(&mut Some(c)))
+    }
+
+    /// `_db_tree_act_check`: whether every action in the tree is `action`.
+    fn acts_all(&self, tree: Option<usize>, action: u32) -> bool {
+        let Some(t) = tree else {
+            return true;
+        };
+        let mut at = Some(self.first(t));
+        while let Some(c) = at {
+            let n = &self.nodes[c];
+            if n.t_flg && n.t != action || n.f_flg && n.f != action {
+                return false;
+            }
+            if !self.acts_all(n.nxt_t, action) || !self.acts_all(n.nxt_f, action) {
+                return false;
+            }
+            at = n.nxt;
+        }
+        true
+    }
+
+    /// `_db_tree_prune`: removes the existing branches the new rule makes
+    /// redundant; `state` tells whether the new rule is itself redundant.
+    fn prune(
+        &mut self,
+        existing: Option<usize>,
+        new: Option<usize>,
+        state: &mut u32,
+        action: u32,
+    ) -> Result<u32, Stop> {
+        let mut cnt = 0;
+        let mut flags = *state;
+        let (Some(x0), Some(ni)) = (existing, new) else {
+            return Ok(self.prune_return(state, flags, cnt));
+        };
+        if *state & MATCHSET == MATCH_ONCE {
+            return Ok(self.prune_return(state, flags, cnt));
+        }
+        let mut x = Some(self.first(x0));
+        'level: while let Some(xi) = x {
+            self.step()?;
+            let x_next = self.nodes[xi].nxt;
+            let mut xi = Some(xi);
+            let cur = xi.unwrap();
+            if self.same(cur, ni) {
+                flags |= MATCHSET;
+                if self.leaf(ni) {
+                    flags |= N_FINISHED;
+                }
+                if self.leaf(cur) {
+                    flags |= X_FINISHED;
+                }
+                let (xn, nn) = (&self.nodes[cur], &self.nodes[ni]);
+                if (xn.t_flg || xn.nxt_t.is_some()) && !(nn.t_flg || nn.nxt_t.is_some()) {
+                    return Ok(self.prune_return(state, flags, cnt));
+                }
+                if (xn.f_flg || xn.nxt_f.is_some()) && !(nn.f_flg || nn.nxt_f.is_some()) {
+                    return Ok(self.prune_return(state, flags, cnt));
+                }
+                if flags & N_FINISHED != 0
+                    && flags & X_FINISHED != 0
+                    && (nn.t_flg != xn.t_flg
+                        || nn.t != xn.t
+                        || nn.f_flg != xn.f_flg
+                        || nn.f != xn.f)
+                {
+                    return Ok(self.prune_return(state, flags, cnt));
+                }
+                for branch_t in [true, false] {
+                    let nb = if branch_t {
+                        self.nodes[ni].nxt_t
+                    } else {
+                        self.nodes[ni].nxt_f
+                    };
+                    if nb.is_none() {
+                        continue;
+                    }
+                    let c = xi.unwrap();
+                    self.get(Some(c));
+                    let mut next = *state | MATCHSET;
+                    let xb = if branch_t {
+                        self.nodes[c].nxt_t
+                    } else {
+                        self.nodes[c].nxt_f
+                    };
+                    cnt += self.prune(xb, nb, &mut next, action)?;
+                    cnt += self.node_put(&mut xi);
+                    if next & MATCH != 0 {
+                        flags |= next;
+                    }
+                    if xi.is_none() {
+                        x = x_next;
+                        continue 'level;
+                    }
+                }
+                let c = xi.unwrap();
+                let same_acts = self.acts_all(Some(c), action);
+                if same_acts
+                    && flags & MATCH != 0
+                    && flags & N_FINISHED != 0
+                    && flags & X_PREFIX != 0
+                {
+                    // the new rule is "shorter"
+                    cnt += self.remove(Slot::Head, c)?;
+                    if self.head.is_none() {
+                        return Ok(self.prune_return(state, flags, cnt));
+                    }
+                } else if same_acts
+                    && flags & MATCH != 0
+                    && flags & X_FINISHED != 0
+                    && flags & N_PREFIX != 0
+                {
+                    return Ok(self.prune_return(state, flags, cnt));
+                }
+            } else if self.below(cur, ni) {
+                if *state & N_PREFIX != 0 {
+                    return Ok(self.prune_return(state, flags, cnt));
+                }
+                for branch_t in [true, false] {
+                    let c = xi.unwrap();
+                    let xb = if branch_t {
+                        self.nodes[c].nxt_t
+                    } else {
+                        self.nodes[c].nxt_f
+                    };
+                    if xb.is_none() {
+                        continue;
+                    }
+                    self.get(Some(c));
+                    let mut next = (*state & !MATCH) | X_PREFIX;
+                    cnt += self.prune(xb, Some(ni), &mut next, action)?;
+                    cnt += self.node_put(&mut xi);
+                    if next & MATCH != 0 {
+                        flags |= next;
+                        return Ok(self.prune_return(state, flags, cnt));
+                    }
+                    if xi.is_none() {
+                        x = x_next;
+                        continue 'level;
+                    }
+                }
+            } else {
+                if *state & X_PREFIX != 0 {
+                    return Ok(self.prune_return(state, flags, cnt));
+                }
+                for branch_t in [true, false] {
+                    let nb = if branch_t {
+                        self.nodes[ni].nxt_t
+                    } else {
+                        self.nodes[ni].nxt_f
+                    };
+                    if nb.is_none() {
+                        continue;
+                    }
+                    let c = xi.unwrap();
+                    self.get(Some(c));
+                    let mut next = (*state & !MATCH) | N_PREFIX;
+                    cnt += self.prune(Some(c), nb, &mut next, action)?;
+                    cnt += self.node_put(&mut xi);
+                    if next & MATCH != 0 {
+                        flags |= next;
+                        return Ok(self.prune_return(state, flags, cnt));
+                    }
+                    if xi.is_none() {
+                        x = x_next;
+                        continue 'level;
+                    }
+                }
+            }
+            x = x_next;
+        }
+        flags &= !MATCH;
+        Ok(self.prune_return(state, flags, cnt))
+    }
+
+    fn prune_return(&self, state: &mut u32, flags: u32, cnt: u32) -> u32 {
+        if flags & MATCH != 0 {
+            *state |= flags;
+        } else {
+            *state &= !MATCH;
+        }
+        cnt
+    }
+
+    /// `_db_tree_add`: merges the new rule's nodes into the level at
+    /// `existing`.
+    fn merge(&mut self, existing: Slot, ni: usize) -> Result<(), Stop> {
+        let mut x = self.slot(existing).expect("a level to merge into");
+        loop {
+            self.step()?;
+            if self.same(x, ni) {
+                for branch_t in [true, false] {
+                    let (n_flg, n_act) = if branch_t {
+                        (self.nodes[ni].t_flg, self.nodes[ni].t)
+                    } else {
+                        (self.nodes[ni].f_flg, self.nodes[ni].f)
+                    };
+                    if !n_flg {
+                        continue;
+                    }
+                    let (x_flg, x_act, x_below) = if branch_t {
+                        (self.nodes[x].t_flg, self.nodes[x].t, self.nodes[x].nxt_t)
+                    } else {
+                        (self.nodes[x].f_flg, self.nodes[x].f, self.nodes[x].nxt_f)
+                    };
+                    if !x_flg {
+                        if !self.acts_all(x_below, n_act) {
+                            return Err(Stop::Refused);
+                        }
+                        let mut b = x_below;
+                        self.node_put(&mut b);
+                        let xn = &mut self.nodes[x];
+                        if branch_t {
+                            xn.nxt_t = None;
+                            xn.t = n_act;
+                            xn.t_flg = true;
+                        } else {
+                            xn.nxt_f = None;
+                            xn.f = n_act;
+                            xn.f_flg = true;
+                        }
+                    } else if n_act != x_act {
+                        // libseccomp moves the true action in both cases
+                        let nn = &self.nodes[ni];
+                        let moves = if branch_t {
+                            nn.hi && nn.full > self.nodes[x].full
+                        } else {
+                            nn.hi && nn.full < self.nodes[x].full
+                        };
+                        if moves {
+                            self.nodes[x].t = self.nodes[ni].t;
+                        }
+                        if self.leaf(x) || self.leaf(ni) {
+                            return Err(Stop::Refused);
+                        }
+                    }
+                }
+                for branch_t in [true, false] {
+                    let nb = if branch_t {
+                        self.nodes[ni].nxt_t
+                    } else {
+                        self.nodes[ni].nxt_f
+                    };
+                    let Some(nb) = nb else {
+                        continue;
+                    };
+                    let (x_flg, x_below) = if branch_t {
+                        (self.nodes[x].t_flg, self.nodes[x].nxt_t)
+                    } else {
+                        (self.nodes[x].f_flg, self.nodes[x].nxt_f)
+                    };
+                    if x_below.is_some() {
+                        let s = if branch_t { Slot::T(x) } else { Slot::F(x) };
+                        self.merge(s, nb)?;
+                    } else if !x_flg {
+                        let v = self.get(Some(nb));
+                        if branch_t {
+                            self.nodes[x].nxt_t = v;
+                        } else {
+                            self.nodes[x].nxt_f = v;
+                        }
+                    } else {
+                        // the existing tree is "shorter"
+                        return Ok(());
+                    }
+                }
+                return Ok(());
+            } else if !self.below(x, ni) {
+                match self.nodes[x].nxt {
+                    None => {
+                        self.nodes[ni].prv = self.get(Some(x));
+                        self.nodes[x].nxt = self.get(Some(ni));
+                        return Ok(());
+                    }
+                    Some(n) => x = n,
+                }
+            } else {
+                if let Some(p) = self.nodes[x].prv {
+                    self.nodes[p].nxt = self.get(Some(ni));
+                    self.nodes[ni].prv = Some(p);
+                    self.nodes[x].prv = self.get(Some(ni));
+                    self.nodes[ni].nxt = Some(x);
+                } else {
+                    self.nodes[x].prv = self.get(Some(ni));
+                    self.nodes[ni].nxt = self.get(Some(x));
+                }
+                if self.slot(existing) == Some(x) {
+                    let v = self.get(Some(ni));
+                    self.set(existing, v);
+                    self.node_put(&mut Some(x));
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// A path of the tree: the nodes passed with the branch taken, and the
+/// action it ends in.
+type Path = (Vec<(usize, bool)>, u32);
+
+/// At most this many go-jail rules from one syscall's tree; above it the
+/// syscall keeps the whole-condition order.
+const MAX_RULES: usize = 2048;
+
+impl Tree {
+    /// Every path of the tree to an action, depth first (the order the
+    /// program tries them): the nodes passed with the branch taken, and
+    /// the action. `None` above [`MAX_RULES`] paths.
+    fn paths(&self) -> Option<Vec<Path>> {
+        let mut out = Vec::new();
+        self.walk(self.head, &mut Vec::new(), &mut out)?;
+        Some(out)
+    }
+
+    fn walk(
+        &self,
+        level: Option<usize>,
+        prefix: &mut Vec<(usize, bool)>,
+        out: &mut Vec<Path>,
+    ) -> Option<()> {
+        let Some(l) = level else {
+            return Some(());
+        };
+        let mut at = Some(self.first(l));
+        while let Some(c) = at {
+            let n = &self.nodes[c];
+            for (holds, flg, act, below) in [
+                (true, n.t_flg, n.t, n.nxt_t),
+                (false, n.f_flg, n.f, n.nxt_f),
+            ] {
+                prefix.push((c, holds));
+                if flg {
+                    out.push((prefix.clone(), act));
+                    if out.len() > MAX_RULES {
+                        return None;
+                    }
+                } else {
+                    self.walk(below, prefix, out)?;
+                }
+                prefix.pop();
+            }
+            at = n.nxt;
+        }
+        Some(())
+    }
+
+    /// A path as alternatives of ANDed 64-bit conditions (a high word
+    /// `!=` is two ranges); `None` for a test no condition list says
+    /// (a masked `==` that fails, a low-word order with no known high
+    /// word).
+    fn conditions(&self, path: &[(usize, bool)]) -> Option<Vec<Vec<Condition>>> {
+        let mut alts: Vec<Vec<Condition>> = vec![Vec::new()];
+        let mut high: [Option<u32>; 6] = [None; 6];
+        for &(c, holds) in path {
+            let n = &self.nodes[c];
+            let (arg, d) = (n.arg, u64::from(n.datum));
+            let one = |op: CmpOp, v: u64| Condition::new(arg, op, v);
+            // alternatives for this test; an empty list: it cannot hold
+            let tests: Vec<Vec<Condition>> = match (n.hi, n.op, holds) {
+                (true, Word::Eq, true) => {
+                    high[usize::from(arg)] = Some(n.datum);
+                    vec![vec![
+                        one(CmpOp::Ge, d << 32),
+                        one(CmpOp::Le, d << 32 | 0xffff_ffff),
+                    ]]
+                }
+                (true, Word::Eq, false) => {
+                    let mut v = Vec::new();
+                    if d > 0 {
+                        v.push(vec![one(CmpOp::Lt, d << 32)]);
+                    }
+                    if d < 0xffff_ffff {
+                        v.push(vec![one(CmpOp::Gt, d << 32 | 0xffff_ffff)]);
+                    }
+                    v
+                }
+                (true, Word::Gt, true) if d == 0xffff_ffff => Vec::new(),
+                (true, Word::Gt, true) => vec![vec![one(CmpOp::Ge, (d + 1) << 32)]],
+                (true, Word::Gt, false) => vec![vec![one(CmpOp::Le, d << 32 | 0xffff_ffff)]],
+                (true, Word::Ge, true) => vec![vec![one(CmpOp::Ge, d << 32)]],
+                (true, Word::Ge, false) if d == 0 => Vec::new(),
+                (true, Word::Ge, false) => vec![vec![one(CmpOp::Lt, d << 32)]],
+                (true, Word::Masked, true) => {
+                    let m = u64::from(n.mask);
+                    if m == 0xffff_ffff {
+                        high[usize::from(arg)] = Some(n.datum);
+                    }
+                    match m {
+                        0 => vec![Vec::new()],
+                        _ => vec![vec![one(CmpOp::MaskedEq(m << 32), d << 32)]],
+                    }
+                }
+                (false, Word::Masked, true) => match u64::from(n.mask) {
+                    0 => vec![Vec::new()],
+                    m => vec![vec![one(CmpOp::MaskedEq(m), d)]],
+                },
+                (_, Word::Masked, false) => return None,
+                (false, op, holds) => match high[usize::from(arg)] {
+                    None if (op, holds) == (Word::Eq, true) => {
+                        vec![vec![one(CmpOp::MaskedEq(0xffff_ffff), d)]]
+                    }
+                    None => return None,
+                    Some(h) => {
+                        let v = u64::from(h) << 32 | d;
+                        let op = match (op, holds) {
+                            (Word::Eq, true) => CmpOp::Eq,
+                            (Word::Eq, false) => CmpOp::Ne,
+                            (Word::Gt, true) => CmpOp::Gt,
+                            (Word::Gt, false) => CmpOp::Le,
+                            (Word::Ge, true) => CmpOp::Ge,
+                            (Word::Ge, false) => CmpOp::Lt,
+                            (Word::Masked, _) => unreachable!("masked tests are above"),
+                        };
+                        vec![vec![one(op, v)]]
+                    }
+                },
+            };
+            alts = product(&alts, &tests);
+            if alts.is_empty() {
+                return Some(Vec::new());
+            }
+            if alts.len() > MAX_RULES {
+                return None;
+            }
+        }
+        Some(alts)
+    }
+
+    /// go-jail's rules for the tree of `rules` (as [`Tree::build`] takes
+    /// them): each path in the program's order, ANDed with the conditions
+    /// of each rule whose action it gives (so that where libseccomp's tree
+    /// answers with an action no holding rule gives, go-jail goes on),
+    /// as `(conditions, action, index of the rule)`. `None` where the tree
+    /// is not modelled, libseccomp refuses a rule, or a path has a test
+    /// no condition list says; the caller then keeps its order.
+    pub fn lower(
+        rules: &[(Vec<Condition>, Action)],
+    ) -> Option<Vec<(Vec<Condition>, Action, usize)>> {
+        let built = Tree::build(rules)?;
+        if !built.refused.is_empty() {
+            return None;
+        }
+        let tree = built.tree;
+        let mut out = Vec::new();
+        for (path, act) in tree.paths()? {
+            let action = Action::from_raw(act)?;
+            for alt in tree.conditions(&path)? {
+                for (i, (conds, a)) in rules.iter().enumerate() {
+                    if *a != action {
+                        continue;
+                    }
+                    let mut c = alt.clone();
+                    c.extend(conds.iter().copied().filter(|x| !alt.contains(x)));
+                    out.push((c, action, i));
+                    if out.len() > MAX_RULES {
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Every alternative of `a` ANDed with every one of `b`.
+fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Vec<Vec<Condition>> {
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for x in a {
+        for y in b {
+            let mut c = x.clone();
+            c.extend(y.iter().copied());
+            out.push(c);
+        }
+    }
+    out
+}
