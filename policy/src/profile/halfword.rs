@@ -107,7 +107,7 @@ pub struct Built {
 impl Tree {
     /// libseccomp's tree for `rules` (conditional rules of one syscall,
     /// in profile order, as `(conditions, action)`); `None` where this
-    /// model stops ([`Stop::Unmodelled`]).
+    /// model stops (`Stop::Unmodelled`).
     pub fn build(rules: &[(Vec<Condition>, Action)]) -> Option<Built> {
         let mut tree = Tree::default();
         let mut refused = Vec::new();
