@@ -98,6 +98,8 @@ pub struct Caller<'a> {
     mem: Option<&'a File>,
     /// Its credentials, read once when first needed.
     cred: std::cell::OnceCell<Option<Cred>>,
+    /// What its walks need to know of its process, read once when first needed.
+    walk: std::cell::OnceCell<Option<Walk>>,
 }
 
 /// The rights syscall `name` (of any arch) called with `args` needs;
@@ -401,11 +403,21 @@ impl<'a> Caller<'a> {
             tid,
             mem,
             cred: std::cell::OnceCell::new(),
+            walk: std::cell::OnceCell::new(),
         }
     }
 
     fn cred(&self) -> Option<&Cred> {
         self.cred.get_or_init(|| Cred::of(self.tid)).as_ref()
+    }
+
+    fn walk(&self) -> Option<&Walk> {
+        self.walk
+            .get_or_init(|| {
+                let tgid = crate::supervise::thread_group(self.tid as i32)?;
+                Some(Walk::new(tgid, self.tid))
+            })
+            .as_ref()
     }
 
     fn read_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
@@ -439,7 +451,7 @@ impl<'a> Caller<'a> {
 
     fn resolve_from(&self, dirfd: u64, path: &Path, follow: bool) -> Option<Found> {
         let cred = self.cred()?;
-        let tgid = crate::supervise::thread_group(self.tid as i32)?;
+        let walker = self.walk()?;
         let (start, name) = if path.is_absolute() {
             (walk::open_dir(Path::new("/"))?, PathBuf::from("/"))
         } else {
@@ -449,7 +461,7 @@ impl<'a> Caller<'a> {
             let name = std::fs::read_link(&link).ok().filter(|p| p.is_absolute())?;
             (walk::open_dir(Path::new(&link))?, name)
         };
-        Walk::new(cred, tgid, self.tid).resolve(start, name, path, follow)
+        walker.resolve(cred, start, name, path, follow)
     }
 
     /// `/proc/TID/cwd` for `AT_FDCWD`, else `/proc/TID/fd/N`.
@@ -475,10 +487,10 @@ impl<'a> Caller<'a> {
     /// network rules govern). When it cannot be told (the supervisor may
     /// not take a copy), assumed so.
     fn is_tcp(&self, fd: u64) -> bool {
-        let Some(tgid) = crate::supervise::thread_group(self.tid as i32) else {
+        let Some(walk) = self.walk() else {
             return true;
         };
-        let Ok(pidfd) = n::pidfd_open(tgid) else {
+        let Ok(pidfd) = n::pidfd_open(walk.tgid) else {
             return true;
         };
         let Ok(sock) = n::pidfd_getfd(pidfd.as_fd(), fd as i32) else {

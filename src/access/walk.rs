@@ -154,10 +154,11 @@ impl Found {
     }
 }
 
-/// A path walk done for the caller (see the module docs).
-pub(super) struct Walk<'a> {
-    cred: &'a Cred,
-    tgid: i32,
+/// A path walk done for the caller (see the module docs): what it needs
+/// to know of the caller's process, read once per call.
+pub(super) struct Walk {
+    /// The caller's process (thread group).
+    pub tgid: i32,
     tid: u32,
     /// procfs' device.
     proc_dev: u64,
@@ -165,8 +166,8 @@ pub(super) struct Walk<'a> {
     own: Vec<(u64, u64)>,
 }
 
-impl<'a> Walk<'a> {
-    pub(super) fn new(cred: &'a Cred, tgid: i32, tid: u32) -> Walk<'a> {
+impl Walk {
+    pub(super) fn new(tgid: i32, tid: u32) -> Walk {
         let id = |p: String| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
         let own = [
             format!("/proc/{tgid}"),
@@ -180,7 +181,6 @@ impl<'a> Walk<'a> {
         .filter_map(id)
         .collect();
         Walk {
-            cred,
             tgid,
             tid,
             proc_dev: std::fs::metadata("/proc").map_or(u64::MAX, |m| m.dev()),
@@ -196,6 +196,7 @@ impl<'a> Walk<'a> {
     /// non-directory step, a loop, a link it may not follow, the budget).
     pub(super) fn resolve(
         &self,
+        cred: &Cred,
         start: File,
         name: PathBuf,
         path: &Path,
@@ -210,7 +211,7 @@ impl<'a> Walk<'a> {
         while let Some(part) = todo.pop_front() {
             steps += 1;
             let meta = dir.metadata().ok()?;
-            if steps > MAX_STEPS || !meta.is_dir() || !self.cred.may(&meta, 1) {
+            if steps > MAX_STEPS || !meta.is_dir() || !cred.may(&meta, 1) {
                 return None;
             }
             if part == ".." {
