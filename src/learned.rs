@@ -121,7 +121,7 @@ impl Learned {
     pub fn describe(&self) -> Vec<String> {
         let files = (self.files.iter()).map(|(path, &rights)| {
             let names = crate::landlock::fs_names(rights);
-            format!("{names} {}", path.display())
+            format!("{names} {}", crate::report::printable_path(path))
         });
         let ports = (self.connect.iter().map(|p| format!("connect_tcp port {p}")))
             .chain(self.bind.iter().map(|p| format!("bind_tcp port {p}")));

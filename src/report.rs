@@ -85,6 +85,16 @@ pub fn format_string(bytes: &[u8], complete: bool) -> String {
     out
 }
 
+/// A path as a report line shows it: as [`format_string`] writes it
+/// without the quotes (control characters escaped, `\"` and `\\` for a
+/// quote and a backslash, invalid UTF-8 as `\xNN`), so a name the
+/// command chose cannot start a line of its own or drive the terminal.
+pub fn printable_path(path: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let quoted = format_string(path.as_os_str().as_bytes(), true);
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
 /// Reads a NUL-terminated string at `addr` in process `pid`'s memory: the
 /// bytes and whether the NUL was found within [`MAX_STRING`] bytes. Reads
 /// page by page, so a string ending just before an unmapped page is read.
@@ -271,6 +281,10 @@ mod tests {
         assert_eq!(call, "newfstatat(3, \"\", 0x7ffd1000, 0x1000)");
         assert_eq!(outcome(Action::Errno(1)), "EPERM");
         assert_eq!(outcome(Action::KillProcess), "killed (KILL_PROCESS)");
+        assert_eq!(
+            printable_path(std::path::Path::new("/tmp/a\ngo-jail: \u{1b}[31m")),
+            "/tmp/a\\ngo-jail: \\u{1b}[31m"
+        );
         assert_eq!(syscall_name(Arch::X86_64.audit(), 262), "newfstatat");
         assert_eq!(syscall_name(Arch::X86.audit(), 20), "getpid[i386]");
     }

@@ -352,3 +352,30 @@ fn learn_verbose_lists_each_access_it_recorded() {
     );
     let _ = std::fs::remove_dir_all(&work);
 }
+
+/// A file name the command chose cannot forge a go-jail line or send
+/// terminal escapes through `learn -v` (final attack round): control
+/// characters are printed escaped.
+#[test]
+fn learn_verbose_escapes_control_characters_in_names() {
+    needs_root!();
+    let work = nobodys_dir("forge");
+    let script = format!(
+        "f=\"{}/a\ngo-jail: learned: FAKE $(printf '\\033[31m')\"; echo > \"$f\"; cat \"$f\" >/dev/null; rm -f \"$f\"",
+        work.display()
+    );
+    let r = jail(&["learn", "-v", "-user", "nobody", "--", "sh", "-c", &script]);
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("/a\\ngo-jail: learned: FAKE \\u{1b}[31m"),
+        "{r:?}"
+    );
+    assert!(
+        !r.stderr
+            .lines()
+            .any(|l| l.starts_with("go-jail: learned: FAKE")),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains('\u{1b}'), "{r:?}");
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -81,7 +81,8 @@ impl Access {
     pub fn describe(&self) -> String {
         match self {
             Access::File { right, path } => {
-                format!("{} {}", crate::landlock::fs_names(*right), path.display())
+                let path = crate::report::printable_path(path);
+                format!("{} {path}", crate::landlock::fs_names(*right))
             }
             Access::Port { right, port } => {
                 format!("{} port {port}", crate::landlock::net_names(*right))
