@@ -57,7 +57,13 @@ fn in_terminal(typing: &str, inner: &str, unprivileged: bool) -> String {
     };
     let pipeline =
         format!("( eval \"$1\" ) | timeout 30 {caller} script -qec \"$2\" /dev/null | tr -d '\\r'");
-    let r = Run::new(Command::new("sh").args(["-c", &pipeline, "sh", typing, inner]));
+    // script(1) runs its command with $SHELL; the tests' commands use
+    // bash's `read -t`, and CI may have no $SHELL (then /bin/sh, dash).
+    let r = Run::new(
+        Command::new("sh")
+            .env("SHELL", "/bin/bash")
+            .args(["-c", &pipeline, "sh", typing, inner]),
+    );
     r.stdout
 }
 

@@ -57,7 +57,13 @@ fn in_pty(inner: &str) -> String {
     let script = format!(
         "sleep 3 | script -q -c '{inner} 2>/dev/null; read -t 1 l; echo \"READ=[$l]\"' /dev/null | tr -d '\\r'"
     );
-    let r = Run::new(Command::new("sh").args(["-c", &script]));
+    // script(1) runs its command with $SHELL; `read -t` needs bash, and
+    // CI may have no $SHELL (then /bin/sh, dash, and the control fails).
+    let r = Run::new(
+        Command::new("sh")
+            .env("SHELL", "/bin/bash")
+            .args(["-c", &script]),
+    );
     r.stdout
 }
 
