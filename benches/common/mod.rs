@@ -175,20 +175,29 @@ pub fn rule_file(spec: &PolicySpec) -> Result<String, String> {
     if spec.mode != policy::Mode::AllowList || !spec.names.is_empty() {
         return Err("rule_file: only a rules-only allow-list (a profile's spec)".into());
     }
-    let lines = spec.rules.iter().map(|r| {
-        let conds = (r.conditions.iter())
-            .map(|c| match c.op {
-                CmpOp::Ne => (u32::from(c.arg), "NE", c.value, 0),
-                CmpOp::Lt => (u32::from(c.arg), "LT", c.value, 0),
-                CmpOp::Le => (u32::from(c.arg), "LE", c.value, 0),
-                CmpOp::Eq => (u32::from(c.arg), "EQ", c.value, 0),
-                CmpOp::Ge => (u32::from(c.arg), "GE", c.value, 0),
-                CmpOp::Gt => (u32::from(c.arg), "GT", c.value, 0),
-                CmpOp::MaskedEq(mask) => (u32::from(c.arg), "MASKED_EQ", mask, c.value),
-            })
-            .collect();
-        (r.name.as_str(), r.action, conds)
-    });
+    let mut lines = Vec::new();
+    for r in &spec.rules {
+        let mut conds = Vec::new();
+        for c in &r.conditions {
+            let arg = u32::from(c.arg);
+            conds.push(match c.op {
+                CmpOp::Ne => (arg, "NE", c.value, 0),
+                CmpOp::Lt => (arg, "LT", c.value, 0),
+                CmpOp::Le => (arg, "LE", c.value, 0),
+                CmpOp::Eq => (arg, "EQ", c.value, 0),
+                CmpOp::Ge => (arg, "GE", c.value, 0),
+                CmpOp::Gt => (arg, "GT", c.value, 0),
+                CmpOp::MaskedEq(mask) => (arg, "MASKED_EQ", mask, c.value),
+                CmpOp::MaskedNe(_) => {
+                    return Err(format!(
+                        "rule_file: {}: libseccomp has no masked !=",
+                        r.name
+                    ))
+                }
+            });
+        }
+        lines.push((r.name.as_str(), r.action, conds));
+    }
     rule_file::write(spec.deny_action, &spec.arches, lines)
 }
 

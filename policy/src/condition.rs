@@ -113,6 +113,10 @@ pub enum CmpOp {
     /// `(arg & mask) == (value & mask)`, as libseccomp defines
     /// `SCMP_CMP_MASKED_EQ`.
     MaskedEq(u64),
+    /// `(arg & mask) != (value & mask)`: no profile format has it; go-jail
+    /// makes it when it follows libseccomp's argument tree, whose word
+    /// tests can fail ([`crate::profile::halfword`]).
+    MaskedNe(u64),
 }
 
 /// One condition on `args[arg]`.
@@ -177,6 +181,7 @@ impl Condition {
             CmpOp::Ge => ordered(|a, t| a >= t, false),
             CmpOp::Gt => ordered(|a, t| a > t, false),
             CmpOp::MaskedEq(mask) => a & cut(mask) == v & cut(mask),
+            CmpOp::MaskedNe(mask) => a & cut(mask) != v & cut(mask),
         }
     }
 }
@@ -192,6 +197,7 @@ impl fmt::Display for Condition {
             CmpOp::Ge => write!(f, "{a} >= {:#x}", self.value),
             CmpOp::Gt => write!(f, "{a} > {:#x}", self.value),
             CmpOp::MaskedEq(m) => write!(f, "{a} & {m:#x} == {:#x}", self.value),
+            CmpOp::MaskedNe(m) => write!(f, "{a} & {m:#x} != {:#x}", self.value),
         }
     }
 }

@@ -257,9 +257,13 @@ impl Matchers {
         match c.op {
             CmpOp::Eq => self.masked_eq(lo, hi, lo_mask, FULL, vlo, vhi, t, f),
             CmpOp::Ne => self.masked_eq(lo, hi, lo_mask, FULL, vlo, vhi, f, t),
-            CmpOp::MaskedEq(m) => {
+            CmpOp::MaskedEq(m) | CmpOp::MaskedNe(m) => {
                 let m = w.cut(m);
                 let (mhi, mlo) = ((m >> 32) as u32, m as u32 & lo_mask);
+                let (t, f) = match c.op {
+                    CmpOp::MaskedEq(_) => (t, f),
+                    _ => (f, t),
+                };
                 self.masked_eq(lo, hi, mlo, mhi, vlo & mlo, vhi & mhi, t, f)
             }
             CmpOp::Gt | CmpOp::Ge | CmpOp::Le | CmpOp::Lt => {

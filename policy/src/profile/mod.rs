@@ -290,6 +290,13 @@ pub enum Note {
         winner: usize,
         loser: usize,
     },
+    /// Conditional rules of `entries` give a syscall different actions
+    /// under conditions that can both hold, and go-jail follows
+    /// libseccomp's argument tree for them: where several hold, the one
+    /// the tree reaches first answers. The tree tests each 64-bit
+    /// comparison as a high-word and a low-word test (src/db.c
+    /// `_db_rule_gen_64`), so which one can depend on the values.
+    WordOrder { name: String, entries: Vec<usize> },
 }
 
 impl fmt::Display for Note {
@@ -331,6 +338,14 @@ impl fmt::Display for Note {
                 f,
                 "syscalls[{entry}]: the conditional rule for '{name}' is dropped: syscalls[{winner}] gives it an unconditional action, which wins (as in libseccomp)"
             ),
+            Note::WordOrder { name, entries } => {
+                let e: Vec<String> = entries.iter().map(|e| format!("syscalls[{e}]")).collect();
+                write!(
+                    f,
+                    "{} give '{name}' different actions under conditions that can both hold: where several do, the rule libseccomp's argument tree reaches first answers, as in libseccomp (the tree tests high words, then low words, so which one can depend on the values)",
+                    e.join(", ")
+                )
+            }
             Note::Overlap { name, winner, loser } => write!(
                 f,
                 "syscalls[{winner}] and syscalls[{loser}] give '{name}' different actions under conditions that can both hold: where both do, syscalls[{winner}] wins (it comes first in libseccomp's argument-tree order)"
@@ -665,12 +680,13 @@ mod tests {
         let (spec, notes) = profile(ProfileAction::KillProcess, deny_vsock(ArgOp::Ge))
             .to_spec(&CTX)
             .unwrap();
+        // on x86_64 alone, with values the kernel reads whole, go-jail
+        // follows libseccomp's tree and says the answer depends on values
         assert_eq!(
             notes,
-            [Note::Overlap {
+            [Note::WordOrder {
                 name: "socket".into(),
-                winner: 1,
-                loser: 0
+                entries: vec![0, 1],
             }]
         );
         // libseccomp tries args[2] before args[0] (higher index first), so
@@ -682,6 +698,38 @@ mod tests {
             Action::KillProcess
         );
         assert_eq!(eval(&pol, "socket", [1, 0, 9, 0, 0, 0]), Action::Allow);
+    }
+
+    /// With x86 among the targets libseccomp builds another tree there
+    /// (low words only): go-jail keeps the whole-condition order and names
+    /// the winner.
+    #[test]
+    fn overlapping_rules_keep_the_whole_condition_order_with_a_32_bit_target() {
+        let mut p = profile(
+            ProfileAction::KillProcess,
+            vec![
+                entry(
+                    &["socket"],
+                    ProfileAction::Errno,
+                    vec![arg(0, ArgOp::Eq, 16), arg(2, ArgOp::Eq, 9)],
+                ),
+                entry(
+                    &["socket"],
+                    ProfileAction::Allow,
+                    vec![arg(2, ArgOp::Ge, 9)],
+                ),
+            ],
+        );
+        p.architectures = vec!["SCMP_ARCH_X86_64".into(), "SCMP_ARCH_X86".into()];
+        let (_, notes) = p.to_spec(&CTX).unwrap();
+        assert_eq!(
+            notes,
+            [Note::Overlap {
+                name: "socket".into(),
+                winner: 1,
+                loser: 0
+            }]
+        );
     }
 
     #[test]

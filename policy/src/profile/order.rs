@@ -42,7 +42,7 @@ use crate::spec::Rule;
 /// then `<` and `<=`, then `>` and `>=`.
 fn class(op: CmpOp) -> u8 {
     match op {
-        CmpOp::Eq | CmpOp::Ne | CmpOp::MaskedEq(_) => 0,
+        CmpOp::Eq | CmpOp::Ne | CmpOp::MaskedEq(_) | CmpOp::MaskedNe(_) => 0,
         CmpOp::Lt | CmpOp::Le => 1,
         CmpOp::Ge | CmpOp::Gt => 2,
     }
@@ -51,7 +51,7 @@ fn class(op: CmpOp) -> u8 {
 /// The value libseccomp compares: the datum under the mask for masked `==`.
 fn datum(c: &Condition) -> u64 {
     match c.op {
-        CmpOp::MaskedEq(mask) => c.value & mask,
+        CmpOp::MaskedEq(mask) | CmpOp::MaskedNe(mask) => c.value & mask,
         _ => c.value,
     }
 }

@@ -268,7 +268,12 @@ impl Translation<'_> {
 
     /// The rules after libseccomp's precedence, and every note.
     fn finish(mut self) -> (Vec<Rule>, Vec<Note>) {
-        let rules = libseccomp_precedence(self.rules, &self.unconditional, &mut self.notes);
+        let rules = libseccomp_precedence(
+            self.rules,
+            &self.unconditional,
+            self.arches,
+            &mut self.notes,
+        );
         if !self.same_as_default.is_empty() {
             self.notes.push(Note::SameAsDefault {
                 entries: self.same_as_default,
@@ -303,28 +308,26 @@ fn check_entry(i: usize, e: &Entry) -> Result<(), SeccompProfileError> {
 /// libseccomp's precedence among one syscall's rules (src/db.c
 /// `db_rule_add`): a syscall with an unconditional rule (`unconditional`:
 /// name → its entry) loses its conditional rules, added before or after
-/// it; the conditional rules of a syscall are tried in libseccomp's tree
-/// order ([`super::order`]), and where two with different actions can both
-/// hold a [`Note::Overlap`] names the one that wins. `rules` carry their
-/// entry; the result keeps each syscall's rules together, syscalls in the
-/// order they first appear.
+/// it. Where two conditional rules with different actions can both hold,
+/// the one libseccomp's argument tree reaches first answers: go-jail
+/// builds the same tree ([`super::halfword`]) and follows it where it
+/// can ([`tree_applies`]), with a [`Note::WordOrder`]; elsewhere it tries
+/// the rules in the whole-condition order of [`super::order`], with a
+/// [`Note::Overlap`] naming the one that wins. `rules` carry their entry;
+/// the result keeps each syscall's rules together, syscalls in the order
+/// they first appear.
 fn libseccomp_precedence(
     rules: Vec<(usize, Rule)>,
     unconditional: &HashMap<String, usize>,
+    arches: &[Arch],
     notes: &mut Vec<Note>,
 ) -> Vec<Rule> {
-    let push = |note: Note, notes: &mut Vec<Note>| {
-        if !notes.contains(&note) {
-            notes.push(note);
-        }
-    };
-    // per syscall, in order of first appearance: its rules with their entry
     let mut groups: Vec<(String, Vec<(usize, Rule)>)> = Vec::new();
     for (entry, rule) in rules {
         if !rule.conditions.is_empty() {
             if let Some(&winner) = unconditional.get(&rule.name) {
                 let name = rule.name.clone();
-                push(
+                push_note(
                     Note::ConditionalDropped {
                         entry,
                         name,
@@ -345,32 +348,102 @@ fn libseccomp_precedence(
         let (conditional, plain): (Vec<_>, Vec<_>) = group
             .into_iter()
             .partition(|(_, r)| !r.conditions.is_empty());
-        let bare: Vec<Rule> = conditional.iter().map(|(_, r)| r.clone()).collect();
-        let ordered: Vec<&(usize, Rule)> = super::order::libseccomp_order(&bare)
-            .into_iter()
-            .map(|i| &conditional[i])
-            .collect();
-        for (k, (winner, w)) in ordered.iter().enumerate() {
-            for (loser, l) in &ordered[k + 1..] {
-                if winner != loser
-                    && w.action != l.action
-                    && may_both_hold(&w.conditions, &l.conditions)
-                {
-                    push(
-                        Note::Overlap {
-                            name: name.clone(),
-                            winner: *winner,
-                            loser: *loser,
-                        },
-                        notes,
-                    );
-                }
-            }
-        }
-        out.extend(ordered.into_iter().map(|(_, r)| r.clone()));
+        out.extend(conditional_rules(&name, &conditional, arches, notes));
         out.extend(plain.into_iter().map(|(_, r)| r));
     }
     out
+}
+
+fn push_note(note: Note, notes: &mut Vec<Note>) {
+    if !notes.contains(&note) {
+        notes.push(note);
+    }
+}
+
+/// One syscall's conditional rules (with their entries, in profile order)
+/// in the order go-jail tries them, and the notes on rules that overlap.
+fn conditional_rules(
+    name: &str,
+    conditional: &[(usize, Rule)],
+    arches: &[Arch],
+    notes: &mut Vec<Note>,
+) -> Vec<Rule> {
+    let bare: Vec<Rule> = conditional.iter().map(|(_, r)| r.clone()).collect();
+    let order = super::order::libseccomp_order(&bare);
+    let mut overlaps = Vec::new();
+    for (k, &w) in order.iter().enumerate() {
+        for &l in &order[k + 1..] {
+            let (winner, loser) = (&conditional[w], &conditional[l]);
+            if winner.0 != loser.0
+                && winner.1.action != loser.1.action
+                && may_both_hold(&winner.1.conditions, &loser.1.conditions)
+            {
+                overlaps.push((winner.0, loser.0));
+            }
+        }
+    }
+    if overlaps.is_empty() {
+        return order.iter().map(|&i| bare[i].clone()).collect();
+    }
+    let pairs: Vec<(Vec<Condition>, Action)> = bare
+        .iter()
+        .map(|r| (r.conditions.clone(), r.action))
+        .collect();
+    let lowered = tree_applies(arches, name, &bare)
+        .then(|| super::halfword::Tree::lower(&pairs, &order))
+        .flatten();
+    if let Some(lowered) = lowered {
+        let mut entries: Vec<usize> = overlaps.iter().flat_map(|&(a, b)| [a, b]).collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let note = Note::WordOrder {
+            name: name.to_string(),
+            entries,
+        };
+        push_note(note, notes);
+        return lowered
+            .into_iter()
+            .map(|(conditions, action)| Rule {
+                name: name.to_string(),
+                action,
+                conditions,
+            })
+            .collect();
+    }
+    for (winner, loser) in overlaps {
+        let name = name.to_string();
+        push_note(
+            Note::Overlap {
+                name,
+                winner,
+                loser,
+            },
+            notes,
+        );
+    }
+    order.iter().map(|&i| bare[i].clone()).collect()
+}
+
+/// Whether go-jail can follow libseccomp's argument tree for `rules` of
+/// syscall `name`: every target arch is 64-bit (libseccomp builds a 32-bit
+/// arch's tree from low words alone, another tree) and every condition
+/// means the same to both: its argument's width is known, its value fits
+/// that width, and a masked value has no bit outside its mask (libseccomp
+/// compares all 64 bits of an argument; go-jail the bits the kernel reads).
+fn tree_applies(arches: &[Arch], name: &str, rules: &[Rule]) -> bool {
+    arches.iter().all(|&arch| {
+        arch.is_64bit()
+            && rules.iter().flat_map(|r| &r.conditions).all(|c| {
+                let width = crate::width::arg_width(arch, name, c.arg);
+                let fits = |v: u64| width.cut(v) == v;
+                width != crate::condition::Width::Unknown
+                    && fits(c.value)
+                    && match c.op {
+                        CmpOp::MaskedEq(m) => fits(m) && c.value & !m == 0,
+                        _ => true,
+                    }
+            })
+    })
 }
 
 /// False when the two ANDed condition lists cannot both hold: one of them

@@ -18,11 +18,12 @@
 //! unlinks a node from its level when the last reference goes.
 //!
 //! Checked against libseccomp's own tree (its PFC) on every case of
-//! tests/libseccomp_diff.rs. Not yet used to compile: [`Tree::lower`]
-//! turns the tree into go-jail rules, but wiring it into
-//! `libseccomp_precedence` made the overlapping-profile differential test
-//! too slow to finish (a syscall's lowered rules multiply), so profiles
-//! still compile in the whole-condition order of [`super::order`].
+//! tests/libseccomp_diff.rs. [`Tree::lower`] (in `lower.rs`) turns the
+//! tree into go-jail rules; `profile::translate` uses it for a syscall
+//! whose conditional rules with different actions can both hold, where
+//! every condition means the same to libseccomp and go-jail.
+
+mod lower;
 
 use crate::action::Action;
 use crate::condition::{CmpOp, Condition};
@@ -95,6 +96,8 @@ pub struct Tree {
     /// A reference count would go below zero or a level would not empty:
     /// where libseccomp 2.5.4 reads freed memory or loops; not modelled.
     stuck: bool,
+    /// A level's links go round (see [`Tree::first`]); not modelled.
+    cycled: std::cell::Cell<bool>,
 }
 
 /// The outcome of [`Tree::build`]: the tree and the indices of the rules
@@ -109,13 +112,17 @@ impl Tree {
     /// in profile order, as `(conditions, action)`); `None` where this
     /// model stops (`Stop::Unmodelled`).
     pub fn build(rules: &[(Vec<Condition>, Action)]) -> Option<Built> {
+        let conditions = || rules.iter().flat_map(|r| &r.0);
+        if conditions().any(|c| matches!(c.op, CmpOp::MaskedNe(_))) {
+            return None; // libseccomp has no masked `!=`
+        }
         let mut tree = Tree::default();
         let mut refused = Vec::new();
         for (i, (conds, action)) in rules.iter().enumerate() {
             let saved = tree.clone();
             tree.budget = 200_000;
             match tree.add(conds, action.to_raw()) {
-                Ok(()) if tree.stuck => return None,
+                Ok(()) if tree.stuck || tree.cycled.get() => return None,
                 Ok(()) => {}
                 Err(Stop::Refused) => {
                     tree = saved;
@@ -163,10 +170,18 @@ impl Tree {
         }
     }
 
-    fn first(&self, mut n: usize) -> usize {
-        while let Some(p) = self.nodes[n].prv {
-            n = p;
+    /// The first node of `n`'s level. A level whose `prv` links go round
+    /// (where libseccomp 2.5.4 loops forever) marks the tree as
+    /// [`Tree::cycled`] and gives `n`.
+    fn first(&self, n: usize) -> usize {
+        let mut at = n;
+        for _ in 0..=self.nodes.len() {
+            match self.nodes[at].prv {
+                Some(p) => at = p,
+                None => return at,
+            }
         }
+        self.cycled.set(true);
         n
     }
 
@@ -239,7 +254,7 @@ impl Tree {
         };
         let half = |x: u64| if hi { (x >> 32) as u32 } else { x as u32 };
         let class = match c.op {
-            CmpOp::Eq | CmpOp::Ne | CmpOp::MaskedEq(_) => 3,
+            CmpOp::Eq | CmpOp::Ne | CmpOp::MaskedEq(_) | CmpOp::MaskedNe(_) => 3,
             CmpOp::Lt | CmpOp::Le => 2,
             CmpOp::Gt | CmpOp::Ge => 1,
         };
@@ -319,7 +334,7 @@ impl Tree {
                             self.nodes[p[1]].nxt_f = self.get(first);
                             self.nodes[p[2]].nxt_f = self.get(first);
                         }
-                        CmpOp::Ne => {
+                        CmpOp::Ne | CmpOp::MaskedNe(_) => {
                             self.nodes[p[0]].nxt_f = self.get(first);
                             self.nodes[p[1]].nxt_f = self.get(first);
                         }
@@ -345,7 +360,7 @@ impl Tree {
                     self.nodes[n].f = action;
                 }
             }
-            CmpOp::Ne => {
+            CmpOp::Ne | CmpOp::MaskedNe(_) => {
                 for n in [p[0], p[1]] {
                     self.nodes[n].f_flg = true;
                     self.nodes[n].f = action;
@@ -433,7 +448,14 @@ impl Tree {
     fn level_clean(&mut self, n: usize) -> u32 {
         let start = self.first(n);
         let mut at = Some(start);
+        let mut seen = 0;
         while let Some(x) = at {
+            // a level that links back into itself: where libseccomp loops
+            seen += 1;
+            if seen > self.nodes.len() {
+                self.stuck = true;
+                return 0;
+            }
             let links =
                 u32::from(self.nodes[x].prv.is_some()) + u32::from(self.nodes[x].nxt.is_some());
             if self.nodes[x].refs > links {
@@ -782,183 +804,45 @@ impl Tree {
     }
 }
 
-/// A path of the tree: the nodes passed with the branch taken, and the
-/// action it ends in.
-type Path = (Vec<(usize, bool)>, u32);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// At most this many go-jail rules from one syscall's tree; above it the
-/// syscall keeps the whole-condition order.
-const MAX_RULES: usize = 2048;
-
-impl Tree {
-    /// Every path of the tree to an action, depth first (the order the
-    /// program tries them): the nodes passed with the branch taken, and
-    /// the action. `None` above [`MAX_RULES`] paths.
-    fn paths(&self) -> Option<Vec<Path>> {
-        let mut out = Vec::new();
-        self.walk(self.head, &mut Vec::new(), &mut out)?;
-        Some(out)
+    fn c(arg: u8, op: CmpOp, value: u64) -> Condition {
+        Condition::new(arg, op, value)
     }
 
-    fn walk(
-        &self,
-        level: Option<usize>,
-        prefix: &mut Vec<(usize, bool)>,
-        out: &mut Vec<Path>,
-    ) -> Option<()> {
-        let Some(l) = level else {
-            return Some(());
-        };
-        let mut at = Some(self.first(l));
-        while let Some(c) = at {
-            let n = &self.nodes[c];
-            for (holds, flg, act, below) in [
-                (true, n.t_flg, n.t, n.nxt_t),
-                (false, n.f_flg, n.f, n.nxt_f),
-            ] {
-                prefix.push((c, holds));
-                if flg {
-                    out.push((prefix.clone(), act));
-                    if out.len() > MAX_RULES {
-                        return None;
-                    }
-                } else {
-                    self.walk(below, prefix, out)?;
-                }
-                prefix.pop();
-            }
-            at = n.nxt;
-        }
-        Some(())
+    /// Six `socket` rules on which libseccomp 2.5.4 does not finish
+    /// building its tree (found by tests/libseccomp_diff.rs): the model
+    /// gives up within its step budget instead of looping.
+    #[test]
+    fn a_tree_libseccomp_never_finishes_is_given_up_quickly() {
+        let rules = vec![
+            (vec![c(1, CmpOp::Lt, 1)], Action::Log),
+            (
+                vec![c(0, CmpOp::Ne, 5), c(2, CmpOp::Le, 255)],
+                Action::Errno(4),
+            ),
+            (
+                vec![c(0, CmpOp::Ne, 5), c(2, CmpOp::Ne, 255)],
+                Action::Allow,
+            ),
+            (
+                vec![c(1, CmpOp::Eq, 1), c(2, CmpOp::Ge, 0)],
+                Action::KillProcess,
+            ),
+            (
+                vec![c(0, CmpOp::Ne, 5), c(2, CmpOp::Ne, 255)],
+                Action::Trap(0),
+            ),
+            (
+                vec![c(1, CmpOp::MaskedEq(1), 1), c(2, CmpOp::Ne, 255)],
+                Action::Trap(0),
+            ),
+        ];
+        let start = std::time::Instant::now();
+        let built = Tree::build(&rules);
+        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+        assert!(built.is_none());
     }
-
-    /// A path as alternatives of ANDed 64-bit conditions (a high word
-    /// `!=` is two ranges); `None` for a test no condition list says
-    /// (a masked `==` that fails, a low-word order with no known high
-    /// word).
-    fn conditions(&self, path: &[(usize, bool)]) -> Option<Vec<Vec<Condition>>> {
-        let mut alts: Vec<Vec<Condition>> = vec![Vec::new()];
-        let mut high: [Option<u32>; 6] = [None; 6];
-        for &(c, holds) in path {
-            let n = &self.nodes[c];
-            let (arg, d) = (n.arg, u64::from(n.datum));
-            let one = |op: CmpOp, v: u64| Condition::new(arg, op, v);
-            // alternatives for this test; an empty list: it cannot hold
-            let tests: Vec<Vec<Condition>> = match (n.hi, n.op, holds) {
-                (true, Word::Eq, true) => {
-                    high[usize::from(arg)] = Some(n.datum);
-                    vec![vec![
-                        one(CmpOp::Ge, d << 32),
-                        one(CmpOp::Le, d << 32 | 0xffff_ffff),
-                    ]]
-                }
-                (true, Word::Eq, false) => {
-                    let mut v = Vec::new();
-                    if d > 0 {
-                        v.push(vec![one(CmpOp::Lt, d << 32)]);
-                    }
-                    if d < 0xffff_ffff {
-                        v.push(vec![one(CmpOp::Gt, d << 32 | 0xffff_ffff)]);
-                    }
-                    v
-                }
-                (true, Word::Gt, true) if d == 0xffff_ffff => Vec::new(),
-                (true, Word::Gt, true) => vec![vec![one(CmpOp::Ge, (d + 1) << 32)]],
-                (true, Word::Gt, false) => vec![vec![one(CmpOp::Le, d << 32 | 0xffff_ffff)]],
-                (true, Word::Ge, true) => vec![vec![one(CmpOp::Ge, d << 32)]],
-                (true, Word::Ge, false) if d == 0 => Vec::new(),
-                (true, Word::Ge, false) => vec![vec![one(CmpOp::Lt, d << 32)]],
-                (true, Word::Masked, true) => {
-                    let m = u64::from(n.mask);
-                    if m == 0xffff_ffff {
-                        high[usize::from(arg)] = Some(n.datum);
-                    }
-                    match m {
-                        0 => vec![Vec::new()],
-                        _ => vec![vec![one(CmpOp::MaskedEq(m << 32), d << 32)]],
-                    }
-                }
-                (false, Word::Masked, true) => match u64::from(n.mask) {
-                    0 => vec![Vec::new()],
-                    m => vec![vec![one(CmpOp::MaskedEq(m), d)]],
-                },
-                (_, Word::Masked, false) => return None,
-                (false, op, holds) => match high[usize::from(arg)] {
-                    None if (op, holds) == (Word::Eq, true) => {
-                        vec![vec![one(CmpOp::MaskedEq(0xffff_ffff), d)]]
-                    }
-                    None => return None,
-                    Some(h) => {
-                        let v = u64::from(h) << 32 | d;
-                        let op = match (op, holds) {
-                            (Word::Eq, true) => CmpOp::Eq,
-                            (Word::Eq, false) => CmpOp::Ne,
-                            (Word::Gt, true) => CmpOp::Gt,
-                            (Word::Gt, false) => CmpOp::Le,
-                            (Word::Ge, true) => CmpOp::Ge,
-                            (Word::Ge, false) => CmpOp::Lt,
-                            (Word::Masked, _) => unreachable!("masked tests are above"),
-                        };
-                        vec![vec![one(op, v)]]
-                    }
-                },
-            };
-            alts = product(&alts, &tests);
-            if alts.is_empty() {
-                return Some(Vec::new());
-            }
-            if alts.len() > MAX_RULES {
-                return None;
-            }
-        }
-        Some(alts)
-    }
-
-    /// go-jail's rules for the tree of `rules` (as [`Tree::build`] takes
-    /// them): each path in the program's order, ANDed with the conditions
-    /// of each rule whose action it gives (so that where libseccomp's tree
-    /// answers with an action no holding rule gives, go-jail goes on),
-    /// as `(conditions, action, index of the rule)`. `None` where the tree
-    /// is not modelled, libseccomp refuses a rule, or a path has a test
-    /// no condition list says; the caller then keeps its order.
-    pub fn lower(
-        rules: &[(Vec<Condition>, Action)],
-    ) -> Option<Vec<(Vec<Condition>, Action, usize)>> {
-        let built = Tree::build(rules)?;
-        if !built.refused.is_empty() {
-            return None;
-        }
-        let tree = built.tree;
-        let mut out = Vec::new();
-        for (path, act) in tree.paths()? {
-            let action = Action::from_raw(act)?;
-            for alt in tree.conditions(&path)? {
-                for (i, (conds, a)) in rules.iter().enumerate() {
-                    if *a != action {
-                        continue;
-                    }
-                    let mut c = alt.clone();
-                    c.extend(conds.iter().copied().filter(|x| !alt.contains(x)));
-                    out.push((c, action, i));
-                    if out.len() > MAX_RULES {
-                        return None;
-                    }
-                }
-            }
-        }
-        Some(out)
-    }
-}
-
-/// Every alternative of `a` ANDed with every one of `b`.
-fn product(a: &[Vec<Condition>], b: &[Vec<Condition>]) -> Vec<Vec<Condition>> {
-    let mut out = Vec::with_capacity(a.len() * b.len());
-    for x in a {
-        for y in b {
-            let mut c = x.clone();
-            c.extend(y.iter().copied());
-            out.push(c);
-        }
-    }
-    out
 }

@@ -1,0 +1,157 @@
+//! libseccomp's tree as go-jail rules: its paths, each as ANDed 64-bit
+//! conditions, in the order its program tries them.
+
+use super::{Tree, Word};
+use crate::action::Action;
+use crate::condition::{CmpOp, Condition};
+
+/// A path of the tree: the nodes passed with the branch taken, and the
+/// action it ends in.
+type Path = (Vec<(usize, bool)>, u32);
+
+/// At most this many go-jail rules from one syscall's tree; above it the
+/// syscall keeps the whole-condition order.
+const MAX_RULES: usize = 512;
+
+impl Tree {
+    /// Every path of the tree to an action, depth first (the order the
+    /// program tries them): the nodes passed with the branch taken, and
+    /// the action. `None` above [`MAX_RULES`] paths.
+    fn paths(&self) -> Option<Vec<Path>> {
+        let mut out = Vec::new();
+        self.walk(self.head, &mut Vec::new(), &mut out)?;
+        Some(out)
+    }
+
+    fn walk(
+        &self,
+        level: Option<usize>,
+        prefix: &mut Vec<(usize, bool)>,
+        out: &mut Vec<Path>,
+    ) -> Option<()> {
+        let Some(l) = level else {
+            return Some(());
+        };
+        let mut at = Some(self.first(l));
+        while let Some(c) = at {
+            let n = &self.nodes[c];
+            for (holds, flg, act, below) in [
+                (true, n.t_flg, n.t, n.nxt_t),
+                (false, n.f_flg, n.f, n.nxt_f),
+            ] {
+                prefix.push((c, holds));
+                if flg {
+                    out.push((prefix.clone(), act));
+                    if out.len() > MAX_RULES {
+                        return None;
+                    }
+                } else {
+                    self.walk(below, prefix, out)?;
+                }
+                prefix.pop();
+            }
+            at = n.nxt;
+        }
+        Some(())
+    }
+
+    /// A path as ANDed 64-bit conditions: `Some(None)` where its tests
+    /// cannot all hold; `None` for a test no condition says (a low-word
+    /// order with no known high word).
+    fn conditions(&self, path: &[(usize, bool)]) -> Option<Option<Vec<Condition>>> {
+        const HIGH: u64 = 0xffff_ffff_0000_0000;
+        let mut out = Vec::new();
+        let mut high: [Option<u32>; 6] = [None; 6];
+        for &(c, holds) in path {
+            let n = &self.nodes[c];
+            let (arg, d) = (n.arg, u64::from(n.datum));
+            let one = |op: CmpOp, v: u64| Some(Condition::new(arg, op, v));
+            let mask = u64::from(n.mask);
+            // the test as a condition; `None`: it cannot hold
+            let test = match (n.hi, n.op, holds) {
+                (true, Word::Eq, true) => {
+                    high[usize::from(arg)] = Some(n.datum);
+                    one(CmpOp::MaskedEq(HIGH), d << 32)
+                }
+                (true, Word::Eq, false) => one(CmpOp::MaskedNe(HIGH), d << 32),
+                (true, Word::Gt, true) if d == 0xffff_ffff => None,
+                (true, Word::Gt, true) => one(CmpOp::Ge, (d + 1) << 32),
+                (true, Word::Gt, false) => one(CmpOp::Le, d << 32 | 0xffff_ffff),
+                (true, Word::Ge, true) => one(CmpOp::Ge, d << 32),
+                (true, Word::Ge, false) if d == 0 => None,
+                (true, Word::Ge, false) => one(CmpOp::Lt, d << 32),
+                (_, Word::Masked, true) if mask == 0 => continue,
+                (_, Word::Masked, false) if mask == 0 => None,
+                (true, Word::Masked, true) => {
+                    if mask == 0xffff_ffff {
+                        high[usize::from(arg)] = Some(n.datum);
+                    }
+                    one(CmpOp::MaskedEq(mask << 32), d << 32)
+                }
+                (true, Word::Masked, false) => one(CmpOp::MaskedNe(mask << 32), d << 32),
+                (false, Word::Masked, true) => one(CmpOp::MaskedEq(mask), d),
+                (false, Word::Masked, false) => one(CmpOp::MaskedNe(mask), d),
+                (false, Word::Eq, true) => one(CmpOp::MaskedEq(0xffff_ffff), d),
+                (false, Word::Eq, false) => one(CmpOp::MaskedNe(0xffff_ffff), d),
+                (false, op, holds) => {
+                    let v = u64::from(high[usize::from(arg)]?) << 32 | d;
+                    match (op, holds) {
+                        (Word::Gt, true) => one(CmpOp::Gt, v),
+                        (Word::Gt, false) => one(CmpOp::Le, v),
+                        (Word::Ge, true) => one(CmpOp::Ge, v),
+                        _ => one(CmpOp::Lt, v),
+                    }
+                }
+            };
+            match test {
+                Some(t) => out.push(t),
+                None => return Some(None),
+            }
+        }
+        Some(Some(out))
+    }
+
+    /// go-jail's rules for one syscall whose conditional rules are `rules`
+    /// (in profile order, as [`Tree::build`] takes them) and whose
+    /// whole-condition order ([`super::super::order`]) is `order`: the
+    /// action libseccomp's tree reaches, where a rule with that action
+    /// holds; else the first rule in `order` that holds (where the tree
+    /// answers with an action no holding rule gives, a libseccomp bug, the
+    /// profile's meaning wins); else none (the syscall's fallback).
+    ///
+    /// As first-match rules: for each path of the tree in the program's
+    /// order, the path's tests ANDed with each rule of the path's action,
+    /// then with every other rule in `order`; then `order` itself (for a
+    /// call that reaches no path). `None` where the tree is not modelled,
+    /// libseccomp refuses a rule (runc would not start; the caller keeps
+    /// `order`), a path has a test no condition list says, or the rules
+    /// would exceed [`MAX_RULES`].
+    pub fn lower(
+        rules: &[(Vec<Condition>, Action)],
+        order: &[usize],
+    ) -> Option<Vec<(Vec<Condition>, Action)>> {
+        let built = Tree::build(rules)?;
+        if !built.refused.is_empty() {
+            return None;
+        }
+        let tree = built.tree;
+        let mut out = Vec::new();
+        for (path, act) in tree.paths()? {
+            let action = Action::from_raw(act)?;
+            let by_action = order.iter().filter(|&&i| rules[i].1 == action);
+            let others = order.iter().filter(|&&i| rules[i].1 != action);
+            if let Some(alt) = tree.conditions(&path)? {
+                for &i in by_action.chain(others) {
+                    let mut c = alt.clone();
+                    c.extend(rules[i].0.iter().copied().filter(|x| !alt.contains(x)));
+                    out.push((c, rules[i].1));
+                    if out.len() > MAX_RULES {
+                        return None;
+                    }
+                }
+            }
+        }
+        out.extend(order.iter().map(|&i| rules[i].clone()));
+        Some(out)
+    }
+}
