@@ -1483,98 +1483,129 @@ fn overlap_profile_on(rng: &mut Rng, pick: &[&str], args: usize) -> Profile {
     }
 }
 
-/// Overlapping conditional rules with different actions: go-jail answers
-/// as libseccomp's argument tree does (the reference [`tried_before`]), and
-/// libseccomp's program agrees but for the named exceptions.
-#[test]
-fn overlapping_rules_against_libseccomp() {
-    let Some(helper) = helper("overlap") else {
-        return;
-    };
+/// What [`overlap_run`] found.
+struct OverlapRun {
+    tally: Tally,
+    count: usize,
+    /// Pairs of overlapping entries noted ([`policy::profile::Note`]).
+    noted: usize,
+    /// Profiles libseccomp did not finish building (skipped).
+    hangs: usize,
+}
+
+/// `GO_JAIL_OVERLAP_CASES` (else `count`) profiles from `make`, each
+/// compiled by go-jail and libseccomp (`tag`) and compared on the
+/// syscalls they name.
+fn overlap_run(
+    helper: &Path,
+    tag: &str,
+    count: usize,
+    seed: u64,
+    mut make: impl FnMut(&mut Rng) -> Profile,
+) -> OverlapRun {
     let count: usize = std::env::var("GO_JAIL_OVERLAP_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(400);
-    let mut rng = Rng(0x6a09_e667_f3bc_c909);
-    let mut tally = Tally::default();
+        .unwrap_or(count);
+    let mut rng = Rng(seed);
+    let mut run = OverlapRun {
+        tally: Tally::default(),
+        count,
+        noted: 0,
+        hangs: 0,
+    };
     let ctx = Context {
         caps: 0,
         arch: Arch::X86_64,
         kernel: (6, 1),
     };
-    let mut overlapping = 0;
-    let mut hangs = 0;
     for i in 0..count {
-        let p = overlap_profile(&mut rng);
+        let p = make(&mut rng);
         let (default, rules) = runc_rules(&p, &ctx);
         let (_, notes) = p.to_spec(&ctx).unwrap();
-        overlapping += notes
+        run.noted += notes
             .iter()
-            .filter(|n| matches!(n, policy::profile::Note::Overlap { .. }))
-            .count();
+            .map(|n| match n {
+                policy::profile::Note::Overlap { .. } => 1,
+                policy::profile::Note::WordOrder { entries, .. } => entries.len() - 1,
+                _ => 0,
+            })
+            .sum::<usize>();
         let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
         let text = rule_file(default, &rules, &[Arch::X86_64]);
-        let Some(lib) = libseccomp_program_within(&helper, &text, "overlap") else {
-            hangs += 1;
+        let Some(lib) = libseccomp_program_within(helper, &text, tag) else {
+            run.hangs += 1;
             continue;
         };
-        let label = format!("overlap #{i}");
-        compare_names(&mut tally, &label, default, &rules, &ours, &lib, &mut rng);
+        let label = format!("{tag} #{i}");
+        compare_names(
+            &mut run.tally,
+            &label,
+            default,
+            &rules,
+            &ours,
+            &lib,
+            &mut rng,
+        );
     }
+    run
+}
+
+/// Overlapping conditional rules with different actions: go-jail answers
+/// as libseccomp's argument tree does where it can (see
+/// [`Tally::word_order_apart`]), else in the whole-condition order of the
+/// reference [`tried_before`], and libseccomp's program agrees but for the
+/// named exceptions.
+#[test]
+fn overlapping_rules_against_libseccomp() {
+    let Some(helper) = helper("overlap") else {
+        return;
+    };
+    let run = overlap_run(
+        &helper,
+        "overlap",
+        400,
+        0x6a09_e667_f3bc_c909,
+        overlap_profile,
+    );
+    let (count, hangs) = (run.count, run.hangs);
     report(
-        &format!("{count} overlapping profiles ({overlapping} overlapping pairs noted, {hangs} skipped: libseccomp 2.5.4 did not finish building them)"),
-        &tally,
+        &format!("{count} overlapping profiles ({} overlapping pairs noted, {hangs} skipped: libseccomp 2.5.4 did not finish building them)", run.noted),
+        &run.tally,
     );
     assert!(hangs * 20 < count, "libseccomp hung on {hangs} profiles");
-    assert!(overlapping > count, "the generator makes overlaps");
+    assert!(run.noted > count, "the generator makes overlaps");
 }
 
 /// Overlapping rules on two 64-bit arguments (`mmap`'s `addr` and
 /// `length`, `valueTwo` only where masked `==` reads it), so that every
-/// condition and every argument means the same to libseccomp and go-jail: where rules with different actions hold,
-/// go-jail answers as libseccomp's tree in every case its model builds
+/// condition and every argument means the same to libseccomp and
+/// go-jail: where rules with different actions hold, go-jail answers as
+/// libseccomp's tree in every case its model builds
 /// ([`Tally::word_order_apart`] is 0, asserted by [`report`]).
 #[test]
 fn overlapping_rules_on_64_bit_arguments_follow_libseccomps_tree() {
     let Some(helper) = helper("overlap64") else {
         return;
     };
-    let count: usize = std::env::var("GO_JAIL_OVERLAP_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let mut rng = Rng(0xbb67_ae85_84ca_a73b);
-    let mut tally = Tally::default();
-    let ctx = Context {
-        caps: 0,
-        arch: Arch::X86_64,
-        kernel: (6, 1),
-    };
-    let mut hangs = 0;
-    for i in 0..count {
-        let mut p = overlap_profile_on(&mut rng, &["mmap"], 2);
+    let run = overlap_run(&helper, "overlap64", 200, 0xbb67_ae85_84ca_a73b, |rng| {
+        let mut p = overlap_profile_on(rng, &["mmap"], 2);
         // as real profiles write them: valueTwo only for SCMP_CMP_MASKED_EQ
         for a in p.syscalls.iter_mut().flat_map(|e| e.args.iter_mut()) {
             if a.op != ArgOp::MaskedEq {
                 a.value_two = 0;
             }
         }
-        let (default, rules) = runc_rules(&p, &ctx);
-        let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
-        let text = rule_file(default, &rules, &[Arch::X86_64]);
-        let Some(lib) = libseccomp_program_within(&helper, &text, "overlap64") else {
-            hangs += 1;
-            continue;
-        };
-        let label = format!("overlap64 #{i}");
-        compare_names(&mut tally, &label, default, &rules, &ours, &lib, &mut rng);
-    }
+        p
+    });
+    let (count, hangs) = (run.count, run.hangs);
     report(
         &format!("{count} overlapping mmap profiles ({hangs} skipped: libseccomp 2.5.4 did not finish building them)"),
-        &tally,
+        &run.tally,
     );
+    assert!(hangs * 20 < count, "libseccomp hung on {hangs} profiles");
     assert!(
-        tally
+        run.tally
             .ours
             .get("libseccomp-tree-order")
             .copied()
