@@ -209,7 +209,7 @@ pub fn supervise(
     pty: Option<Pty>,
     keep_fd: Option<BorrowedFd<'_>>,
 ) -> Result<Finished, Failure> {
-    runner::sys::process::set_child_subreaper()
+    runner::sys::prctl::set_child_subreaper()
         .map_err(|e| sys_failure("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
     let sigfd = reaper::watch_signals().map_err(|e| sys_failure("signalfd", e))?;
     let child = runner::listener::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;

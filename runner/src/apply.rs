@@ -545,7 +545,7 @@ impl Plan {
         };
         let leader = sys::getsid(0).map(|sid| sid == sys::getpid());
         let r = match leader {
-            Ok(false) => sys::ioctl_tiocnotty(fd),
+            Ok(false) => sys::pty::ioctl_tiocnotty(fd),
             Ok(true) => Err(Errno::EPERM), // would hang up the foreground group
             Err(e) => Err(e),
         };

@@ -133,7 +133,7 @@ impl Jailed {
     /// and must not reap children behind our back.
     pub fn spawn(plan: &Plan, keep_orphans: bool) -> Result<Jailed, LifetimeError> {
         if !keep_orphans {
-            process::set_child_subreaper().map_err(LifetimeError::Subreaper)?;
+            sys::set_child_subreaper().map_err(LifetimeError::Subreaper)?;
         }
         let signals = watch_signals().map_err(LifetimeError::Signals)?;
         // before the fork: a command of the same uid could otherwise

@@ -6,7 +6,8 @@
 //! whatever state they were; touching them could deadlock.
 
 use super::abi::SockFilter;
-use super::{arch, exit_group, nr, wait4, Errno, ExitKind, Result, SharedSlots};
+use super::arch::{self, nr};
+use super::{exit_group, wait4, Errno, ExitKind, Result, SharedSlots};
 use crate::probe::{Abi, Call};
 
 /// Which side of a fork we are on.

@@ -17,8 +17,9 @@
 use core::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use super::abi::{AT_FDCWD, O_CLOEXEC, O_NOCTTY, O_RDWR};
-use super::{arch, nr, ret, ret_unit, Errno, Result};
+use super::abi::{AT_FDCWD, O_CLOEXEC, O_NOCTTY, O_RDWR, TIOCNOTTY};
+use super::arch::{self, nr};
+use super::{ret, ret_unit, Errno, Result};
 
 // include/uapi/asm-generic/ioctls.h
 /// `TCGETS`: read the terminal attributes (`tcgetattr`).
@@ -317,4 +318,17 @@ pub fn set_winsize(fd: i32, w: &Winsize) -> Result<()> {
 /// ([`super::process::setsid`]); `EPERM` if the terminal belongs to another session.
 pub fn set_controlling_tty(fd: i32) -> Result<()> {
     ioctl_int(fd, TIOCSCTTY, 0).map(|_| ())
+}
+
+/// `ioctl(fd, TIOCNOTTY)` — gives up the controlling terminal `fd` refers to.
+///
+/// # Warning
+/// Called by a session leader, this also sends SIGHUP to the terminal's
+/// foreground process group (tty_ioctl(4), `TIOCNOTTY`).
+///
+/// # References
+/// - <https://man7.org/linux/man-pages/man2/TIOCNOTTY.2const.html>
+pub fn ioctl_tiocnotty(fd: i32) -> Result<()> {
+    // SAFETY: TIOCNOTTY takes no argument pointer.
+    ret_unit(unsafe { arch::syscall3(nr::IOCTL, fd as usize, TIOCNOTTY as usize, 0) })
 }
