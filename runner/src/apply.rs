@@ -349,8 +349,7 @@ impl Plan {
         if let Some(filter) = &self.filter {
             if let Some(handoff) = &self.handoff {
                 // after setresuid, which clears the parent-death signal
-                sys::supervisor::set_pdeathsig(abi::SIGKILL)
-                    .map_err(Failure::at(Step::ParentDeathSignal))?;
+                sys::set_pdeathsig(abi::SIGKILL).map_err(Failure::at(Step::ParentDeathSignal))?;
                 if sys::getppid() != handoff.parent() {
                     return Err(Failure {
                         step: Step::ParentDeathSignal,
@@ -363,7 +362,7 @@ impl Plan {
             if let Some(handoff) = &self.handoff {
                 // no syscall until the supervisor holds the listener (listener.rs)
                 if !handoff.publish_and_wait(listener) {
-                    sys::supervisor::trap();
+                    sys::trap();
                 }
             }
         }

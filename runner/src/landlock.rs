@@ -12,7 +12,7 @@
 //! use runner::landlock::{fs, kernel_abi, Ruleset, RulesetAttr};
 //! use std::{path::Path, process::Command, sync::Arc};
 //!
-//! if runner::sys::getuid() != 0 || kernel_abi() < 1 {
+//! if runner::process::getuid() != 0 || kernel_abi() < 1 {
 //!     println!("skipping: needs root and Landlock");
 //!     return;
 //! }

@@ -14,7 +14,9 @@
 //!
 //! # Invariants
 //! - `[dependencies]` is empty.
-//! - Only [`sys`] contains `unsafe` code; each block states its `SAFETY`.
+//! - Only the private `sys` module contains `unsafe` code; each block
+//!   states its `SAFETY`. The public modules re-export or wrap its safe
+//!   functions.
 //! - Applying a plan does not allocate, lock, or call libc.
 //! - The runner is single-threaded while applying: raw credential syscalls
 //!   change only the calling thread.
@@ -25,7 +27,7 @@
 //! ```
 //! use std::process::Command;
 //!
-//! if runner::sys::getuid() != 0 {
+//! if runner::process::getuid() != 0 {
 //!     println!("skipping: needs root");
 //!     return;
 //! }
@@ -46,16 +48,19 @@
 #![warn(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod abi;
 mod apply;
 mod guard;
 pub mod landlock;
 pub mod listener;
 mod plan;
 pub mod probe;
+pub mod process;
 pub mod pty;
 pub mod reaper;
+pub mod supervisor;
 #[allow(unsafe_code)]
-pub mod sys;
+mod sys;
 
 pub use apply::{Failure, Step, EXIT_FAILED_STEP, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND};
 pub use guard::{at_secure, check_invoker, Refusal};

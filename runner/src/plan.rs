@@ -117,7 +117,7 @@ pub enum PlanError {
     },
     /// A seccomp filter with no instruction.
     EmptyFilter,
-    /// A seccomp filter longer than [`BPF_MAXINSNS`].
+    /// A seccomp filter longer than [`BPF_MAXINSNS`](crate::abi::BPF_MAXINSNS).
     FilterTooLong(usize),
     /// More than [`MAX_GROUPS`] supplementary groups.
     TooManyGroups(usize),

@@ -167,3 +167,25 @@ pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
 pub fn run_in_child(f: impl FnOnce() -> i32) -> Result<ExitKind, Errno> {
     child::run_in_child(f)
 }
+
+/// Every capability the running kernel knows (`cap_last_cap`), as a mask.
+pub fn all_caps() -> u64 {
+    let last = crate::read_cap_last_cap().unwrap_or(40);
+    if last >= 63 {
+        u64::MAX
+    } else {
+        (1u64 << (last + 1)) - 1
+    }
+}
+
+/// The value of field `name` in a `/proc/PID/status` text, trimmed.
+///
+/// # Panics
+/// When `status` has no such field.
+pub fn status_field<'a>(status: &'a str, name: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("no {name} in {status}"))
+        .trim()
+}

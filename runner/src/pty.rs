@@ -27,8 +27,8 @@
 use std::fmt;
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use crate::sys::fds::{PollFd, POLLERR, POLLHUP, POLLIN};
 use crate::sys::pty::{self as p, Termios, Winsize};
-use crate::sys::supervisor::{PollFd, POLLERR, POLLHUP, POLLIN};
 use crate::sys::{self, Errno};
 
 const STDIN: i32 = 0;

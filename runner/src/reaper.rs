@@ -47,7 +47,9 @@ use std::fmt;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use crate::pty::Relay;
-use crate::sys::supervisor::{self as n, PollFd, SignalInfo, POLLIN, SI_KERNEL};
+use crate::sys::{self as n, PollFd, POLLIN, SI_KERNEL};
+
+pub use crate::sys::signals::{read_signal, SignalInfo};
 use crate::sys::{self, abi, process, Errno, ExitKind};
 use crate::Plan;
 

@@ -7,15 +7,16 @@
 
 use super::abi::*;
 use super::arch::{self, nr};
-use super::{ret, ret_unit, Result};
+use super::{ret_unit, Result};
 
 /// `prctl(PR_CAPBSET_READ, cap)` — whether `cap` is in the bounding set.
 ///
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/PR_CAPBSET_READ.2const.html>
+#[cfg(test)]
 pub fn capbset_read(cap: u32) -> Result<bool> {
     // SAFETY: integer arguments only.
-    ret(unsafe { arch::syscall2(nr::PRCTL, PR_CAPBSET_READ, cap as usize) }).map(|v| v == 1)
+    super::ret(unsafe { arch::syscall2(nr::PRCTL, PR_CAPBSET_READ, cap as usize) }).map(|v| v == 1)
 }
 
 /// `prctl(PR_CAPBSET_DROP, cap)` — removes `cap` from the bounding set.
@@ -50,22 +51,6 @@ pub fn cap_ambient_raise(cap: u32) -> Result<()> {
             0,
         )
     })
-}
-
-/// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap)` — whether `cap` is ambient.
-pub fn cap_ambient_is_set(cap: u32) -> Result<bool> {
-    // SAFETY: integer arguments only.
-    ret(unsafe {
-        arch::syscall5(
-            nr::PRCTL,
-            PR_CAP_AMBIENT,
-            PR_CAP_AMBIENT_IS_SET,
-            cap as usize,
-            0,
-            0,
-        )
-    })
-    .map(|v| v == 1)
 }
 
 /// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)` — empties the ambient set.

@@ -111,6 +111,7 @@ pub fn close_range_fallback(first: u32, last: u32, flags: u32) -> Result<()> {
 }
 
 /// `fcntl(fd, F_GETFD)` — the fd flags (`FD_CLOEXEC`).
+#[cfg(test)]
 pub fn fcntl_getfd(fd: i32) -> Result<u32> {
     // SAFETY: integer arguments only.
     ret(unsafe { arch::syscall2(nr::FCNTL, fd as usize, F_GETFD as usize) }).map(|v| v as u32)
@@ -197,20 +198,6 @@ pub fn pipe_cloexec() -> Result<(i32, i32)> {
 pub fn dup3(old: i32, new: i32) -> Result<()> {
     // SAFETY: integer arguments only.
     ret_unit(unsafe { arch::syscall3(nr::DUP3, old as usize, new as usize, 0) })
-}
-
-/// `pread64(2)` — reads at `offset` without moving the file position.
-pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> Result<usize> {
-    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
-    ret(unsafe {
-        arch::syscall4(
-            nr::PREAD64,
-            fd.as_raw_fd() as usize,
-            buf.as_mut_ptr() as usize,
-            buf.len(),
-            offset as usize,
-        )
-    })
 }
 
 /// `ppoll(fds, timeout, NULL)` — waits until one of `fds` is ready or

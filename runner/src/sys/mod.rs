@@ -57,21 +57,6 @@ pub use process::*;
 pub use seccomp::*;
 pub use signals::*;
 
-/// The supervisor's calls, where the CLI finds them until it has a public
-/// home outside `sys`.
-pub mod supervisor {
-    pub use super::fds::{
-        getsockopt_int, open_path_at, pidfd_getfd, poll, pread, read_link_at, PollFd, POLLERR,
-        POLLHUP, POLLIN, POLLOUT, SOL_SOCKET, SO_PROTOCOL, SO_TYPE,
-    };
-    pub use super::notify::*;
-    pub use super::prctl::{set_dumpable, set_pdeathsig};
-    pub use super::process::{pidfd_open, trap};
-    pub use super::signals::{
-        block_signals, kill, pidfd_send_signal, read_signal, signalfd, SignalInfo, SI_KERNEL,
-    };
-}
-
 /// Result of a raw system call.
 pub type Result<T> = core::result::Result<T, Errno>;
 
@@ -84,3 +69,6 @@ fn ret(r: isize) -> Result<usize> {
 fn ret_unit(r: isize) -> Result<()> {
     Errno::result(r).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests;

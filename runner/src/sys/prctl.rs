@@ -7,7 +7,7 @@
 
 use super::abi::*;
 use super::arch::{self, nr};
-use super::{ret, ret_unit, Result};
+use super::{ret_unit, Result};
 
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)` — sets the no_new_privs bit, which
 /// `execve` can never clear again and which makes setuid bits and file
@@ -18,12 +18,6 @@ use super::{ret, ret_unit, Result};
 pub fn set_no_new_privs() -> Result<()> {
     // SAFETY: integer arguments only; the kernel reads no user memory.
     ret_unit(unsafe { arch::syscall5(nr::PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })
-}
-
-/// `prctl(PR_GET_NO_NEW_PRIVS)` — reads the no_new_privs bit.
-pub fn get_no_new_privs() -> Result<bool> {
-    // SAFETY: integer arguments only.
-    ret(unsafe { arch::syscall5(nr::PRCTL, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) }).map(|v| v == 1)
 }
 
 /// `prctl(PR_SET_KEEPCAPS, on)` — whether the permitted set survives a

@@ -25,7 +25,8 @@ const O_NONBLOCK: usize = 0o4000;
 pub struct SignalInfo {
     /// The signal.
     pub signo: u32,
-    /// `si_code`: [`SI_KERNEL`], `SI_USER` (0), `SI_QUEUE`, ...
+    /// `si_code`: `SI_KERNEL` (0x80, a signal the kernel generated),
+    /// `SI_USER` (0), `SI_QUEUE`, ...
     pub code: i32,
     /// The sender's pid (for `SI_USER`/`SI_QUEUE`).
     pub pid: u32,
@@ -58,6 +59,7 @@ pub fn signal_default(sig: u32) -> Result<()> {
 
 /// `rt_sigaction(sig, NULL, &old, 8)` — the current handler value
 /// (`SIG_DFL` = 0, `SIG_IGN` = 1, else a handler address).
+#[cfg(test)]
 pub fn signal_handler(sig: u32) -> Result<usize> {
     let mut old = KernelSigaction::default();
     // SAFETY: no new action; the kernel writes one struct into `old`.
@@ -125,7 +127,8 @@ pub fn signalfd(mask: u64) -> Result<OwnedFd> {
     })
 }
 
-/// Reads one pending signal from a [`signalfd`]; `None` when none is pending.
+/// Reads one pending signal from a `signalfd` (as
+/// [`watch_signals`](crate::reaper::watch_signals) makes); `None` when none is pending.
 pub fn read_signal(fd: BorrowedFd<'_>) -> Result<Option<SignalInfo>> {
     let mut buf = [0u8; SIGNALFD_SIGINFO_SIZE];
     match super::read(fd.as_raw_fd(), &mut buf) {

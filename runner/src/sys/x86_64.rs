@@ -22,7 +22,6 @@ pub mod nr {
     pub const RT_SIGACTION: usize = 13;
     pub const RT_SIGPROCMASK: usize = 14;
     pub const IOCTL: usize = 16;
-    pub const PREAD64: usize = 17;
     pub const GETPID: usize = 39;
     pub const GETSOCKOPT: usize = 55;
     pub const CLONE: usize = 56;
