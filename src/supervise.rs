@@ -248,13 +248,16 @@ pub fn supervise(
             files: Learned::default(),
         });
     };
-    let keep_fds = [
-        listener.as_raw_fd(),
-        sigfd.as_raw_fd(),
-        child.pidfd.as_raw_fd(), // owned by `child`, which closes it
-        relay.as_ref().map_or(-1, Relay::master_fd),
-        keep_fd.map_or(-1, |fd| fd.as_raw_fd()),
-    ];
+    let keep_fds: Vec<BorrowedFd<'_>> = [
+        Some(listener.as_fd()),
+        Some(sigfd.as_fd()),
+        Some(child.pidfd.as_fd()), // owned by `child`, which closes it
+        relay.as_ref().map(Relay::master_fd),
+        keep_fd,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
     let mut watch = Watch {
         listener: listener.as_fd(),

@@ -136,27 +136,22 @@ pub struct PlanRun {
 /// any plan that changes identity.
 pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
     use crate::sys;
+    use std::os::fd::{AsFd, AsRawFd};
     let (r, w) = sys::pipe_cloexec()?;
-    let pid = child::spawn_plan(plan, Some(w));
-    let _ = sys::close(w);
-    let pid = match pid {
-        Ok(pid) => pid,
-        Err(e) => {
-            let _ = sys::close(r);
-            return Err(e);
-        }
-    };
+    let pid = child::spawn_plan(plan, Some(w.as_fd()));
+    drop(w);
+    let pid = pid?;
     let mut stdout = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        match sys::read(r, &mut buf) {
+        match sys::read(r.as_raw_fd(), &mut buf) {
             Ok(0) => break,
             Ok(n) => stdout.extend_from_slice(&buf[..n]),
             Err(Errno::EINTR) => {}
             Err(_) => break,
         }
     }
-    let _ = sys::close(r);
+    drop(r);
     let exit = sys::wait4(pid)?;
     Ok(PlanRun { stdout, exit })
 }

@@ -5,6 +5,8 @@
 //! other threads (the test harness does), whose locks the child inherits in
 //! whatever state they were; touching them could deadlock.
 
+use std::os::fd::{AsRawFd, BorrowedFd};
+
 use super::abi::SockFilter;
 use super::arch::{self, nr};
 use super::{exit_group, wait4, Errno, ExitKind, Result, SharedSlots};
@@ -101,7 +103,7 @@ pub(crate) fn probe(
 /// [`crate::Plan::apply_and_exec`] (whose listener hand-off, if any, the
 /// caller has armed). On failure it reports on fd 2 and exits with
 /// [`crate::Failure::exit_code`]. Returns the child's pid.
-pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: Option<i32>) -> Result<i32> {
+pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: Option<BorrowedFd<'_>>) -> Result<i32> {
     // SAFETY: in the child, `dup3`, `Plan::apply_and_exec` (allocation-free
     // by the crate's invariant: it only reads pre-built memory, stores into
     // pre-mapped hand-off slots and makes raw syscalls), `Failure::report`
@@ -110,7 +112,9 @@ pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: Option<i32>) -> Result<i
     match unsafe { fork() }? {
         Fork::Child => {
             if let Some(fd) = stdout_fd {
-                if let Err(e) = super::dup3(fd, 1) {
+                // SAFETY: the child's fd 1 belongs to nothing that runs
+                // again: the child execs or exits below.
+                if let Err(e) = unsafe { super::dup3(fd.as_raw_fd(), 1) } {
                     exit_group(100 + e.0.min(27));
                 }
             }

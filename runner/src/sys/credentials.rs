@@ -4,7 +4,7 @@
 //! - <https://man7.org/linux/man-pages/man7/credentials.7.html>
 
 use super::arch::{self, nr};
-use super::{ret, ret_unit, Result};
+use super::{ret, ret_unit, Errno, Result};
 
 /// `setgroups(2)` — replaces the supplementary group list (empty = none).
 ///
@@ -27,33 +27,47 @@ pub fn getgroups(buf: &mut [u32]) -> Result<usize> {
     ret(unsafe { arch::syscall2(nr::GETGROUPS, buf.len(), buf.as_mut_ptr() as usize) })
 }
 
-/// `setresgid(2)` — sets real, effective and saved gid.
+/// `setresgid(2)` — sets the real, effective and saved gid; `None`
+/// leaves that one unchanged.
 ///
 /// # Warning
-/// Per-thread, unlike glibc's `setresgid(3)`. `u32::MAX`, `(gid_t)-1`,
-/// means "unchanged" to the kernel (setresgid(2)); [`crate::PlanBuilder`]
-/// rejects it (docs/threats.md S20).
+/// Per-thread, unlike glibc's `setresgid(3)`. The kernel reads
+/// `(gid_t)-1` as "unchanged" (setresgid(2)), so `Some(u32::MAX)` is
+/// refused with `EINVAL` rather than passed on (docs/threats.md S20).
 ///
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/setresgid.2.html>
-pub fn setresgid(r: u32, e: u32, s: u32) -> Result<()> {
+pub fn setresgid(r: Option<u32>, e: Option<u32>, s: Option<u32>) -> Result<()> {
+    let [r, e, s] = [raw_id(r)?, raw_id(e)?, raw_id(s)?];
     // SAFETY: integer arguments only.
-    ret_unit(unsafe { arch::syscall3(nr::SETRESGID, r as usize, e as usize, s as usize) })
+    ret_unit(unsafe { arch::syscall3(nr::SETRESGID, r, e, s) })
 }
 
-/// `setresuid(2)` — sets real, effective and saved uid.
+/// `setresuid(2)` — sets the real, effective and saved uid; `None` leaves
+/// that one unchanged.
 ///
 /// # Warning
 /// Per-thread, unlike glibc's `setresuid(3)`: the runner must be
-/// single-threaded. `u32::MAX`, `(uid_t)-1`, means "unchanged"
-/// (setresuid(2); docs/threats.md S20). Leaving
+/// single-threaded. `Some(u32::MAX)` is refused with `EINVAL`, as in
+/// [`setresgid`] (docs/threats.md S20). Leaving
 /// uid 0 clears the permitted and effective sets unless keepcaps is set.
 ///
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/setresuid.2.html>
-pub fn setresuid(r: u32, e: u32, s: u32) -> Result<()> {
+pub fn setresuid(r: Option<u32>, e: Option<u32>, s: Option<u32>) -> Result<()> {
+    let [r, e, s] = [raw_id(r)?, raw_id(e)?, raw_id(s)?];
     // SAFETY: integer arguments only.
-    ret_unit(unsafe { arch::syscall3(nr::SETRESUID, r as usize, e as usize, s as usize) })
+    ret_unit(unsafe { arch::syscall3(nr::SETRESUID, r, e, s) })
+}
+
+/// An id as `set*id` take it: `None` is `(uid_t)-1`, "unchanged"; the id
+/// `u32::MAX` itself, which the kernel would read the same way, is `EINVAL`.
+fn raw_id(id: Option<u32>) -> Result<usize> {
+    match id {
+        None => Ok(u32::MAX as usize),
+        Some(u32::MAX) => Err(Errno::EINVAL),
+        Some(id) => Ok(id as usize),
+    }
 }
 
 /// `getresuid(2)` — returns (real, effective, saved) uid.

@@ -8,7 +8,7 @@
 
 use core::ffi::CStr;
 use core::mem::size_of;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
 use super::abi::*;
 use super::arch::{self, nr};
@@ -56,11 +56,21 @@ pub(super) fn owned(r: isize) -> Result<OwnedFd> {
 }
 
 /// `close(2)` — closes `fd`.
-pub fn close(fd: i32) -> Result<()> {
-    // SAFETY: integer argument only. Closing an fd owned by Rust code (a
-    // `File`) would make that owner act on a stale number, which is not a
-    // memory-safety issue for the raw-fd model used here.
+///
+/// # Safety
+/// Nothing that owns `fd` (an [`OwnedFd`], a `File`, ...) may use or close
+/// it afterwards: its number may be reused for another file at once. Use
+/// [`close_owned`] for a descriptor the caller owns.
+pub(crate) unsafe fn close(fd: i32) -> Result<()> {
+    // SAFETY: integer argument only; the caller gives up `fd` (contract above).
     ret_unit(unsafe { arch::syscall1(nr::CLOSE, fd as usize) })
+}
+
+/// Closes `fd` with the raw `close(2)` (no libc, unlike dropping it) and
+/// reports its error.
+pub(crate) fn close_owned(fd: OwnedFd) -> Result<()> {
+    // SAFETY: `into_raw_fd` ends the only owner of the number.
+    unsafe { close(fd.into_raw_fd()) }
 }
 
 /// `close_range(2)` — closes (or with [`CLOSE_RANGE_CLOEXEC`], marks
@@ -72,8 +82,12 @@ pub fn close(fd: i32) -> Result<()> {
 ///
 /// # References
 /// - <https://man7.org/linux/man-pages/man2/close_range.2.html>
-pub fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
-    // SAFETY: integer arguments only; see `close` about fd ownership.
+///
+/// # Safety
+/// As [`close`], for every fd in the range (unless `flags` has
+/// [`CLOSE_RANGE_CLOEXEC`], which closes nothing before `execve`).
+pub(crate) unsafe fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
+    // SAFETY: integer arguments only; the caller gives up the range's fds.
     ret_unit(unsafe {
         arch::syscall3(
             nr::CLOSE_RANGE,
@@ -88,7 +102,10 @@ pub fn close_range(first: u32, last: u32, flags: u32) -> Result<()> {
 /// without it. `last` is capped at the `RLIMIT_NOFILE` hard limit (fds above
 /// it cannot exist unless the limit was lowered after they were opened) and
 /// at 2^20. `EBADF` for unused numbers is ignored.
-pub fn close_range_fallback(first: u32, last: u32, flags: u32) -> Result<()> {
+///
+/// # Safety
+/// As [`close_range`].
+pub(crate) unsafe fn close_range_fallback(first: u32, last: u32, flags: u32) -> Result<()> {
     let limit = match super::process::getrlimit(RLIMIT_NOFILE) {
         Ok(l) => l.max.min(1 << 20) as u32,
         Err(_) => 1 << 20,
@@ -99,7 +116,8 @@ pub fn close_range_fallback(first: u32, last: u32, flags: u32) -> Result<()> {
         let r = if flags & CLOSE_RANGE_CLOEXEC != 0 {
             fcntl_setfd(fd as i32, FD_CLOEXEC)
         } else {
-            close(fd as i32)
+            // SAFETY: `fd` is in the range the caller gives up.
+            unsafe { close(fd as i32) }
         };
         match r {
             Ok(()) | Err(Errno::EBADF) => {}
@@ -146,7 +164,7 @@ pub fn exists(path: &CStr) -> Result<()> {
 }
 
 /// `openat(AT_FDCWD, path, flags)` — opens `path`; returns the fd.
-pub fn open(path: &CStr, flags: u32) -> Result<i32> {
+pub fn open(path: &CStr, flags: u32) -> Result<OwnedFd> {
     // SAFETY: `path` is NUL-terminated and live for the call; mode is unused
     // without O_CREAT.
     let r = unsafe {
@@ -158,7 +176,7 @@ pub fn open(path: &CStr, flags: u32) -> Result<i32> {
             0,
         )
     };
-    ret(r).map(|v| v as i32)
+    owned(r)
 }
 
 /// `read(2)` — reads into `buf`; returns the byte count (0 = end of file).
@@ -187,17 +205,65 @@ pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
 }
 
 /// `pipe2(fds, O_CLOEXEC)` — returns (read end, write end).
-pub fn pipe_cloexec() -> Result<(i32, i32)> {
+pub fn pipe_cloexec() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0i32; 2];
     // SAFETY: the kernel writes two ints into the live local array.
-    ret_unit(unsafe { arch::syscall2(nr::PIPE2, fds.as_mut_ptr() as usize, O_CLOEXEC as usize) })
-        .map(|()| (fds[0], fds[1]))
+    ret_unit(unsafe { arch::syscall2(nr::PIPE2, fds.as_mut_ptr() as usize, O_CLOEXEC as usize) })?;
+    // SAFETY: both descriptors were just created by the kernel for this
+    // process and are referenced by nothing else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 /// `dup3(old, new, 0)` — makes `new` a copy of `old` (without close-on-exec).
-pub fn dup3(old: i32, new: i32) -> Result<()> {
-    // SAFETY: integer arguments only.
+///
+/// # Safety
+/// As [`close`] for `new`, which the kernel closes first if it is open.
+pub(crate) unsafe fn dup3(old: i32, new: i32) -> Result<()> {
+    // SAFETY: integer arguments only; the caller gives up `new`.
     ret_unit(unsafe { arch::syscall3(nr::DUP3, old as usize, new as usize, 0) })
+}
+
+// ------------------------------------------- the fds of a process about to exec
+
+/// `dup3(old, new, 0)` in a process applying a plan ([`crate::Plan::apply`]):
+/// the plan's pty slave becomes fds 0-2.
+pub(crate) fn dup_before_exec(old: i32, new: i32) -> Result<()> {
+    // SAFETY: `Plan::apply`'s contract: it runs in a forked child or a
+    // `pre_exec` hook, whose image `execve` replaces (or which exits)
+    // before any owner of `new` in it runs again.
+    unsafe { dup3(old, new) }
+}
+
+/// `close(2)` in a process applying a plan: the pty's and the ruleset's fds
+/// the command must not inherit.
+pub(crate) fn close_before_exec(fd: i32) -> Result<()> {
+    // SAFETY: as in `dup_before_exec`.
+    unsafe { close(fd) }
+}
+
+/// [`close_range`], or [`close_range_fallback`] on kernels without it
+/// (before 5.9, or 5.11 for [`CLOSE_RANGE_CLOEXEC`]), in a process applying
+/// a plan: the fds the plan does not keep.
+pub(crate) fn close_range_before_exec(first: u32, last: u32, flags: u32) -> Result<()> {
+    // SAFETY: as in `dup_before_exec`.
+    match unsafe { close_range(first, last, flags) } {
+        // ENOSYS: before 5.9; EINVAL: CLOSE_RANGE_CLOEXEC before 5.11
+        // SAFETY: as in `dup_before_exec`.
+        Err(Errno::ENOSYS | Errno::EINVAL) => unsafe { close_range_fallback(first, last, flags) },
+        r => r,
+    }
+}
+
+/// Closes every fd from 3 up but `keep`, for a parent cutting itself down
+/// ([`crate::reaper::confine_parent`]); errors are ignored.
+pub(crate) fn close_all_but(keep: &[BorrowedFd<'_>]) {
+    let keep: Vec<i32> = keep.iter().map(|fd| fd.as_raw_fd()).collect();
+    for (first, last) in crate::close_ranges(&keep) {
+        // SAFETY: `confine_parent`'s documented contract: the caller keeps
+        // every descriptor it still uses in `keep`, whose borrows outlive
+        // the call; every other owner is done with its fd.
+        let _ = unsafe { close_range(first, last, 0) };
+    }
 }
 
 /// `ppoll(fds, timeout, NULL)` — waits until one of `fds` is ready or

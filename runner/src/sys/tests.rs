@@ -6,6 +6,7 @@
 use crate::probe::{run_plan, status_field as field, ExitKind};
 use crate::sys::{self, abi, Errno};
 use crate::{FdMode, PlanBuilder};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 macro_rules! require_root {
     () => {
@@ -35,14 +36,21 @@ fn without_setpcap_but_with_no_new_privs_the_bounding_set_is_left_alone() {
     assert_eq!(exit, ExitKind::Exited(42), "{exit:?}");
 }
 
+/// `/dev/null` at descriptor `n`, owned.
+fn null_at(n: i32) -> OwnedFd {
+    let f = std::fs::File::open("/dev/null").unwrap();
+    // SAFETY: the tests use numbers from 150 up, which nothing else in
+    // this process opens (std and the harness take the lowest free ones).
+    unsafe { sys::dup3(f.as_raw_fd(), n) }.unwrap();
+    // SAFETY: `n` was just made a copy of `f` and nothing else refers to it.
+    unsafe { OwnedFd::from_raw_fd(n) }
+}
+
 #[test]
 fn fds_above_2_are_closed_except_kept() {
     require_root!();
-    let f = std::fs::File::open("/dev/null").unwrap();
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
     let (kept, dropped) = (150, 151);
-    sys::dup3(fd, kept).unwrap();
-    sys::dup3(fd, dropped).unwrap();
+    let _held = [null_at(kept), null_at(dropped)];
     for mode in [FdMode::Close, FdMode::CloseOnExec] {
         let plan = PlanBuilder::new(NOBODY, NOBODY)
             .keep_fds([kept])
@@ -61,8 +69,6 @@ fn fds_above_2_are_closed_except_kept() {
         // 0-2, ls's own directory fd 3, and the kept fd; nothing the harness leaked
         assert_eq!(fds, vec![0, 1, 2, 3, kept], "{mode:?}");
     }
-    let _ = sys::close(kept);
-    let _ = sys::close(dropped);
 }
 
 #[test]
@@ -87,20 +93,21 @@ fn sigpipe_default_and_mask_empty_after_apply_and_exec() {
 
 #[test]
 fn close_range_fallback_closes_or_marks() {
-    let f = std::fs::File::open("/dev/null").unwrap();
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
-    sys::dup3(fd, 160).unwrap();
+    let _held = null_at(160);
     let exit = crate::probe::run_in_child(|| {
         if sys::fcntl_setfd(160, 0).is_err() {
             return 45;
         }
-        if sys::close_range_fallback(160, 160, abi::CLOSE_RANGE_CLOEXEC).is_err() {
+        // SAFETY: the child owns nothing in 150..=170 that runs again: it
+        // only makes these raw calls, then exits.
+        if unsafe { sys::close_range_fallback(160, 160, abi::CLOSE_RANGE_CLOEXEC) }.is_err() {
             return 46;
         }
         if sys::fcntl_getfd(160) != Ok(abi::FD_CLOEXEC) {
             return 43;
         }
-        if sys::close_range_fallback(150, 170, 0).is_err() {
+        // SAFETY: as above.
+        if unsafe { sys::close_range_fallback(150, 170, 0) }.is_err() {
             return 47;
         }
         match sys::fcntl_getfd(160) {
@@ -110,5 +117,4 @@ fn close_range_fallback_closes_or_marks() {
     })
     .unwrap();
     assert_eq!(exit, ExitKind::Exited(42));
-    let _ = sys::close(160);
 }
