@@ -54,6 +54,7 @@ mod guard;
 pub mod landlock;
 pub mod listener;
 mod plan;
+#[cfg(any(test, feature = "probe"))]
 pub mod probe;
 pub mod process;
 pub mod pty;

@@ -16,7 +16,8 @@
 //! issue calls like `getpid`, `getppid`, `gettid`, `getuid` with arbitrary
 //! integer arguments, and invalid numbers.
 
-use crate::sys::child::{self, SLOT_COUNT, SLOT_ERRNO, SLOT_LOAD, SLOT_RESULTS};
+use crate::sys::child;
+use crate::sys::probe::{self as forked, SLOT_COUNT, SLOT_ERRNO, SLOT_LOAD, SLOT_RESULTS};
 use crate::sys::{abi::SockFilter, Errno, SharedSlots};
 
 pub use crate::sys::ExitKind;
@@ -73,7 +74,7 @@ fn run(
     load_only: bool,
 ) -> Result<ProbeOutcome, Errno> {
     let slots = SharedSlots::new(SLOT_RESULTS + calls.len())?;
-    let exit = child::probe(filter, flags, calls, abi, load_only, &slots)?;
+    let exit = forked::probe(filter, flags, calls, abi, load_only, &slots)?;
     let load = match slots.get(SLOT_LOAD) {
         1 => Ok(()),
         2 => Err(Errno(slots.get(SLOT_ERRNO) as i32)),
@@ -160,7 +161,7 @@ pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
 /// how the child ended. `f` should only make raw syscalls (no allocation,
 /// no locks), as [`crate::Plan::apply`] does: it runs right after `fork`.
 pub fn run_in_child(f: impl FnOnce() -> i32) -> Result<ExitKind, Errno> {
-    child::run_in_child(f)
+    forked::run_in_child(f)
 }
 
 /// Every capability the running kernel knows (`cap_last_cap`), as a mask.

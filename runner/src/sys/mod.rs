@@ -30,6 +30,8 @@ pub mod landlock;
 pub mod memory;
 pub mod notify;
 pub mod prctl;
+#[cfg(any(test, feature = "probe"))]
+pub(crate) mod probe;
 pub mod process;
 pub mod pty;
 pub mod seccomp;
