@@ -12,6 +12,22 @@
 //!   e.g. in `std::process::Command::pre_exec`. The order of the steps is
 //!   documented in [`apply`](crate::Plan::apply_and_exec) and in `apply.rs`.
 //!
+//! # Public API
+//! - the plan: [`PlanBuilder`], [`Plan`], its policies ([`FdMode`],
+//!   [`TtyPolicy`], [`CwdPolicy`]), [`PlanError`]; the failure of a step
+//!   when applying ([`Step`], [`Failure`], the `EXIT_*` codes); [`Errno`];
+//!   [`apply_before_exec`] for `Command::pre_exec`;
+//! - the invoker checks: [`check_invoker`], [`at_secure`], [`Refusal`];
+//! - [`listener`] (a child whose filter notifies its parent) and
+//!   [`supervisor`] (receive, answer and poll those notifications);
+//! - [`reaper`] (the parent's side of a jailed process: signals, reaping,
+//!   [`reaper::confine_parent`]), [`pty`] (a private terminal),
+//!   [`landlock`] (a ruleset built before `fork`);
+//! - [`process`] (the caller's ids and signals) and [`abi`] (kernel
+//!   constants);
+//! - with the `probe` feature, for tests only: `probe`, the fork-and-probe
+//!   harness (a child loads a filter and makes raw syscalls).
+//!
 //! # Invariants
 //! - `[dependencies]` is empty.
 //! - Only the private `sys` module contains `unsafe` code; each block
@@ -45,7 +61,7 @@
 //! [`Plan::apply_and_exec`] instead.
 
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod abi;
