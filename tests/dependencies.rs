@@ -149,6 +149,22 @@ fn unsafe_code_lives_only_in_runner_sys() {
 }
 
 #[test]
+fn runners_sys_module_is_private() {
+    // The CLI and any library user reach the kernel through runner's safe
+    // public modules (`supervisor`, `process`, ...), never `runner::sys`.
+    let lib = std::fs::read_to_string(workspace().join("runner/src/lib.rs")).unwrap();
+    let decl: Vec<&str> = (lib.lines())
+        .map(str::trim)
+        .filter(|l| l.ends_with("mod sys;"))
+        .collect();
+    assert_eq!(
+        decl,
+        ["mod sys;"],
+        "runner/src/lib.rs declares sys as {decl:?}"
+    );
+}
+
+#[test]
 fn every_unsafe_block_in_runner_sys_has_a_safety_comment() {
     let mut files = Vec::new();
     rust_files(&workspace().join("runner/src/sys"), &mut files);
