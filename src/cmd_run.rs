@@ -410,7 +410,7 @@ fn environment(args: &RunArgs, target: &identity::Target) -> Result<Vec<OsString
             "--keep-env (everything) and --reset-env contradict each other; name the variables to keep: --keep-env=NAME,...".into(),
         ));
     }
-    let other_uid = target.uid != runner::sys::getuid();
+    let other_uid = target.uid != runner::process::getuid();
     let mut env: Vec<OsString> = if let Some(base) = &args.base_env {
         base.clone()
     } else if args.reset_env || (other_uid && !keep_all) {

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         // The tools print; like any filter in a pipeline (`go-jail groups |
         // head`) they should end quietly on a closed pipe, not panic in
         // println!. Rust's runtime ignores SIGPIPE; restore the default.
-        let _ = runner::sys::signal_default(runner::sys::abi::SIGPIPE);
+        let _ = runner::process::signal_default(runner::abi::SIGPIPE);
         match args::parse_tool(&argv) {
             Ok(tool) => run_tool(tool.tool, &argv),
             Err(e) => return clap_exit(e),

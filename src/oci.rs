@@ -236,7 +236,7 @@ impl OciConfig {
         let mut out = Vec::new();
         for (i, r) in list.into_iter().flatten().enumerate() {
             let at = format!("{origin}: process.rlimits[{i}]");
-            let names = runner::sys::abi::RLIMIT_NAMES;
+            let names = runner::abi::RLIMIT_NAMES;
             let Some(n) = names.iter().position(|n| *n == r.kind) else {
                 return Err(Failure::input(format!(
                     "{at}.type: unknown resource '{}' (one of {})",

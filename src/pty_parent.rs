@@ -26,7 +26,6 @@
 
 use runner::pty::{Pty, Relay};
 use runner::reaper::{self, Jailed};
-use runner::sys::supervisor as n;
 
 use crate::args::RunArgs;
 use crate::cmd_run;
@@ -65,7 +64,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let mut relay = match start_relay(pty) {
         Ok(relay) => relay,
         Err(f) => {
-            let _ = n::kill(jailed.pid, runner::sys::abi::SIGKILL);
+            let _ = runner::process::kill(jailed.pid, runner::abi::SIGKILL);
             let _ = jailed.wait();
             return Err(f);
         }

@@ -227,14 +227,14 @@ impl Outbox {
     /// call is answered, so a report comes before what the command prints
     /// after the call, as long as stderr is read.
     pub fn write_ready(&mut self) {
-        use runner::sys::supervisor::{poll, PollFd, POLLOUT};
+        use runner::supervisor::{poll, PollFd, POLLOUT};
         while self.waiting() {
             let mut fds = [PollFd {
                 fd: 2,
                 events: POLLOUT,
                 revents: 0,
             }];
-            match poll(&mut fds, Some(0)) {
+            match poll(&mut fds, Some(std::time::Duration::ZERO)) {
                 Ok(1) if fds[0].revents & POLLOUT != 0 => self.write_one(),
                 _ => return,
             }
@@ -244,14 +244,17 @@ impl Outbox {
     /// Writes what waits, giving up once stderr took nothing for
     /// `patience_ms` (what is left is lost).
     pub fn flush(&mut self, patience_ms: u64) {
-        use runner::sys::supervisor::{poll, PollFd, POLLOUT};
+        use runner::supervisor::{poll, PollFd, POLLOUT};
         while self.waiting() {
             let mut fds = [PollFd {
                 fd: 2,
                 events: POLLOUT,
                 revents: 0,
             }];
-            match poll(&mut fds, Some(patience_ms * 1_000_000)) {
+            match poll(
+                &mut fds,
+                Some(std::time::Duration::from_millis(patience_ms)),
+            ) {
                 Ok(1) if fds[0].revents & POLLOUT != 0 => self.write_one(),
                 _ => return,
             }

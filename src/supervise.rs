@@ -64,12 +64,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use bpf_asm::{Arch, SeccompData};
 use policy::{Action, CompileOptions, Policy, SyscallTable};
+use runner::process::ExitKind;
 use runner::pty::{Pty, Relay};
 use runner::reaper;
-use runner::sys::supervisor::{
-    self as n, PollFd, SeccompNotifResp, POLLERR, POLLHUP, POLLIN, POLLOUT,
-};
-use runner::sys::{Errno, ExitKind};
+use runner::supervisor::{self as n, PollFd, Response, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use runner::Errno;
 
 use crate::access::{self, Access};
 use crate::args::{ReportMode, RunArgs};
@@ -209,7 +208,7 @@ pub fn supervise(
     pty: Option<Pty>,
     keep_fd: Option<BorrowedFd<'_>>,
 ) -> Result<Finished, Failure> {
-    runner::sys::process::set_child_subreaper()
+    runner::process::set_child_subreaper()
         .map_err(|e| sys_failure("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
     let sigfd = reaper::watch_signals().map_err(|e| sys_failure("signalfd", e))?;
     let child = runner::listener::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;
@@ -249,13 +248,16 @@ pub fn supervise(
             files: Learned::default(),
         });
     };
-    let keep_fds = [
-        listener.as_raw_fd(),
-        sigfd.as_raw_fd(),
-        child.pidfd.as_raw_fd(), // owned by `child`, which closes it
-        relay.as_ref().map_or(-1, Relay::master_fd),
-        keep_fd.map_or(-1, |fd| fd.as_raw_fd()),
-    ];
+    let keep_fds: Vec<BorrowedFd<'_>> = [
+        Some(listener.as_fd()),
+        Some(sigfd.as_fd()),
+        Some(child.pidfd.as_fd()), // owned by `child`, which closes it
+        relay.as_ref().map(Relay::master_fd),
+        keep_fd,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
     let mut watch = Watch {
         listener: listener.as_fd(),
@@ -357,7 +359,7 @@ impl Watch<'_> {
     /// Forwards pending signals while the command runs (else drops them);
     /// with a pty, SIGWINCH resizes it (`runner::reaper::relay_with_pty`).
     fn forward_signals(&mut self, running: bool) {
-        while let Ok(Some(info)) = n::read_signal(self.signals) {
+        while let Ok(Some(info)) = reaper::read_signal(self.signals) {
             if running {
                 reaper::relay_with_pty(self.child, self.new_session, &info, self.relay.as_mut());
             }
@@ -372,7 +374,7 @@ impl Watch<'_> {
         session.draining = true;
         for _ in 0..1024 {
             let mut fds = [poll_fd(self.listener.as_raw_fd())];
-            match n::poll(&mut fds, Some(0)) {
+            match n::poll(&mut fds, Some(std::time::Duration::ZERO)) {
                 Ok(1) if fds[0].revents & POLLIN != 0 => session.serve(self.listener),
                 _ => break,
             }
@@ -422,7 +424,7 @@ struct Session<'a> {
 impl Session<'_> {
     /// Takes one notification and answers it.
     fn serve(&mut self, listener: BorrowedFd<'_>) {
-        let Ok(notif) = n::notif_recv(listener) else {
+        let Ok(notif) = n::receive(listener) else {
             return; // ENOENT: the caller went away meanwhile
         };
         let d = notif.data;
@@ -463,18 +465,10 @@ impl Session<'_> {
             self.report_landlock(&notif, &data, listener);
         }
         self.outbox.write_ready();
-        let mut resp = SeccompNotifResp {
-            id: notif.id,
-            val: 0,
-            error: 0,
-            flags: n::SECCOMP_USER_NOTIF_FLAG_CONTINUE,
-        };
+        let mut response = Response::Continue;
         if enforce {
             match action {
-                Action::Errno(e) => {
-                    resp.flags = 0;
-                    resp.error = -i32::from(e.min(4095));
-                }
+                Action::Errno(e) => response = Response::Fail(Errno(i32::from(e.min(4095)))),
                 Action::KillProcess | Action::KillThread => {
                     self.kill(&notif, listener);
                     return;
@@ -482,7 +476,7 @@ impl Session<'_> {
                 _ => {}
             }
         }
-        let _ = n::notif_send(listener, &resp);
+        let _ = n::respond(listener, notif.id, response);
     }
 
     /// The accesses a call of a target arch needs (see [`crate::access`]),
@@ -507,7 +501,7 @@ impl Session<'_> {
         let mem = report::open_mem(notif.pid);
         let caller = access::Caller::new(notif.pid, mem.as_ref());
         let found = access::accesses(name, &data.args, &caller);
-        if !n::notif_id_valid(listener, notif.id) {
+        if !n::is_pending(listener, notif.id) {
             return (Some(name), Vec::new());
         }
         (Some(name), found)
@@ -616,7 +610,7 @@ impl Session<'_> {
                     }
                 }
             }
-            if !n::notif_id_valid(listener, notif.id) {
+            if !n::is_pending(listener, notif.id) {
                 strings.clear(); // the memory read may belong to another process
             }
         }
@@ -634,7 +628,7 @@ impl Session<'_> {
         let Ok(pidfd) = n::pidfd_open(tgid) else {
             return;
         };
-        if n::notif_id_valid(listener, notif.id) {
+        if n::is_pending(listener, notif.id) {
             if tgid == self.child {
                 self.killed_child = true;
             }

@@ -58,6 +58,37 @@ fn bpf_asm_and_runner_depend_on_nothing_outside_the_workspace() {
 }
 
 #[test]
+fn only_dev_dependencies_enable_the_runners_probe_harness() {
+    // `runner::probe` forks and makes arbitrary raw syscalls: a test tool,
+    // never part of what the binary or a library user gets by default.
+    let meta = metadata();
+    for pkg in meta["packages"].as_array().unwrap() {
+        for dep in pkg["dependencies"].as_array().unwrap() {
+            if dep["name"] != "runner" || dep["kind"] == "dev" {
+                continue;
+            }
+            let features = dep["features"].as_array().unwrap();
+            assert!(
+                !features.iter().any(|f| f == "probe"),
+                "{} enables runner's probe feature outside its dev-dependencies",
+                pkg["name"]
+            );
+        }
+    }
+    let runner = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "runner")
+        .unwrap();
+    let default = runner["features"]["default"].as_array();
+    assert!(
+        default.is_none_or(|d| !d.iter().any(|f| f == "probe")),
+        "runner's default features include probe"
+    );
+}
+
+#[test]
 fn clap_and_serde_are_used_only_by_the_cli() {
     let meta = metadata();
     for package in ["bpf-asm", "policy", "runner", "testkit"] {
@@ -115,6 +146,22 @@ fn unsafe_code_lives_only_in_runner_sys() {
             );
         }
     }
+}
+
+#[test]
+fn runners_sys_module_is_private() {
+    // The CLI and any library user reach the kernel through runner's safe
+    // public modules (`supervisor`, `process`, ...), never `runner::sys`.
+    let lib = std::fs::read_to_string(workspace().join("runner/src/lib.rs")).unwrap();
+    let decl: Vec<&str> = (lib.lines())
+        .map(str::trim)
+        .filter(|l| l.ends_with("mod sys;"))
+        .collect();
+    assert_eq!(
+        decl,
+        ["mod sys;"],
+        "runner/src/lib.rs declares sys as {decl:?}"
+    );
 }
 
 #[test]

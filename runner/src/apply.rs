@@ -38,6 +38,7 @@
 use crate::plan::{Bytes, FdMode, Plan, TtyPolicy, MAX_GROUPS};
 use crate::sys::{self, abi, abi::CapUserData, Errno};
 use std::fmt;
+use std::os::fd::AsRawFd;
 
 /// The step of [`Plan::apply`] that failed. `Display` names the syscall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,12 +266,12 @@ fn enter_pty(slave: i32, master: i32) -> Result<(), Failure> {
     sys::pty::set_controlling_tty(slave).map_err(Failure::at(Step::ControllingTty))?;
     for target in 0..=2 {
         if target != slave {
-            sys::dup3(slave, target).map_err(Failure::at(Step::TerminalFd(target)))?;
+            sys::dup_before_exec(slave, target).map_err(Failure::at(Step::TerminalFd(target)))?;
         }
     }
     for fd in [slave, master] {
         if fd > 2 {
-            sys::close(fd).map_err(Failure::at(Step::TerminalFd(fd)))?;
+            sys::close_before_exec(fd).map_err(Failure::at(Step::TerminalFd(fd)))?;
         }
     }
     Ok(())
@@ -324,9 +325,9 @@ impl Plan {
             sys::set_keepcaps(true).map_err(Failure::at(Step::KeepCaps(true)))?;
         }
         self.apply_groups()?;
-        sys::setresgid(self.gid, self.gid, self.gid)
+        sys::setresgid(Some(self.gid), Some(self.gid), Some(self.gid))
             .map_err(Failure::at(Step::Setresgid(self.gid)))?;
-        sys::setresuid(self.uid, self.uid, self.uid)
+        sys::setresuid(Some(self.uid), Some(self.uid), Some(self.uid))
             .map_err(Failure::at(Step::Setresuid(self.uid)))?;
         self.verify_ids()?;
         self.apply_caps()?;
@@ -338,7 +339,7 @@ impl Plan {
             sys::landlock::landlock_restrict_self(ruleset.fd(), 0)
                 .map_err(Failure::at(Step::Landlock))?;
             if self.fd_mode == FdMode::Close {
-                sys::close(ruleset.fd()).map_err(Failure::at(Step::Landlock))?;
+                sys::close_before_exec(ruleset.fd()).map_err(Failure::at(Step::Landlock))?;
             }
         }
         Ok(())
@@ -349,8 +350,7 @@ impl Plan {
         if let Some(filter) = &self.filter {
             if let Some(handoff) = &self.handoff {
                 // after setresuid, which clears the parent-death signal
-                sys::supervisor::set_pdeathsig(abi::SIGKILL)
-                    .map_err(Failure::at(Step::ParentDeathSignal))?;
+                sys::set_pdeathsig(abi::SIGKILL).map_err(Failure::at(Step::ParentDeathSignal))?;
                 if sys::getppid() != handoff.parent() {
                     return Err(Failure {
                         step: Step::ParentDeathSignal,
@@ -363,7 +363,7 @@ impl Plan {
             if let Some(handoff) = &self.handoff {
                 // no syscall until the supervisor holds the listener (listener.rs)
                 if !handoff.publish_and_wait(listener) {
-                    sys::supervisor::trap();
+                    sys::trap();
                 }
             }
         }
@@ -520,18 +520,8 @@ impl Plan {
             FdMode::CloseOnExec => abi::CLOSE_RANGE_CLOEXEC,
         };
         for &(first, last) in &self.close_ranges {
-            match sys::close_range(first, last, flags) {
-                Ok(()) => {}
-                // ENOSYS: before 5.9; EINVAL: CLOSE_RANGE_CLOEXEC before 5.11
-                Err(Errno::ENOSYS | Errno::EINVAL) => sys::close_range_fallback(first, last, flags)
-                    .map_err(Failure::at(Step::CloseFds))?,
-                Err(e) => {
-                    return Err(Failure {
-                        step: Step::CloseFds,
-                        errno: e,
-                    })
-                }
-            }
+            sys::close_range_before_exec(first, last, flags)
+                .map_err(Failure::at(Step::CloseFds))?;
         }
         Ok(())
     }
@@ -545,11 +535,11 @@ impl Plan {
         };
         let leader = sys::getsid(0).map(|sid| sid == sys::getpid());
         let r = match leader {
-            Ok(false) => sys::ioctl_tiocnotty(fd),
+            Ok(false) => sys::pty::ioctl_tiocnotty(fd.as_raw_fd()),
             Ok(true) => Err(Errno::EPERM), // would hang up the foreground group
             Err(e) => Err(e),
         };
-        let _ = sys::close(fd);
+        let _ = sys::close_owned(fd);
         r.map_err(fail)
     }
 

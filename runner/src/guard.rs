@@ -60,7 +60,7 @@ pub fn check_invoker(changes_identity: bool) -> Result<(), Refusal> {
         Ok(_) => {}
         Err(e) => return Err(Refusal::Auxv(e.to_string())),
     }
-    let (ruid, euid, _) = sys::getresuid().unwrap_or((sys::getuid(), sys::geteuid(), u32::MAX));
+    let (ruid, euid) = sys::getresuid().map_or((sys::getuid(), sys::geteuid()), |(r, e, _)| (r, e));
     if changes_identity && (ruid != 0 || euid != 0) {
         return Err(Refusal::NotRoot { ruid, euid });
     }

@@ -12,7 +12,7 @@
 //! use runner::landlock::{fs, kernel_abi, Ruleset, RulesetAttr};
 //! use std::{path::Path, process::Command, sync::Arc};
 //!
-//! if runner::sys::getuid() != 0 || kernel_abi() < 1 {
+//! if runner::process::getuid() != 0 || kernel_abi() < 1 {
 //!     println!("skipping: needs root and Landlock");
 //!     return;
 //! }
@@ -38,6 +38,7 @@
 use crate::sys::{self, landlock as ll, Errno};
 use std::ffi::CString;
 use std::fmt;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -169,7 +170,7 @@ impl std::error::Error for LandlockError {}
 /// before `fork`; [`crate::Plan::apply`] enforces it.
 #[derive(Debug)]
 pub struct Ruleset {
-    fd: i32,
+    fd: OwnedFd,
     attr: RulesetAttr,
 }
 
@@ -187,7 +188,7 @@ impl Ruleset {
 
     /// The ruleset fd (close-on-exec).
     pub fn fd(&self) -> i32 {
-        self.fd
+        self.fd.as_raw_fd()
     }
 
     /// Grants `access` beneath `path` (a directory: the whole tree; a file:
@@ -196,20 +197,13 @@ impl Ruleset {
         let c = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| LandlockError::NulByte(path.into()))?;
         let fd = ll::open_path(&c).map_err(|e| LandlockError::Open(path.into(), e))?;
-        let r = ll::landlock_add_path_rule(self.fd, access, fd);
-        let _ = sys::close(fd);
-        r.map_err(|e| LandlockError::AddPath(path.into(), e))
+        ll::landlock_add_path_rule(self.fd(), access, fd.as_raw_fd())
+            .map_err(|e| LandlockError::AddPath(path.into(), e))
     }
 
     /// Grants `access` (`net::*`) on TCP `port`.
     pub fn allow_port(&mut self, port: u16, access: u64) -> Result<(), LandlockError> {
-        ll::landlock_add_port_rule(self.fd, access, port)
+        ll::landlock_add_port_rule(self.fd(), access, port)
             .map_err(|e| LandlockError::AddPort(port, e))
-    }
-}
-
-impl Drop for Ruleset {
-    fn drop(&mut self) {
-        let _ = sys::close(self.fd);
     }
 }

@@ -12,9 +12,27 @@
 //!   e.g. in `std::process::Command::pre_exec`. The order of the steps is
 //!   documented in [`apply`](crate::Plan::apply_and_exec) and in `apply.rs`.
 //!
+//! # Public API
+//! - the plan: [`PlanBuilder`], [`Plan`], its policies ([`FdMode`],
+//!   [`TtyPolicy`], [`CwdPolicy`]), [`PlanError`]; the failure of a step
+//!   when applying ([`Step`], [`Failure`], the `EXIT_*` codes); [`Errno`];
+//!   [`apply_before_exec`] for `Command::pre_exec`;
+//! - the invoker checks: [`check_invoker`], [`at_secure`], [`Refusal`];
+//! - [`listener`] (a child whose filter notifies its parent) and
+//!   [`supervisor`] (receive, answer and poll those notifications);
+//! - [`reaper`] (the parent's side of a jailed process: signals, reaping,
+//!   [`reaper::confine_parent`]), [`pty`] (a private terminal),
+//!   [`landlock`] (a ruleset built before `fork`);
+//! - [`process`] (the caller's ids and signals) and [`abi`] (kernel
+//!   constants);
+//! - with the `probe` feature, for tests only: `probe`, the fork-and-probe
+//!   harness (a child loads a filter and makes raw syscalls).
+//!
 //! # Invariants
 //! - `[dependencies]` is empty.
-//! - Only [`sys`] contains `unsafe` code; each block states its `SAFETY`.
+//! - Only the private `sys` module contains `unsafe` code; each block
+//!   states its `SAFETY`. The public modules re-export or wrap its safe
+//!   functions.
 //! - Applying a plan does not allocate, lock, or call libc.
 //! - The runner is single-threaded while applying: raw credential syscalls
 //!   change only the calling thread.
@@ -25,7 +43,7 @@
 //! ```
 //! use std::process::Command;
 //!
-//! if runner::sys::getuid() != 0 {
+//! if runner::process::getuid() != 0 {
 //!     println!("skipping: needs root");
 //!     return;
 //! }
@@ -43,19 +61,23 @@
 //! [`Plan::apply_and_exec`] instead.
 
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod abi;
 mod apply;
 mod guard;
 pub mod landlock;
 pub mod listener;
 mod plan;
+#[cfg(any(test, feature = "probe"))]
 pub mod probe;
+pub mod process;
 pub mod pty;
 pub mod reaper;
+pub mod supervisor;
 #[allow(unsafe_code)]
-pub mod sys;
+mod sys;
 
 pub use apply::{Failure, Step, EXIT_FAILED_STEP, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND};
 pub use guard::{at_secure, check_invoker, Refusal};

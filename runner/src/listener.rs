@@ -35,8 +35,8 @@
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
 
-use crate::sys::supervisor::{self as n, PollFd, POLLIN};
 use crate::sys::{self, Errno, ExitKind, SharedSlots};
+use crate::sys::{self as n, PollFd, POLLIN};
 use crate::Plan;
 
 const SLOT_FD: usize = 0; // 0: not yet; else listener fd + 1

@@ -16,7 +16,8 @@
 //! issue calls like `getpid`, `getppid`, `gettid`, `getuid` with arbitrary
 //! integer arguments, and invalid numbers.
 
-use crate::sys::child::{self, SLOT_COUNT, SLOT_ERRNO, SLOT_LOAD, SLOT_RESULTS};
+use crate::sys::child;
+use crate::sys::probe::{self as forked, SLOT_COUNT, SLOT_ERRNO, SLOT_LOAD, SLOT_RESULTS};
 use crate::sys::{abi::SockFilter, Errno, SharedSlots};
 
 pub use crate::sys::ExitKind;
@@ -73,7 +74,7 @@ fn run(
     load_only: bool,
 ) -> Result<ProbeOutcome, Errno> {
     let slots = SharedSlots::new(SLOT_RESULTS + calls.len())?;
-    let exit = child::probe(filter, flags, calls, abi, load_only, &slots)?;
+    let exit = forked::probe(filter, flags, calls, abi, load_only, &slots)?;
     let load = match slots.get(SLOT_LOAD) {
         1 => Ok(()),
         2 => Err(Errno(slots.get(SLOT_ERRNO) as i32)),
@@ -136,27 +137,22 @@ pub struct PlanRun {
 /// any plan that changes identity.
 pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
     use crate::sys;
+    use std::os::fd::{AsFd, AsRawFd};
     let (r, w) = sys::pipe_cloexec()?;
-    let pid = child::spawn_plan(plan, Some(w));
-    let _ = sys::close(w);
-    let pid = match pid {
-        Ok(pid) => pid,
-        Err(e) => {
-            let _ = sys::close(r);
-            return Err(e);
-        }
-    };
+    let pid = child::spawn_plan(plan, Some(w.as_fd()));
+    drop(w);
+    let pid = pid?;
     let mut stdout = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
-        match sys::read(r, &mut buf) {
+        match sys::read(r.as_raw_fd(), &mut buf) {
             Ok(0) => break,
             Ok(n) => stdout.extend_from_slice(&buf[..n]),
             Err(Errno::EINTR) => {}
             Err(_) => break,
         }
     }
-    let _ = sys::close(r);
+    drop(r);
     let exit = sys::wait4(pid)?;
     Ok(PlanRun { stdout, exit })
 }
@@ -165,5 +161,27 @@ pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
 /// how the child ended. `f` should only make raw syscalls (no allocation,
 /// no locks), as [`crate::Plan::apply`] does: it runs right after `fork`.
 pub fn run_in_child(f: impl FnOnce() -> i32) -> Result<ExitKind, Errno> {
-    child::run_in_child(f)
+    forked::run_in_child(f)
+}
+
+/// Every capability the running kernel knows (`cap_last_cap`), as a mask.
+pub fn all_caps() -> u64 {
+    let last = crate::read_cap_last_cap().unwrap_or(40);
+    if last >= 63 {
+        u64::MAX
+    } else {
+        (1u64 << (last + 1)) - 1
+    }
+}
+
+/// The value of field `name` in a `/proc/PID/status` text, trimmed.
+///
+/// # Panics
+/// When `status` has no such field.
+pub fn status_field<'a>(status: &'a str, name: &str) -> &'a str {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("no {name} in {status}"))
+        .trim()
 }

@@ -25,10 +25,10 @@
 //!   the master once every slave fd is closed, after the queued output)
 
 use std::fmt;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
+use crate::sys::fds::{PollFd, POLLERR, POLLHUP, POLLIN};
 use crate::sys::pty::{self as p, Termios, Winsize};
-use crate::sys::supervisor::{PollFd, POLLERR, POLLHUP, POLLIN};
 use crate::sys::{self, Errno};
 
 const STDIN: i32 = 0;
@@ -228,8 +228,8 @@ impl Relay {
     }
 
     /// The master's fd (for a caller that closes every other fd).
-    pub fn master_fd(&self) -> i32 {
-        self.master.as_raw_fd()
+    pub fn master_fd(&self) -> BorrowedFd<'_> {
+        self.master.as_fd()
     }
 
     /// Copies the caller's window size to the pty (on SIGWINCH); the kernel

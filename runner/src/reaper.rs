@@ -44,10 +44,12 @@
 //! until it dies; it is our descendant, so it is killed, and they come to us.
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use crate::pty::Relay;
-use crate::sys::supervisor::{self as n, PollFd, SignalInfo, POLLIN, SI_KERNEL};
+use crate::sys::{self as n, PollFd, POLLIN, SI_KERNEL};
+
+pub use crate::sys::signals::{read_signal, SignalInfo};
 use crate::sys::{self, abi, process, Errno, ExitKind};
 use crate::Plan;
 
@@ -133,7 +135,7 @@ impl Jailed {
     /// and must not reap children behind our back.
     pub fn spawn(plan: &Plan, keep_orphans: bool) -> Result<Jailed, LifetimeError> {
         if !keep_orphans {
-            process::set_child_subreaper().map_err(LifetimeError::Subreaper)?;
+            sys::set_child_subreaper().map_err(LifetimeError::Subreaper)?;
         }
         let signals = watch_signals().map_err(LifetimeError::Signals)?;
         // before the fork: a command of the same uid could otherwise
@@ -150,8 +152,8 @@ impl Jailed {
     }
 
     /// The descriptors the parent needs (for [`confine_parent`]).
-    pub fn fds(&self) -> [i32; 1] {
-        [self.signals.as_raw_fd()]
+    pub fn fds(&self) -> [BorrowedFd<'_>; 1] {
+        [self.signals.as_fd()]
     }
 
     /// Forwards signals until the command exits, then (unless keeping
@@ -366,7 +368,12 @@ pub fn children() -> Result<Vec<i32>, Errno> {
 /// permitted and effective sets cut to `keep_caps`, every fd from 3 up
 /// but `keep_fds` closed. It keeps its uids: as root, that is what keeps a
 /// command running as another user from signalling or tracing it.
-pub fn confine_parent(keep_caps: u64, keep_fds: &[i32]) {
+///
+/// # Closes
+/// Every descriptor from 3 up that `keep_fds` does not name is closed,
+/// whoever owns it: call this once the parent holds, in `keep_fds`, every
+/// descriptor it still uses, and before anything opens another.
+pub fn confine_parent(keep_caps: u64, keep_fds: &[BorrowedFd<'_>]) {
     let _ = sys::set_no_new_privs();
     let _ = n::set_dumpable(false);
     let last = crate::read_cap_last_cap().unwrap_or(40);
@@ -384,7 +391,5 @@ pub fn confine_parent(keep_caps: u64, keep_fds: &[i32]) {
         }
         let _ = sys::capset(&data);
     }
-    for (first, last) in crate::close_ranges(keep_fds) {
-        let _ = sys::close_range(first, last, 0);
-    }
+    sys::close_all_but(keep_fds);
 }

@@ -1,14 +1,13 @@
 //! Full privilege drops for real, in child processes. Needs root; each test
 //! prints `skipping: needs root` and returns otherwise.
 
-use runner::probe::{run_plan, ExitKind};
-use runner::sys::{self, abi};
-use runner::{Errno, FdMode, Plan, PlanBuilder, SockFilter, Step};
+use runner::probe::{run_plan, status_field as field, ExitKind};
+use runner::{Errno, Plan, PlanBuilder, SockFilter, Step};
 use std::process::Command;
 
 macro_rules! require_root {
     () => {
-        if sys::getuid() != 0 {
+        if runner::process::getuid() != 0 {
             println!("skipping: needs root");
             return;
         }
@@ -27,14 +26,6 @@ fn status_after_pre_exec(plan: Plan, argv: &[&str]) -> String {
     let out = cmd.output().expect("spawn");
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn field<'a>(status: &'a str, name: &str) -> &'a str {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
-        .unwrap_or_else(|| panic!("no {name} in {status}"))
-        .trim()
 }
 
 fn nobody() -> PlanBuilder {
@@ -130,37 +121,16 @@ fn second_apply_fails_at(first: Plan, second: Plan, expected: Step) {
     assert_eq!(exit, ExitKind::Exited(42), "{exit:?}");
 }
 
-/// Every cap of this kernel.
-fn all_caps() -> u64 {
-    let last = runner::read_cap_last_cap().unwrap();
-    if last == 63 {
-        u64::MAX
-    } else {
-        (1u64 << (last + 1)) - 1
-    }
-}
-
 #[test]
 fn without_setpcap_and_no_new_privs_the_bounding_drop_fails_closed() {
     require_root!();
     // the first apply keeps the bounding set but loses CAP_SETPCAP
-    let first = nobody().bounding_keep(all_caps()).build().unwrap();
+    let first = nobody()
+        .bounding_keep(runner::probe::all_caps())
+        .build()
+        .unwrap();
     let second = nobody().no_new_privs(false).build().unwrap();
     second_apply_fails_at(first, second, Step::BoundingDrop(0));
-}
-
-#[test]
-fn without_setpcap_but_with_no_new_privs_the_bounding_set_is_left_alone() {
-    require_root!();
-    // built before the fork (see an_already_dropped_bounding_set_is_no_failure)
-    let first = nobody().bounding_keep(all_caps()).build().unwrap();
-    let second = nobody().build().unwrap();
-    let exit = runner::probe::run_in_child(|| match (first.apply(), second.apply()) {
-        (Ok(()), Ok(())) if sys::capbset_read(0) == Ok(true) => 42,
-        _ => 43,
-    })
-    .expect("fork");
-    assert_eq!(exit, ExitKind::Exited(42), "{exit:?}");
 }
 
 #[test]
@@ -181,63 +151,16 @@ fn an_already_dropped_bounding_set_is_no_failure() {
 fn second_apply_fails_at_setgroups() {
     require_root!();
     // keep every cap in the bounding set, so no PR_CAPBSET_DROP comes first
-    let first = nobody().bounding_keep(all_caps()).build().unwrap();
+    let first = nobody()
+        .bounding_keep(runner::probe::all_caps())
+        .build()
+        .unwrap();
     let second = nobody()
-        .bounding_keep(all_caps())
+        .bounding_keep(runner::probe::all_caps())
         .groups([42])
         .build()
         .unwrap();
     second_apply_fails_at(first, second, Step::Setgroups);
-}
-
-#[test]
-fn fds_above_2_are_closed_except_kept() {
-    require_root!();
-    let f = std::fs::File::open("/dev/null").unwrap();
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
-    let (kept, dropped) = (150, 151);
-    sys::dup3(fd, kept).unwrap();
-    sys::dup3(fd, dropped).unwrap();
-    for mode in [FdMode::Close, FdMode::CloseOnExec] {
-        let plan = PlanBuilder::new(NOBODY, NOBODY)
-            .keep_fds([kept])
-            .fd_mode(mode)
-            .command(["/bin/ls", "/proc/self/fd"])
-            .build()
-            .unwrap();
-        let run = run_plan(&plan).unwrap();
-        assert_eq!(run.exit, ExitKind::Exited(0), "{mode:?}");
-        let mut fds: Vec<i32> = String::from_utf8(run.stdout)
-            .unwrap()
-            .split_whitespace()
-            .map(|s| s.parse().unwrap())
-            .collect();
-        fds.sort_unstable();
-        // 0-2, ls's own directory fd 3, and the kept fd; nothing the harness leaked
-        assert_eq!(fds, vec![0, 1, 2, 3, kept], "{mode:?}");
-    }
-    let _ = sys::close(kept);
-    let _ = sys::close(dropped);
-}
-
-#[test]
-fn sigpipe_default_and_mask_empty_after_apply_and_exec() {
-    require_root!();
-    // this test process ignores SIGPIPE (Rust's runtime)
-    assert_eq!(sys::signal_handler(abi::SIGPIPE).unwrap(), abi::SIG_IGN);
-    let plan = PlanBuilder::new(NOBODY, NOBODY)
-        .command(["/bin/cat", "/proc/self/status"])
-        .build()
-        .unwrap();
-    // The child inherits this thread's mask: block SIGUSR1 (10) here so an
-    // empty mask after exec is the plan's doing.
-    let old = sys::supervisor::block_signals(1 << (10 - 1)).unwrap();
-    let run = run_plan(&plan);
-    sys::set_signal_mask(old).unwrap();
-    let s = String::from_utf8(run.unwrap().stdout).unwrap();
-    let ign = u64::from_str_radix(field(&s, "SigIgn"), 16).unwrap();
-    assert_eq!(ign & (1 << (abi::SIGPIPE - 1)), 0, "SigIgn {ign:#x}");
-    assert_eq!(field(&s, "SigBlk"), "0000000000000000");
 }
 
 #[test]
@@ -362,34 +285,6 @@ fn invoker_check_passes_for_root() {
     require_root!();
     assert_eq!(runner::at_secure().unwrap(), Some(0));
     runner::check_invoker(true).unwrap();
-}
-
-#[test]
-fn close_range_fallback_closes_or_marks() {
-    let f = std::fs::File::open("/dev/null").unwrap();
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
-    sys::dup3(fd, 160).unwrap();
-    let exit = runner::probe::run_in_child(|| {
-        if sys::fcntl_setfd(160, 0).is_err() {
-            return 45;
-        }
-        if sys::close_range_fallback(160, 160, abi::CLOSE_RANGE_CLOEXEC).is_err() {
-            return 46;
-        }
-        if sys::fcntl_getfd(160) != Ok(abi::FD_CLOEXEC) {
-            return 43;
-        }
-        if sys::close_range_fallback(150, 170, 0).is_err() {
-            return 47;
-        }
-        match sys::fcntl_getfd(160) {
-            Err(Errno::EBADF) => 42,
-            _ => 44,
-        }
-    })
-    .unwrap();
-    assert_eq!(exit, ExitKind::Exited(42));
-    let _ = sys::close(160);
 }
 
 /// A directory under the temp dir with `mode`, owned by `uid`.

@@ -3,7 +3,7 @@
 //! nobody) and Landlock; each test prints why it skips otherwise.
 
 use runner::landlock::{fs, kernel_abi, scope, Ruleset, RulesetAttr};
-use runner::{sys, FdMode, PlanBuilder};
+use runner::{FdMode, PlanBuilder};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 const NOBODY: u32 = 65534;
 
 fn ready() -> bool {
-    if sys::getuid() != 0 {
+    if runner::process::getuid() != 0 {
         println!("skipping: needs root");
         return false;
     }

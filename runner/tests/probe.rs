@@ -1,7 +1,7 @@
 //! The probe against the real kernel: filters are loaded only in forked children.
 
+use runner::abi::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 use runner::probe::{kernel_accepts, run_filtered, run_filtered_int80, Call, ExitKind};
-use runner::sys::abi::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 use runner::{Errno, SockFilter};
 
 const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS

@@ -35,7 +35,7 @@ use runner::landlock::{fs, net};
 
 mod interp;
 mod walk;
-use runner::sys::supervisor as n;
+use runner::supervisor as n;
 use walk::{Cred, Found, Target, Walk};
 
 /// `AT_FDCWD` (include/uapi/linux/fcntl.h).
@@ -516,7 +516,7 @@ mod tests {
 
     fn call(name: &str, args: [u64; 6]) -> Vec<Access> {
         let mem = me();
-        let caller = Caller::new(runner::sys::gettid() as u32, Some(&mem));
+        let caller = Caller::new(runner::process::gettid() as u32, Some(&mem));
         accesses(name, &args, &caller)
     }
 

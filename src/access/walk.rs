@@ -3,7 +3,7 @@
 //!
 //! The supervisor may run as root with `CAP_DAC_READ_SEARCH` and
 //! `CAP_SYS_PTRACE`; the caller may not. So the walk holds one
-//! `O_PATH | O_NOFOLLOW` handle a step (`runner::sys::supervisor::open_path_at`)
+//! `O_PATH | O_NOFOLLOW` handle a step (`runner::supervisor::open_path_at`)
 //! and everything after it asks the handles, never a name again (no checked
 //! step can be swapped for a link afterwards); it searches a directory only
 //! where the caller's mode bits allow ([`Cred`]); it maps `self` and
@@ -23,7 +23,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use runner::landlock::fs;
-use runner::sys::supervisor as n;
+use runner::supervisor as n;
 
 /// The most symbolic links one lookup follows (`MAXSYMLINKS`).
 const MAX_LINKS: usize = 40;
@@ -307,7 +307,7 @@ pub(super) fn open_dir(path: &Path) -> Option<File> {
         .ok()
 }
 
-/// The name `part` in `dir`, itself (see `runner::sys::supervisor::open_path_at`).
+/// The name `part` in `dir`, itself (see `runner::supervisor::open_path_at`).
 fn open_at(dir: &File, part: &OsStr) -> Option<File> {
     let name = std::ffi::CString::new(part.as_bytes()).ok()?;
     n::open_path_at(dir.as_fd(), &name).ok().map(File::from)

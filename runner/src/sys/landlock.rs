@@ -10,6 +10,7 @@ use super::arch::{self, nr};
 use super::{ret, ret_unit, Result};
 use core::ffi::CStr;
 use core::mem::size_of;
+use std::os::fd::OwnedFd;
 
 /// `struct landlock_ruleset_attr` (`include/uapi/linux/landlock.h`): what a
 /// ruleset handles, i.e. denies unless a rule grants it.
@@ -66,7 +67,7 @@ pub fn landlock_abi() -> Result<u32> {
 /// `landlock_create_ruleset(&attr, sizeof attr, 0)` — a new ruleset fd
 /// (close-on-exec, as the kernel always creates it). `EINVAL`: a right the
 /// kernel does not know; `ENOMSG`: nothing handled.
-pub fn landlock_create_ruleset(attr: &RulesetAttr) -> Result<i32> {
+pub fn landlock_create_ruleset(attr: &RulesetAttr) -> Result<OwnedFd> {
     // SAFETY: the kernel reads `size_of::<RulesetAttr>()` bytes from the
     // live struct `attr`.
     let r = unsafe {
@@ -77,7 +78,7 @@ pub fn landlock_create_ruleset(attr: &RulesetAttr) -> Result<i32> {
             0,
         )
     };
-    ret(r).map(|v| v as i32)
+    super::fds::owned(r)
 }
 
 /// `landlock_add_rule(ruleset, LANDLOCK_RULE_PATH_BENEATH, {allowed, parent_fd}, 0)`:
@@ -132,6 +133,6 @@ pub fn landlock_restrict_self(ruleset: i32, flags: u32) -> Result<()> {
 
 /// `openat(AT_FDCWD, path, O_PATH | O_CLOEXEC)` — a handle for a path rule
 /// (no read permission needed on the file itself).
-pub fn open_path(path: &CStr) -> Result<i32> {
+pub fn open_path(path: &CStr) -> Result<OwnedFd> {
     super::open(path, O_PATH | super::abi::O_CLOEXEC)
 }

@@ -22,7 +22,6 @@ pub mod nr {
     pub const RT_SIGACTION: usize = 13;
     pub const RT_SIGPROCMASK: usize = 14;
     pub const IOCTL: usize = 16;
-    pub const PREAD64: usize = 17;
     pub const GETPID: usize = 39;
     pub const GETSOCKOPT: usize = 55;
     pub const CLONE: usize = 56;
@@ -55,6 +54,7 @@ pub mod nr {
     pub const PPOLL: usize = 271;
     pub const SIGNALFD4: usize = 289;
     pub const DUP3: usize = 292;
+    #[cfg(any(test, feature = "probe"))]
     pub const PIPE2: usize = 293;
     pub const PRLIMIT64: usize = 302;
     pub const SECCOMP: usize = 317;
@@ -195,6 +195,7 @@ pub unsafe fn syscall6(
 /// As [`syscall0`], for the i386 meaning of `nr` (pointers must be below 4 GiB
 /// to mean anything to the kernel).
 #[inline(always)]
+#[cfg(any(test, feature = "probe"))]
 pub unsafe fn int80(nr: u32, args: [u32; 6]) -> isize {
     let ret: u32;
     // SAFETY: rbx and rbp cannot be asm operands (LLVM reserves them), so they
