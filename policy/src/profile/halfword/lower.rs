@@ -3,7 +3,7 @@
 
 use super::{Tree, Word};
 use crate::action::Action;
-use crate::condition::{CmpOp, Condition};
+use crate::condition::{CmpOp, Condition, Width};
 
 /// A path of the tree: the nodes passed with the branch taken, and the
 /// action it ends in.
@@ -140,18 +140,68 @@ impl Tree {
             let action = Action::from_raw(act)?;
             let by_action = order.iter().filter(|&&i| rules[i].1 == action);
             let others = order.iter().filter(|&&i| rules[i].1 != action);
-            if let Some(alt) = tree.conditions(&path)? {
+            if let Some(tests) = tree.conditions(&path)? {
                 for &i in by_action.chain(others) {
-                    let mut c = alt.clone();
-                    c.extend(rules[i].0.iter().copied().filter(|x| !alt.contains(x)));
-                    out.push((c, rules[i].1));
+                    if let Some(c) = and(&tests, &rules[i].0) {
+                        push_reachable(&mut out, (c, rules[i].1));
+                    }
                     if out.len() > MAX_RULES {
                         return None;
                     }
                 }
             }
         }
-        out.extend(order.iter().map(|&i| rules[i].clone()));
+        for &i in order {
+            push_reachable(&mut out, rules[i].clone());
+        }
         Some(out)
+    }
+}
+
+/// A path's `tests` ANDed with a rule's `conditions`, leaving out the tests
+/// the conditions imply; `None` where the conditions refute a test.
+fn and(tests: &[Condition], conditions: &[Condition]) -> Option<Vec<Condition>> {
+    let mut out = Vec::with_capacity(tests.len() + conditions.len());
+    for t in tests {
+        match settled(t, conditions) {
+            Some(true) => {}
+            Some(false) => return None,
+            None if out.contains(t) => {}
+            None => out.push(*t),
+        }
+    }
+    for c in conditions {
+        if !out.contains(c) {
+            out.push(*c);
+        }
+    }
+    Some(out)
+}
+
+/// Whether `conditions` decide test `t` (on all 64 bits): a condition `==`
+/// pins the argument, a masked `==` pins the bits of its mask.
+fn settled(t: &Condition, conditions: &[Condition]) -> Option<bool> {
+    conditions
+        .iter()
+        .filter(|c| c.arg == t.arg)
+        .find_map(|c| match (c.op, t.op) {
+            (CmpOp::Eq, _) => Some(t.holds(c.value, Width::W64)),
+            (CmpOp::MaskedEq(m), CmpOp::MaskedEq(n) | CmpOp::MaskedNe(n)) if n & !m == 0 => {
+                let same = c.value & n == t.value & n;
+                Some(same == matches!(t.op, CmpOp::MaskedEq(_)))
+            }
+            _ => None,
+        })
+}
+
+/// Adds `rule` to first-match `rules` unless an earlier rule holds
+/// wherever it does (its conditions are a subset of `rule`'s), so that
+/// it could never answer.
+fn push_reachable(rules: &mut Vec<(Vec<Condition>, Action)>, rule: (Vec<Condition>, Action)) {
+    let shadowed = rules
+        .iter()
+        .any(|(c, _)| c.iter().all(|x| rule.0.contains(x)));
+    if !shadowed {
+        rules.push(rule);
     }
 }
