@@ -175,7 +175,11 @@ fn rule_numbers(
     lookup: &mut impl FnMut(&str) -> Option<u32>,
 ) -> BTreeMap<u32, Vec<ArgRule>> {
     let mut conditional: BTreeMap<u32, Vec<ArgRule>> = BTreeMap::new();
-    for rule in &spec.rules {
+    let here = spec
+        .rules
+        .iter()
+        .filter(|r| r.arches.is_empty() || r.arches.contains(&arch));
+    for rule in here {
         if let Some(nr) = lookup(&rule.name) {
             if rule.conditions.is_empty() {
                 rules.insert(nr, rule.action);

@@ -52,6 +52,11 @@ pub struct Rule {
     pub name: String,
     pub action: Action,
     pub conditions: Vec<Condition>,
+    /// The target arches the rule applies to; empty: every one. A profile
+    /// whose overlapping rules libseccomp decides by another tree on a
+    /// 64-bit and a 32-bit arch gives each its own rules
+    /// ([`crate::profile`]).
+    pub arches: Vec<Arch>,
 }
 
 impl Rule {
@@ -60,6 +65,7 @@ impl Rule {
             name: name.into(),
             action,
             conditions: Vec::new(),
+            arches: Vec::new(),
         }
     }
 
@@ -69,6 +75,7 @@ impl Rule {
             name: name.into(),
             action,
             conditions,
+            arches: Vec::new(),
         }
     }
 }

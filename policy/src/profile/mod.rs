@@ -701,10 +701,10 @@ mod tests {
     }
 
     /// With x86 among the targets libseccomp builds another tree there
-    /// (low words only): go-jail keeps the whole-condition order and names
-    /// the winner.
+    /// (low words only): x86_64 gets the rules of libseccomp's 64-bit tree
+    /// and x86 the whole-condition order, each rule naming its arch.
     #[test]
-    fn overlapping_rules_keep_the_whole_condition_order_with_a_32_bit_target() {
+    fn overlapping_rules_get_a_tree_per_word_size_with_a_32_bit_target() {
         let mut p = profile(
             ProfileAction::KillProcess,
             vec![
@@ -721,15 +721,32 @@ mod tests {
             ],
         );
         p.architectures = vec!["SCMP_ARCH_X86_64".into(), "SCMP_ARCH_X86".into()];
-        let (_, notes) = p.to_spec(&CTX).unwrap();
+        let (spec, notes) = p.to_spec(&CTX).unwrap();
         assert_eq!(
             notes,
-            [Note::Overlap {
+            [Note::WordOrder {
                 name: "socket".into(),
-                winner: 1,
-                loser: 0
+                entries: vec![0, 1],
             }]
         );
+        let on = |arch: Arch| spec.rules.iter().filter(|r| r.arches == [arch]).count();
+        assert!(
+            on(Arch::X86_64) > 0 && on(Arch::X86) == 2,
+            "{:?}",
+            spec.rules
+        );
+        assert!(spec.rules.iter().all(|r| !r.arches.is_empty()));
+        // both arches: the later ALLOW where both hold (args[2] first)
+        let (pol, _) = crate::resolve(&spec).unwrap();
+        for arch in [Arch::X86_64, Arch::X86] {
+            let got = pol.evaluate(&SeccompData {
+                nr: SyscallTable::lookup(arch, "socket").unwrap(),
+                arch: arch.audit(),
+                args: [16, 0, 9, 0, 0, 0],
+                ..SeccompData::default()
+            });
+            assert_eq!(got, Action::Allow, "{arch:?}");
+        }
     }
 
     #[test]

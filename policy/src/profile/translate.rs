@@ -389,10 +389,26 @@ fn conditional_rules(
         .iter()
         .map(|r| (r.conditions.clone(), r.action))
         .collect();
-    let lowered = tree_applies(arches, name, &bare)
-        .then(|| super::halfword::Tree::lower(&pairs, &order))
-        .flatten();
-    if let Some(lowered) = lowered {
+    // each arch's rules: libseccomp's 64-bit tree where it applies
+    // (`Some`), else the whole-condition order (`None`)
+    let mut lowered: Vec<(Option<bool>, Vec<Arch>, Vec<Rule>)> = Vec::new();
+    for &arch in arches {
+        let tree = tree_applies(arch, name, &bare)
+            .then(|| super::halfword::Tree::lower(&pairs, &order))
+            .flatten();
+        let form = tree.as_ref().map(|_| true);
+        match lowered.iter_mut().find(|(f, _, _)| *f == form) {
+            Some((_, on, _)) => on.push(arch),
+            None => {
+                let rules = match tree {
+                    Some(t) => t.into_iter().map(|(c, a)| Rule::when(name, a, c)).collect(),
+                    None => order.iter().map(|&i| bare[i].clone()).collect(),
+                };
+                lowered.push((form, vec![arch], rules));
+            }
+        }
+    }
+    if lowered.iter().any(|(form, _, _)| form.is_some()) {
         let mut entries: Vec<usize> = overlaps.iter().flat_map(|&(a, b)| [a, b]).collect();
         entries.sort_unstable();
         entries.dedup();
@@ -401,12 +417,15 @@ fn conditional_rules(
             entries,
         };
         push_note(note, notes);
+        let alike = lowered.len() == 1;
         return lowered
             .into_iter()
-            .map(|(conditions, action)| Rule {
-                name: name.to_string(),
-                action,
-                conditions,
+            .flat_map(|(_, on, rules)| {
+                let on = if alike { Vec::new() } else { on };
+                rules.into_iter().map(move |r| Rule {
+                    arches: on.clone(),
+                    ..r
+                })
             })
             .collect();
     }
@@ -425,25 +444,25 @@ fn conditional_rules(
 }
 
 /// Whether go-jail can follow libseccomp's argument tree for `rules` of
-/// syscall `name`: every target arch is 64-bit (libseccomp builds a 32-bit
-/// arch's tree from low words alone, another tree) and every condition
-/// means the same to both: its argument's width is known, its value fits
-/// that width, and a masked value has no bit outside its mask (libseccomp
-/// compares all 64 bits of an argument; go-jail the bits the kernel reads).
-fn tree_applies(arches: &[Arch], name: &str, rules: &[Rule]) -> bool {
-    arches.iter().all(|&arch| {
-        arch.is_64bit()
-            && rules.iter().flat_map(|r| &r.conditions).all(|c| {
-                let width = crate::width::arg_width(arch, name, c.arg);
-                let fits = |v: u64| width.cut(v) == v;
-                width != crate::condition::Width::Unknown
-                    && fits(c.value)
-                    && match c.op {
-                        CmpOp::MaskedEq(m) => fits(m) && c.value & !m == 0,
-                        _ => true,
-                    }
-            })
-    })
+/// syscall `name` on `arch`: a 64-bit arch (on a 32-bit one libseccomp
+/// builds a tree of low words, `_db_rule_gen_32`, not modelled: go-jail
+/// keeps the whole-condition order there), and every condition means the
+/// same to both: its argument's width is known, its value fits that
+/// width, and a masked value has no bit outside its mask (libseccomp
+/// compares all 64 bits of an argument; go-jail the bits the kernel
+/// reads).
+fn tree_applies(arch: Arch, name: &str, rules: &[Rule]) -> bool {
+    arch.is_64bit()
+        && rules.iter().flat_map(|r| &r.conditions).all(|c| {
+            let width = crate::width::arg_width(arch, name, c.arg);
+            let fits = |v: u64| width.cut(v) == v;
+            width != crate::condition::Width::Unknown
+                && fits(c.value)
+                && match c.op {
+                    CmpOp::MaskedEq(m) => fits(m) && c.value & !m == 0,
+                    _ => true,
+                }
+        })
 }
 
 /// False when the two ANDed condition lists cannot both hold: one of them

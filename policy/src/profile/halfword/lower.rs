@@ -125,7 +125,7 @@ impl Tree {
     /// call that reaches no path). `None` where the tree is not modelled,
     /// libseccomp refuses a rule (runc would not start; the caller keeps
     /// `order`), a path has a test no condition list says, or the rules
-    /// would exceed [`MAX_RULES`].
+    /// would exceed `MAX_RULES`.
     pub fn lower(
         rules: &[(Vec<Condition>, Action)],
         order: &[usize],
