@@ -77,14 +77,20 @@ proptest! {
         rules in rules(),
         order_seed in any::<u64>(),
         calls in prop::collection::vec(args(), 16),
+        wide in any::<bool>(),
     ) {
+        // a 32-bit arch's arguments are zero-extended
+        let calls: Vec<[u64; 6]> = calls
+            .into_iter()
+            .map(|a| if wide { a } else { a.map(|x| x & 0xffff_ffff) })
+            .collect();
         // any whole-condition order will do for the property
         let mut order: Vec<usize> = (0..rules.len()).collect();
         order.rotate_left((order_seed % rules.len() as u64) as usize);
-        let Some(tree) = Tree::build(&rules).filter(|b| b.refused.is_empty()) else {
+        let Some(tree) = Tree::build_for(&rules, wide).filter(|b| b.refused.is_empty()) else {
             return Ok(());
         };
-        let Some(lowered) = Tree::lower(&rules, &order) else {
+        let Some(lowered) = Tree::lower(&rules, &order, wide) else {
             return Ok(());
         };
         for a in &calls {

@@ -702,7 +702,7 @@ mod tests {
 
     /// With x86 among the targets libseccomp builds another tree there
     /// (low words only): x86_64 gets the rules of libseccomp's 64-bit tree
-    /// and x86 the whole-condition order, each rule naming its arch.
+    /// and x86 those of its 32-bit tree, each rule naming its arch.
     #[test]
     fn overlapping_rules_get_a_tree_per_word_size_with_a_32_bit_target() {
         let mut p = profile(

@@ -389,14 +389,15 @@ fn conditional_rules(
         .iter()
         .map(|r| (r.conditions.clone(), r.action))
         .collect();
-    // each arch's rules: libseccomp's 64-bit tree where it applies
-    // (`Some`), else the whole-condition order (`None`)
+    // each arch's rules: libseccomp's tree for its word size where it
+    // applies (`Some(wide)`), else the whole-condition order (`None`)
     let mut lowered: Vec<(Option<bool>, Vec<Arch>, Vec<Rule>)> = Vec::new();
     for &arch in arches {
+        let wide = arch.is_64bit();
         let tree = tree_applies(arch, name, &bare)
-            .then(|| super::halfword::Tree::lower(&pairs, &order))
+            .then(|| super::halfword::Tree::lower(&pairs, &order, wide))
             .flatten();
-        let form = tree.as_ref().map(|_| true);
+        let form = tree.as_ref().map(|_| wide);
         match lowered.iter_mut().find(|(f, _, _)| *f == form) {
             Some((_, on, _)) => on.push(arch),
             None => {
@@ -444,25 +445,27 @@ fn conditional_rules(
 }
 
 /// Whether go-jail can follow libseccomp's argument tree for `rules` of
-/// syscall `name` on `arch`: a 64-bit arch (on a 32-bit one libseccomp
-/// builds a tree of low words, `_db_rule_gen_32`, not modelled: go-jail
-/// keeps the whole-condition order there), and every condition means the
-/// same to both: its argument's width is known, its value fits that
-/// width, and a masked value has no bit outside its mask (libseccomp
-/// compares all 64 bits of an argument; go-jail the bits the kernel
-/// reads).
+/// syscall `name` on `arch`: every condition means the same to both, that
+/// is its argument's width is known, its value fits what the kernel reads
+/// (the low word on a 32-bit arch, where libseccomp builds its tree of
+/// low words, `_db_rule_gen_32`), and a masked value has no bit outside
+/// its mask (libseccomp compares all the bits it is given; go-jail the
+/// bits the kernel reads).
 fn tree_applies(arch: Arch, name: &str, rules: &[Rule]) -> bool {
-    arch.is_64bit()
-        && rules.iter().flat_map(|r| &r.conditions).all(|c| {
-            let width = crate::width::arg_width(arch, name, c.arg);
-            let fits = |v: u64| width.cut(v) == v;
-            width != crate::condition::Width::Unknown
-                && fits(c.value)
-                && match c.op {
-                    CmpOp::MaskedEq(m) => fits(m) && c.value & !m == 0,
-                    _ => true,
-                }
-        })
+    rules.iter().flat_map(|r| &r.conditions).all(|c| {
+        let width = crate::width::arg_width(arch, name, c.arg);
+        let read = |v: u64| match arch.is_64bit() {
+            true => width.cut(v),
+            false => width.cut(v) & 0xffff_ffff,
+        };
+        let fits = |v: u64| read(v) == v;
+        width != crate::condition::Width::Unknown
+            && fits(c.value)
+            && match c.op {
+                CmpOp::MaskedEq(m) => fits(m) && c.value & !m == 0,
+                _ => true,
+            }
+    })
 }
 
 /// False when the two ANDed condition lists cannot both hold: one of them

@@ -61,7 +61,8 @@ impl Tree {
     fn conditions(&self, path: &[(usize, bool)]) -> Option<Option<Vec<Condition>>> {
         const HIGH: u64 = 0xffff_ffff_0000_0000;
         let mut out = Vec::new();
-        let mut high: [Option<u32>; 6] = [None; 6];
+        // a 32-bit arch's arguments are zero-extended
+        let mut high: [Option<u32>; 6] = [self.narrow.then_some(0); 6];
         for &(c, holds) in path {
             let n = &self.nodes[c];
             let (arg, d) = (n.arg, u64::from(n.datum));
@@ -112,7 +113,8 @@ impl Tree {
     }
 
     /// go-jail's rules for one syscall whose conditional rules are `rules`
-    /// (in profile order, as [`Tree::build`] takes them) and whose
+    /// (in profile order, as [`Tree::build`] takes them), for a 64-bit
+    /// arch (`wide`) or a 32-bit one ([`Tree::build_for`]), and whose
     /// whole-condition order ([`super::super::order`]) is `order`: the
     /// action libseccomp's tree reaches, where a rule with that action
     /// holds; else the first rule in `order` that holds (where the tree
@@ -129,8 +131,9 @@ impl Tree {
     pub fn lower(
         rules: &[(Vec<Condition>, Action)],
         order: &[usize],
+        wide: bool,
     ) -> Option<Vec<(Vec<Condition>, Action)>> {
-        let built = Tree::build(rules)?;
+        let built = Tree::build_for(rules, wide)?;
         if !built.refused.is_empty() {
             return None;
         }

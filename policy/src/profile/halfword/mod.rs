@@ -1,9 +1,12 @@
 //! libseccomp 2.5.4's argument tree for one syscall's conditional rules on
-//! a 64-bit arch, built as its db.c builds it, so that its answer can be
-//! known without libseccomp (see [`super::order`] for the whole-condition
-//! approximation go-jail lowers today).
+//! a 64-bit arch (or, [`Tree::build_for`], a 32-bit one), built as its db.c
+//! builds it, so that its answer can be known without libseccomp (where
+//! the tree cannot be followed, go-jail keeps the whole-condition order of
+//! [`super::order`]).
 //!
-//! Each condition becomes nodes on 32-bit words (`_db_rule_gen_64`): `==`,
+//! On a 32-bit arch each condition is one low-word node
+//! (`_db_rule_gen_32`). On a 64-bit arch it becomes nodes on 32-bit words
+//! (`_db_rule_gen_64`): `==`,
 //! `!=` and masked `==` a high-word node then a low-word node; `>`, `>=`,
 //! `<`, `<=` a `hi > H` node, a `hi == H` node and a low-word node. The
 //! nodes of one rule are shared between its branches (the next argument's
@@ -98,6 +101,9 @@ pub struct Tree {
     stuck: bool,
     /// A level's links go round (see [`Tree::first`]); not modelled.
     cycled: std::cell::Cell<bool>,
+    /// A 32-bit arch's tree: one low-word node per condition
+    /// (`_db_rule_gen_32`), arguments zero-extended.
+    narrow: bool,
 }
 
 /// The outcome of [`Tree::build`]: the tree and the indices of the rules
@@ -112,11 +118,21 @@ impl Tree {
     /// in profile order, as `(conditions, action)`); `None` where this
     /// model stops (`Stop::Unmodelled`).
     pub fn build(rules: &[(Vec<Condition>, Action)]) -> Option<Built> {
+        Tree::build_for(rules, true)
+    }
+
+    /// [`Tree::build`] for a 64-bit arch (`wide`) or a 32-bit one, where
+    /// libseccomp makes one node of the low words per condition
+    /// (`_db_rule_gen_32`).
+    pub fn build_for(rules: &[(Vec<Condition>, Action)], wide: bool) -> Option<Built> {
         let conditions = || rules.iter().flat_map(|r| &r.0);
         if conditions().any(|c| matches!(c.op, CmpOp::MaskedNe(_))) {
             return None; // libseccomp has no masked `!=`
         }
-        let mut tree = Tree::default();
+        let mut tree = Tree {
+            narrow: !wide,
+            ..Tree::default()
+        };
         let mut refused = Vec::new();
         for (i, (conds, action)) in rules.iter().enumerate() {
             let saved = tree.clone();
@@ -282,6 +298,9 @@ impl Tree {
 
     /// The new rule's nodes (`_db_rule_gen_64`); its head.
     fn chain(&mut self, conds: &[Condition], action: u32) -> Option<usize> {
+        if self.narrow {
+            return self.chain_32(conds, action);
+        }
         let mut conds = conds.to_vec();
         conds.sort_by_key(|c| c.arg);
         let mut head = None;
@@ -366,6 +385,52 @@ impl Tree {
                     self.nodes[n].f = action;
                 }
             }
+        }
+        head
+    }
+
+    /// The new rule's nodes on a 32-bit arch (`_db_rule_gen_32`): one
+    /// low-word node per condition (none for a masked `==` whose mask has
+    /// no low bit), `<`/`<=`/`!=` as `>=`/`>`/`==` with the branches
+    /// swapped; its head.
+    fn chain_32(&mut self, conds: &[Condition], action: u32) -> Option<usize> {
+        let mut conds = conds.to_vec();
+        conds.sort_by_key(|c| c.arg);
+        let mut head = None;
+        // the previous node, and whether the rule goes on from its true branch
+        let mut prev: Option<(usize, bool)> = None;
+        for c in &conds {
+            if let CmpOp::MaskedEq(m) = c.op {
+                if m as u32 == 0 {
+                    continue;
+                }
+            }
+            let (op, on_true) = match c.op {
+                CmpOp::Gt => (Word::Gt, true),
+                CmpOp::Le => (Word::Gt, false),
+                CmpOp::Ge => (Word::Ge, true),
+                CmpOp::Lt => (Word::Ge, false),
+                CmpOp::Eq => (Word::Eq, true),
+                CmpOp::Ne => (Word::Eq, false),
+                CmpOp::MaskedEq(_) => (Word::Masked, true),
+                CmpOp::MaskedNe(_) => return None,
+            };
+            let n = self.node(c, false, op);
+            match prev {
+                None => head = self.get(Some(n)),
+                Some((p, true)) => self.nodes[p].nxt_t = self.get(Some(n)),
+                Some((p, false)) => self.nodes[p].nxt_f = self.get(Some(n)),
+            }
+            prev = Some((n, on_true));
+        }
+        let (p, on_true) = prev?;
+        let n = &mut self.nodes[p];
+        if on_true {
+            n.t_flg = true;
+            n.t = action;
+        } else {
+            n.f_flg = true;
+            n.f = action;
         }
         head
     }
