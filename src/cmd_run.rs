@@ -20,8 +20,9 @@ const STANDARD_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/s
 pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let plan = prepare(args, None)?;
     let lifetime = |e: runner::reaper::LifetimeError| Failure::input(e.to_string());
-    let jailed = runner::reaper::Jailed::spawn(&plan, args.keep_orphans).map_err(lifetime)?;
+    let mut jailed = runner::reaper::Jailed::spawn(&plan, args.keep_orphans).map_err(lifetime)?;
     runner::reaper::confine_parent(PARENT_CAPS, &jailed.fds());
+    jailed.start().map_err(lifetime)?;
     Ok(jailed.wait().map_err(lifetime)?.shell_status())
 }
 

@@ -60,7 +60,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let lifetime = |e: reaper::LifetimeError| Failure::input(e.to_string());
     let pty = Pty::open().map_err(|e| Failure::input(e.to_string()))?;
     let plan = prepare(args, None, Some(&pty))?;
-    let jailed = Jailed::spawn(&plan, args.keep_orphans).map_err(lifetime)?;
+    let mut jailed = Jailed::spawn(&plan, args.keep_orphans).map_err(lifetime)?;
     let mut relay = match start_relay(pty) {
         Ok(relay) => relay,
         Err(f) => {
@@ -69,8 +69,13 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
             return Err(f);
         }
     };
-    let [signals] = jailed.fds();
-    reaper::confine_parent(cmd_run::PARENT_CAPS, &[signals, relay.master_fd()]);
+    let mut keep = jailed.fds();
+    keep.push(relay.master_fd());
+    reaper::confine_parent(cmd_run::PARENT_CAPS, &keep);
+    if let Err(e) = jailed.start() {
+        relay.restore();
+        return Err(lifetime(e));
+    }
     let exit = jailed.wait_relaying(Some(&mut relay));
     relay.restore();
     Ok(exit.map_err(lifetime)?.shell_status())

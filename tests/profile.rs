@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bpf_asm::Arch;
 use policy::SyscallTable;
@@ -501,20 +501,28 @@ fn a_profile_errno_above_4095_is_refused() {
     }
 }
 
-/// `compile --dump` says which rule won where two applicable rules give
-/// one syscall different actions (#16).
-#[test]
-fn compile_dump_names_the_winner_of_mixed_actions() {
+/// `go-jail compile --seccomp-profile PATH --dump -o /dev/null`, checked
+/// to succeed, and its stdout and stderr together.
+fn compile_dump(path: &Path) -> (common::Run, String) {
+    let path = path.to_str().unwrap();
     let run = common::jail(&[
         "compile",
         "--seccomp-profile",
-        podman_json().to_str().unwrap(),
+        path,
         "--dump",
         "-o",
         "/dev/null",
     ]);
     run.assert_code(0);
     let dump = format!("{}{}", run.stdout, run.stderr);
+    (run, dump)
+}
+
+/// `compile --dump` says which rule won where two applicable rules give
+/// one syscall different actions (#16).
+#[test]
+fn compile_dump_names_the_winner_of_mixed_actions() {
+    let (run, dump) = compile_dump(&podman_json());
     assert!(
         dump.contains(
             "; profile: syscalls[16]: 'setns' already has an unconditional rule (syscalls[1]), which stays"
@@ -531,16 +539,7 @@ fn compile_dump_names_the_winner_of_mixed_actions() {
         {"names":["mmap"],"action":"SCMP_ACT_LOG","args":[{"index":3,"value":1,"op":"SCMP_CMP_EQ"}]}]}"#,
     )
     .unwrap();
-    let run = common::jail(&[
-        "compile",
-        "--seccomp-profile",
-        path.to_str().unwrap(),
-        "--dump",
-        "-o",
-        "/dev/null",
-    ]);
-    run.assert_code(0);
-    let dump = format!("{}{}", run.stdout, run.stderr);
+    let (run, dump) = compile_dump(&path);
     assert!(
         dump.contains("; profile: syscalls[0]: the conditional rule for 'personality' is dropped: syscalls[1] gives it an unconditional action, which wins"),
         "{run:?}"
@@ -549,6 +548,21 @@ fn compile_dump_names_the_winner_of_mixed_actions() {
         // x86_64 alone, values the kernel reads whole: go-jail follows
         // libseccomp's tree (args[3] before args[2]) and says so
         dump.contains("; profile: syscalls[2], syscalls[3] give 'mmap' different actions under conditions that can both hold: where several do, the rule libseccomp's argument tree reaches first answers, as in libseccomp"),
+        "{run:?}"
+    );
+}
+
+/// Ten overlapping `mmap` rules with different actions on x86_64 and x86:
+/// the rules of libseccomp's 64-bit tree would take 5,544 instructions,
+/// past the kernel's 4096, so go-jail keeps the whole-condition order on
+/// x86_64 (and says so) and the program fits.
+#[test]
+fn many_overlapping_rules_still_fit_the_kernels_limit() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/overlapping-many.json");
+    let (run, dump) = compile_dump(&path);
+    assert!(dump.contains("as in libseccomp (on x86;"), "{run:?}");
+    assert!(
+        dump.contains("wins (it comes first in libseccomp's argument-tree order)"),
         "{run:?}"
     );
 }

@@ -97,6 +97,8 @@ pub enum LifetimeError {
     Children(Errno),
     /// `kill(pid, SIGKILL)` of a leftover process.
     Kill(i32, Errno),
+    /// Writing the start byte on the command's gate ([`Jailed::start`]).
+    Start(Errno),
 }
 
 impl fmt::Display for LifetimeError {
@@ -110,6 +112,7 @@ impl fmt::Display for LifetimeError {
             Self::Reap(e) => write!(f, "wait4 of the command's leftover processes: {e}"),
             Self::Children(e) => write!(f, "reading /proc/self/task/*/children: {e}"),
             Self::Kill(pid, e) => write!(f, "kill({pid}, SIGKILL) of a leftover process: {e}"),
+            Self::Start(e) => write!(f, "starting the command (its start gate): {e}"),
         }
     }
 }
@@ -122,6 +125,9 @@ pub struct Jailed {
     /// The command's pid (our child).
     pub pid: i32,
     signals: OwnedFd,
+    /// The write end of the start gate: the child waits for a byte on it
+    /// before it applies its plan ([`Jailed::start`]).
+    gate: Option<OwnedFd>,
     new_session: bool,
     keep_orphans: bool,
 }
@@ -142,18 +148,36 @@ impl Jailed {
         // ptrace go-jail (or open its /proc/PID/mem) in the moment between
         // its execve and [`confine_parent`]
         n::set_dumpable(false).map_err(LifetimeError::Undumpable)?;
-        let pid = sys::child::spawn_plan(plan, None).map_err(LifetimeError::Fork)?;
+        let (gate_r, gate_w) = sys::pipe_cloexec().map_err(LifetimeError::Fork)?;
+        let gate = (gate_r.as_fd(), gate_w.as_fd());
+        let pid = sys::child::spawn_plan(plan, None, Some(gate)).map_err(LifetimeError::Fork)?;
+        drop(gate_r);
         Ok(Jailed {
             pid,
             signals,
+            gate: Some(gate_w),
             new_session: plan.new_session(),
             keep_orphans,
         })
     }
 
-    /// The descriptors the parent needs (for [`confine_parent`]).
-    pub fn fds(&self) -> [BorrowedFd<'_>; 1] {
-        [self.signals.as_fd()]
+    /// The descriptors the parent needs (for [`confine_parent`]): the
+    /// signalfd, and the start gate until [`Jailed::start`].
+    pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
+        let gate = self.gate.as_ref().map(|g| g.as_fd());
+        std::iter::once(self.signals.as_fd()).chain(gate).collect()
+    }
+
+    /// Lets the command start: the forked child waits at a gate until
+    /// this, so that the parent confines itself ([`confine_parent`])
+    /// before anything the command runs can see it (its capabilities in
+    /// /proc/PID/status). Dropping the `Jailed` unstarted, or a parent
+    /// that dies first, ends the child with 125.
+    pub fn start(&mut self) -> Result<(), LifetimeError> {
+        match self.gate.take() {
+            Some(gate) => sys::write_all(gate.as_raw_fd(), b"g").map_err(LifetimeError::Start),
+            None => Ok(()),
+        }
     }
 
     /// Forwards signals until the command exits, then (unless keeping

@@ -292,11 +292,16 @@ pub enum Note {
     },
     /// Conditional rules of `entries` give a syscall different actions
     /// under conditions that can both hold, and go-jail follows
-    /// libseccomp's argument tree for them: where several hold, the one
-    /// the tree reaches first answers. The tree tests each 64-bit
-    /// comparison as a high-word and a low-word test (src/db.c
+    /// libseccomp's argument tree for them on `arches` (elsewhere it keeps
+    /// the whole-condition order, with [`Note::Overlap`]s): where several
+    /// hold, the one the tree reaches first answers. The tree tests each
+    /// 64-bit comparison as a high-word and a low-word test (src/db.c
     /// `_db_rule_gen_64`), so which one can depend on the values.
-    WordOrder { name: String, entries: Vec<usize> },
+    WordOrder {
+        name: String,
+        entries: Vec<usize>,
+        arches: Vec<Arch>,
+    },
 }
 
 impl fmt::Display for Note {
@@ -338,12 +343,18 @@ impl fmt::Display for Note {
                 f,
                 "syscalls[{entry}]: the conditional rule for '{name}' is dropped: syscalls[{winner}] gives it an unconditional action, which wins (as in libseccomp)"
             ),
-            Note::WordOrder { name, entries } => {
+            Note::WordOrder {
+                name,
+                entries,
+                arches,
+            } => {
                 let e: Vec<String> = entries.iter().map(|e| format!("syscalls[{e}]")).collect();
+                let a: Vec<&str> = arches.iter().map(|a| a.name()).collect();
                 write!(
                     f,
-                    "{} give '{name}' different actions under conditions that can both hold: where several do, the rule libseccomp's argument tree reaches first answers, as in libseccomp (the tree tests high words, then low words, so which one can depend on the values)",
-                    e.join(", ")
+                    "{} give '{name}' different actions under conditions that can both hold: where several do, the rule libseccomp's argument tree reaches first answers, as in libseccomp (on {}; on a 64-bit arch the tree tests high words, then low words, so which one can depend on the values)",
+                    e.join(", "),
+                    a.join(", ")
                 )
             }
             Note::Overlap { name, winner, loser } => write!(
@@ -687,6 +698,7 @@ mod tests {
             [Note::WordOrder {
                 name: "socket".into(),
                 entries: vec![0, 1],
+                arches: vec![Arch::X86_64],
             }]
         );
         // libseccomp tries args[2] before args[0] (higher index first), so
@@ -727,6 +739,7 @@ mod tests {
             [Note::WordOrder {
                 name: "socket".into(),
                 entries: vec![0, 1],
+                arches: vec![Arch::X86_64, Arch::X86],
             }]
         );
         let on = |arch: Arch| spec.rules.iter().filter(|r| r.arches == [arch]).count();

@@ -409,39 +409,45 @@ fn conditional_rules(
             }
         }
     }
-    if lowered.iter().any(|(form, _, _)| form.is_some()) {
+    let followed: Vec<Arch> = (lowered.iter())
+        .filter(|(form, _, _)| form.is_some())
+        .flat_map(|(_, on, _)| on.iter().copied())
+        .collect();
+    if !followed.is_empty() {
         let mut entries: Vec<usize> = overlaps.iter().flat_map(|&(a, b)| [a, b]).collect();
         entries.sort_unstable();
         entries.dedup();
         let note = Note::WordOrder {
             name: name.to_string(),
             entries,
+            arches: followed.clone(),
         };
         push_note(note, notes);
-        let alike = lowered.len() == 1;
-        return lowered
-            .into_iter()
-            .flat_map(|(_, on, rules)| {
-                let on = if alike { Vec::new() } else { on };
-                rules.into_iter().map(move |r| Rule {
-                    arches: on.clone(),
-                    ..r
-                })
+    }
+    if followed.len() < arches.len() {
+        for (winner, loser) in overlaps {
+            let name = name.to_string();
+            push_note(
+                Note::Overlap {
+                    name,
+                    winner,
+                    loser,
+                },
+                notes,
+            );
+        }
+    }
+    let alike = lowered.len() == 1;
+    lowered
+        .into_iter()
+        .flat_map(|(_, on, rules)| {
+            let on = if alike { Vec::new() } else { on };
+            rules.into_iter().map(move |r| Rule {
+                arches: on.clone(),
+                ..r
             })
-            .collect();
-    }
-    for (winner, loser) in overlaps {
-        let name = name.to_string();
-        push_note(
-            Note::Overlap {
-                name,
-                winner,
-                loser,
-            },
-            notes,
-        );
-    }
-    order.iter().map(|&i| bare[i].clone()).collect()
+        })
+        .collect()
 }
 
 /// Whether go-jail can follow libseccomp's argument tree for `rules` of

@@ -34,11 +34,19 @@ pub(super) unsafe fn fork() -> Result<Fork> {
     }
 }
 
-/// Forks; the child makes `stdout_fd` (when given) its fd 1 and runs
+/// Forks; the child makes `stdout_fd` (when given) its fd 1, waits for a
+/// byte on the read end of `gate` (when given, as (read end, write end):
+/// the parent's start signal; the child closes its copy of the write end
+/// first, so that a parent that dies gives it end of file, and then says
+/// so on fd 2 and exits 125), and runs
 /// [`crate::Plan::apply_and_exec`] (whose listener hand-off, if any, the
 /// caller has armed). On failure it reports on fd 2 and exits with
 /// [`crate::Failure::exit_code`]. Returns the child's pid.
-pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: Option<BorrowedFd<'_>>) -> Result<i32> {
+pub(crate) fn spawn_plan(
+    plan: &crate::Plan,
+    stdout_fd: Option<BorrowedFd<'_>>,
+    gate: Option<(BorrowedFd<'_>, BorrowedFd<'_>)>,
+) -> Result<i32> {
     // SAFETY: in the child, `dup3`, `Plan::apply_and_exec` (allocation-free
     // by the crate's invariant: it only reads pre-built memory, stores into
     // pre-mapped hand-off slots and makes raw syscalls), `Failure::report`
@@ -53,10 +61,35 @@ pub(crate) fn spawn_plan(plan: &crate::Plan, stdout_fd: Option<BorrowedFd<'_>>) 
                     exit_group(100 + e.0.min(27));
                 }
             }
+            if let Some((read, write)) = gate {
+                // SAFETY: the child's copy of the write end belongs to
+                // nothing that runs again: the child execs or exits below.
+                let _ = unsafe { super::close(write.as_raw_fd()) };
+                wait_at_gate(read.as_raw_fd());
+            }
             let failure = plan.apply_and_exec();
             failure.report(2, plan);
             exit_group(failure.exit_code())
         }
         Fork::Parent(pid) => Ok(pid),
+    }
+}
+
+/// In the child: blocks until the parent writes its start byte on `gate`;
+/// exits 125 (saying why on fd 2) when the parent closed it instead.
+fn wait_at_gate(gate: i32) {
+    let mut byte = [0u8; 1];
+    loop {
+        match super::read(gate, &mut byte) {
+            Ok(1) => return,
+            Err(Errno::EINTR) => {}
+            _ => {
+                let _ = super::write_all(
+                    2,
+                    b"go-jail: the parent ended before starting the command\n",
+                );
+                exit_group(crate::EXIT_FAILED_STEP);
+            }
+        }
     }
 }

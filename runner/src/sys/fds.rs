@@ -205,7 +205,6 @@ pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
 }
 
 /// `pipe2(fds, O_CLOEXEC)` — returns (read end, write end).
-#[cfg(any(test, feature = "probe"))]
 pub fn pipe_cloexec() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0i32; 2];
     // SAFETY: the kernel writes two ints into the live local array.

@@ -54,7 +54,6 @@ pub mod nr {
     pub const PPOLL: usize = 271;
     pub const SIGNALFD4: usize = 289;
     pub const DUP3: usize = 292;
-    #[cfg(any(test, feature = "probe"))]
     pub const PIPE2: usize = 293;
     pub const PRLIMIT64: usize = 302;
     pub const SECCOMP: usize = 317;

@@ -13,13 +13,25 @@ type Path = (Vec<(usize, bool)>, u32);
 /// syscall keeps the whole-condition order.
 const MAX_RULES: usize = 512;
 
+/// At most this many conditions in the rules from one syscall's tree
+/// (about two instructions each); above it the syscall keeps the
+/// whole-condition order, so that following the tree cannot make a
+/// program that fits the kernel's 4096 instructions too long.
+const MAX_CONDITIONS: usize = 256;
+
+/// At most this many nodes visited while listing a tree's paths.
+const MAX_STEPS: usize = 100_000;
+
 impl Tree {
     /// Every path of the tree to an action, depth first (the order the
     /// program tries them): the nodes passed with the branch taken, and
-    /// the action. `None` above [`MAX_RULES`] paths.
+    /// the action. `None` above [`MAX_RULES`] paths or [`MAX_STEPS`]
+    /// nodes visited (shared nodes are visited once per path through
+    /// them, and branches that reach no action count too).
     fn paths(&self) -> Option<Vec<Path>> {
         let mut out = Vec::new();
-        self.walk(self.head, &mut Vec::new(), &mut out)?;
+        let mut steps = 0;
+        self.walk(self.head, &mut Vec::new(), &mut out, &mut steps)?;
         Some(out)
     }
 
@@ -28,12 +40,17 @@ impl Tree {
         level: Option<usize>,
         prefix: &mut Vec<(usize, bool)>,
         out: &mut Vec<Path>,
+        steps: &mut usize,
     ) -> Option<()> {
         let Some(l) = level else {
             return Some(());
         };
         let mut at = Some(self.first(l));
         while let Some(c) = at {
+            *steps += 1;
+            if *steps > MAX_STEPS {
+                return None;
+            }
             let n = &self.nodes[c];
             for (holds, flg, act, below) in [
                 (true, n.t_flg, n.t, n.nxt_t),
@@ -46,7 +63,7 @@ impl Tree {
                         return None;
                     }
                 } else {
-                    self.walk(below, prefix, out)?;
+                    self.walk(below, prefix, out, steps)?;
                 }
                 prefix.pop();
             }
@@ -127,7 +144,7 @@ impl Tree {
     /// call that reaches no path). `None` where the tree is not modelled,
     /// libseccomp refuses a rule (runc would not start; the caller keeps
     /// `order`), a path has a test no condition list says, or the rules
-    /// would exceed `MAX_RULES`.
+    /// would exceed `MAX_RULES` rules or `MAX_CONDITIONS` conditions.
     pub fn lower(
         rules: &[(Vec<Condition>, Action)],
         order: &[usize],
@@ -157,7 +174,8 @@ impl Tree {
         for &i in order {
             push_reachable(&mut out, rules[i].clone());
         }
-        Some(out)
+        let conditions: usize = out.iter().map(|r| r.0.len()).sum();
+        (conditions <= MAX_CONDITIONS).then_some(out)
     }
 }
 
