@@ -553,3 +553,33 @@ int main(void) { long r;
     ]);
     assert_eq!(r.stdout.trim(), "-1", "EPERM through socketcall: {r:?}");
 }
+
+/// No descriptor go-jail opens for itself (its signalfd, the start gate's
+/// pipe) reaches the command through `--keep-fd`: the child closes them
+/// before its plan runs, so keeping such a number fails as for any closed
+/// fd (found by the attacker review of the start gate: `--keep-fd 5` gave
+/// the command the gate's read end, `--keep-fd 4` the signalfd).
+#[test]
+fn go_jails_own_descriptors_cannot_be_kept_by_the_command() {
+    needs_root!();
+    for fd in 3..=8 {
+        let n = fd.to_string();
+        for plain in [true, false] {
+            let mut args = vec!["-user", "nobody", "--keep-fd", &n];
+            if !plain {
+                args.insert(0, "--pty");
+            }
+            args.extend(["--", "true"]);
+            let r = jail(&args);
+            r.assert_code(125);
+            let closed = format!("keep fd {fd}: Bad file descriptor");
+            let ruleset = format!("fd {fd} to keep is not open");
+            // under --pty the child's error goes to the pty, go-jail's stdout
+            let said = format!("{}{}", r.stdout, r.stderr);
+            assert!(
+                said.contains(&closed) || said.contains(&ruleset),
+                "{args:?}: {r:?}"
+            );
+        }
+    }
+}

@@ -167,7 +167,7 @@ pub fn spawn(plan: &Plan) -> Result<Supervised, SpawnError> {
         _ => return Err(SpawnError::NotListening),
     };
     handoff.arm(sys::getpid());
-    let pid = crate::sys::child::spawn_plan(plan, None, None).map_err(SpawnError::Fork)?;
+    let pid = crate::sys::child::spawn_plan(plan, None, None, &[]).map_err(SpawnError::Fork)?;
     let pidfd = match n::pidfd_open(pid) {
         Ok(fd) => fd,
         Err(e) => {

@@ -139,7 +139,7 @@ pub fn run_plan(plan: &crate::Plan) -> Result<PlanRun, Errno> {
     use crate::sys;
     use std::os::fd::{AsFd, AsRawFd};
     let (r, w) = sys::pipe_cloexec()?;
-    let pid = child::spawn_plan(plan, Some(w.as_fd()), None);
+    let pid = child::spawn_plan(plan, Some(w.as_fd()), None, &[]);
     drop(w);
     let pid = pid?;
     let mut stdout = Vec::new();

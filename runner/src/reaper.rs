@@ -97,6 +97,8 @@ pub enum LifetimeError {
     Children(Errno),
     /// `kill(pid, SIGKILL)` of a leftover process.
     Kill(i32, Errno),
+    /// Creating the command's start gate (`pipe2`).
+    Gate(Errno),
     /// Writing the start byte on the command's gate ([`Jailed::start`]).
     Start(Errno),
 }
@@ -112,6 +114,7 @@ impl fmt::Display for LifetimeError {
             Self::Reap(e) => write!(f, "wait4 of the command's leftover processes: {e}"),
             Self::Children(e) => write!(f, "reading /proc/self/task/*/children: {e}"),
             Self::Kill(pid, e) => write!(f, "kill({pid}, SIGKILL) of a leftover process: {e}"),
+            Self::Gate(e) => write!(f, "pipe2 (the command's start gate): {e}"),
             Self::Start(e) => write!(f, "starting the command (its start gate): {e}"),
         }
     }
@@ -148,9 +151,10 @@ impl Jailed {
         // ptrace go-jail (or open its /proc/PID/mem) in the moment between
         // its execve and [`confine_parent`]
         n::set_dumpable(false).map_err(LifetimeError::Undumpable)?;
-        let (gate_r, gate_w) = sys::pipe_cloexec().map_err(LifetimeError::Fork)?;
+        let (gate_r, gate_w) = sys::pipe_cloexec().map_err(LifetimeError::Gate)?;
         let gate = (gate_r.as_fd(), gate_w.as_fd());
-        let pid = sys::child::spawn_plan(plan, None, Some(gate)).map_err(LifetimeError::Fork)?;
+        let pid = sys::child::spawn_plan(plan, None, Some(gate), &[signals.as_fd()])
+            .map_err(LifetimeError::Fork)?;
         drop(gate_r);
         Ok(Jailed {
             pid,
@@ -174,9 +178,14 @@ impl Jailed {
     /// /proc/PID/status). Dropping the `Jailed` unstarted, or a parent
     /// that dies first, ends the child with 125.
     pub fn start(&mut self) -> Result<(), LifetimeError> {
-        match self.gate.take() {
-            Some(gate) => sys::write_all(gate.as_raw_fd(), b"g").map_err(LifetimeError::Start),
-            None => Ok(()),
+        match self
+            .gate
+            .take()
+            .map(|g| sys::write_all(g.as_raw_fd(), b"g"))
+        {
+            // the child died at the gate (killed): waiting reports how
+            Some(Err(Errno::EPIPE)) | Some(Ok(())) | None => Ok(()),
+            Some(Err(e)) => Err(LifetimeError::Start(e)),
         }
     }
 
@@ -332,10 +341,16 @@ pub fn forwards(info: &SignalInfo, new_session: bool) -> bool {
 
 /// Sends `sig` to the command: to its whole process group when it leads
 /// one (it started a new session, so its group id is its pid), as a
-/// terminal would; else to the command alone. `pid` must be an unreaped
-/// child of the caller, so neither number can have been reused.
+/// terminal would; else to the command alone. A command that has not yet
+/// called `setsid` (just started: [`Jailed::start`]) has no group of its
+/// own yet (`ESRCH`): it gets the signal itself, which its blocked mask
+/// holds until the command runs. `pid` must be an unreaped child of the
+/// caller, so neither number can have been reused.
 pub fn forward(pid: i32, group: bool, sig: u32) -> Result<(), Errno> {
-    n::kill(if group { -pid } else { pid }, sig)
+    match n::kill(if group { -pid } else { pid }, sig) {
+        Err(Errno::ESRCH) if group => n::kill(pid, sig),
+        other => other,
+    }
 }
 
 /// Kills and reaps every descendant of the caller, which must be a child
@@ -416,4 +431,27 @@ pub fn confine_parent(keep_caps: u64, keep_fds: &[BorrowedFd<'_>]) {
         let _ = sys::capset(&data);
     }
     sys::close_all_but(keep_fds);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command that has not called `setsid` yet (just past its start
+    /// gate) has no process group of its own: the signal for its group
+    /// goes to the command itself instead of being lost (found by the
+    /// attacker review of the start gate: SIGTERM to `go-jail --pty` was
+    /// dropped with ESRCH and the command ran to its end).
+    #[test]
+    fn a_signal_for_a_group_not_made_yet_reaches_the_command() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("sleep runs");
+        let pid = child.id() as i32;
+        assert_eq!(forward(pid, true, 15), Ok(()));
+        let status = child.wait().expect("sleep is reaped");
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(15));
+    }
 }

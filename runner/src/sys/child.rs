@@ -34,7 +34,8 @@ pub(super) unsafe fn fork() -> Result<Fork> {
     }
 }
 
-/// Forks; the child makes `stdout_fd` (when given) its fd 1, waits for a
+/// Forks; the child closes its copies of `parent_only`, makes `stdout_fd`
+/// (when given) its fd 1, waits for a
 /// byte on the read end of `gate` (when given, as (read end, write end):
 /// the parent's start signal; the child closes its copy of the write end
 /// first, so that a parent that dies gives it end of file, and then says
@@ -46,6 +47,7 @@ pub(crate) fn spawn_plan(
     plan: &crate::Plan,
     stdout_fd: Option<BorrowedFd<'_>>,
     gate: Option<(BorrowedFd<'_>, BorrowedFd<'_>)>,
+    parent_only: &[BorrowedFd<'_>],
 ) -> Result<i32> {
     // SAFETY: in the child, `dup3`, `Plan::apply_and_exec` (allocation-free
     // by the crate's invariant: it only reads pre-built memory, stores into
@@ -61,11 +63,20 @@ pub(crate) fn spawn_plan(
                     exit_group(100 + e.0.min(27));
                 }
             }
+            for fd in parent_only {
+                // SAFETY: the child's copy of a parent-only fd (such as
+                // the parent's signalfd) belongs to nothing that runs
+                // again; closed so that no fd the plan keeps can be it.
+                let _ = unsafe { super::close(fd.as_raw_fd()) };
+            }
             if let Some((read, write)) = gate {
                 // SAFETY: the child's copy of the write end belongs to
                 // nothing that runs again: the child execs or exits below.
                 let _ = unsafe { super::close(write.as_raw_fd()) };
                 wait_at_gate(read.as_raw_fd());
+                // SAFETY: as above, for the read end: closed before the plan
+                // runs, so that no fd the plan keeps can be the gate.
+                let _ = unsafe { super::close(read.as_raw_fd()) };
             }
             let failure = plan.apply_and_exec();
             failure.report(2, plan);
