@@ -391,20 +391,26 @@ fn conditional_rules(
         .collect();
     // each arch's rules: libseccomp's tree for its word size where it
     // applies (`Some(wide)`), else the whole-condition order (`None`)
+    // (the tree depends only on the word size: built once per size)
+    let mut trees: [Option<Option<Vec<Rule>>>; 2] = [None, None];
     let mut lowered: Vec<(Option<bool>, Vec<Arch>, Vec<Rule>)> = Vec::new();
     for &arch in arches {
         let wide = arch.is_64bit();
-        let tree = tree_applies(arch, name, &bare)
-            .then(|| super::halfword::Tree::lower(&pairs, &order, wide))
-            .flatten();
+        let tree = match tree_applies(arch, name, &bare) {
+            true => trees[usize::from(wide)]
+                .get_or_insert_with(|| {
+                    let t = super::halfword::Tree::lower(&pairs, &order, wide)?;
+                    Some(t.into_iter().map(|(c, a)| Rule::when(name, a, c)).collect())
+                })
+                .clone(),
+            false => None,
+        };
         let form = tree.as_ref().map(|_| wide);
         match lowered.iter_mut().find(|(f, _, _)| *f == form) {
             Some((_, on, _)) => on.push(arch),
             None => {
-                let rules = match tree {
-                    Some(t) => t.into_iter().map(|(c, a)| Rule::when(name, a, c)).collect(),
-                    None => order.iter().map(|&i| bare[i].clone()).collect(),
-                };
+                let rules =
+                    tree.unwrap_or_else(|| order.iter().map(|&i| bare[i].clone()).collect());
                 lowered.push((form, vec![arch], rules));
             }
         }
