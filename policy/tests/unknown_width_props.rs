@@ -15,6 +15,8 @@ use policy::{
 };
 use proptest::prelude::*;
 
+mod strategies;
+
 /// The table syscalls of `arch` without a width line.
 fn unknown_width_names(arch: Arch) -> Vec<&'static str> {
     SyscallTable::names(arch)
@@ -48,15 +50,8 @@ fn value() -> impl Strategy<Value = u64> {
 }
 
 fn condition() -> impl Strategy<Value = Condition> {
-    let op = prop_oneof![
-        Just(CmpOp::Eq),
-        Just(CmpOp::Ne),
-        Just(CmpOp::Lt),
-        Just(CmpOp::Le),
-        Just(CmpOp::Gt),
-        Just(CmpOp::Ge),
-        value().prop_map(CmpOp::MaskedEq),
-    ];
+    // the six plain comparisons as often each as masked `==`
+    let op = prop_oneof![6 => strategies::plain_op(), 1 => value().prop_map(CmpOp::MaskedEq)];
     (0u8..3, op, value()).prop_map(|(arg, op, value)| Condition { arg, op, value })
 }
 
