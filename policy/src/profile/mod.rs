@@ -352,7 +352,7 @@ impl fmt::Display for Note {
                 let a: Vec<&str> = arches.iter().map(|a| a.name()).collect();
                 write!(
                     f,
-                    "{} give '{name}' different actions under conditions that can both hold: where several do, the rule libseccomp's argument tree reaches first answers, as in libseccomp (on {}; on a 64-bit arch the tree tests high words, then low words, so which one can depend on the values)",
+                    "{} give '{name}' different actions under conditions that can both hold: where several do, the rule libseccomp's argument tree reaches first answers, as in libseccomp (on {}; on a 64-bit arch the tree tests high words, then low words, so which one can depend on the values, and on the arch: each arch has libseccomp's tree for its word size)",
                     e.join(", "),
                     a.join(", ")
                 )
