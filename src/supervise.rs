@@ -20,7 +20,9 @@
 //!   and `CAP_DAC_READ_SEARCH` (to read the strings of pathname arguments
 //!   from `/proc/PID/mem` of a process of another uid) and `CAP_KILL` (to
 //!   forward signals to it and kill it). It keeps uid 0, so that COMMAND,
-//!   running as another user, can neither signal nor ptrace it;
+//!   running as another user, can neither signal nor ptrace it, and
+//!   only then lets the child exec COMMAND (`Supervised::start`, the start
+//!   gate), so COMMAND never sees it half-confined;
 //! - polls the listener and a signalfd. A notification
 //!   is answered with what the original policy says: `ERRNO(n)` → the call
 //!   fails with `n` (`ERRNO(0)` returns 0, as the kernel does), a kill →
@@ -259,6 +261,9 @@ pub fn supervise(
     .flatten()
     .collect();
     reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
+    // the start gate: the command runs only now, so it never sees its
+    // supervisor before this confinement
+    child.start();
     let mut watch = Watch {
         listener: listener.as_fd(),
         signals: sigfd.as_fd(),

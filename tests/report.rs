@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{jail, needs_root};
+use common::{jail, needs_root, Run};
 
 fn report_lines(stderr: &str) -> Vec<&str> {
     stderr
@@ -276,4 +276,68 @@ fn complain_runs_a_list_without_execve_and_names_execve() {
         );
     }
     assert!(!lines.iter().any(|l| l.contains(" exit_group(")), "{r:?}");
+}
+
+/// The start gate of the supervisor modes: the command runs only after its
+/// supervisor confined itself, so it never reads a full capability set in
+/// `/proc/PPID/status`. strace delays the supervisor's `capset` by 300 ms
+/// (`-e inject=capset:delay_enter=`, tracing go-jail only, not its child),
+/// which before the gate (runner::listener, step 5) let every run of the
+/// command see CapEff 000001fffeffffff; under load it happened by itself in
+/// about 2 runs of 1,000. The plain run mode's parent (its own gate,
+/// `runner::reaper::Jailed::start`) is checked the same way: it keeps only
+/// CAP_KILL.
+#[test]
+fn the_command_never_sees_its_supervisor_before_its_confinement() {
+    needs_root!();
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("skipped: strace is not installed (apt-get install strace)");
+        return;
+    }
+    let probe = "grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs):' /proc/$PPID/status";
+    let modes: [(&[&str], &str); 4] = [
+        (
+            &["-syscall-deny=mkdir", "--report-denied"],
+            "0000000000080024",
+        ),
+        (&["-syscall-deny=mkdir", "--complain"], "0000000000080024"),
+        (&["learn", "-o", "/dev/null"], "0000000000080024"),
+        (&["-syscall-deny=mkdir"], "0000000000000020"),
+    ];
+    for (mode, caps) in modes {
+        let mut args: Vec<&str> = vec![
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=capset",
+            "-e",
+            "inject=capset:delay_enter=300000",
+            common::bin(),
+        ];
+        let (learn, rest) = match mode.first() {
+            Some(&"learn") => (true, &mode[1..]),
+            _ => (false, mode),
+        };
+        if learn {
+            args.push("learn");
+        }
+        args.extend(["-user", "nobody", "-q"]);
+        args.extend(rest);
+        args.extend(["--", "sh", "-c", probe]);
+        let r = Run::new(Command::new("strace").args(&args));
+        r.assert_code(0);
+        for (field, want) in [
+            ("CapPrm", caps),
+            ("CapEff", caps),
+            ("CapBnd", caps),
+            ("NoNewPrivs", "1"),
+        ] {
+            assert_eq!(
+                common::status_field(&r.stdout, field),
+                want,
+                "{field} of the parent as its command saw it, {mode:?}: {r:?}"
+            );
+        }
+    }
 }

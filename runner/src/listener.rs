@@ -21,10 +21,15 @@
 //! 3. it loads the filter, stores `fd + 1` in the page, and spins (memory
 //!    loads and `pause` only) until the parent stores "taken";
 //! 4. the parent, polling its child's pidfd with a 50 µs timeout, sees the
-//!    number, duplicates the fd with `pidfd_getfd` (as root this works
+//!    number and duplicates the fd with `pidfd_getfd` (as root this works
 //!    although the child, after `setresuid`, is not dumpable: it needs
-//!    `CAP_SYS_PTRACE`, or the same uid), and stores "taken";
-//! 5. the child goes on to `execve`; its first notifications queue in the
+//!    `CAP_SYS_PTRACE`, or the same uid); [`spawn`] returns;
+//! 5. the caller confines itself (drops its capabilities, closes its other
+//!    fds) and only then calls [`Supervised::start`], which stores "taken".
+//!    This is the start gate: until then the command has not run, so it can
+//!    never see its supervisor half-confined (e.g. read a full capability
+//!    set in `/proc/PPID/status`);
+//! 6. the child goes on to `execve`; its first notifications queue in the
 //!    kernel until the parent reads them.
 //!
 //! If the parent dies meanwhile the child gets SIGKILL; if the parent never
@@ -130,9 +135,10 @@ impl fmt::Display for SpawnError {
 
 impl std::error::Error for SpawnError {}
 
-/// A child running a plan, watched by the caller.
+/// A child running a plan, watched by the caller. It waits at the start
+/// gate (module docs, step 5) until [`Supervised::start`].
 #[derive(Debug)]
-pub struct Supervised {
+pub struct Supervised<'p> {
     /// The child's pid.
     pub pid: i32,
     /// A pidfd of the child: readable once it has exited; signals go through it.
@@ -140,9 +146,17 @@ pub struct Supervised {
     /// The seccomp listener; `None` when the child ended before loading its
     /// filter (a failed step, reported by the child on fd 2: wait for it).
     pub listener: Option<OwnedFd>,
+    handoff: &'p Handoff,
 }
 
-impl Supervised {
+impl Supervised<'_> {
+    /// Lets the child go on to `execve` (the start gate, module docs step
+    /// 5). Call it once the supervisor has confined itself; the child waits
+    /// for it, making no syscall, for tens of seconds before it ends itself.
+    pub fn start(&self) {
+        self.handoff.release();
+    }
+
     /// Waits for the child (after its pidfd turned readable this does not block).
     pub fn wait(&self) -> Result<ExitKind, Errno> {
         sys::wait4(self.pid)
@@ -155,13 +169,13 @@ impl Supervised {
 }
 
 /// Forks a child that applies `plan` (built with
-/// [`crate::PlanBuilder::notify_listener`]) and execs; returns once the
-/// listener is in the caller's hands (see the module docs), or the child
-/// ended before loading its filter.
+/// [`crate::PlanBuilder::notify_listener`]); returns once the listener is in
+/// the caller's hands (see the module docs), or the child ended before
+/// loading its filter. The child execs only after [`Supervised::start`].
 ///
 /// The caller must be single-threaded with respect to the parent-death
 /// signal: the child is killed when the *thread* that called `spawn` exits.
-pub fn spawn(plan: &Plan) -> Result<Supervised, SpawnError> {
+pub fn spawn(plan: &Plan) -> Result<Supervised<'_>, SpawnError> {
     let handoff = match (&plan.handoff, &plan.filter) {
         (Some(h), Some(_)) => h,
         _ => return Err(SpawnError::NotListening),
@@ -185,11 +199,11 @@ pub fn spawn(plan: &Plan) -> Result<Supervised, SpawnError> {
                     // confinement (not before the fork: pidfd_getfd needs
                     // the child dumpable, and it inherits the flag)
                     let _ = n::set_dumpable(false);
-                    handoff.release();
                     Ok(Supervised {
                         pid,
                         pidfd,
                         listener: Some(listener),
+                        handoff,
                     })
                 }
                 Err(e) if exited(&pidfd) => {
@@ -198,6 +212,7 @@ pub fn spawn(plan: &Plan) -> Result<Supervised, SpawnError> {
                         pid,
                         pidfd,
                         listener: None,
+                        handoff,
                     })
                 }
                 Err(e) => {
@@ -218,6 +233,7 @@ pub fn spawn(plan: &Plan) -> Result<Supervised, SpawnError> {
                     pid,
                     pidfd,
                     listener: None,
+                    handoff,
                 })
             }
             _ => {}
