@@ -171,10 +171,43 @@ pub fn outcome(action: Action) -> String {
 /// a terminal stopped with Ctrl-S) never blocks it: it goes on answering
 /// calls and forwarding signals. Past [`Outbox::MAX_QUEUED`] lines, new
 /// ones are counted and dropped, and a line says how many.
+///
+/// `POLLOUT` alone is not enough where the command shares the pipe or
+/// socket: it can fill it between the `poll` and the `write`. There the
+/// line goes out with `RWF_NOWAIT` (`runner::supervisor::write_nowait`),
+/// which fails with `EAGAIN` instead of waiting, and the line waits for the
+/// next `POLLOUT`. A terminal, a file or `/dev/null` take a plain write.
 #[derive(Debug, Default)]
 pub struct Outbox {
     queue: std::collections::VecDeque<Vec<u8>>,
     dropped: u64,
+    sink: Option<Sink>,
+}
+
+/// How stderr is written: decided once, from its file type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sink {
+    /// A pipe or a socket, which others may fill: `RWF_NOWAIT`.
+    NoWait,
+    /// Anything else: a plain `write` after `POLLOUT`.
+    Plain,
+}
+
+impl Sink {
+    fn of_stderr() -> Sink {
+        use std::os::fd::AsFd as _;
+        use std::os::unix::fs::FileTypeExt as _;
+        let kind = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            .map(|m| m.file_type());
+        match kind {
+            Ok(t) if t.is_fifo() || t.is_socket() => Sink::NoWait,
+            _ => Sink::Plain,
+        }
+    }
 }
 
 impl Outbox {
@@ -215,7 +248,24 @@ impl Outbox {
         let Some(mut line) = self.queue.pop_front() else {
             return;
         };
-        if let Ok(n) = std::io::stderr().write(&line) {
+        let sink = *self.sink.get_or_insert_with(Sink::of_stderr);
+        let written = match sink {
+            Sink::NoWait => {
+                use std::os::fd::AsFd as _;
+                match runner::supervisor::write_nowait(std::io::stderr().as_fd(), &line) {
+                    Ok(n) => Some(n),
+                    // filled since the poll: the line waits for the next
+                    Err(runner::Errno::EAGAIN | runner::Errno::EINTR) => Some(0),
+                    Err(runner::Errno::EOPNOTSUPP) => {
+                        self.sink = Some(Sink::Plain);
+                        Some(0)
+                    }
+                    Err(_) => None,
+                }
+            }
+            Sink::Plain => std::io::stderr().write(&line).ok(),
+        };
+        if let Some(n) = written {
             if n < line.len() {
                 line.drain(..n);
                 self.queue.push_front(line);

@@ -290,8 +290,7 @@ fn complain_runs_a_list_without_execve_and_names_execve() {
 #[test]
 fn the_command_never_sees_its_supervisor_before_its_confinement() {
     needs_root!();
-    if Command::new("strace").arg("-V").output().is_err() {
-        eprintln!("skipped: strace is not installed (apt-get install strace)");
+    if !strace_installed() {
         return;
     }
     let probe = "grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs):' /proc/$PPID/status";
@@ -340,4 +339,57 @@ fn the_command_never_sees_its_supervisor_before_its_confinement() {
             );
         }
     }
+}
+
+/// A report line never blocks the supervisor, even when the command fills
+/// the stderr pipe they share between the supervisor's `poll` (room) and
+/// its `write`. strace delays every `ppoll` of go-jail by 250 ms on its
+/// way out; the command's background writer fills the pipe (whole 4 KiB
+/// pages, so no line merges into a page) in that window, and nobody reads
+/// the pipe until go-jail exits. Before `RWF_NOWAIT` (report::Outbox) the
+/// supervisor blocked in `write` for good: the denied `mkdir` was never
+/// answered and go-jail never exited.
+#[test]
+fn a_report_line_never_blocks_the_supervisor_on_a_pipe_the_command_filled() {
+    use std::os::unix::process::CommandExt as _;
+    needs_root!();
+    if !strace_installed() {
+        return;
+    }
+    let command = "(sleep 0.35; while :; do printf %04096d 0 >&2; done) & f=$!; \
+                   mkdir /nonexistent-outbox 2>/dev/null; kill $f; exit 3";
+    let mut child = Command::new("strace")
+        .args(["-qq", "-o", "/dev/null", "-e", "trace=ppoll"])
+        .args(["-e", "inject=ppoll:delay_exit=250000", common::bin()])
+        .args(["-user", "nobody", "-q", "-syscall-deny=mkdir"])
+        .args(["--report-denied", "--", "sh", "-c", command])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped()) // read by nobody until go-jail exits
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
+            panic!("the supervisor blocked writing a report line to a full pipe");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(3), "{status:?}");
+}
+
+/// Whether strace runs here; says so when it does not (the test skips).
+fn strace_installed() -> bool {
+    let installed = Command::new("strace").arg("-V").output().is_ok();
+    if !installed {
+        eprintln!("skipped: strace is not installed (apt-get install strace)");
+    }
+    installed
 }

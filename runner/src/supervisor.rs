@@ -19,8 +19,8 @@ use crate::sys::notify::{self, SeccompNotifResp, SECCOMP_USER_NOTIF_FLAG_CONTINU
 use crate::sys::{fds, Errno};
 
 pub use crate::sys::fds::{
-    getsockopt_int, open_path_at, pidfd_getfd, read_link_at, PollFd, POLLERR, POLLHUP, POLLIN,
-    POLLOUT, SOL_SOCKET, SO_PROTOCOL, SO_TYPE,
+    getsockopt_int, open_path_at, pidfd_getfd, read_link_at, write_nowait, PollFd, POLLERR,
+    POLLHUP, POLLIN, POLLOUT, SOL_SOCKET, SO_PROTOCOL, SO_TYPE,
 };
 pub use crate::sys::notify::{SeccompDataRaw, SeccompNotif};
 pub use crate::sys::process::pidfd_open;

@@ -191,6 +191,42 @@ pub fn write(fd: i32, buf: &[u8]) -> Result<usize> {
     ret(unsafe { arch::syscall3(nr::WRITE, fd as usize, buf.as_ptr() as usize, buf.len()) })
 }
 
+/// `RWF_NOWAIT` (include/uapi/linux/fs.h): fail with `EAGAIN` rather than
+/// wait for room.
+const RWF_NOWAIT: usize = 0x8;
+
+/// `pwritev2(fd, {buf}, 1, -1, RWF_NOWAIT)` — writes at the file position
+/// (offset -1, as `write`) what fits now, or fails with `EAGAIN` without
+/// blocking, whatever `O_NONBLOCK` says of the open file description (which
+/// `fd` may share with other processes). Files without `FMODE_NOWAIT` (a
+/// tty) fail with `EOPNOTSUPP`: `kiocb_set_rw_flags` in include/linux/fs.h;
+/// pipes and sockets have it (fs/pipe.c, net/socket.c).
+pub fn write_nowait(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize> {
+    #[repr(C)]
+    struct Iovec {
+        base: usize,
+        len: usize,
+    }
+    let iov = Iovec {
+        base: buf.as_ptr() as usize,
+        len: buf.len(),
+    };
+    // SAFETY: the kernel reads one iovec from `iov`, which lives across the
+    // call, and at most `buf.len()` bytes from `buf`; the offset -1 (both
+    // halves) means the file position.
+    ret(unsafe {
+        arch::syscall6(
+            nr::PWRITEV2,
+            fd.as_raw_fd() as usize,
+            &iov as *const Iovec as usize,
+            1,
+            usize::MAX,
+            usize::MAX,
+            RWF_NOWAIT,
+        )
+    })
+}
+
 /// Writes all of `buf`, retrying short writes and `EINTR`.
 pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {

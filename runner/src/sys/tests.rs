@@ -118,3 +118,22 @@ fn close_range_fallback_closes_or_marks() {
     .unwrap();
     assert_eq!(exit, ExitKind::Exited(42));
 }
+
+#[test]
+fn write_nowait_fails_with_eagain_on_a_full_blocking_pipe() {
+    use std::os::fd::AsFd;
+    let (read_end, write_end) = sys::fds::pipe_cloexec().unwrap();
+    // the write end is blocking (no O_NONBLOCK): a plain write would wait
+    let line = [b'x'; 4000];
+    let mut written = 0usize;
+    let err = loop {
+        match sys::fds::write_nowait(write_end.as_fd(), &line) {
+            Ok(n) => written += n,
+            Err(e) => break e,
+        }
+        assert!(written < 1 << 24, "a pipe never filled");
+    };
+    assert_eq!(err, Errno::EAGAIN);
+    assert!(written >= 4096, "{written}");
+    drop(read_end);
+}
