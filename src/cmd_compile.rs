@@ -7,19 +7,21 @@ use bpf_asm::Program;
 
 use crate::args::{CompileArgs, OutputFormat};
 use crate::fail::Failure;
-use crate::filter::{self, Compiled};
-use crate::{disasm, output, policy_args, syscall_names};
+use crate::policy_input::{Compiled, PolicyInput};
+use crate::{disasm, output, syscall_names};
 
 pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
-    let mut pargs = a.policy.clone();
-    if let Some(list) = &a.caps {
-        let caps = crate::caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?;
-        pargs.profile_caps = Some(caps);
-    }
-    let landlock = crate::landlock::shown(&a.landlock, pargs.no_net, pargs.no_unix)?;
-    let (mut spec, notes) = match policy_args::spec_with_notes(&pargs)? {
+    let caps = match &a.caps {
+        Some(list) => {
+            Some(crate::caps::parse_list(list).map_err(|e| Failure::input(e.to_string()))?)
+        }
+        None => None,
+    };
+    let input = PolicyInput::new(&a.policy, None, caps)?;
+    let landlock = crate::landlock::shown(&a.landlock, a.policy.no_net, a.policy.no_unix)?;
+    let (mut spec, notes) = match input.spec_with_notes() {
         Some(found) => found,
-        None if a.tty_guard => (policy_args::empty_deny_list(&pargs)?, Vec::new()),
+        None if a.tty_guard => (input.empty_deny_list(), Vec::new()),
         None if a.dump && !landlock.is_empty() => {
             // Landlock options alone: their rules, no filter
             landlock.iter().for_each(|l| println!("; {l}"));
@@ -38,7 +40,7 @@ pub fn compile(a: &CompileArgs) -> Result<i32, Failure> {
         .chain(guard_notes(a))
         .chain(landlock)
         .collect();
-    let compiled = filter::compile(spec, &pargs, a.quiet)?;
+    let compiled = input.compile(spec, a.quiet)?;
     let format = a
         .format
         .unwrap_or(if a.output.is_some() || !std::io::stdout().is_terminal() {
@@ -144,7 +146,7 @@ fn dump(c: &Compiled) -> Result<String, Failure> {
     let stats = policy::stats(
         &c.program,
         &c.policy,
-        c.profile
+        c.weights
             .as_ref()
             .unwrap_or_else(|| policy::SyscallWeights::builtin()),
     )

@@ -17,7 +17,8 @@ use policy::SyscallTable;
 
 use crate::args::ExplainArgs;
 use crate::fail::Failure;
-use crate::{arches, cmd_bpf, filter, output, policy_args};
+use crate::policy_input::PolicyInput;
+use crate::{cmd_bpf, output};
 
 pub fn explain(a: &ExplainArgs) -> Result<i32, Failure> {
     let landlock = crate::landlock::shown(&a.landlock, a.policy.no_net, a.policy.no_unix)?;
@@ -57,16 +58,18 @@ fn explain_filter(a: &ExplainArgs) -> Result<(), Failure> {
                     path.display()
                 )));
             }
-            let targets = p.arch.as_deref().map(arches::parse_arches).transpose()?;
+            let input = PolicyInput::new(p, None, None)?;
+            let targets = input.arches().map(<[Arch]>::to_vec);
             (prog, targets)
         }
         None => {
-            let spec = policy_args::spec(&a.policy)?.ok_or_else(|| {
+            let input = PolicyInput::new(&a.policy, None, None)?;
+            let spec = input.spec().ok_or_else(|| {
                 Failure::input(
                     "explain needs -syscall-allow=LIST, -syscall-deny=LIST or --bpf FILE".into(),
                 )
             })?;
-            let compiled = filter::compile(spec, &a.policy, a.quiet)?;
+            let compiled = input.compile(spec, a.quiet)?;
             let targets = compiled.policy.arches.iter().map(|p| p.arch).collect();
             (compiled.program, Some(targets))
         }

@@ -24,19 +24,20 @@ use bpf_asm::Arch;
 use policy::profile::scmp_arch_name;
 use policy::{Mode as SpecMode, PolicySpec, SyscallTable};
 
-use crate::arches;
 use crate::args::{LearnArgs, LearnFormat, RunArgs};
 use crate::fail::Failure;
-use crate::filter;
+use crate::policy_input::run_guards;
 use crate::report;
+use crate::run_config::RunConfig;
 use crate::supervise::{self, Mode};
 
 /// `argv`: the command line `args` came from (`learn` first), whose jail
 /// options the printed line repeats.
 pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
     refuse_given_rules(&args.jail)?;
-    let arches = match &args.jail.policy.arch {
-        Some(list) => arches::parse_arches(list)?,
+    let config = RunConfig::resolve(&args.jail)?;
+    let arches = match config.policy.arches() {
+        Some(arches) => arches.to_vec(),
         None => vec![Arch::native()],
     };
     // opened now: the supervisor gives up its capabilities (a root caller
@@ -46,7 +47,7 @@ pub fn learn(args: &LearnArgs, argv: &[OsString]) -> Result<i32, Failure> {
         Some(path) => Some(std::fs::File::create(path).map_err(|e| output_failure(path, &e))?),
         None => None,
     };
-    let finished = watch(&args.jail, &arches, output.as_ref())?;
+    let finished = watch(&config, &arches, output.as_ref())?;
     let text = render(args, argv, &arches, &finished);
     match (output, &args.output) {
         (Some(mut file), Some(path)) => file
@@ -103,7 +104,7 @@ fn refuse_given_rules(jail: &RunArgs) -> Result<(), Failure> {
 /// Runs COMMAND under the learning filter (see the module docs) and the
 /// supervisor, keeping `output` open through its confinement.
 fn watch(
-    jail: &RunArgs,
+    jail: &RunConfig,
     arches: &[Arch],
     output: Option<&std::fs::File>,
 ) -> Result<supervise::Finished, Failure> {
@@ -115,9 +116,9 @@ fn watch(
     };
     // The guards are enforced by the kernel, not learned: a TIOCSTI gets
     // EPERM (unless --allow-tty-injection), as the learned policy will give it.
-    let mut guards = filter::run_guards(!jail.allow_tty_injection);
+    let mut guards = run_guards(!jail.allow_tty_injection);
     guards.extend(policy::listener_guard_rules());
-    let enforced = filter::enforced(&jail.policy, &guards);
+    let enforced = jail.policy.enforced(&guards);
     policy::add_guards(&mut spec, &enforced);
     let (base, _) = policy::resolve(&spec).map_err(|e| Failure::input(e.to_string()))?;
     let program = supervise::compile_notifying(&base, None, &enforced, &[])?;

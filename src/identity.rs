@@ -122,29 +122,91 @@ pub fn resolve_group(spec: &str) -> Result<u32, IdentityError> {
     Err(IdentityError::UnknownGroup(spec.to_owned()))
 }
 
-/// Resolves `-user`, `-group` and `--groups` into the target identity.
-/// Without `-user` the target is the caller's own uid.
+/// A user or group as asked for: written on the command line (`NAME`,
+/// `#N`, or a bare number), or a number from `--oci-config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdSpec {
+    /// As written: resolved by [`resolve_user`] or [`resolve_group`].
+    Written(String),
+    /// An id as such (`process.user` of a config).
+    Number(u32),
+}
+
+/// The supplementary groups asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupsSpec {
+    /// `--groups init`: the user's groups in the group database.
+    Init,
+    /// The groups listed (none for an empty list).
+    List(Vec<IdSpec>),
+}
+
+impl GroupsSpec {
+    /// `--groups VALUE`: `init`, or a comma-separated list.
+    pub fn parse(value: &str) -> GroupsSpec {
+        match value {
+            "init" => GroupsSpec::Init,
+            list if list.trim().is_empty() => GroupsSpec::List(Vec::new()),
+            list => GroupsSpec::List(
+                list.split(',')
+                    .map(|g| IdSpec::Written(g.trim().to_owned()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A number as an id: at most [`MAX_ID`].
+fn checked_id(what: &'static str, id: u32) -> Result<u32, IdentityError> {
+    match id <= MAX_ID {
+        true => Ok(id),
+        false => Err(IdentityError::BadId {
+            what,
+            value: format!("#{id}"),
+        }),
+    }
+}
+
+fn user_of(spec: &IdSpec) -> Result<(u32, Option<User>), IdentityError> {
+    match spec {
+        IdSpec::Written(text) => resolve_user(text),
+        IdSpec::Number(n) => {
+            let uid = checked_id("user", *n)?;
+            Ok((uid, User::from_uid(Uid::from_raw(uid)).ok().flatten()))
+        }
+    }
+}
+
+fn group_of(spec: &IdSpec) -> Result<u32, IdentityError> {
+    match spec {
+        IdSpec::Written(text) => resolve_group(text),
+        IdSpec::Number(n) => checked_id("group", *n),
+    }
+}
+
+/// Resolves the user, group and supplementary groups asked for into the
+/// target identity. Without a user the target is the caller's own uid.
 pub fn resolve(
-    user: Option<&str>,
-    group: Option<&str>,
-    groups: Option<&str>,
+    user: Option<&IdSpec>,
+    group: Option<&IdSpec>,
+    groups: Option<&GroupsSpec>,
 ) -> Result<Target, IdentityError> {
     let (uid, entry) = match user {
-        Some(spec) => resolve_user(spec)?,
+        Some(spec) => user_of(spec)?,
         None => {
             let uid = nix::unistd::getuid().as_raw();
             (uid, User::from_uid(Uid::from_raw(uid)).ok().flatten())
         }
     };
     let gid = match (group, &entry, user) {
-        (Some(spec), _, _) => resolve_group(spec)?,
+        (Some(spec), _, _) => group_of(spec)?,
         (None, Some(entry), _) => entry.gid.as_raw(),
         (None, None, Some(_)) => return Err(IdentityError::NoPrimaryGroup(uid)),
         (None, None, None) => nix::unistd::getgid().as_raw(),
     };
     let groups = match groups {
         None => Vec::new(),
-        Some("init") => {
+        Some(GroupsSpec::Init) => {
             let entry = entry.as_ref().ok_or(IdentityError::NoPrimaryGroup(uid))?;
             let name = CString::new(entry.name.as_str())
                 .map_err(|_| IdentityError::UnknownUser(entry.name.clone()))?;
@@ -158,11 +220,7 @@ pub fn resolve(
                 .map(|g| g.as_raw())
                 .collect()
         }
-        Some(list) if list.trim().is_empty() => Vec::new(),
-        Some(list) => list
-            .split(',')
-            .map(|g| resolve_group(g.trim()))
-            .collect::<Result<_, _>>()?,
+        Some(GroupsSpec::List(list)) => list.iter().map(group_of).collect::<Result<_, _>>()?,
     };
     Ok(Target {
         uid,
@@ -292,8 +350,29 @@ mod tests {
 
     #[test]
     fn the_primary_group_is_used_when_group_is_omitted() {
-        let t = resolve(Some("daemon"), None, None).unwrap();
+        let t = resolve(Some(&IdSpec::Written("daemon".into())), None, None).unwrap();
         assert_eq!((t.uid, t.gid), (1, 1));
         assert!(t.groups.is_empty());
+    }
+
+    #[test]
+    fn a_config_id_is_a_number_and_minus_one_is_refused() {
+        let t = resolve(Some(&IdSpec::Number(1)), Some(&IdSpec::Number(2)), None).unwrap();
+        assert_eq!((t.uid, t.gid), (1, 2));
+        let err = resolve(Some(&IdSpec::Number(u32::MAX)), None, None).unwrap_err();
+        assert!(matches!(err, IdentityError::BadId { .. }), "{err}");
+    }
+
+    #[test]
+    fn groups_parse_init_an_empty_list_or_names() {
+        assert_eq!(GroupsSpec::parse("init"), GroupsSpec::Init);
+        assert_eq!(GroupsSpec::parse(" "), GroupsSpec::List(Vec::new()));
+        assert_eq!(
+            GroupsSpec::parse("adm, #5"),
+            GroupsSpec::List(vec![
+                IdSpec::Written("adm".into()),
+                IdSpec::Written("#5".into())
+            ])
+        );
     }
 }

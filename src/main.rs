@@ -2,7 +2,7 @@
 //! crate `go_jail` (`src/lib.rs`); this file only dispatches.
 
 use go_jail::{
-    args, cmd_bpf, cmd_compile, cmd_explain, cmd_groups, cmd_learn, cmd_run, fail, oci, pty_parent,
+    args, cmd_bpf, cmd_compile, cmd_explain, cmd_groups, cmd_learn, cmd_run, fail, pty_parent,
     supervise,
 };
 
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use args::Tool;
 use fail::Failure;
+use go_jail::run_config::RunConfig;
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
@@ -28,12 +29,7 @@ fn main() -> ExitCode {
         }
     } else {
         match args::parse_run(&argv) {
-            Ok(mut run) => match oci::prepare_run(&mut run) {
-                Err(f) => Err(f),
-                Ok(()) if supervise::wanted(&run) => supervise::run(&run),
-                Ok(()) if run.pty => pty_parent::run(&run),
-                Ok(()) => cmd_run::run(&run),
-            },
+            Ok(args) => run(&args),
             Err(e) => return clap_exit(e),
         }
     };
@@ -43,6 +39,17 @@ fn main() -> ExitCode {
             eprintln!("go-jail: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// The run mode: resolves the arguments and `--oci-config` once, then
+/// runs as the options ask.
+fn run(args: &args::RunArgs) -> Result<i32, Failure> {
+    let config = RunConfig::resolve(args)?;
+    match () {
+        _ if config.supervised() => supervise::run(&config),
+        _ if config.pty => pty_parent::run(&config),
+        _ => cmd_run::run(&config),
     }
 }
 

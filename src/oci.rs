@@ -15,8 +15,6 @@ use std::path::Path;
 use policy::PolicySpec;
 use serde::Deserialize;
 
-use crate::arches;
-use crate::args::{PolicyArgs, RunArgs};
 use crate::fail::Failure;
 use crate::profile_json::{self, JsonProfile};
 
@@ -281,140 +279,136 @@ fn check_applicable(
     Ok(())
 }
 
-/// The spec of `--seccomp-profile` or of `--oci-config`'s `linux.seccomp`,
-/// with notes for `--dump`; `None` when neither is given (or the config
-/// has no `linux.seccomp`). `--arch` overrides the profile's arches.
-pub fn profile_spec(args: &PolicyArgs) -> Result<Option<(PolicySpec, Vec<String>)>, Failure> {
-    let config = match &args.oci_config {
-        Some(path) => Some((read(path)?, path.display().to_string())),
-        None => None,
-    };
-    let caps = match (args.profile_caps, &config) {
-        (Some(c), _) => c,
-        (None, Some((c, origin))) => c.bounding(origin)?,
-        (None, None) => 0,
-    };
-    let found = if let Some(path) = &args.seccomp_profile {
-        Some(profile_json::load(path, caps)?)
-    } else if let Some((config, origin)) = &config {
-        match config.linux.as_ref().and_then(|l| l.seccomp.as_ref()) {
-            Some(json) => {
-                let at = format!("{origin}: linux.seccomp");
-                let (profile, mut notes) = json
-                    .to_profile()
-                    .map_err(|e| Failure::input(format!("{at}.{e}")))?;
-                let ignored = config.ignored();
-                if !ignored.is_empty() {
-                    notes.push(format!(
-                        "{origin}: not applied by go-jail: {}",
-                        ignored.join(", ")
-                    ));
-                }
-                Some(profile_json::to_spec(&profile, caps, &at, notes)?)
-            }
-            None => None,
-        }
-    } else {
-        None
-    };
-    let Some((mut spec, notes)) = found else {
-        return Ok(None);
-    };
-    if let Some(list) = &args.arch {
-        spec.arches = arches::parse_arches(list)?;
-    }
-    Ok(Some((spec, notes)))
+/// A config.json read once, with the name it is reported under.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// What the file holds.
+    pub config: OciConfig,
+    /// The path, as messages name it.
+    pub origin: String,
 }
 
-/// Fills the run-mode options the command line left out from
-/// `--oci-config`; returns the warnings and notes to print.
-pub fn apply_to_run(run: &mut RunArgs) -> Result<Vec<String>, Failure> {
-    let Some(path) = run.policy.oci_config.clone() else {
-        return Ok(Vec::new());
-    };
-    let origin = path.display().to_string();
-    let config = read(&path)?;
-    let mut warnings = Vec::new();
-    check_applicable(&config, &origin, run.oci_partial, &mut warnings)?;
-    run.rlimits = config.rlimits(&origin)?;
-    let Some(process) = &config.process else {
-        return Ok(warnings);
-    };
-    if let Some(user) = &process.user {
-        if run.user.is_none() {
-            run.user = Some(format!("#{}", user.uid));
-            if run.group.is_none() {
-                run.group = Some(format!("#{}", user.gid));
-            }
-            if run.groups.is_none() {
-                let gids: Vec<String> = user
-                    .additional_gids
-                    .iter()
-                    .flatten()
-                    .map(|g| format!("#{g}"))
-                    .collect();
-                run.groups = Some(gids.join(","));
-            }
+/// What `--oci-config` gives the run mode, typed: each field applies
+/// where the command line does not say otherwise (`crate::run_config`).
+#[derive(Debug, Clone, Default)]
+pub struct RunDefaults {
+    /// `process.user`.
+    pub user: Option<OciUser>,
+    /// `process.capabilities.bounding` (`Some(0)` when `capabilities`
+    /// has no `bounding`).
+    pub bounding: Option<u64>,
+    /// `process.capabilities.ambient`.
+    pub ambient: Option<u64>,
+    /// `process.args`.
+    pub args: Option<Vec<std::ffi::OsString>>,
+    /// `process.env`.
+    pub env: Option<Vec<std::ffi::OsString>>,
+    /// `process.cwd`, as written (checked where it applies:
+    /// [`RunDefaults::cwd`]).
+    cwd: Option<String>,
+    /// `process.rlimits` as `(RLIMIT_*, soft, hard)`.
+    pub rlimits: Vec<(u32, u64, u64)>,
+    /// The warnings to print: fields not applied, capability sets beyond
+    /// bounding, `noNewPrivileges: false`.
+    pub warnings: Vec<String>,
+    origin: String,
+}
+
+impl RunDefaults {
+    /// `process.cwd`, which must be absolute.
+    pub fn cwd(&self) -> Result<Option<std::path::PathBuf>, Failure> {
+        match &self.cwd {
+            Some(cwd) if !cwd.starts_with('/') => Err(Failure::input(format!(
+                "{}: process.cwd '{cwd}' is not an absolute path",
+                self.origin
+            ))),
+            cwd => Ok(cwd.as_ref().map(Into::into)),
         }
     }
-    if let Some(c) = &process.capabilities {
-        let bounding = c.bounding.clone().unwrap_or_default();
-        if run.caps.is_none() {
-            run.caps = Some(bounding.join(","));
+}
+
+impl LoadedConfig {
+    /// Reads config.json (see [`read`]).
+    pub fn read(path: &Path) -> Result<LoadedConfig, Failure> {
+        Ok(LoadedConfig {
+            config: read(path)?,
+            origin: path.display().to_string(),
+        })
+    }
+
+    /// The bounding set the config asks for (0 without it).
+    pub fn bounding(&self) -> Result<u64, Failure> {
+        self.config.bounding(&self.origin)
+    }
+
+    /// The spec of `linux.seccomp` with notes for `--dump`, seen by a jail
+    /// granting `caps`; `None` without `linux.seccomp`.
+    pub fn seccomp_spec(&self, caps: u64) -> Result<Option<(PolicySpec, Vec<String>)>, Failure> {
+        let origin = &self.origin;
+        let Some(json) = (self.config.linux.as_ref()).and_then(|l| l.seccomp.as_ref()) else {
+            return Ok(None);
+        };
+        let at = format!("{origin}: linux.seccomp");
+        let (profile, mut notes) = json
+            .to_profile()
+            .map_err(|e| Failure::input(format!("{at}.{e}")))?;
+        let ignored = self.config.ignored();
+        if !ignored.is_empty() {
+            notes.push(format!(
+                "{origin}: not applied by go-jail: {}",
+                ignored.join(", ")
+            ));
         }
-        if run.ambient_caps.is_none() {
+        profile_json::to_spec(&profile, caps, &at, notes).map(Some)
+    }
+
+    /// What the run mode takes from the file; fails closed on fields it
+    /// cannot apply unless `partial` (`--oci-partial`).
+    pub fn run_defaults(&self, partial: bool) -> Result<RunDefaults, Failure> {
+        let origin = &self.origin;
+        let mut out = RunDefaults {
+            origin: origin.clone(),
+            ..RunDefaults::default()
+        };
+        check_applicable(&self.config, origin, partial, &mut out.warnings)?;
+        out.rlimits = self.config.rlimits(origin)?;
+        let Some(process) = &self.config.process else {
+            return Ok(out);
+        };
+        out.user = process.user.clone();
+        if let Some(c) = &process.capabilities {
+            let bounding = cap_mask(
+                c.bounding.as_deref().unwrap_or_default(),
+                "bounding",
+                origin,
+            )?;
+            out.bounding = Some(bounding);
             if let Some(a) = &c.ambient {
-                run.ambient_caps = Some(a.join(","));
+                out.ambient = Some(cap_mask(a, "ambient", origin)?);
             }
-        }
-        let b = cap_mask(&bounding, "bounding", &origin)?;
-        for (what, set) in [
-            ("effective", &c.effective),
-            ("permitted", &c.permitted),
-            ("inheritable", &c.inheritable),
-        ] {
-            if let Some(set) = set {
-                if cap_mask(set, what, &origin)? & !b != 0 {
-                    warnings.push(format!(
-                        "{origin}: process.capabilities.{what} has capabilities outside bounding: go-jail grants at most -caps (the bounding set)"
-                    ));
+            for (what, set) in [
+                ("effective", &c.effective),
+                ("permitted", &c.permitted),
+                ("inheritable", &c.inheritable),
+            ] {
+                if let Some(set) = set {
+                    if cap_mask(set, what, origin)? & !bounding != 0 {
+                        out.warnings.push(format!(
+                            "{origin}: process.capabilities.{what} has capabilities outside bounding: go-jail grants at most -caps (the bounding set)"
+                        ));
+                    }
                 }
             }
         }
-    }
-    if process.no_new_privileges == Some(false) {
-        warnings.push(format!(
-            "{origin}: process.noNewPrivileges is false, but go-jail always sets no_new_privs"
-        ));
-    }
-    if run.command.is_empty() {
-        if let Some(args) = &process.args {
-            run.command = args.iter().map(OsString::from).collect();
-            if let Some(env) = &process.env {
-                run.base_env = Some(env.iter().map(OsString::from).collect());
-            }
+        if process.no_new_privileges == Some(false) {
+            out.warnings.push(format!(
+                "{origin}: process.noNewPrivileges is false, but go-jail always sets no_new_privs"
+            ));
         }
-        if let Some(cwd) = &process.cwd {
-            if !cwd.starts_with('/') {
-                return Err(Failure::input(format!(
-                    "{origin}: process.cwd '{cwd}' is not an absolute path"
-                )));
-            }
-            // --cwd wins; either way the target enters it, or go-jail fails
-            run.cwd.get_or_insert_with(|| cwd.into());
-        }
+        let words = |list: &Vec<String>| list.iter().map(OsString::from).collect();
+        out.args = process.args.as_ref().map(words);
+        out.env = process.env.as_ref().map(words);
+        out.cwd = process.cwd.clone();
+        Ok(out)
     }
-    Ok(warnings)
-}
-
-/// The run mode's use of `--oci-config`: fills `run` from the file and
-/// prints the warnings (unless `--quiet`).
-pub fn prepare_run(run: &mut RunArgs) -> Result<(), Failure> {
-    let warnings = apply_to_run(run)?;
-    if !run.quiet {
-        for w in warnings {
-            eprintln!("go-jail: warning: {w}");
-        }
-    }
-    Ok(())
 }

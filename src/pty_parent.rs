@@ -27,13 +27,13 @@
 use runner::pty::{Pty, Relay};
 use runner::reaper::{self, Jailed};
 
-use crate::args::RunArgs;
 use crate::cmd_run;
 use crate::fail::Failure;
+use crate::run_config::RunConfig;
 
 /// A new pty when `--pty` is given.
-pub fn open(args: &RunArgs) -> Result<Option<Pty>, Failure> {
-    match args.pty {
+pub fn open(config: &RunConfig) -> Result<Option<Pty>, Failure> {
+    match config.pty {
         true => Pty::open()
             .map(Some)
             .map_err(|e| Failure::input(e.to_string())),
@@ -44,11 +44,11 @@ pub fn open(args: &RunArgs) -> Result<Option<Pty>, Failure> {
 /// [`cmd_run::prepare`], with `pty` (if any) as COMMAND's terminal: the
 /// pty's step makes the new session, so the plan's own `setsid` is off.
 pub fn prepare(
-    args: &RunArgs,
+    config: &RunConfig,
     notify: Option<&bpf_asm::Program>,
     pty: Option<&Pty>,
 ) -> Result<runner::Plan, Failure> {
-    let builder = cmd_run::plan_builder(args, notify)?;
+    let builder = cmd_run::plan_builder(config, notify)?;
     cmd_run::build(match pty {
         Some(pty) => builder.tty(pty.tty_policy()).new_session(false),
         None => builder,
@@ -56,11 +56,11 @@ pub fn prepare(
 }
 
 /// The run mode with `--pty` (without a supervisor): returns go-jail's status.
-pub fn run(args: &RunArgs) -> Result<i32, Failure> {
+pub fn run(config: &RunConfig) -> Result<i32, Failure> {
     let lifetime = |e: reaper::LifetimeError| Failure::input(e.to_string());
     let pty = Pty::open().map_err(|e| Failure::input(e.to_string()))?;
-    let plan = prepare(args, None, Some(&pty))?;
-    let mut jailed = Jailed::spawn(&plan, args.keep_orphans).map_err(lifetime)?;
+    let plan = prepare(config, None, Some(&pty))?;
+    let mut jailed = Jailed::spawn(&plan, config.keep_orphans).map_err(lifetime)?;
     let mut relay = match start_relay(pty) {
         Ok(relay) => relay,
         Err(f) => {
@@ -71,6 +71,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     };
     let mut keep = jailed.fds();
     keep.push(relay.master_fd());
+    keep.extend(plan.fds());
     reaper::confine_parent(cmd_run::PARENT_CAPS, &keep);
     if let Err(e) = jailed.start() {
         relay.restore();

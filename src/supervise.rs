@@ -73,14 +73,15 @@ use runner::supervisor::{self as n, PollFd, Response, POLLERR, POLLHUP, POLLIN, 
 use runner::Errno;
 
 use crate::access::{self, Access};
-use crate::args::{ReportMode, RunArgs};
+use crate::args::ReportMode;
 use crate::cmd_run;
 use crate::fail::Failure;
-use crate::filter;
 use crate::landlock::Checker;
 use crate::learned::Learned;
+use crate::policy_input::run_guards;
 use crate::pty_parent;
 use crate::report;
+use crate::run_config::RunConfig;
 
 const SIGKILL: u32 = 9;
 const SIGSYS: i32 = 31;
@@ -120,55 +121,59 @@ pub struct LandlockWatch {
     pub enforced: bool,
 }
 
-/// Whether the run mode needs the supervisor.
-pub fn wanted(args: &RunArgs) -> bool {
-    args.report_denied.is_some() || args.complain
-}
-
 /// The run mode with `--report-denied` or `--complain`.
-pub fn run(args: &RunArgs) -> Result<i32, Failure> {
-    let all = args.report_denied == Some(ReportMode::All);
-    let mode = if args.complain {
+pub fn run(config: &RunConfig) -> Result<i32, Failure> {
+    let all = config.report_denied == Some(ReportMode::All);
+    let mode = if config.complain {
         Mode::Complain { all }
     } else {
         Mode::Report { all }
     };
-    let policy_args = cmd_run::policy_args(args)?;
-    let mut guards = filter::run_guards(!args.allow_tty_injection);
-    let spec = if args.complain {
-        filter::spec_for_complain(&policy_args, &guards)?
+    let input = &config.policy;
+    let mut guards = run_guards(!config.allow_tty_injection);
+    let spec = if config.complain {
+        input.spec_for_complain(&guards)?
     } else {
-        filter::spec_for_run(&policy_args, &guards)?
+        input.spec_for_run(&guards)?
     };
     let landlock = LandlockWatch {
-        checker: Checker::new(&cmd_run::landlock_rules(args)?),
-        enforced: !args.complain,
+        checker: Checker::new(&config.landlock),
+        enforced: !config.complain,
     };
     let calls = landlock.checker.calls();
     // Landlock's decisions are reported through a filter of its own calls
     let spec = match spec {
-        None if !calls.is_empty() => Some(crate::policy_args::empty_deny_list(&policy_args)?),
+        None if !calls.is_empty() => Some(input.empty_deny_list()),
         spec => spec,
     };
     let Some(mut spec) = spec else {
-        if !args.quiet {
+        if !config.quiet {
             warn("warning: no seccomp filter and no Landlock file or port rule: nothing to report");
         }
-        return match args.pty {
-            true => pty_parent::run(args),
-            false => cmd_run::run(args),
+        return match config.pty {
+            true => pty_parent::run(config),
+            false => cmd_run::run(config),
         };
     };
     let listener = policy::listener_guard_rules();
     policy::add_guards(&mut spec, &listener);
     guards.extend(listener);
-    let (policy, weights) = filter::resolve(spec, &policy_args, args.quiet)?;
-    let enforced = filter::enforced(&policy_args, &guards);
+    let (policy, weights) = input.resolve(spec, config.quiet)?;
+    let enforced = input.enforced(&guards);
     let program = compile_notifying(&policy, weights, &enforced, &calls)?;
-    let pty = pty_parent::open(args)?;
-    let plan = pty_parent::prepare(args, Some(&program), pty.as_ref())?;
+    let pty = pty_parent::open(config)?;
+    let plan = pty_parent::prepare(config, Some(&program), pty.as_ref())?;
     let landlock = (!calls.is_empty()).then_some(landlock);
-    Ok(supervise(&plan, &policy, mode, landlock, args.keep_orphans, pty, None)?.status)
+    Ok(supervise(
+        &plan,
+        &policy,
+        mode,
+        landlock,
+        config.keep_orphans,
+        pty,
+        None,
+    )?
+    .status)
 }
 
 /// `policy` with its denials turned into notifications, except the
@@ -214,20 +219,7 @@ pub fn supervise(
         .map_err(|e| sys_failure("prctl(PR_SET_CHILD_SUBREAPER)", e))?;
     let sigfd = reaper::watch_signals().map_err(|e| sys_failure("signalfd", e))?;
     let child = runner::listener::spawn(plan).map_err(|e| Failure::input(e.to_string()))?;
-    let mut session = Session {
-        policy,
-        mode,
-        child: child.pid,
-        seen: HashSet::new(),
-        learned: BTreeSet::new(),
-        files: Learned::default(),
-        landlock,
-        seen_access: HashSet::new(),
-        draining: false,
-        outbox: report::Outbox::default(),
-        killed_child: false,
-        crlf: false,
-    };
+    let mut session = Session::new(policy, mode, child.pid, landlock);
     let mut relay = match pty.map(pty_parent::start_relay).transpose() {
         Ok(relay) => relay,
         Err(f) => {
@@ -250,16 +242,15 @@ pub fn supervise(
             files: Learned::default(),
         });
     };
-    let keep_fds: Vec<BorrowedFd<'_>> = [
-        Some(listener.as_fd()),
-        Some(sigfd.as_fd()),
-        Some(child.pidfd.as_fd()), // owned by `child`, which closes it
-        relay.as_ref().map(Relay::master_fd),
-        keep_fd,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    // every descriptor but these is closed: the plan's own are kept for
+    // its drop, the child's pidfd is closed by `child`
+    let relayed = relay.as_ref().map(Relay::master_fd);
+    let keep_fds: Vec<BorrowedFd<'_>> = [listener.as_fd(), sigfd.as_fd(), child.pidfd.as_fd()]
+        .into_iter()
+        .chain(relayed)
+        .chain(keep_fd)
+        .chain(plan.fds())
+        .collect();
     reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
     // the start gate: the command runs only now, so it never sees its
     // supervisor before this confinement
@@ -426,7 +417,30 @@ struct Session<'a> {
     crlf: bool,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// A session of `mode` for the child `child`, nothing seen yet.
+    fn new(
+        policy: &'a Policy,
+        mode: Mode,
+        child: i32,
+        landlock: Option<LandlockWatch>,
+    ) -> Session<'a> {
+        Session {
+            policy,
+            mode,
+            child,
+            seen: HashSet::new(),
+            learned: BTreeSet::new(),
+            files: Learned::default(),
+            landlock,
+            seen_access: HashSet::new(),
+            draining: false,
+            outbox: report::Outbox::default(),
+            killed_child: false,
+            crlf: false,
+        }
+    }
+
     /// Takes one notification and answers it.
     fn serve(&mut self, listener: BorrowedFd<'_>) {
         let Ok(notif) = n::receive(listener) else {

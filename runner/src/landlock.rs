@@ -186,6 +186,12 @@ impl Ruleset {
         self.attr
     }
 
+    /// The ruleset's descriptor, borrowed.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd as _;
+        self.fd.as_fd()
+    }
+
     /// The ruleset fd (close-on-exec).
     pub fn fd(&self) -> i32 {
         self.fd.as_raw_fd()

@@ -135,3 +135,31 @@ fn keeping_the_rulesets_fd_number_is_refused() {
         .unwrap_err();
     assert_eq!(e, runner::PlanError::KeptRulesetFd(fd));
 }
+
+/// A parent that confines itself after the fork (`reaper::confine_parent`)
+/// keeps `Plan::fds()`: the plan owns its ruleset's fd, and closing it under
+/// the plan made the plan's drop close a number that was no longer its own
+/// (Rust's debug-build I/O-safety check aborted go-jail with 134 in every
+/// run mode).
+#[test]
+fn a_plan_names_its_ruleset_fd_for_a_confining_parent_to_keep() {
+    use std::os::fd::AsRawFd as _;
+    if kernel_abi() < 1 {
+        println!("skipping: needs Landlock");
+        return;
+    }
+    let ruleset = Arc::new(programs_only());
+    let fd = ruleset.fd();
+    let plan = PlanBuilder::new(NOBODY, NOBODY)
+        .landlock(ruleset)
+        .command(["/bin/true"])
+        .build()
+        .unwrap();
+    let kept: Vec<i32> = plan.fds().iter().map(|f| f.as_raw_fd()).collect();
+    assert_eq!(kept, vec![fd]);
+    let without = PlanBuilder::new(NOBODY, NOBODY)
+        .command(["/bin/true"])
+        .build()
+        .unwrap();
+    assert!(without.fds().is_empty());
+}

@@ -160,6 +160,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The descriptors the plan owns (the Landlock ruleset): a parent that
+    /// confines itself after forking ([`crate::reaper::confine_parent`])
+    /// keeps them, or the plan's drop would close a number that is no
+    /// longer its own (an fd reused since, or Rust's I/O-safety abort).
+    pub fn fds(&self) -> Vec<std::os::fd::BorrowedFd<'_>> {
+        self.landlock.iter().map(|r| r.as_fd()).collect()
+    }
+
     /// Target uid (real, effective, saved and fs).
     pub fn uid(&self) -> u32 {
         self.uid

@@ -5,7 +5,14 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
+
+mod go_style;
+mod tools;
+
+pub use go_style::normalize;
+use go_style::run_only_option;
+pub use tools::*;
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -239,15 +246,6 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub command: Vec<OsString>,
-
-    /// The environment to start from instead of go-jail's own (`--oci-config`'s
-    /// `process.env`); `--env` entries still apply on top.
-    #[arg(skip)]
-    pub base_env: Option<Vec<OsString>>,
-
-    /// `(RLIMIT_*, soft, hard)` to set (`--oci-config`'s `process.rlimits`).
-    #[arg(skip)]
-    pub rlimits: Vec<(u32, u64, u64)>,
 }
 
 /// The seccomp policy options shared by the run mode and `compile`.
@@ -334,43 +332,6 @@ pub struct PolicyArgs {
     /// reached; socketpair stays for in-process IPC.
     #[arg(long)]
     pub no_unix: bool,
-
-    /// The capability bounding set a profile's includes/excludes are
-    /// evaluated against (set from -caps by the run mode).
-    #[arg(skip)]
-    pub profile_caps: Option<u64>,
-}
-
-/// Subcommands: the tools to build, see and debug a filter.
-#[derive(Debug, Parser)]
-#[command(name = "go-jail", version)]
-pub struct ToolArgs {
-    #[command(subcommand)]
-    pub tool: Tool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Tool {
-    /// Compile a policy to seccomp BPF.
-    Compile(CompileArgs),
-    /// Disassemble a raw BPF program.
-    Disasm(DisasmArgs),
-    /// Assemble text into a raw BPF program.
-    Asm(AsmArgs),
-    /// Check a raw BPF program as the kernel would load it as a seccomp filter.
-    Verify(VerifyArgs),
-    /// Run a raw BPF program on one syscall.
-    Emu(EmuArgs),
-    /// Print shell completions.
-    Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
-    /// List the syscall groups (`@name`), or one group's members.
-    Groups(GroupsArgs),
-    /// Explain what a filter does: per architecture, which syscalls get which action.
-    Explain(ExplainArgs),
-    /// Run COMMAND under the jail and print the syscalls it used, as an allow-list.
-    Learn(Box<LearnArgs>),
 }
 
 /// How often `--report-denied` reports a denied syscall.
@@ -380,180 +341,6 @@ pub enum ReportMode {
     Once,
     /// Every call.
     All,
-}
-
-/// What `learn` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LearnFormat {
-    /// One runnable line: `go-jail [the jail options given]
-    /// -syscall-allow=... [--fs-...] [--net-...] -- COMMAND...`.
-    Line,
-    /// The `-syscall-allow=...` option alone (the Landlock options go to
-    /// stderr).
-    Allow,
-    /// A Docker/OCI seccomp profile (JSON).
-    Docker,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    override_usage = "go-jail learn [JAIL OPTIONS] [--format line|allow|docker] [-o FILE] [--] COMMAND [ARG]...",
-    after_help = "Runs COMMAND (and everything it starts) with a filter that reports every \
-syscall and lets it run: nothing is enforced but the TTY guard (--allow-tty-injection) \
-and --no-userns. Records the syscalls, the files COMMAND opens, creates, removes, renames, \
-executes or lists, and the TCP ports it connects to or binds. At the end, prints one \
-runnable line: go-jail with the jail options given, the -syscall-allow list and the \
-Landlock options (--fs-system for what the preset covers, --fs-rw on the directories \
-written in, --fs-rx on other programs run, --fs-ro on what was read, a directory when \
-several files in it were read or it was listed, --net-connect/--net-bind, --no-net and \
---no-unix when no such socket was made).\n\n\
-Example:\n  go-jail learn -user nobody -- ls /etc\n  \
-go-jail -user nobody -syscall-allow=... --fs-system --fs-ro=/etc --no-net --no-unix -- ls /etc"
-)]
-pub struct LearnArgs {
-    /// The output: a runnable line, the allow-list option alone, or a
-    /// Docker/OCI profile (both with the Landlock options on stderr).
-    #[arg(long, value_enum, default_value = "line")]
-    pub format: LearnFormat,
-    /// Write the result to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    #[command(flatten)]
-    pub jail: RunArgs,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  go-jail groups\n  go-jail groups @file-system --arch aarch64")]
-pub struct GroupsArgs {
-    /// A group (`@file-system` or `file-system`): print its members.
-    #[arg(value_name = "NAME")]
-    pub name: Option<String>,
-    /// The architecture whose members to print [default: native].
-    #[arg(long)]
-    pub arch: Option<String>,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  go-jail explain -syscall-allow=@default,@basic-io\n  go-jail explain --bpf filter.bpf --arch x86_64"
-)]
-pub struct ExplainArgs {
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    #[command(flatten)]
-    pub landlock: crate::landlock::LandlockArgs,
-    /// Explain this raw BPF program (any tool's) instead of a policy; --arch
-    /// selects the architectures to detail [default: those the program treats
-    /// differently from an unknown one].
-    #[arg(long, value_name = "FILE")]
-    pub bpf: Option<PathBuf>,
-    /// One line per table syscall: `ARCH NR NAME ACTION`.
-    #[arg(long)]
-    pub per_syscall: bool,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Annotated text, accepted by `go-jail asm`.
-    Asm,
-    /// The kernel's `struct sock_filter` array (what `bwrap --seccomp FD` reads).
-    Raw,
-    /// A C array initializer.
-    C,
-    /// A JSON array of {code, jt, jf, k}.
-    Json,
-}
-
-#[derive(Debug, Args)]
-#[command(after_help = "Example:\n  go-jail compile -syscall-allow=read,write,exit_group --dump")]
-pub struct CompileArgs {
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// (Shown by --dump beside the filter; compile writes only the filter.)
-    #[command(flatten)]
-    pub landlock: crate::landlock::LandlockArgs,
-    /// The capabilities the jail would grant, for a --seccomp-profile's
-    /// includes/excludes (comma-separated) [default: none, or the OCI config's bounding set].
-    #[arg(long, value_name = "LIST")]
-    pub caps: Option<String>,
-    /// Add the run mode's TTY guard (ioctl TIOCSTI/TIOCLINUX fail with EPERM),
-    /// which compiled filters leave out by default: they mean exactly the policy.
-    #[arg(long)]
-    pub tty_guard: bool,
-    /// Print the annotated disassembly and statistics on stderr... or stdout when no -o.
-    #[arg(long)]
-    pub dump: bool,
-    /// Output format [default: asm on a terminal... raw with -o].
-    #[arg(long, value_enum)]
-    pub format: Option<OutputFormat>,
-    /// Write the program to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Do not print warnings.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct DisasmArgs {
-    /// The raw program.
-    pub file: PathBuf,
-    /// Name syscalls compared against `nr` for this architecture where the
-    /// program has not tested `arch` (after `jeq #AUDIT_ARCH_I386` the
-    /// branch is named from i386's table, without this option too).
-    #[arg(long)]
-    pub arch: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct AsmArgs {
-    /// The text program.
-    pub file: PathBuf,
-    /// Write the raw program here instead of stdout.
-    #[arg(short, long, value_name = "OUT")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// The raw program.
-    pub file: PathBuf,
-    /// List the syscalls the kernel's action cache serves without running the filter.
-    #[arg(long)]
-    pub cache: bool,
-    /// The architecture for --cache [default: native].
-    #[arg(long)]
-    pub arch: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct EmuArgs {
-    /// The raw program.
-    pub file: PathBuf,
-    /// The architecture of the call: name or 0x audit value [default: native].
-    #[arg(long)]
-    pub arch: Option<String>,
-    /// The instruction pointer.
-    #[arg(long, value_name = "N")]
-    pub ip: Option<String>,
-    /// Print one JSON object.
-    #[arg(long)]
-    pub json: bool,
-    /// The syscall: a number (decimal or 0x) or a name for the arch.
-    #[arg(value_name = "NR|NAME", allow_hyphen_values = true)]
-    pub syscall: String,
-    /// Up to six arguments (decimal or 0x).
-    #[arg(value_name = "ARG", allow_hyphen_values = true, num_args = 0..=6)]
-    pub args: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// bash, zsh, fish, elvish or powershell.
-    pub shell: clap_complete::Shell,
 }
 
 /// The whole command line for completions and the man page: the run mode's
@@ -580,126 +367,6 @@ pub const TOOLS: &[&str] = &[
     "learn",
 ];
 
-/// Rewrites Go-style single-dash long options into GNU style for `cmd`, and,
-/// when `stop_at_operand` is set, inserts `--` before the first operand so
-/// that nothing after it is parsed as an option (it belongs to COMMAND).
-/// Without `stop_at_operand` (the tool subcommands) options may follow
-/// operands, as clap's usual convention has it: they are moved before the
-/// first operand (`emu FILE read 1 2 --json`), because an operand list that
-/// accepts `-1` would otherwise swallow them; `--` still ends the options.
-///
-/// An argument is rewritten only when the word after the dash (up to `=`) is
-/// one of `cmd`'s long option names or aliases, so short options (`-o`,
-/// `-q`) and option values are left alone.
-pub fn normalize(
-    cmd: &clap::Command,
-    args: &[OsString],
-    stop_at_operand: bool,
-) -> Result<Vec<OsString>, String> {
-    let mut out = Vec::with_capacity(args.len() + 1);
-    // the tool subcommands' operands (and unknown dash words such as `-1`),
-    // in order, after every option
-    let mut operands = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        let text = arg.to_string_lossy();
-        if text == "--" {
-            out.append(&mut operands);
-            out.extend(args[i..].iter().cloned());
-            return Ok(out);
-        }
-        if !text.starts_with('-') || text == "-" {
-            if stop_at_operand {
-                out.push("--".into());
-                out.extend(args[i..].iter().cloned());
-                return Ok(out);
-            }
-            operands.push(arg.clone());
-            i += 1;
-            continue;
-        }
-        let body = text.trim_start_matches('-');
-        let (name, has_value) = match body.split_once('=') {
-            Some((name, _)) => (name, true),
-            None => (body, false),
-        };
-        let long = find_long(cmd, name);
-        let rewritten: OsString = match (&long, text.starts_with("--")) {
-            (Some(_), false) => format!("-{text}").into(),
-            _ => arg.clone(),
-        };
-        i += 1;
-        if let Some(takes_value) = long {
-            out.push(rewritten);
-            if takes_value && !has_value && i < args.len() {
-                out.push(args[i].clone());
-                i += 1;
-            }
-        } else if text.len() == 2 && !text.starts_with("--") {
-            // A short option such as `-o FILE`: keep its value with it.
-            let short = text.chars().nth(1);
-            let takes = cmd
-                .get_arguments()
-                .find(|a| a.get_short() == short)
-                .is_some_and(|a| a.get_action().takes_values());
-            let known = short.is_some_and(|c| c == 'h' || c == 'V')
-                || cmd.get_arguments().any(|a| a.get_short() == short);
-            if stop_at_operand && !known {
-                return Err(unknown_option(cmd, &text));
-            }
-            if !known {
-                // `-1`: an operand of a list that takes negative numbers
-                operands.push(rewritten);
-                continue;
-            }
-            out.push(rewritten);
-            if takes && i < args.len() {
-                out.push(args[i].clone());
-                i += 1;
-            }
-        } else if stop_at_operand {
-            // Before COMMAND every dash word must be an option: a typo such
-            // as `-usr nobody` must not silently become the command.
-            return Err(unknown_option(cmd, &text));
-        } else {
-            // unknown to `cmd`: clap says so, or an operand list takes it
-            operands.push(rewritten);
-        }
-    }
-    out.append(&mut operands);
-    Ok(out)
-}
-
-/// "unknown option '-usr' (did you mean '-user'?)"
-fn unknown_option(cmd: &clap::Command, text: &str) -> String {
-    let body = text.trim_start_matches('-');
-    let name = body.split_once('=').map_or(body, |(n, _)| n);
-    let close = cmd
-        .get_arguments()
-        .filter_map(|a| a.get_long())
-        .map(|long| (policy::table::edit_distance(name, long), long))
-        .filter(|&(d, _)| d <= 2)
-        .min();
-    match close {
-        Some((_, long)) => format!("unknown option '{text}' (did you mean '-{long}'?); put `--` before a COMMAND that starts with '-'"),
-        None => format!("unknown option '{text}'; put `--` before a COMMAND that starts with '-'"),
-    }
-}
-
-/// `Some(takes_value)` when `name` is a long option (or alias) of `cmd`.
-fn find_long(cmd: &clap::Command, name: &str) -> Option<bool> {
-    if name == "help" || name == "version" {
-        return Some(false);
-    }
-    cmd.get_arguments()
-        .find(|a| {
-            a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|al| al.contains(&name))
-        })
-        // `--opt=value` only (`--report-denied[=all]`): the next word is not its value
-        .map(|a| a.get_action().takes_values() && !a.is_require_equals_set())
-}
-
 /// Parses the run mode's arguments (everything after argv[0]).
 pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
     // One clap `Command` serves both the rewriting and the parse: building
@@ -711,33 +378,6 @@ pub fn parse_run(args: &[OsString]) -> Result<RunArgs, clap::Error> {
     argv.extend(rest);
     let matches = cmd.try_get_matches_from_mut(argv)?;
     RunArgs::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
-}
-
-/// A run-mode option given to a tool that lacks it (`compile -user
-/// nobody`): the message saying so, instead of clap's `unexpected argument '-u'`.
-fn run_only_option(sub: &clap::Command, args: &[OsString]) -> Option<String> {
-    let mut run = None;
-    for arg in args {
-        let text = arg.to_string_lossy();
-        if text == "--" {
-            break;
-        }
-        let Some(body) = text.strip_prefix('-').map(|b| b.trim_start_matches('-')) else {
-            continue;
-        };
-        let name = body.split_once('=').map_or(body, |(n, _)| n);
-        if name.len() < 2 || find_long(sub, name).is_some() {
-            continue;
-        }
-        let run = run.get_or_insert_with(RunArgs::command);
-        if find_long(run, name).is_some() {
-            return Some(format!(
-                "'-{name}' is an option of the run mode (go-jail -{name} ... -- COMMAND), not of `{}`, whose output does not depend on who runs it",
-                sub.get_name()
-            ));
-        }
-    }
-    None
 }
 
 /// Parses a subcommand's arguments; `args[0]` is the subcommand's name.
