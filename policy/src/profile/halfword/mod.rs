@@ -20,6 +20,13 @@
 //! The graph is an arena; reference counts are kept because libseccomp
 //! unlinks a node from its level when the last reference goes.
 //!
+//! The model keeps db.c's functions, one part of db.c per file: this file
+//! the tree, its walk and `db_rule_add` (`Tree::add`); `build.rs` the new
+//! rule's chain (`_db_rule_gen_64`, `_db_rule_gen_32`); `prune.rs`
+//! `_db_tree_prune`; `merge.rs` `_db_tree_add`; `put.rs` the reference
+//! counts and removal (`_db_node_put`, `_db_tree_put`, `_db_level_clean`,
+//! `_db_tree_remove`).
+//!
 //! Checked against libseccomp's own tree (its PFC) on every case of
 //! tests/libseccomp_diff.rs. [`Tree::lower`] (in `lower.rs`) turns the
 //! tree into go-jail rules; `profile::translate` uses it for a syscall
@@ -124,7 +131,10 @@ pub struct Tree {
 /// The outcome of [`Tree::build`]: the tree and the indices of the rules
 /// libseccomp refuses.
 pub struct Built {
+    /// The tree of the rules libseccomp accepts.
     pub tree: Tree,
+    /// The indices (in the rules given) of the rules libseccomp refuses
+    /// (`-EEXIST` from `_db_tree_add`), left out of the tree.
     pub refused: Vec<usize>,
 }
 
