@@ -32,9 +32,15 @@ pub enum BuildError {
     /// A label was bound twice.
     ReboundLabel(Label),
     /// A jump targets a label bound at or before it: classic BPF only jumps forward.
-    BackwardJump { label: Label },
+    BackwardJump {
+        /// The label jumped to.
+        label: Label,
+    },
     /// The relaxed program is longer than the kernel's 4096 instructions.
-    TooLong { insns: usize },
+    TooLong {
+        /// The length of the relaxed program.
+        insns: usize,
+    },
     /// Nothing was emitted.
     Empty,
 }
@@ -81,6 +87,7 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// An empty builder: no instruction, no label.
     pub fn new() -> Builder {
         Builder::default()
     }
@@ -135,6 +142,7 @@ impl Builder {
         self.items.len()
     }
 
+    /// Whether nothing was emitted yet.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

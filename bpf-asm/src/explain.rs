@@ -57,7 +57,13 @@ pub enum Outcome {
     Always(Ret),
     /// Paths return different values: `cases` (in the order their values
     /// first appear), and `otherwise` for the rest.
-    Conditional { cases: Vec<Case>, otherwise: Ret },
+    Conditional {
+        /// The values returned under argument conditions, each with its
+        /// conditions.
+        cases: Vec<Case>,
+        /// What the paths that meet no case return.
+        otherwise: Ret,
+    },
     /// More than [`MAX_PATHS`] paths.
     TooManyPaths,
 }

@@ -30,67 +30,113 @@ mod decoded;
 
 pub use decoded::{decode, Decoded, InvalidOpcode, Reg, RetSrc, Size, Src};
 
-/// Instruction classes (`BPF_CLASS`).
+/// Instruction classes (`BPF_CLASS(code)`, bits 0..=2), as
+/// include/uapi/linux/bpf_common.h defines them.
 pub mod class {
+    /// `BPF_LD`: load into A.
     pub const LD: u16 = 0x00;
+    /// `BPF_LDX`: load into X.
     pub const LDX: u16 = 0x01;
+    /// `BPF_ST`: store A into a scratch word.
     pub const ST: u16 = 0x02;
+    /// `BPF_STX`: store X into a scratch word.
     pub const STX: u16 = 0x03;
+    /// `BPF_ALU`: arithmetic on A.
     pub const ALU: u16 = 0x04;
+    /// `BPF_JMP`: jumps.
     pub const JMP: u16 = 0x05;
+    /// `BPF_RET`: end the program with a value.
     pub const RET: u16 = 0x06;
+    /// `BPF_MISC`: register transfers (`tax`, `txa`).
     pub const MISC: u16 = 0x07;
 }
 
-/// Load sizes (`BPF_SIZE`).
+/// Load sizes (`BPF_SIZE(code)`, bits 3..=4), as
+/// include/uapi/linux/bpf_common.h defines them.
 pub mod size {
+    /// `BPF_W`: a 32-bit word.
     pub const W: u16 = 0x00;
+    /// `BPF_H`: a 16-bit half word.
     pub const H: u16 = 0x08;
+    /// `BPF_B`: a byte.
     pub const B: u16 = 0x10;
 }
 
-/// Load modes (`BPF_MODE`).
+/// Load modes (`BPF_MODE(code)`, bits 5..=7), as
+/// include/uapi/linux/bpf_common.h and include/uapi/linux/filter.h
+/// (`BPF_MSH`) define them.
 pub mod mode {
+    /// `BPF_IMM`: the constant `k`.
     pub const IMM: u16 = 0x00;
+    /// `BPF_ABS`: the input at byte offset `k`.
     pub const ABS: u16 = 0x20;
+    /// `BPF_IND`: the input at byte offset `X + k`.
     pub const IND: u16 = 0x40;
+    /// `BPF_MEM`: scratch word `M[k]`.
     pub const MEM: u16 = 0x60;
+    /// `BPF_LEN`: the length of the input.
     pub const LEN: u16 = 0x80;
+    /// `BPF_MSH`: `4 * (P[k] & 0xf)`, the IP header length (`ldx` only).
     pub const MSH: u16 = 0xa0;
 }
 
-/// ALU and jump operations (`BPF_OP`).
+/// ALU and jump operations (`BPF_OP(code)`, bits 4..=7), as
+/// include/uapi/linux/bpf_common.h defines them.
 pub mod op {
+    /// `BPF_ADD`: `A += operand`.
     pub const ADD: u16 = 0x00;
+    /// `BPF_SUB`: `A -= operand`.
     pub const SUB: u16 = 0x10;
+    /// `BPF_MUL`: `A *= operand`.
     pub const MUL: u16 = 0x20;
+    /// `BPF_DIV`: `A /= operand` (unsigned).
     pub const DIV: u16 = 0x30;
+    /// `BPF_OR`: `A |= operand`.
     pub const OR: u16 = 0x40;
+    /// `BPF_AND`: `A &= operand`.
     pub const AND: u16 = 0x50;
+    /// `BPF_LSH`: `A <<= operand`.
     pub const LSH: u16 = 0x60;
+    /// `BPF_RSH`: `A >>= operand` (logical).
     pub const RSH: u16 = 0x70;
+    /// `BPF_NEG`: `A = -A`.
     pub const NEG: u16 = 0x80;
+    /// `BPF_MOD`: `A %= operand` (rejected by seccomp).
     pub const MOD: u16 = 0x90;
+    /// `BPF_XOR`: `A ^= operand`.
     pub const XOR: u16 = 0xa0;
 
+    /// `BPF_JA`: jump always, over `k` instructions.
     pub const JA: u16 = 0x00;
+    /// `BPF_JEQ`: jump if `A == operand`.
     pub const JEQ: u16 = 0x10;
+    /// `BPF_JGT`: jump if `A > operand` (unsigned).
     pub const JGT: u16 = 0x20;
+    /// `BPF_JGE`: jump if `A >= operand` (unsigned).
     pub const JGE: u16 = 0x30;
+    /// `BPF_JSET`: jump if `A & operand != 0`.
     pub const JSET: u16 = 0x40;
 }
 
-/// Operand source (`BPF_SRC`) for ALU and JMP, and `BPF_RVAL` for RET.
+/// Operand source (`BPF_SRC(code)`, bit 3) for ALU and JMP, and
+/// `BPF_RVAL(code)` (bits 3..=4) for RET, as
+/// include/uapi/linux/bpf_common.h and include/uapi/linux/filter.h define
+/// them.
 pub mod src {
+    /// `BPF_K`: the operand is the constant `k` (for RET: `ret #k`).
     pub const K: u16 = 0x00;
+    /// `BPF_X`: the operand is register X.
     pub const X: u16 = 0x08;
     /// `BPF_RVAL` A: `ret a`.
     pub const A: u16 = 0x10;
 }
 
-/// MISC operations (`BPF_MISCOP`).
+/// MISC operations (`BPF_MISCOP(code)`), as include/uapi/linux/filter.h
+/// defines them.
 pub mod misc {
+    /// `BPF_TAX`: `X = A`.
     pub const TAX: u16 = 0x00;
+    /// `BPF_TXA`: `A = X`.
     pub const TXA: u16 = 0x80;
 }
 
@@ -106,18 +152,30 @@ pub const MAX_INSNS: usize = 4096;
 /// decoder has it as [`Decoded::Mod`]; `NEG`, with no operand, is [`Decoded::Neg`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AluOp {
+    /// `BPF_ADD`: `A += operand` (wrapping).
     Add,
+    /// `BPF_SUB`: `A -= operand` (wrapping).
     Sub,
+    /// `BPF_MUL`: `A *= operand` (wrapping).
     Mul,
+    /// `BPF_DIV`: `A /= operand`, unsigned; `div #0` is refused at load
+    /// (`bpf_check_classic`) and `div x` with `X == 0` returns 0
+    /// (`bpf_convert_filter`, both in net/core/filter.c).
     Div,
+    /// `BPF_AND`: `A &= operand`.
     And,
+    /// `BPF_OR`: `A |= operand`.
     Or,
+    /// `BPF_XOR`: `A ^= operand`.
     Xor,
+    /// `BPF_LSH`: `A <<= operand`.
     Lsh,
+    /// `BPF_RSH`: `A >>= operand`, logical.
     Rsh,
 }
 
 impl AluOp {
+    /// Every operation, in the order of the text form's listings.
     pub const ALL: [AluOp; 9] = [
         AluOp::Add,
         AluOp::Sub,
@@ -191,6 +249,7 @@ pub enum JmpCond {
 }
 
 impl JmpCond {
+    /// Every condition.
     pub const ALL: [JmpCond; 4] = [JmpCond::Eq, JmpCond::Ge, JmpCond::Gt, JmpCond::Set];
 
     /// The `BPF_OP` bits.
@@ -238,9 +297,13 @@ impl JmpCond {
 /// One classic-BPF instruction, field for field the kernel's `struct sock_filter`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Insn {
+    /// The opcode: class, size/op and mode/source bits ([`decode`] reads them).
     pub code: u16,
+    /// A conditional jump's offset when its condition holds.
     pub jt: u8,
+    /// A conditional jump's offset when its condition does not hold.
     pub jf: u8,
+    /// The generic field: constant, offset, scratch index or jump length.
     pub k: u32,
 }
 

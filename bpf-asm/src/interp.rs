@@ -69,15 +69,36 @@ impl Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RunError {
     /// Execution ran past the last instruction; `pc` is the program length.
-    FellOffEnd { pc: usize },
+    FellOffEnd {
+        /// The program length.
+        pc: usize,
+    },
     /// The instruction at `pc` is not one a loaded seccomp filter can contain.
-    InvalidInsn { pc: usize, insn: Insn },
+    InvalidInsn {
+        /// Where the instruction is.
+        pc: usize,
+        /// The instruction.
+        insn: Insn,
+    },
     /// `ld [k]` outside `struct seccomp_data` or not 4-byte aligned.
-    LoadOutOfRange { pc: usize, k: u32 },
+    LoadOutOfRange {
+        /// Where the load is.
+        pc: usize,
+        /// The byte offset it reads.
+        k: u32,
+    },
     /// `ld M[slot]` or `ldx M[slot]` before any store to that slot.
-    UninitMem { pc: usize, slot: u32 },
+    UninitMem {
+        /// Where the load is.
+        pc: usize,
+        /// The scratch word it reads.
+        slot: u32,
+    },
     /// The jump at `pc` leads past the end of the program.
-    JumpOutOfRange { pc: usize },
+    JumpOutOfRange {
+        /// Where the jump is.
+        pc: usize,
+    },
 }
 
 impl fmt::Display for RunError {

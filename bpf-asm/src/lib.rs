@@ -12,6 +12,8 @@
 //! - [`explain`](mod@explain): what a program returns per syscall number, by a symbolic walk;
 //! - `testgen` (hidden): seeded random programs for tests in any crate.
 
+#![deny(missing_docs)]
+
 pub mod builder;
 pub mod cache;
 pub mod explain;

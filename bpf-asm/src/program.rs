@@ -9,6 +9,7 @@ use crate::insn::{Insn, MAX_INSNS};
 /// A classic-BPF program: a sequence of instructions, not necessarily valid.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Program {
+    /// The instructions, in order (`struct sock_fprog`'s `filter`).
     pub insns: Vec<Insn>,
 }
 
@@ -18,9 +19,15 @@ pub enum RawError {
     /// Zero bytes: the kernel rejects an empty program (`bpf_check_basics_ok`).
     Empty,
     /// The size is not a multiple of 8 bytes.
-    Misaligned { len: usize },
+    Misaligned {
+        /// The size in bytes.
+        len: usize,
+    },
     /// More than [`MAX_INSNS`] instructions.
-    TooLong { insns: usize },
+    TooLong {
+        /// The number of whole instructions.
+        insns: usize,
+    },
 }
 
 impl fmt::Display for RawError {
@@ -46,14 +53,17 @@ impl fmt::Display for RawError {
 impl std::error::Error for RawError {}
 
 impl Program {
+    /// The program of `insns`, as given.
     pub fn new(insns: Vec<Insn>) -> Program {
         Program { insns }
     }
 
+    /// The number of instructions (`struct sock_fprog`'s `len`).
     pub fn len(&self) -> usize {
         self.insns.len()
     }
 
+    /// Whether the program has no instruction.
     pub fn is_empty(&self) -> bool {
         self.insns.is_empty()
     }

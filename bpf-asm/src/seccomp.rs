@@ -32,9 +32,14 @@ pub mod offset {
 /// The input of a seccomp filter, `struct seccomp_data`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SeccompData {
+    /// `int nr`: the syscall number, all 32 bits as the filter sees them.
     pub nr: u32,
+    /// `__u32 arch`: the `AUDIT_ARCH_*` value of the calling convention.
     pub arch: u32,
+    /// `__u64 instruction_pointer`: where the syscall was made.
     pub instruction_pointer: u64,
+    /// `__u64 args[6]`: the syscall arguments, each as a full register
+    /// (a 32-bit arch's are zero-extended by `syscall_get_arguments`).
     pub args: [u64; 6],
 }
 
@@ -89,14 +94,27 @@ impl SeccompData {
 }
 
 /// Return values (`SECCOMP_RET_*`).
+///
+/// The values of include/uapi/linux/seccomp.h; kernel/seccomp.c
+/// (`__seccomp_filter`) acts on them, and of several filters' values the
+/// one with the lowest action (signed) wins (`seccomp_run_filters`).
 pub mod ret {
+    /// `SECCOMP_RET_KILL_PROCESS`: kill the whole process.
     pub const KILL_PROCESS: u32 = 0x8000_0000;
+    /// `SECCOMP_RET_KILL_THREAD` (was `SECCOMP_RET_KILL`): kill the thread.
     pub const KILL_THREAD: u32 = 0x0000_0000;
+    /// `SECCOMP_RET_TRAP`: send `SIGSYS`, the data in `si_errno`.
     pub const TRAP: u32 = 0x0003_0000;
+    /// `SECCOMP_RET_ERRNO`: fail the syscall with the data as errno.
     pub const ERRNO: u32 = 0x0005_0000;
+    /// `SECCOMP_RET_USER_NOTIF`: ask the listener of the filter's fd.
     pub const USER_NOTIF: u32 = 0x7fc0_0000;
+    /// `SECCOMP_RET_TRACE`: stop for a ptrace tracer, the data as the event
+    /// message (`-ENOSYS` without a tracer).
     pub const TRACE: u32 = 0x7ff0_0000;
+    /// `SECCOMP_RET_LOG`: allow, and log the syscall.
     pub const LOG: u32 = 0x7ffc_0000;
+    /// `SECCOMP_RET_ALLOW`: allow.
     pub const ALLOW: u32 = 0x7fff_0000;
     /// `SECCOMP_RET_ACTION_FULL`
     pub const ACTION_FULL: u32 = 0xffff_0000;
@@ -109,13 +127,22 @@ pub mod ret {
 /// A filter's return value, decoded as `__seccomp_filter` acts on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
+    /// [`ret::KILL_PROCESS`].
     KillProcess,
+    /// [`ret::KILL_THREAD`].
     KillThread,
+    /// [`ret::TRAP`] with its data (`si_errno` of the `SIGSYS`).
     Trap(u16),
+    /// [`ret::ERRNO`] with its data (the errno, capped at
+    /// [`ret::MAX_ERRNO`] by the kernel).
     Errno(u16),
+    /// [`ret::USER_NOTIF`].
     UserNotif,
+    /// [`ret::TRACE`] with its data (the tracer's event message).
     Trace(u16),
+    /// [`ret::LOG`].
     Log,
+    /// [`ret::ALLOW`].
     Allow,
     /// An action value the kernel does not know; it acts as `KILL_PROCESS`.
     Unknown(u32),
@@ -180,14 +207,20 @@ impl Verdict {
 /// An audit architecture token (`AUDIT_ARCH_*`, include/uapi/linux/audit.h).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Arch {
+    /// `AUDIT_ARCH_X86_64`.
     X86_64,
+    /// `AUDIT_ARCH_I386`.
     X86,
+    /// `AUDIT_ARCH_AARCH64`.
     Aarch64,
+    /// `AUDIT_ARCH_ARM` (little-endian EABI).
     Arm,
+    /// `AUDIT_ARCH_RISCV64`.
     Riscv64,
 }
 
 impl Arch {
+    /// Every arch go-jail knows.
     pub const ALL: [Arch; 5] = [
         Arch::X86_64,
         Arch::X86,
@@ -207,6 +240,7 @@ impl Arch {
         }
     }
 
+    /// The arch whose `AUDIT_ARCH_*` value is `value`, if go-jail knows it.
     pub fn from_audit(value: u32) -> Option<Arch> {
         Arch::ALL.into_iter().find(|a| a.audit() == value)
     }

@@ -86,7 +86,10 @@ pub enum DiagnosticKind {
     /// `bpf_check_basics_ok`: the program has no instructions.
     Empty,
     /// `bpf_check_basics_ok`: more than 4096 instructions.
-    TooLong { len: usize },
+    TooLong {
+        /// The program's length.
+        len: usize,
+    },
     /// `bpf_check_classic` / `chk_code_allowed`: unknown opcode.
     OpcodeNotAllowed,
     /// `bpf_check_classic`: division (or modulo) by the constant 0.
@@ -96,23 +99,46 @@ pub enum DiagnosticKind {
     /// `bpf_check_classic`: scratch slot 16 or above.
     MemSlotOutOfRange,
     /// `bpf_check_classic`: a jump lands at or past the end.
-    JumpOutOfRange { target: u64, len: usize },
+    JumpOutOfRange {
+        /// Where the jump lands (`pc + 1 + offset`).
+        target: u64,
+        /// The program's length.
+        len: usize,
+    },
     /// `bpf_check_classic`: the last instruction is not `ret #k` / `ret a`.
     NoFinalRet,
     /// `check_load_and_stores`: a scratch slot may be read before it is written.
-    UninitializedMem { slot: u32 },
+    UninitializedMem {
+        /// The scratch word read.
+        slot: u32,
+    },
     /// `seccomp_check_filter`: valid classic BPF, but not allowed in seccomp.
     NotAllowedBySeccomp,
     /// `seccomp_check_filter`: `ld [k]` outside `seccomp_data` or unaligned.
-    LoadOutOfRange { k: u32 },
+    LoadOutOfRange {
+        /// The byte offset loaded.
+        k: u32,
+    },
     /// Lint: no path reaches these `count` instructions.
-    Unreachable { count: usize },
+    Unreachable {
+        /// How many instructions in a row no path reaches.
+        count: usize,
+    },
     /// Lint: a return value with an action the kernel does not know.
-    UnknownAction { value: u32 },
+    UnknownAction {
+        /// The return value.
+        value: u32,
+    },
     /// Lint: `ERRNO` data above 4095.
-    ErrnoTooLarge { errno: u16 },
+    ErrnoTooLarge {
+        /// The errno data.
+        errno: u16,
+    },
     /// Lint: `ALLOW` with data bits; not cacheable.
-    AllowWithData { value: u32 },
+    AllowWithData {
+        /// The return value.
+        value: u32,
+    },
 }
 
 impl fmt::Display for DiagnosticKind {
@@ -165,8 +191,11 @@ impl fmt::Display for DiagnosticKind {
 /// One finding: where (pc and instruction, when it concerns one) and what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
+    /// The instruction's index, `None` for a finding on the whole program.
     pub pc: Option<usize>,
+    /// The instruction at `pc`, when there is one.
     pub insn: Option<Insn>,
+    /// What was found.
     pub kind: DiagnosticKind,
 }
 
@@ -202,7 +231,9 @@ impl fmt::Display for Diagnostic {
 /// Everything [`verify`] found. The kernel accepts the program iff `errors` is empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
+    /// What the kernel refuses (any one fails the load with `-EINVAL`).
     pub errors: Vec<Diagnostic>,
+    /// What the kernel loads but is likely a mistake (the lints).
     pub warnings: Vec<Diagnostic>,
 }
 

@@ -12,8 +12,11 @@ use crate::seccomp::{Arch, Verdict};
 /// Why text is not a program. `line` and `column` count from 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AsmError {
+    /// The line of the error, from 1.
     pub line: usize,
+    /// The column of the error on its line, from 1.
     pub column: usize,
+    /// What is wrong there.
     pub message: String,
 }
 

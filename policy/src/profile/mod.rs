@@ -62,15 +62,25 @@ use crate::condition::{CmpOp, Condition};
 /// A profile action (`SCMP_ACT_*`), before its errno is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ProfileAction {
+    /// `SCMP_ACT_ALLOW`.
     Allow,
+    /// `SCMP_ACT_ERRNO`: fail with the entry's `errnoRet` (`EPERM` without).
     Errno,
     /// `SCMP_ACT_KILL`: libseccomp's name for `KILL_THREAD`.
     Kill,
+    /// `SCMP_ACT_KILL_THREAD`.
     KillThread,
+    /// `SCMP_ACT_KILL_PROCESS`.
     KillProcess,
+    /// `SCMP_ACT_TRAP`: `SIGSYS`.
     Trap,
+    /// `SCMP_ACT_TRACE`: stop for a tracer, with `errnoRet` as its message
+    /// (`EPERM` without, as runc).
     Trace,
+    /// `SCMP_ACT_LOG`: allow and log.
     Log,
+    /// `SCMP_ACT_NOTIFY`: ask a seccomp agent; go-jail refuses it
+    /// ([`SeccompProfileError::Notify`]).
     Notify,
 }
 
@@ -125,11 +135,17 @@ impl ProfileAction {
 /// An argument comparison (`SCMP_CMP_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ArgOp {
+    /// `SCMP_CMP_NE`: `arg != value`.
     Ne,
+    /// `SCMP_CMP_LT`: `arg < value` (unsigned).
     Lt,
+    /// `SCMP_CMP_LE`: `arg <= value` (unsigned).
     Le,
+    /// `SCMP_CMP_EQ`: `arg == value`.
     Eq,
+    /// `SCMP_CMP_GE`: `arg >= value` (unsigned).
     Ge,
+    /// `SCMP_CMP_GT`: `arg > value` (unsigned).
     Gt,
     /// `(arg & value) == valueTwo`
     MaskedEq,
@@ -160,9 +176,13 @@ SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT or SCMP_CMP_MASKED_EQ)"
 /// One `args[]` item: `index`, `value`, `valueTwo`, `op`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Arg {
+    /// `index`: the syscall argument compared, 0 to 5.
     pub index: u32,
+    /// `value`: the compared value, or the mask of `MASKED_EQ`.
     pub value: u64,
+    /// `valueTwo`: the value `MASKED_EQ` compares the masked argument with.
     pub value_two: u64,
+    /// `op`: the comparison.
     pub op: ArgOp,
 }
 
@@ -187,13 +207,19 @@ impl Arg {
 /// An `includes` or `excludes` object; empty fields do not filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
+    /// `caps`: capability names (`CAP_SYS_ADMIN`); `includes` needs all of
+    /// them granted, `excludes` leaves the entry out if any is.
     pub caps: Vec<String>,
+    /// `arches`: native arch names in Go's spelling (`amd64`); `includes`
+    /// needs the native arch among them, `excludes` leaves the entry out
+    /// on them.
     pub arches: Vec<String>,
     /// `minKernel` as (major, minor).
     pub min_kernel: Option<(u32, u32)>,
 }
 
 impl Filter {
+    /// Whether the object filters nothing (all its fields are empty).
     pub fn is_empty(&self) -> bool {
         self.caps.is_empty() && self.arches.is_empty() && self.min_kernel.is_none()
     }
@@ -204,30 +230,42 @@ impl Filter {
 pub struct Entry {
     /// `names`, or the older single `name`.
     pub names: Vec<String>,
+    /// `action`: what the names get when the conditions hold.
     pub action: ProfileAction,
     /// `errnoRet`.
     pub errno: Option<u16>,
+    /// `args`: the argument conditions, ANDed (ORed where an index
+    /// repeats, see the [module doc](self)).
     pub args: Vec<Arg>,
+    /// `includes`: what the context must have for the entry to apply.
     pub includes: Filter,
+    /// `excludes`: what in the context leaves the entry out.
     pub excludes: Filter,
 }
 
 /// An `archMap` item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArchMapEntry {
+    /// `architecture`: an `SCMP_ARCH_*` name.
     pub arch: String,
+    /// `subArchitectures`: the `SCMP_ARCH_*` names that go with it when it
+    /// is the native arch.
     pub sub_arches: Vec<String>,
 }
 
 /// A seccomp profile (Docker's JSON, or an OCI config's `linux.seccomp`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Profile {
+    /// `defaultAction`: what a syscall no entry matches gets.
     pub default_action: ProfileAction,
     /// `defaultErrnoRet`.
     pub default_errno: Option<u16>,
     /// `architectures` (`SCMP_ARCH_*`).
     pub architectures: Vec<String>,
+    /// `archMap`: the target arches per native arch.
     pub arch_map: Vec<ArchMapEntry>,
+    /// `syscalls`: the entries, in profile order (notes and errors name
+    /// them by their index here).
     pub syscalls: Vec<Entry>,
 }
 
@@ -252,13 +290,24 @@ pub enum Note {
     NotOnTargets(String),
     /// An entry's conditions repeat an argument index: each became a rule
     /// of its own (ORed), as runc does.
-    OrSplit { entry: usize, names: Vec<String> },
+    OrSplit {
+        /// The entry's index in `syscalls`.
+        entry: usize,
+        /// Its names.
+        names: Vec<String>,
+    },
     /// Entries dropped because their action is the default action.
-    SameAsDefault { entries: Vec<usize> },
+    SameAsDefault {
+        /// The entries' indices in `syscalls`.
+        entries: Vec<usize>,
+    },
     /// An entry left out by its `includes`/`excludes`.
     Excluded {
+        /// The entry's index in `syscalls`.
         entry: usize,
+        /// Its names.
         names: Vec<String>,
+        /// The filter that left it out, in words (`needs CAP_SYS_ADMIN`).
         why: String,
     },
     /// An architecture that is not a go-jail target.
@@ -267,27 +316,39 @@ pub enum Note {
     /// (treated as not granted).
     UnknownCap(String),
     /// `defaultErrnoRet` or `errnoRet` given for an action without errno.
-    ErrnoIgnored { entry: Option<usize> },
+    ErrnoIgnored {
+        /// The entry's index in `syscalls`; `None` for `defaultErrnoRet`.
+        entry: Option<usize>,
+    },
     /// A second unconditional rule for a syscall: the first one stays, as
     /// in libseccomp (and so runc).
     Duplicate {
+        /// The dropped entry's index in `syscalls`.
         entry: usize,
+        /// The syscall.
         name: String,
+        /// The index of the entry whose rule stays.
         first: usize,
     },
     /// A conditional rule of a syscall that also has an unconditional one
     /// (`winner`): libseccomp discards it, and so does go-jail.
     ConditionalDropped {
+        /// The dropped rule's entry index in `syscalls`.
         entry: usize,
+        /// The syscall.
         name: String,
+        /// The index of the entry with the unconditional rule.
         winner: usize,
     },
     /// Conditional rules of two entries give a syscall different actions
     /// under conditions that can both hold: where both do, `winner`'s rule
     /// answers (it comes first in libseccomp's argument-tree order).
     Overlap {
+        /// The syscall.
         name: String,
+        /// The index in `syscalls` of the entry whose rule answers.
         winner: usize,
+        /// The index of the entry whose rule it hides.
         loser: usize,
     },
     /// Conditional rules of `entries` give a syscall different actions
@@ -298,8 +359,11 @@ pub enum Note {
     /// 64-bit comparison as a high-word and a low-word test (src/db.c
     /// `_db_rule_gen_64`), so which one can depend on the values.
     WordOrder {
+        /// The syscall.
         name: String,
+        /// The overlapping entries' indices in `syscalls`, ascending.
         entries: Vec<usize>,
+        /// The arches where go-jail follows the tree.
         arches: Vec<Arch>,
     },
 }
@@ -369,16 +433,32 @@ impl fmt::Display for Note {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SeccompProfileError {
     /// `SCMP_ACT_NOTIFY` needs a seccomp agent, which go-jail does not run.
-    Notify { entry: Option<usize> },
+    Notify {
+        /// The entry's index in `syscalls`; `None` for `defaultAction`.
+        entry: Option<usize>,
+    },
     /// An argument index outside 0..=5.
-    BadIndex { entry: usize, index: u32 },
+    BadIndex {
+        /// The entry's index in `syscalls`.
+        entry: usize,
+        /// The argument index given.
+        index: u32,
+    },
     /// Both `architectures` and `archMap`.
     BothArchLists,
     /// An `ERRNO` errno outside [`crate::action::ERRNO_RANGE`]
     /// (`defaultErrnoRet` when `entry` is `None`).
-    ErrnoRange { entry: Option<usize>, errno: u16 },
+    ErrnoRange {
+        /// The entry's index in `syscalls`; `None` for `defaultErrnoRet`.
+        entry: Option<usize>,
+        /// The errno given.
+        errno: u16,
+    },
     /// An entry without names.
-    NoNames { entry: usize },
+    NoNames {
+        /// The entry's index in `syscalls`.
+        entry: usize,
+    },
 }
 
 impl fmt::Display for SeccompProfileError {

@@ -370,6 +370,30 @@ fn conditional_rules(
 ) -> Vec<Rule> {
     let bare: Vec<Rule> = conditional.iter().map(|(_, r)| r.clone()).collect();
     let order = super::order::libseccomp_order(&bare);
+    let overlaps = overlapping_pairs(conditional, &order);
+    if overlaps.is_empty() {
+        return order.iter().map(|&i| bare[i].clone()).collect();
+    }
+    let lowered = lower_per_arch(name, &bare, &order, arches);
+    note_overlaps(name, &overlaps, &lowered, arches, notes);
+    let alike = lowered.len() == 1;
+    lowered
+        .into_iter()
+        .flat_map(|(_, on, rules)| {
+            let on = if alike { Vec::new() } else { on };
+            rules.into_iter().map(move |r| Rule {
+                arches: on.clone(),
+                ..r
+            })
+        })
+        .collect()
+}
+
+/// The pairs of entries `(winner, loser)` of one syscall's conditional
+/// rules (indexed as `conditional`) where a rule libseccomp tries first
+/// (`order`) and a later one of another entry have different actions and
+/// may both hold.
+fn overlapping_pairs(conditional: &[(usize, Rule)], order: &[usize]) -> Vec<(usize, usize)> {
     let mut overlaps = Vec::new();
     for (k, &w) in order.iter().enumerate() {
         for &l in &order[k + 1..] {
@@ -382,24 +406,32 @@ fn conditional_rules(
             }
         }
     }
-    if overlaps.is_empty() {
-        return order.iter().map(|&i| bare[i].clone()).collect();
-    }
+    overlaps
+}
+
+/// One syscall's rules for the arches that share them: `Some(wide)` for
+/// libseccomp's tree of that word size, `None` for the whole-condition
+/// order; the arches; the rules.
+type Lowered = (Option<bool>, Vec<Arch>, Vec<Rule>);
+
+/// Each arch's rules for one syscall's conditional rules `bare` (tried in
+/// `order`): libseccomp's tree for its word size where it applies
+/// ([`tree_applies`]), else the whole-condition order; arches with the
+/// same rules grouped, in the order of `arches`.
+fn lower_per_arch(name: &str, bare: &[Rule], order: &[usize], arches: &[Arch]) -> Vec<Lowered> {
     let pairs: Vec<(Vec<Condition>, Action)> = bare
         .iter()
         .map(|r| (r.conditions.clone(), r.action))
         .collect();
-    // each arch's rules: libseccomp's tree for its word size where it
-    // applies (`Some(wide)`), else the whole-condition order (`None`)
-    // (the tree depends only on the word size: built once per size)
+    // the tree depends only on the word size: built once per size
     let mut trees: [Option<Option<Vec<Rule>>>; 2] = [None, None];
-    let mut lowered: Vec<(Option<bool>, Vec<Arch>, Vec<Rule>)> = Vec::new();
+    let mut lowered: Vec<Lowered> = Vec::new();
     for &arch in arches {
         let wide = arch.is_64bit();
-        let tree = match tree_applies(arch, name, &bare) {
+        let tree = match tree_applies(arch, name, bare) {
             true => trees[usize::from(wide)]
                 .get_or_insert_with(|| {
-                    let t = super::halfword::Tree::lower(&pairs, &order, wide)?;
+                    let t = super::halfword::Tree::lower(&pairs, order, wide)?;
                     Some(t.into_iter().map(|(c, a)| Rule::when(name, a, c)).collect())
                 })
                 .clone(),
@@ -415,6 +447,19 @@ fn conditional_rules(
             }
         }
     }
+    lowered
+}
+
+/// The notes on one syscall's `overlaps`: a [`Note::WordOrder`] for the
+/// arches that follow libseccomp's tree, and a [`Note::Overlap`] per pair
+/// when some arch keeps the whole-condition order.
+fn note_overlaps(
+    name: &str,
+    overlaps: &[(usize, usize)],
+    lowered: &[Lowered],
+    arches: &[Arch],
+    notes: &mut Vec<Note>,
+) {
     let followed: Vec<Arch> = (lowered.iter())
         .filter(|(form, _, _)| form.is_some())
         .flat_map(|(_, on, _)| on.iter().copied())
@@ -431,7 +476,7 @@ fn conditional_rules(
         push_note(note, notes);
     }
     if followed.len() < arches.len() {
-        for (winner, loser) in overlaps {
+        for &(winner, loser) in overlaps {
             let name = name.to_string();
             push_note(
                 Note::Overlap {
@@ -443,17 +488,6 @@ fn conditional_rules(
             );
         }
     }
-    let alike = lowered.len() == 1;
-    lowered
-        .into_iter()
-        .flat_map(|(_, on, rules)| {
-            let on = if alike { Vec::new() } else { on };
-            rules.into_iter().map(move |r| Rule {
-                arches: on.clone(),
-                ..r
-            })
-        })
-        .collect()
 }
 
 /// Whether go-jail can follow libseccomp's argument tree for `rules` of
