@@ -6,7 +6,7 @@ use std::fmt;
 use bpf_asm::Arch;
 
 use crate::action::{Action, EPERM};
-use crate::condition::{CmpOp, Condition};
+use crate::condition::{ArgIndex, CmpOp, Condition};
 
 /// How the listed names are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -103,7 +103,7 @@ pub fn tty_guard_rules() -> Vec<Rule> {
             Rule::when(
                 "ioctl",
                 Action::Errno(EPERM),
-                vec![Condition::new(1, CmpOp::Eq, req)],
+                vec![Condition::new(ArgIndex::ALL[1], CmpOp::Eq, req)],
             )
         })
         .collect()
@@ -199,8 +199,6 @@ pub enum PolicyError {
     },
     /// The spec names no architecture.
     NoArch,
-    /// A condition names an argument outside `args[0..=5]`.
-    BadArgument { name: String, arg: u8 },
 }
 
 impl fmt::Display for PolicyError {
@@ -210,10 +208,6 @@ impl fmt::Display for PolicyError {
                 write_unknown(f, name, suggestions)
             }
             PolicyError::NoArch => write!(f, "no target architecture"),
-            PolicyError::BadArgument { name, arg } => write!(
-                f,
-                "rule for '{name}': no argument args[{arg}] (syscalls have args[0] to args[5])"
-            ),
         }
     }
 }

@@ -5,6 +5,8 @@ use bpf_asm::cache::cached_syscalls;
 use bpf_asm::interp::{run, RunError};
 use bpf_asm::{Arch, Program, SeccompData};
 
+use crate::lowered::ArchLeaves;
+use crate::matcher::Matchers;
 use crate::resolved::{ArchPolicy, Policy, NR_SKIP, X32_START};
 use crate::runs::{runs, Run, Weighting};
 use crate::table::SyscallTable;
@@ -52,7 +54,15 @@ impl Stats {
 /// [`crate::bits`]). Exhaustive for programs whose bit tests sit below the
 /// table end, as go-jail's do.
 pub fn interesting_numbers(p: &ArchPolicy) -> Vec<u32> {
-    numbers_around(p, &runs(p, &SyscallWeights::empty(), Weighting::Frequency))
+    numbers_around(p, &leaf_runs(p))
+}
+
+/// The runs of `p`'s leaves, unweighted. Leaves are compared within one
+/// arch only, so the arch's own matcher arena gives the same runs as the
+/// policy's shared one.
+fn leaf_runs(p: &ArchPolicy) -> Vec<Run> {
+    let leaves = ArchLeaves::new(p, &mut Matchers::new());
+    runs(&leaves, &SyscallWeights::empty(), Weighting::Frequency)
 }
 
 /// [`interesting_numbers`] for `p` with its `runs` already computed.
@@ -107,7 +117,7 @@ fn arch_stats(
         };
         Ok(run(prog, &data)?.executed)
     };
-    let runs = runs(p, &SyscallWeights::empty(), Weighting::Frequency);
+    let runs = leaf_runs(p);
     // Every table number is among the interesting ones: run each once.
     let mut table = vec![0; p.table_end as usize];
     let mut worst = 0;

@@ -126,7 +126,7 @@ impl Tree {
     /// (`_db_rule_gen_32`).
     pub fn build_for(rules: &[(Vec<Condition>, Action)], wide: bool) -> Option<Built> {
         let conditions = || rules.iter().flat_map(|r| &r.0);
-        if conditions().any(|c| matches!(c.op, CmpOp::MaskedNe(_))) {
+        if conditions().any(|c| matches!(c.op(), CmpOp::MaskedNe(_))) {
             return None; // libseccomp has no masked `!=`
         }
         let mut tree = Tree {
@@ -264,22 +264,22 @@ impl Tree {
     }
 
     fn node(&mut self, c: &Condition, hi: bool, op: Word) -> usize {
-        let (mask, datum) = match c.op {
-            CmpOp::MaskedEq(m) => (m, c.value),
-            _ => (u64::MAX, c.value),
+        let (mask, datum) = match c.op() {
+            CmpOp::MaskedEq(m) => (m, c.value()),
+            _ => (u64::MAX, c.value()),
         };
         let half = |x: u64| if hi { (x >> 32) as u32 } else { x as u32 };
-        let class = match c.op {
+        let class = match c.op() {
             CmpOp::Eq | CmpOp::Ne | CmpOp::MaskedEq(_) | CmpOp::MaskedNe(_) => 3,
             CmpOp::Lt | CmpOp::Le => 2,
             CmpOp::Gt | CmpOp::Ge => 1,
         };
         self.nodes.push(Node {
-            arg: c.arg,
+            arg: c.arg().get(),
             hi,
             op,
             class,
-            lt_or_le: matches!(c.op, CmpOp::Lt | CmpOp::Le),
+            lt_or_le: matches!(c.op(), CmpOp::Lt | CmpOp::Le),
             mask: half(mask),
             datum: half(datum) & half(mask),
             full: datum,
@@ -302,17 +302,17 @@ impl Tree {
             return self.chain_32(conds, action);
         }
         let mut conds = conds.to_vec();
-        conds.sort_by_key(|c| c.arg);
+        conds.sort_by_key(|c| c.arg());
         let mut head = None;
         // the previous condition's nodes and operator
         let mut prev: Option<([usize; 3], CmpOp)> = None;
         for c in &conds {
-            if let CmpOp::MaskedEq(0) = c.op {
+            if let CmpOp::MaskedEq(0) = c.op() {
                 continue;
             }
-            let nodes = match c.op {
+            let nodes = match c.op() {
                 CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le => {
-                    let low = if matches!(c.op, CmpOp::Gt | CmpOp::Le) {
+                    let low = if matches!(c.op(), CmpOp::Gt | CmpOp::Le) {
                         Word::Gt
                     } else {
                         Word::Ge
@@ -327,7 +327,7 @@ impl Tree {
                     n
                 }
                 _ => {
-                    let op = if let CmpOp::MaskedEq(_) = c.op {
+                    let op = if let CmpOp::MaskedEq(_) = c.op() {
                         Word::Masked
                     } else {
                         Word::Eq
@@ -360,7 +360,7 @@ impl Tree {
                     }
                 }
             }
-            prev = Some((nodes, c.op));
+            prev = Some((nodes, c.op()));
         }
         let (p, op) = prev?;
         let act_t = |t: &mut Self, n: usize| {
@@ -395,17 +395,17 @@ impl Tree {
     /// swapped; its head.
     fn chain_32(&mut self, conds: &[Condition], action: u32) -> Option<usize> {
         let mut conds = conds.to_vec();
-        conds.sort_by_key(|c| c.arg);
+        conds.sort_by_key(|c| c.arg());
         let mut head = None;
         // the previous node, and whether the rule goes on from its true branch
         let mut prev: Option<(usize, bool)> = None;
         for c in &conds {
-            if let CmpOp::MaskedEq(m) = c.op {
+            if let CmpOp::MaskedEq(m) = c.op() {
                 if m as u32 == 0 {
                     continue;
                 }
             }
-            let (op, on_true) = match c.op {
+            let (op, on_true) = match c.op() {
                 CmpOp::Gt => (Word::Gt, true),
                 CmpOp::Le => (Word::Gt, false),
                 CmpOp::Ge => (Word::Ge, true),
@@ -872,9 +872,10 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::condition::ArgIndex;
 
     fn c(arg: u8, op: CmpOp, value: u64) -> Condition {
-        Condition::new(arg, op, value)
+        Condition::new(ArgIndex::new(arg).unwrap(), op, value)
     }
 
     /// Six `socket` rules on which libseccomp 2.5.4 does not finish
