@@ -49,7 +49,9 @@ pub struct MatcherId(pub u32);
 /// Where a test leads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Next {
+    /// The matcher ends: the filter returns this action.
     Ret(Action),
+    /// The next test is this node.
     Node(MatcherId),
 }
 
@@ -57,11 +59,26 @@ pub enum Next {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Test {
     /// `(w & mask) == k`
-    Eq { mask: u32, k: u32 },
+    Eq {
+        /// The bits compared (`u32::MAX`: the whole word).
+        mask: u32,
+        /// The value they must have.
+        k: u32,
+    },
     /// `(w & mask) > k`
-    Gt { mask: u32, k: u32 },
+    Gt {
+        /// The bits compared (`u32::MAX`: the whole word).
+        mask: u32,
+        /// The bound, exclusive.
+        k: u32,
+    },
     /// `(w & mask) >= k`
-    Ge { mask: u32, k: u32 },
+    Ge {
+        /// The bits compared (`u32::MAX`: the whole word).
+        mask: u32,
+        /// The bound, inclusive.
+        k: u32,
+    },
     /// `w & bits != 0`
     Set(u32),
 }
@@ -94,10 +111,14 @@ impl Test {
 /// One test node: `test(word) ? t : f`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Node {
-    /// Byte offset of the word in `seccomp_data`.
+    /// Byte offset of the word in `struct seccomp_data`
+    /// (include/uapi/linux/seccomp.h; [`bpf_asm::seccomp::offset`]).
     pub word: u32,
+    /// The test made on the word.
     pub test: Test,
+    /// Where a word that passes the test goes.
     pub t: Next,
+    /// Where a word that fails the test goes.
     pub f: Next,
 }
 
@@ -120,18 +141,22 @@ const UNKNOWN: u32 = u32::MAX;
 const FULL: u32 = u32::MAX;
 
 impl Matchers {
+    /// An empty arena.
     pub fn new() -> Matchers {
         Matchers::default()
     }
 
+    /// The node `id` (the root of the matcher `id` names).
     pub fn node(&self, id: MatcherId) -> &Node {
         &self.nodes[id.0 as usize]
     }
 
+    /// How many distinct nodes the arena holds.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// True when no conditional rule made a node (every one folded away).
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }

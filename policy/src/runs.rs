@@ -14,6 +14,8 @@ use crate::weights::SyscallWeights;
 /// neighbouring numbers with equal leaves merge into one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Leaf {
+    /// `ret` of this action (the one leaf the action cache can serve, when
+    /// it is `ALLOW`).
     Ret(Action),
     /// The matcher rooted at this node of [`crate::LoweredPolicy::matchers`]
     /// (entered with A = `nr`; never cacheable: it loads arguments).
@@ -50,21 +52,26 @@ pub enum Weighting {
 }
 
 /// Weights are integers: counts are multiplied by `SCALE`, and every run
-/// weighs at least `EPSILON` so cold runs still get a balanced subtree.
+/// weighs at least [`EPSILON`] so cold runs still get a balanced subtree.
 pub const SCALE: u64 = 16;
+/// The least weight of a run (see [`SCALE`]).
 pub const EPSILON: u64 = 1;
 
 /// A maximal interval `lo..=hi` of numbers sharing a leaf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Run {
+    /// The first number of the run.
     pub lo: u32,
+    /// The last number of the run (inclusive).
     pub hi: u32,
+    /// What every number of the run leads to.
     pub leaf: Leaf,
     /// Optimizer weight (see [`Weighting`]), at least [`EPSILON`].
     pub weight: u64,
 }
 
 impl Run {
+    /// True for a run of one number (`jeq` can single it out).
     pub fn is_point(&self) -> bool {
         self.lo == self.hi
     }

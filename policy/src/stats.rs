@@ -15,6 +15,7 @@ use crate::weights::SyscallWeights;
 /// Figures for one target arch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArchStats {
+    /// The target arch measured.
     pub arch: Arch,
     /// Maximal runs of equal action over the number space.
     pub runs: usize,
@@ -35,6 +36,8 @@ pub struct ArchStats {
 /// Figures for a whole program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stats {
+    /// The program's length in instructions (the kernel takes at most
+    /// `BPF_MAXINSNS`, 4096).
     pub insns: usize,
     /// Per target arch, in program order.
     pub arches: Vec<ArchStats>,

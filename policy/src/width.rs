@@ -62,6 +62,7 @@ impl ArgWidths {
         self.len
     }
 
+    /// True for a syscall without arguments.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
