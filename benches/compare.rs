@@ -714,23 +714,23 @@ fn argument_differences(lsc: &Subject, gj: &Subject, spec: &policy::PolicySpec) 
         };
         let mut base = [0u64; 6];
         for c in &rule.conditions {
-            base[c.arg as usize] = c.value;
+            base[usize::from(c.arg())] = c.value();
         }
         let mut vectors = vec![base];
         for c in &rule.conditions {
-            let v = c.value;
+            let v = c.value();
             let mut moved = vec![
                 v.wrapping_add(1),
                 v.wrapping_sub(1),
                 v ^ (1 << 32),
                 v | 0xffff_ffff_0000_0000,
             ];
-            if let policy::CmpOp::MaskedEq(mask) = c.op {
+            if let policy::CmpOp::MaskedEq(mask) = c.op() {
                 moved.push(v | !mask);
             }
             for m in moved {
                 let mut a = base;
-                a[c.arg as usize] = m;
+                a[usize::from(c.arg())] = m;
                 vectors.push(a);
             }
         }

@@ -126,22 +126,22 @@ fn render(prog: &Program, format: OutputFormat) -> Vec<u8> {
 /// The annotated disassembly and a summary of the program's costs.
 fn dump(c: &Compiled) -> Result<String, Failure> {
     let mut out = String::new();
-    for arch_policy in &c.policy.arches {
-        let _ = writeln!(out, "; policy for {}", arch_policy.arch.name());
+    for arch_policy in c.policy.arches() {
+        let _ = writeln!(out, "; policy for {}", arch_policy.arch().name());
     }
     // what a deny-list denied beyond its names (policy::twins)
-    for arch_policy in &c.policy.arches {
-        for t in &arch_policy.twins {
+    for arch_policy in c.policy.arches() {
+        for t in arch_policy.twins() {
             let _ = writeln!(
                 out,
                 "; {}: {} denied also as {} (twin)",
-                arch_policy.arch.name(),
+                arch_policy.arch().name(),
                 t.name,
                 t.twin
             );
         }
     }
-    let hot = c.policy.arches.first().map(|p| p.arch);
+    let hot = c.policy.arches().first().map(|p| p.arch());
     out.push_str(&disasm::disassemble(&c.program, hot));
     let stats = policy::stats(
         &c.program,

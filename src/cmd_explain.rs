@@ -70,7 +70,7 @@ fn explain_filter(a: &ExplainArgs) -> Result<(), Failure> {
                 )
             })?;
             let compiled = input.compile(spec, a.quiet)?;
-            let targets = compiled.policy.arches.iter().map(|p| p.arch).collect();
+            let targets = compiled.policy.arches().iter().map(|p| p.arch()).collect();
             (compiled.program, Some(targets))
         }
     };
@@ -398,12 +398,12 @@ mod tests {
             },
         ] {
             let (p, prog) = compiled(spec);
-            for ap in &p.arches {
-                let an = analyze(&prog, ap.arch.audit(), Some(ap.arch));
+            for ap in p.arches() {
+                let an = analyze(&prog, ap.arch().audit(), Some(ap.arch()));
                 for (nr, _, o) in &an.named {
                     let want = p.evaluate(&SeccompData {
                         nr: *nr,
-                        arch: ap.arch.audit(),
+                        arch: ap.arch().audit(),
                         ..SeccompData::default()
                     });
                     assert_eq!(*o, Outcome::Always(Ret::Value(want.to_raw())), "{nr}");

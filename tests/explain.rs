@@ -77,11 +77,11 @@ fn explain_matches_the_reference_evaluator_for_every_table_syscall() {
                 arch.name()
             );
         }
-        assert_eq!(seen_arches.len(), policy.arches.len(), "{argv:?}");
+        assert_eq!(seen_arches.len(), policy.arches().len(), "{argv:?}");
         let table: usize = policy
-            .arches
+            .arches()
             .iter()
-            .map(|p| policy::SyscallTable::entries(p.arch).count())
+            .map(|p| policy::SyscallTable::entries(p.arch()).count())
             .sum();
         assert_eq!(lines.len(), table, "{argv:?}");
     }

@@ -36,8 +36,8 @@ use bpf_asm::testgen::{self, Rng};
 use bpf_asm::{Arch, Insn, Program, SeccompData};
 use common::{expected, needs_root, Observed};
 use policy::{
-    compile, lower, resolve, Action, CmpOp, CompileOptions, Condition, Mode, Policy, PolicySpec,
-    Rule, SyscallWeights,
+    resolve, Action, ArgIndex, CmpOp, CompileOptions, Condition, Mode, Policy, PolicySpec, Rule,
+    SyscallWeights,
 };
 use runner::probe::{self, Call, ExitKind};
 use runner::SockFilter;
@@ -279,7 +279,7 @@ fn random_condition(rng: &mut Rng) -> Condition {
             random_value(rng)
         }),
     };
-    Condition::new(rng.below(6) as u8, op, random_value(rng))
+    Condition::new(ArgIndex::ALL[rng.below(6) as usize], op, random_value(rng))
 }
 
 /// A distinct errno per rule, so each rule's verdict is visible.
@@ -338,21 +338,21 @@ fn random_spec(rng: &mut Rng, calls: &[Safe]) -> PolicySpec {
 fn candidates(policy: &Policy, arch: Arch, nr: u32) -> Vec<Vec<u64>> {
     let mut cand: Vec<Vec<u64>> = vec![vec![0, u64::MAX]; 6];
     let rules = policy
-        .arches
+        .arches()
         .iter()
-        .filter(|p| p.arch == arch)
-        .filter_map(|p| p.conditional.get(&nr))
+        .filter(|p| p.arch() == arch)
+        .filter_map(|p| p.conditional().get(&nr))
         .flatten();
     for r in rules {
-        for (c, _) in &r.conditions {
-            let (v, slot) = (c.value, &mut cand[usize::from(c.arg)]);
+        for (c, _) in r.conditions() {
+            let (v, slot) = (c.value(), &mut cand[usize::from(c.arg())]);
             let (hi, lo) = (v >> 32, v & 0xffff_ffff);
             for h in [hi.wrapping_sub(1), hi, hi.wrapping_add(1), 0] {
                 for l in [lo.wrapping_sub(1), lo, lo.wrapping_add(1), lo & 0xffff] {
                     slot.push(((h & 0xffff_ffff) << 32) | (l & 0xffff_ffff));
                 }
             }
-            if let CmpOp::MaskedEq(m) = c.op {
+            if let CmpOp::MaskedEq(m) = c.op() {
                 slot.extend([m, v & m, !m, (v & m) | !m]);
             }
         }
@@ -385,8 +385,9 @@ fn random_policies(rng: &mut Rng, calls: &[Safe], budget: usize) -> (usize, usiz
         let spec = random_spec(rng, calls);
         let (policy, _) = resolve(&spec).expect("the safe names resolve");
         let opts = random_options(rng, calls);
-        let prog = compile(&policy, &opts).expect("small policies compile");
-        if lower(&policy, &opts).iter().any(|l| l.tree.bit_tests() > 0) {
+        let lowered = policy.lower(&opts);
+        let prog = lowered.emit().expect("small policies compile");
+        if lowered.arches().iter().any(|l| l.tree().bit_tests() > 0) {
             with_bits += 1;
         }
         assert!(bpf_asm::verify::verify(&prog).is_ok());

@@ -222,7 +222,8 @@ struct Variant {
 }
 
 fn holds(a: &Arg, arch: Arch, name: &str, args: &[u64; 6], v: Variant) -> bool {
-    let mut width = policy::width::arg_width(arch, name, a.index as u8);
+    let index = policy::ArgIndex::new(a.index as u8).expect("profile indices are 0..=5");
+    let mut width = policy::width::arg_width(arch, name, index);
     let mut raw = args[a.index as usize];
     if !arch.is_64bit() {
         raw &= 0xffff_ffff;
@@ -764,12 +765,12 @@ struct Tally {
 /// fits it, and a masked value has no bit outside its mask.
 fn same_to_both(arch: Arch, name: &str, rules: &[(Vec<policy::Condition>, Action)]) -> bool {
     rules.iter().flat_map(|r| &r.0).all(|c| {
-        let width = policy::width::arg_width(arch, name, c.arg);
+        let width = policy::width::arg_width(arch, name, c.arg());
         let fits = |v: u64| width.cut(v) == v;
         width != Width::Unknown
-            && fits(c.value)
-            && match c.op {
-                policy::CmpOp::MaskedEq(m) => fits(m) && c.value & !m == 0,
+            && fits(c.value())
+            && match c.op() {
+                policy::CmpOp::MaskedEq(m) => fits(m) && c.value() & !m == 0,
                 _ => true,
             }
     })
@@ -780,7 +781,7 @@ fn same_to_both(arch: Arch, name: &str, rules: &[(Vec<policy::Condition>, Action
 fn as_read(arch: Arch, name: &str, data: &SeccompData) -> SeccompData {
     let mut d = *data;
     for (i, a) in d.args.iter_mut().enumerate() {
-        *a = policy::width::arg_width(arch, name, i as u8).cut(*a);
+        *a = policy::width::arg_width(arch, name, policy::ArgIndex::ALL[i]).cut(*a);
     }
     d
 }
@@ -842,7 +843,10 @@ fn compare_one(
         tally.syscalls += 1;
         let conditional: Vec<(Vec<policy::Condition>, Action)> = mine
             .iter()
-            .map(|r| (r.conds.iter().map(Arg::condition).collect(), r.action))
+            .map(|r| {
+                let conds: Result<Vec<_>, _> = r.conds.iter().map(Arg::condition).collect();
+                (conds.expect("profile indices are 0..=5"), r.action)
+            })
             .collect();
         let model = if conditional.is_empty() || conditional.iter().any(|r| r.0.is_empty()) {
             None

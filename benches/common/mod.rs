@@ -179,15 +179,15 @@ pub fn rule_file(spec: &PolicySpec) -> Result<String, String> {
     for r in &spec.rules {
         let mut conds = Vec::new();
         for c in &r.conditions {
-            let arg = u32::from(c.arg);
-            conds.push(match c.op {
-                CmpOp::Ne => (arg, "NE", c.value, 0),
-                CmpOp::Lt => (arg, "LT", c.value, 0),
-                CmpOp::Le => (arg, "LE", c.value, 0),
-                CmpOp::Eq => (arg, "EQ", c.value, 0),
-                CmpOp::Ge => (arg, "GE", c.value, 0),
-                CmpOp::Gt => (arg, "GT", c.value, 0),
-                CmpOp::MaskedEq(mask) => (arg, "MASKED_EQ", mask, c.value),
+            let arg = u32::from(c.arg().get());
+            conds.push(match c.op() {
+                CmpOp::Ne => (arg, "NE", c.value(), 0),
+                CmpOp::Lt => (arg, "LT", c.value(), 0),
+                CmpOp::Le => (arg, "LE", c.value(), 0),
+                CmpOp::Eq => (arg, "EQ", c.value(), 0),
+                CmpOp::Ge => (arg, "GE", c.value(), 0),
+                CmpOp::Gt => (arg, "GT", c.value(), 0),
+                CmpOp::MaskedEq(mask) => (arg, "MASKED_EQ", mask, c.value()),
                 CmpOp::MaskedNe(_) => {
                     return Err(format!(
                         "rule_file: {}: libseccomp has no masked !=",

@@ -8,8 +8,8 @@ use arbitrary::{Result, Unstructured};
 use bpf_asm::{Arch, SeccompData};
 use policy::profile::{scmp_arch_name, Context, CAP_NAMES};
 use policy::{
-    Action, CmpOp, CompileOptions, Condition, SyscallWeights, Mode, PolicySpec, Rule,
-    SyscallTable, Weighting,
+    Action, ArgIndex, CmpOp, CompileOptions, Condition, Mode, PolicySpec, Rule, SyscallTable,
+    SyscallWeights, Weighting,
 };
 use serde_json::{json, Map, Value};
 
@@ -113,9 +113,13 @@ pub fn action(u: &mut Unstructured) -> Result<Action> {
 
 pub fn condition(u: &mut Unstructured) -> Result<Condition> {
     let arg = if u.ratio(1, 64)? {
-        u.int_in_range(6..=255)?
+        // an index above 5 cannot make a condition; the input goes on with
+        // the index it wraps to
+        let bad: u8 = u.int_in_range(6..=255)?;
+        assert!(ArgIndex::new(bad).is_err(), "args[{bad}] refused");
+        ArgIndex::ALL[usize::from(bad % 6)]
     } else {
-        u.int_in_range(0..=5)?
+        ArgIndex::ALL[usize::from(u.int_in_range(0..=5u8)?)]
     };
     Ok(Condition::new(arg, op(u)?, value(u)?))
 }

@@ -16,19 +16,31 @@ pub const ENOSYS: u16 = 38;
 /// libseccomp refuses more).
 pub const ERRNO_RANGE: std::ops::RangeInclusive<u16> = 1..=4095;
 
-/// A seccomp action.
+/// A seccomp action: what a filter's `ret` tells the kernel to do with the
+/// syscall (include/uapi/linux/seccomp.h `SECCOMP_RET_*`, carried out by
+/// kernel/seccomp.c `__seccomp_filter`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
+    /// `SECCOMP_RET_ALLOW`: run the syscall.
     Allow,
-    /// Fail the syscall with this errno (the kernel caps it at 4095).
+    /// `SECCOMP_RET_ERRNO`: fail the syscall with this errno, without
+    /// running it (the kernel caps it at `MAX_ERRNO`, 4095).
     Errno(u16),
+    /// `SECCOMP_RET_KILL_PROCESS`: kill the whole thread group, as by an
+    /// uncatchable `SIGSYS` (with a core dump).
     KillProcess,
+    /// `SECCOMP_RET_KILL_THREAD` (the old `SECCOMP_RET_KILL`): kill the
+    /// calling thread only.
     KillThread,
-    /// Send `SIGSYS` with this value in `si_errno`.
+    /// `SECCOMP_RET_TRAP`: send `SIGSYS` with this value in `si_errno`.
     Trap(u16),
+    /// `SECCOMP_RET_LOG`: log the syscall to the audit log, then run it.
     Log,
-    /// Notify a `ptrace` tracer with this value as the event message.
+    /// `SECCOMP_RET_TRACE`: notify a `ptrace` tracer with this value as
+    /// the event message (`ENOSYS` when there is no tracer).
     Trace(u16),
+    /// `SECCOMP_RET_USER_NOTIF`: hand the syscall to the supervisor that
+    /// holds the filter's listener fd, and wait for its answer.
     UserNotif,
 }
 

@@ -41,8 +41,9 @@ const MAX_HOT: usize = 2;
 /// Adds `jset` nodes to `tree` where they lower the objective.
 ///
 /// `runs` are the arch's runs (what every number's leaf is), `weights` the
-/// weight of each number below the table end
-/// ([`crate::runs::number_weights`]); bit tests are placed only where every
+/// weight of each number below the table end (its profile count ×
+/// [`crate::runs::SCALE`], as [`Policy::lower`](crate::Policy::lower)
+/// computes it); bit tests are placed only where every
 /// number reaching the node is below `weights.len()`. `size_penalty` is the
 /// one [`crate::tree::optimal`] was given and `max_depth` the depth
 /// limit the result keeps.

@@ -119,18 +119,101 @@ pub enum CmpOp {
     MaskedNe(u64),
 }
 
-/// One condition on `args[arg]`.
+/// The index of a syscall argument in `struct seccomp_data.args[6]`
+/// (include/uapi/linux/seccomp.h): 0..=5 by construction, so a
+/// [`Condition`] cannot name a seventh argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArgIndex(u8);
+
+impl ArgIndex {
+    /// The six indices, `args[0]` to `args[5]`: `ArgIndex::ALL[1]` is
+    /// `args[1]` (a constant index above 5 does not compile).
+    pub const ALL: [ArgIndex; 6] = [
+        ArgIndex(0),
+        ArgIndex(1),
+        ArgIndex(2),
+        ArgIndex(3),
+        ArgIndex(4),
+        ArgIndex(5),
+    ];
+
+    /// `args[index]`, refused for an index above 5.
+    pub const fn new(index: u8) -> Result<ArgIndex, ArgIndexError> {
+        if index <= 5 {
+            Ok(ArgIndex(index))
+        } else {
+            Err(ArgIndexError { index })
+        }
+    }
+
+    /// The index, 0..=5.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl From<ArgIndex> for usize {
+    fn from(arg: ArgIndex) -> usize {
+        usize::from(arg.0)
+    }
+}
+
+impl TryFrom<u8> for ArgIndex {
+    type Error = ArgIndexError;
+
+    fn try_from(index: u8) -> Result<ArgIndex, ArgIndexError> {
+        ArgIndex::new(index)
+    }
+}
+
+/// Why [`ArgIndex::new`] refused an index: syscalls have six arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgIndexError {
+    /// The index asked for (above 5).
+    pub index: u8,
+}
+
+impl fmt::Display for ArgIndexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no argument args[{}] (syscalls have args[0] to args[5])",
+            self.index
+        )
+    }
+}
+
+impl std::error::Error for ArgIndexError {}
+
+/// One condition on `args[arg]`: `args[arg] op value`, as libseccomp's
+/// `struct scmp_arg_cmp` states it. Valid by construction: the index is an
+/// [`ArgIndex`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Condition {
-    /// Argument index, 0..=5.
-    pub arg: u8,
-    pub op: CmpOp,
-    pub value: u64,
+    arg: ArgIndex,
+    op: CmpOp,
+    value: u64,
 }
 
 impl Condition {
-    pub fn new(arg: u8, op: CmpOp, value: u64) -> Condition {
+    /// The condition `args[arg] op value`.
+    pub const fn new(arg: ArgIndex, op: CmpOp, value: u64) -> Condition {
         Condition { arg, op, value }
+    }
+
+    /// The argument compared.
+    pub const fn arg(&self) -> ArgIndex {
+        self.arg
+    }
+
+    /// The comparison.
+    pub const fn op(&self) -> CmpOp {
+        self.op
+    }
+
+    /// The constant the argument is compared with.
+    pub const fn value(&self) -> u64 {
+        self.value
     }
 
     /// Whether the condition holds for an argument of `width` whose raw
@@ -188,7 +271,7 @@ impl Condition {
 
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let a = format!("args[{}]", self.arg);
+        let a = format!("args[{}]", self.arg.get());
         match self.op {
             CmpOp::Ne => write!(f, "{a} != {:#x}", self.value),
             CmpOp::Lt => write!(f, "{a} < {:#x}", self.value),
@@ -207,8 +290,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_argument_index_above_5_is_refused() {
+        assert_eq!(ArgIndex::new(5).map(ArgIndex::get), Ok(5));
+        let err = ArgIndex::new(6).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no argument args[6] (syscalls have args[0] to args[5])"
+        );
+        assert_eq!(ArgIndex::try_from(255), Err(ArgIndexError { index: 255 }));
+    }
+
+    #[test]
     fn a_32_bit_argument_ignores_the_high_word() {
-        let vsock = Condition::new(0, CmpOp::Eq, 40);
+        let vsock = Condition::new(ArgIndex::ALL[0], CmpOp::Eq, 40);
         assert!(vsock.holds(0x1_0000_0028, Width::W32));
         assert!(!vsock.holds(0x1_0000_0028, Width::W64));
     }
@@ -216,12 +310,14 @@ mod tests {
     #[test]
     fn an_ordered_constant_above_a_32_bit_argument_is_not_cut() {
         // socket's family is an int: `< 0x1_0000_0028` holds for every family.
-        let lt = Condition::new(0, CmpOp::Lt, 0x1_0000_0028);
+        let lt = Condition::new(ArgIndex::ALL[0], CmpOp::Lt, 0x1_0000_0028);
         assert!(lt.holds(40, Width::W32));
         assert!(lt.holds(0xffff_ffff, Width::W32));
-        assert!(!Condition::new(0, CmpOp::Gt, 0x1_0000_0000).holds(u64::MAX, Width::W32));
+        assert!(
+            !Condition::new(ArgIndex::ALL[0], CmpOp::Gt, 0x1_0000_0000).holds(u64::MAX, Width::W32)
+        );
         // A sign-extended negative is the int it extends.
-        let gt = Condition::new(0, CmpOp::Gt, (-2i64) as u64);
+        let gt = Condition::new(ArgIndex::ALL[0], CmpOp::Gt, (-2i64) as u64);
         assert!(gt.holds(0xffff_ffff, Width::W32));
         assert!(!gt.holds(0xffff_fffe, Width::W32));
         assert_eq!(Width::W16.threshold(0x1_0000), Threshold::AboveAll);
@@ -230,34 +326,34 @@ mod tests {
 
     #[test]
     fn ordered_comparisons_are_unsigned_on_64_bits() {
-        let lt = Condition::new(1, CmpOp::Lt, 0x1_0000_0000);
+        let lt = Condition::new(ArgIndex::ALL[1], CmpOp::Lt, 0x1_0000_0000);
         assert!(lt.holds(0xffff_ffff, Width::W64));
         assert!(!lt.holds(0x1_0000_0000, Width::W64));
-        assert!(Condition::new(1, CmpOp::Gt, 5).holds(u64::MAX, Width::W64));
+        assert!(Condition::new(ArgIndex::ALL[1], CmpOp::Gt, 5).holds(u64::MAX, Width::W64));
     }
 
     #[test]
     fn masked_eq_compares_both_sides_under_the_mask() {
-        let c = Condition::new(0, CmpOp::MaskedEq(0x7e02_0000), 0);
+        let c = Condition::new(ArgIndex::ALL[0], CmpOp::MaskedEq(0x7e02_0000), 0);
         assert!(c.holds(0x8000_0000, Width::W64));
         assert!(!c.holds(0x1002_0000, Width::W64));
-        let c = Condition::new(0, CmpOp::MaskedEq(0xff), 0x1_0000_0012);
+        let c = Condition::new(ArgIndex::ALL[0], CmpOp::MaskedEq(0xff), 0x1_0000_0012);
         assert!(c.holds(0x12, Width::W64));
     }
 
     #[test]
     fn a_16_bit_argument_keeps_16_bits() {
-        let mode = Condition::new(1, CmpOp::Eq, 0o4755);
+        let mode = Condition::new(ArgIndex::ALL[1], CmpOp::Eq, 0o4755);
         assert!(mode.holds(0x1_0000 | 0o4755, Width::W16));
         assert!(!mode.holds(0x1_0000 | 0o4755, Width::W32));
         // An ordered constant above 16 bits is not cut: no mode exceeds it.
-        assert!(!Condition::new(1, CmpOp::Gt, 0x1_0005).holds(6, Width::W16));
+        assert!(!Condition::new(ArgIndex::ALL[1], CmpOp::Gt, 0x1_0005).holds(6, Width::W16));
     }
 
     #[test]
     fn an_unknown_width_denies_on_either_reading_and_allows_on_both() {
         // fchmodat2 before the table knew it: mode == 04755 with the high word set.
-        let mode = Condition::new(2, CmpOp::Eq, 0o4755);
+        let mode = Condition::new(ArgIndex::ALL[2], CmpOp::Eq, 0o4755);
         let raw = 0x1_0000_0000 | 0o4755;
         let deny = Action::Errno(1);
         assert!(mode.selects(raw, Width::Unknown, deny), "low word matches");
@@ -271,7 +367,7 @@ mod tests {
             "both match"
         );
         // `!=` on all 64 bits holds where the low word says `==`.
-        let ne = Condition::new(2, CmpOp::Ne, 0o4755);
+        let ne = Condition::new(ArgIndex::ALL[2], CmpOp::Ne, 0o4755);
         assert!(ne.selects(raw, Width::Unknown, deny));
         assert!(!ne.selects(raw, Width::Unknown, Action::Allow));
         assert!(!ne.holds(raw, Width::Unknown), "holds: the strict reading");

@@ -1,4 +1,4 @@
-//! Lowering a [`Policy`] to a classic-BPF program.
+//! The last stage: a [`LoweredPolicy`] laid out as a classic-BPF program.
 //!
 //! ```text
 //!         ld  [arch]
@@ -27,65 +27,26 @@ use std::collections::HashMap;
 use std::fmt;
 
 use bpf_asm::seccomp::offset;
-use bpf_asm::{Arch, BuildError, Builder, Insn, JmpCond, Label, Program};
+use bpf_asm::{BuildError, Builder, Insn, JmpCond, Label, Program};
 
 use crate::action::Action;
-use crate::bits;
+use crate::lowered::{CompileOptions, LoweredPolicy};
 use crate::matcher::MatcherId;
 use crate::resolved::Policy;
-use crate::runs::{number_weights, runs_weighted, Leaf, Run, Weighting};
-use crate::tree::{ceil_log2, optimal, Tree, DEFAULT_SIZE_PENALTY};
-use crate::weights::SyscallWeights;
+use crate::runs::Leaf;
+use crate::tree::Tree;
 
-/// How to lower a policy.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CompileOptions {
-    /// Syscall frequencies; `None` uses the shipped profile
-    /// ([`SyscallWeights::builtin`]).
-    pub weights: Option<SyscallWeights>,
-    pub weighting: Weighting,
-    /// Tests allowed on any path beyond `⌈log2 R⌉` (R = runs of the arch).
-    pub max_depth_slack: u32,
-    /// What one test instruction of program size is worth, in executed
-    /// instructions per call: each arch's tree minimises
-    /// `mean executed + size_penalty × tests` (λ = `size_penalty` × total
-    /// weight). Default [`DEFAULT_SIZE_PENALTY`] (1/64): size only breaks
-    /// near-ties of the weighted mean; `0.0` is the pure weighted optimum.
-    pub size_penalty: f64,
-}
-
-impl Default for CompileOptions {
-    fn default() -> CompileOptions {
-        CompileOptions {
-            weights: None,
-            weighting: Weighting::Frequency,
-            max_depth_slack: 2,
-            size_penalty: DEFAULT_SIZE_PENALTY,
-        }
-    }
-}
-
-impl CompileOptions {
-    fn profile(&self) -> &SyscallWeights {
-        self.weights
-            .as_ref()
-            .unwrap_or_else(|| SyscallWeights::builtin())
-    }
-}
-
-/// Why a policy cannot be lowered.
+/// Why a lowered policy cannot be emitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompileError {
-    /// The policy targets no architecture.
-    NoArch,
-    /// The program could not be laid out (too long for the kernel).
+    /// The program could not be laid out: too long for the kernel
+    /// (`BPF_MAXINSNS`, include/uapi/linux/bpf_common.h), or a jump too far.
     Build(BuildError),
 }
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CompileError::NoArch => write!(f, "the policy targets no architecture"),
             CompileError::Build(e) => write!(f, "cannot lay out the program: {e}"),
         }
     }
@@ -99,64 +60,38 @@ impl From<BuildError> for CompileError {
     }
 }
 
-/// One arch's runs and the dispatch tree chosen for them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Lowered {
-    pub arch: Arch,
-    pub runs: Vec<Run>,
-    pub tree: Tree,
-}
-
-/// Runs and optimal trees for every target arch, in program order.
-pub fn lower(policy: &Policy, opts: &CompileOptions) -> Vec<Lowered> {
-    let profile = opts.profile();
-    policy
-        .arches
-        .iter()
-        .map(|p| {
-            let weights = number_weights(p, profile, opts.weighting);
-            let runs = runs_weighted(p, &weights, profile, opts.weighting);
-            let depth = ceil_log2(runs.len()) + opts.max_depth_slack;
-            let tree = optimal(&runs, depth, opts.size_penalty);
-            let tree = bits::refine(tree, &runs, &weights, depth, opts.size_penalty);
-            Lowered {
-                arch: p.arch,
-                runs,
-                tree,
-            }
-        })
-        .collect()
-}
-
-/// Compiles `policy` into a seccomp filter (see the module docs for its shape).
+/// Compiles `policy` into a seccomp filter: [`Policy::lower`], then
+/// [`LoweredPolicy::emit`] (see the module docs for its shape).
 pub fn compile(policy: &Policy, opts: &CompileOptions) -> Result<Program, CompileError> {
-    if policy.arches.is_empty() {
-        return Err(CompileError::NoArch);
-    }
-    let lowered = lower(policy, opts);
+    policy.lower(opts).emit()
+}
+
+/// The program of `lowered` (see the module docs for its shape).
+pub(crate) fn emit(lowered: &LoweredPolicy) -> Result<Program, CompileError> {
+    let arches = lowered.arches();
     let mut e = Emitter {
         b: Builder::new(),
         rets: HashMap::new(),
         order: Vec::new(),
     };
     e.b.emit(Insn::ld_abs(offset::ARCH));
-    let foreign = e.ret_label(Leaf::Ret(policy.foreign));
-    let entries: Vec<Label> = lowered.iter().map(|l| e.target(&l.tree)).collect();
-    for (i, l) in lowered.iter().enumerate() {
-        let last = i + 1 == lowered.len();
+    let foreign = e.ret_label(Leaf::Ret(lowered.policy().foreign()));
+    let entries: Vec<Label> = arches.iter().map(|l| e.target(l.tree())).collect();
+    for (i, l) in arches.iter().enumerate() {
+        let last = i + 1 == arches.len();
         let next = if last { foreign } else { e.b.label() };
-        e.b.jump(JmpCond::Eq, l.arch.audit(), entries[i], next);
+        e.b.jump(JmpCond::Eq, l.arch().audit(), entries[i], next);
         if !last {
             e.b.bind(next);
         }
     }
-    for (l, &entry) in lowered.iter().zip(&entries) {
-        if let Tree::Leaf(_) = l.tree {
+    for (l, &entry) in arches.iter().zip(&entries) {
+        if let Tree::Leaf(_) = l.tree() {
             continue;
         }
         e.b.bind(entry);
         e.b.emit(Insn::ld_abs(offset::NR));
-        e.tree(&l.tree);
+        e.tree(l.tree());
     }
     // Argument matchers (`Leaf::Args`) go between the trees and the
     // returns; their labels sit in `order` like the returns' (crate::matcher).
@@ -170,13 +105,13 @@ pub fn compile(policy: &Policy, opts: &CompileOptions) -> Result<Program, Compil
         .collect();
     if !roots.is_empty() {
         let ids: Vec<MatcherId> = roots.iter().map(|r| r.0).collect();
-        let rets: HashMap<Action, Label> = policy
-            .matchers
+        let matchers = lowered.matchers();
+        let rets: HashMap<Action, Label> = matchers
             .actions(&ids)
             .into_iter()
             .map(|a| (a, e.ret_label(Leaf::Ret(a))))
             .collect();
-        policy.matchers.emit(&mut e.b, &roots, &rets);
+        matchers.emit(&mut e.b, &roots, &rets);
     }
     for (leaf, label) in std::mem::take(&mut e.order) {
         if let Leaf::Ret(action) = leaf {

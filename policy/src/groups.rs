@@ -49,16 +49,23 @@ pub struct Group {
 pub enum GroupError {
     /// `@name` is not a group.
     UnknownGroup {
+        /// The group name, without the `@`.
         name: String,
+        /// Known groups with a close name, best first.
         suggestions: Vec<&'static str>,
     },
     /// `-name` removes a name that no supported architecture knows.
     UnknownSyscall {
+        /// The syscall name, without the `-`.
         name: String,
+        /// Known syscalls with a close name, best first.
         suggestions: Vec<&'static str>,
     },
     /// An item that is only `@`, `-` or `-@`.
-    Empty { item: String },
+    Empty {
+        /// The item as written.
+        item: String,
+    },
 }
 
 impl fmt::Display for GroupError {

@@ -11,7 +11,7 @@
 //! - the network guard ([`network_guard_rules`], `--no-net`, `--no-unix`).
 
 use crate::action::{Action, ENOSYS, EPERM};
-use crate::condition::{CmpOp, Condition};
+use crate::condition::{ArgIndex, CmpOp, Condition};
 use crate::spec::{PolicySpec, Rule};
 
 /// `SECCOMP_SET_MODE_FILTER`, the `op` of seccomp(2) that installs a filter.
@@ -51,9 +51,9 @@ pub fn listener_guard_rules() -> Vec<Rule> {
         "seccomp",
         Action::Errno(EPERM),
         vec![
-            Condition::new(0, CmpOp::Eq, SECCOMP_SET_MODE_FILTER),
+            Condition::new(ArgIndex::ALL[0], CmpOp::Eq, SECCOMP_SET_MODE_FILTER),
             Condition::new(
-                1,
+                ArgIndex::ALL[1],
                 CmpOp::MaskedEq(SECCOMP_FILTER_FLAG_NEW_LISTENER),
                 SECCOMP_FILTER_FLAG_NEW_LISTENER,
             ),
@@ -82,7 +82,13 @@ pub fn listener_guard_rules() -> Vec<Rule> {
 ///   process of the target user may have made one. `setns` naming another
 ///   namespace type still works.
 pub fn userns_guard_rules() -> Vec<Rule> {
-    let newuser = || Condition::new(0, CmpOp::MaskedEq(CLONE_NEWUSER), CLONE_NEWUSER);
+    let newuser = || {
+        Condition::new(
+            ArgIndex::ALL[0],
+            CmpOp::MaskedEq(CLONE_NEWUSER),
+            CLONE_NEWUSER,
+        )
+    };
     let eperm = Action::Errno(EPERM);
     vec![
         Rule::when("unshare", eperm, vec![newuser()]),
@@ -91,12 +97,16 @@ pub fn userns_guard_rules() -> Vec<Rule> {
             "setns",
             eperm,
             vec![Condition::new(
-                1,
+                ArgIndex::ALL[1],
                 CmpOp::MaskedEq(CLONE_NEWUSER),
                 CLONE_NEWUSER,
             )],
         ),
-        Rule::when("setns", eperm, vec![Condition::new(1, CmpOp::Eq, 0)]),
+        Rule::when(
+            "setns",
+            eperm,
+            vec![Condition::new(ArgIndex::ALL[1], CmpOp::Eq, 0)],
+        ),
         Rule::new("clone3", Action::Errno(ENOSYS)),
     ]
 }
@@ -114,8 +124,8 @@ pub fn parent_guard_rules() -> Vec<Rule> {
         "prlimit64",
         Action::Errno(EPERM),
         vec![
-            Condition::new(0, CmpOp::Ne, 0),
-            Condition::new(2, CmpOp::Ne, 0),
+            Condition::new(ArgIndex::ALL[0], CmpOp::Ne, 0),
+            Condition::new(ArgIndex::ALL[2], CmpOp::Ne, 0),
         ],
     )]
 }
@@ -153,8 +163,8 @@ pub const EACCES: u16 = 13;
 ///   enough.
 pub fn network_guard_rules(no_net: bool, no_unix: bool) -> Vec<Rule> {
     let eacces = Action::Errno(EACCES);
-    let family = |op| vec![Condition::new(0, op, AF_UNIX)];
-    let call = |n| vec![Condition::new(0, CmpOp::Eq, n)];
+    let family = |op| vec![Condition::new(ArgIndex::ALL[0], op, AF_UNIX)];
+    let call = |n| vec![Condition::new(ArgIndex::ALL[0], CmpOp::Eq, n)];
     let mut rules = Vec::new();
     if no_net {
         rules.push(Rule::when("socket", eacces, family(CmpOp::Ne)));
@@ -282,7 +292,8 @@ mod tests {
         for arch in ARCHES {
             let listener = call(arch, "seccomp", [1, 8, 0, 0, 0, 0]);
             assert_eq!(notified.evaluate(&listener), Action::Errno(EPERM));
-            assert_eq!(notified.evaluate_lowered(&listener), Action::Errno(EPERM));
+            let lowered = notified.lower(&crate::CompileOptions::default());
+            assert_eq!(lowered.evaluate(&listener), Action::Errno(EPERM));
             let prog = crate::compile(&notified, &crate::CompileOptions::default()).unwrap();
             let ret = bpf_asm::interp::run(&prog, &listener).unwrap().ret;
             assert_eq!(ret, Action::Errno(EPERM).to_raw(), "{arch:?}");
@@ -341,7 +352,7 @@ mod tests {
                 Rule::when(
                     "clone3",
                     Action::Allow,
-                    vec![Condition::new(1, CmpOp::Ge, 0)],
+                    vec![Condition::new(ArgIndex::ALL[1], CmpOp::Ge, 0)],
                 ),
                 Rule::new("clone3", Action::Allow),
             ],

@@ -40,6 +40,7 @@ use bpf_asm::{AluOp, Builder, Insn, JmpCond, Label};
 
 use crate::action::Action;
 use crate::condition::{CmpOp, Condition, Threshold, Width};
+use crate::resolved::ArgRule;
 
 /// A node of the shared matcher arena; also the id of the matcher rooted there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -48,7 +49,9 @@ pub struct MatcherId(pub u32);
 /// Where a test leads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Next {
+    /// The matcher ends: the filter returns this action.
     Ret(Action),
+    /// The next test is this node.
     Node(MatcherId),
 }
 
@@ -56,11 +59,26 @@ pub enum Next {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Test {
     /// `(w & mask) == k`
-    Eq { mask: u32, k: u32 },
+    Eq {
+        /// The bits compared (`u32::MAX`: the whole word).
+        mask: u32,
+        /// The value they must have.
+        k: u32,
+    },
     /// `(w & mask) > k`
-    Gt { mask: u32, k: u32 },
+    Gt {
+        /// The bits compared (`u32::MAX`: the whole word).
+        mask: u32,
+        /// The bound, exclusive.
+        k: u32,
+    },
     /// `(w & mask) >= k`
-    Ge { mask: u32, k: u32 },
+    Ge {
+        /// The bits compared (`u32::MAX`: the whole word).
+        mask: u32,
+        /// The bound, inclusive.
+        k: u32,
+    },
     /// `w & bits != 0`
     Set(u32),
 }
@@ -93,32 +111,15 @@ impl Test {
 /// One test node: `test(word) ? t : f`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Node {
-    /// Byte offset of the word in `seccomp_data`.
+    /// Byte offset of the word in `struct seccomp_data`
+    /// (include/uapi/linux/seccomp.h; [`bpf_asm::seccomp::offset`]).
     pub word: u32,
+    /// The test made on the word.
     pub test: Test,
+    /// Where a word that passes the test goes.
     pub t: Next,
+    /// Where a word that fails the test goes.
     pub f: Next,
-}
-
-/// A conditional rule of one syscall on one arch, with the width of each
-/// condition's argument resolved.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ArgRule {
-    pub conditions: Vec<(Condition, Width)>,
-    pub action: Action,
-}
-
-impl ArgRule {
-    /// Whether every condition holds for `args` on an arch whose arguments
-    /// are 64 bits (`arch64`) or 32 bits (zero-extended); on an argument of
-    /// unknown width as [`Condition::selects`] reads it for this rule's action.
-    pub fn holds(&self, args: &[u64; 6], arch64: bool) -> bool {
-        self.conditions.iter().all(|(c, w)| {
-            let raw = args.get(usize::from(c.arg)).copied().unwrap_or(0);
-            let raw = if arch64 { raw } else { raw & 0xffff_ffff };
-            c.selects(raw, *w, self.action)
-        })
-    }
 }
 
 /// The hash-consed arena of every matcher of a policy (all arches).
@@ -140,18 +141,22 @@ const UNKNOWN: u32 = u32::MAX;
 const FULL: u32 = u32::MAX;
 
 impl Matchers {
+    /// An empty arena.
     pub fn new() -> Matchers {
         Matchers::default()
     }
 
+    /// The node `id` (the root of the matcher `id` names).
     pub fn node(&self, id: MatcherId) -> &Node {
         &self.nodes[id.0 as usize]
     }
 
+    /// How many distinct nodes the arena holds.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// True when no conditional rule made a node (every one folded away).
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
@@ -210,9 +215,9 @@ impl Matchers {
     pub fn build(&mut self, rules: &[ArgRule], fallback: Action, arch64: bool) -> Next {
         let mut next = Next::Ret(fallback);
         for rule in rules.iter().rev() {
-            let mut cur = Next::Ret(rule.action);
-            for (c, w) in rule.conditions.iter().rev() {
-                cur = self.selecting(c, *w, rule.action, arch64, cur, next);
+            let mut cur = Next::Ret(rule.action());
+            for (c, w) in rule.conditions().iter().rev() {
+                cur = self.selecting(c, *w, rule.action(), arch64, cur, next);
             }
             next = cur;
         }
@@ -247,20 +252,20 @@ impl Matchers {
             let full = self.condition(c, Width::W64, arch64, t, f);
             return self.condition(c, Width::W32, arch64, full, f);
         }
-        let arg = u32::from(c.arg);
+        let arg = u32::from(c.arg().get());
         let lo = offset::arg_lo(arg);
         // No hi word: a 32/16-bit argument, or any argument of a 32-bit arch.
         let hi = (w == Width::W64 && arch64).then(|| offset::arg_hi(arg));
         let lo_mask = if w == Width::W16 { 0xffff } else { FULL };
-        let v = w.cut(c.value);
+        let v = w.cut(c.value());
         let (vhi, vlo) = ((v >> 32) as u32, v as u32);
-        match c.op {
+        match c.op() {
             CmpOp::Eq => self.masked_eq(lo, hi, lo_mask, FULL, vlo, vhi, t, f),
             CmpOp::Ne => self.masked_eq(lo, hi, lo_mask, FULL, vlo, vhi, f, t),
             CmpOp::MaskedEq(m) | CmpOp::MaskedNe(m) => {
                 let m = w.cut(m);
                 let (mhi, mlo) = ((m >> 32) as u32, m as u32 & lo_mask);
-                let (t, f) = match c.op {
+                let (t, f) = match c.op() {
                     CmpOp::MaskedEq(_) => (t, f),
                     _ => (f, t),
                 };
@@ -268,13 +273,13 @@ impl Matchers {
             }
             CmpOp::Gt | CmpOp::Ge | CmpOp::Le | CmpOp::Lt => {
                 // `<`/`<=` are the negations of `>=`/`>`.
-                let (strict, t, f) = match c.op {
+                let (strict, t, f) = match c.op() {
                     CmpOp::Gt => (true, t, f),
                     CmpOp::Ge => (false, t, f),
                     CmpOp::Le => (true, f, t),
                     _ => (false, f, t),
                 };
-                match w.threshold(c.value) {
+                match w.threshold(c.value()) {
                     Threshold::Value(v) => {
                         let (vhi, vlo) = ((v >> 32) as u32, v as u32);
                         self.ordered(lo, hi, lo_mask, vlo, vhi, strict, t, f)
@@ -471,6 +476,7 @@ impl Matchers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::condition::ArgIndex;
     use bpf_asm::interp::run;
     use bpf_asm::SeccompData;
 
@@ -524,16 +530,13 @@ mod tests {
     fn check(c: Condition, w: Width, arch64: bool) {
         for (action, fallback) in [(YES, NO), (NO, YES)] {
             let mut m = Matchers::new();
-            let rules = [ArgRule {
-                conditions: vec![(c, w)],
-                action,
-            }];
+            let rules = [ArgRule::new(vec![(c, w)], action)];
             let root = m.build(&rules, fallback, arch64);
             let prog = program(&m, root);
             assert!(bpf_asm::verify(&prog).is_ok(), "{c} {w:?}");
-            for x in boundary(c.value) {
+            for x in boundary(c.value()) {
                 let mut data = SeccompData::default();
-                data.args[usize::from(c.arg)] = x;
+                data.args[usize::from(c.arg())] = x;
                 let want = if rules[0].holds(&data.args, arch64) {
                     action
                 } else {
@@ -580,7 +583,7 @@ mod tests {
             for v in VALUES {
                 for w in [Width::W16, Width::W32, Width::W64, Width::Unknown] {
                     for arch64 in [true, false] {
-                        check(Condition::new(2, op, v), w, arch64);
+                        check(Condition::new(ArgIndex::ALL[2], op, v), w, arch64);
                     }
                 }
             }
@@ -590,20 +593,17 @@ mod tests {
     #[test]
     fn several_rules_first_match_and_shared_nodes() {
         let mut m = Matchers::new();
-        let c = |arg, op, v| (Condition::new(arg, op, v), Width::W64);
+        let c = |arg: usize, op, v| (Condition::new(ArgIndex::ALL[arg], op, v), Width::W64);
         let rules = vec![
-            ArgRule {
-                conditions: vec![c(0, CmpOp::Eq, 5), c(1, CmpOp::Gt, 0x1_0000_0000)],
-                action: YES,
-            },
-            ArgRule {
-                conditions: vec![c(0, CmpOp::Eq, 5)],
-                action: Action::Log,
-            },
-            ArgRule {
-                conditions: vec![c(1, CmpOp::MaskedEq(0xf0), 0x30), c(0, CmpOp::Lt, 7)],
-                action: Action::KillThread,
-            },
+            ArgRule::new(
+                vec![c(0, CmpOp::Eq, 5), c(1, CmpOp::Gt, 0x1_0000_0000)],
+                YES,
+            ),
+            ArgRule::new(vec![c(0, CmpOp::Eq, 5)], Action::Log),
+            ArgRule::new(
+                vec![c(1, CmpOp::MaskedEq(0xf0), 0x30), c(0, CmpOp::Lt, 7)],
+                Action::KillThread,
+            ),
         ];
         let root = m.build(&rules, NO, true);
         assert_eq!(m.build(&rules, NO, true), root, "hash-consed");
@@ -615,7 +615,7 @@ mod tests {
                 let want = rules
                     .iter()
                     .find(|r| r.holds(&args, true))
-                    .map_or(NO, |r| r.action);
+                    .map_or(NO, |r| r.action());
                 let data = SeccompData {
                     args,
                     ..SeccompData::default()
@@ -631,10 +631,7 @@ mod tests {
 
     fn insns(c: Condition, w: Width, arch64: bool) -> Vec<Insn> {
         let mut m = Matchers::new();
-        let rules = [ArgRule {
-            conditions: vec![(c, w)],
-            action: YES,
-        }];
+        let rules = [ArgRule::new(vec![(c, w)], YES)];
         let root = m.build(&rules, NO, arch64);
         let p = program(&m, root);
         // Drop `ld nr; ja` and the four returns.
@@ -650,7 +647,7 @@ mod tests {
         // W32 ==: one load of the low word, one jeq.
         assert_eq!(
             codes(insns(
-                Condition::new(1, CmpOp::Eq, 0x1_0000_5412),
+                Condition::new(ArgIndex::ALL[1], CmpOp::Eq, 0x1_0000_5412),
                 Width::W32,
                 true
             )),
@@ -659,7 +656,7 @@ mod tests {
         // W64 ==: low word first, then high.
         assert_eq!(
             codes(insns(
-                Condition::new(1, CmpOp::Eq, 0x2_0000_0003),
+                Condition::new(ArgIndex::ALL[1], CmpOp::Eq, 0x2_0000_0003),
                 Width::W64,
                 true
             )),
@@ -672,7 +669,11 @@ mod tests {
         );
         // W64 > with hi 0: jgt hi #0 decides, then the low word.
         assert_eq!(
-            codes(insns(Condition::new(1, CmpOp::Gt, 9), Width::W64, true)),
+            codes(insns(
+                Condition::new(ArgIndex::ALL[1], CmpOp::Gt, 9),
+                Width::W64,
+                true
+            )),
             vec![
                 (Insn::ld_abs(hi).code, hi),
                 (j(JmpCond::Gt, 0), 0),
@@ -682,7 +683,7 @@ mod tests {
         );
         // W64 <= 0x3_0000_0000: hi loaded once for jgt and jeq.
         let v = codes(insns(
-            Condition::new(1, CmpOp::Le, 0x3_0000_0000),
+            Condition::new(ArgIndex::ALL[1], CmpOp::Le, 0x3_0000_0000),
             Width::W64,
             true,
         ));
@@ -691,7 +692,7 @@ mod tests {
         // one-bit mask: jset, no `and`.
         assert_eq!(
             codes(insns(
-                Condition::new(1, CmpOp::MaskedEq(0x4), 0x4),
+                Condition::new(ArgIndex::ALL[1], CmpOp::MaskedEq(0x4), 0x4),
                 Width::W32,
                 true
             )),
@@ -700,7 +701,7 @@ mod tests {
         // mask with value 0: jset on the mask (clone's namespace flags).
         assert_eq!(
             codes(insns(
-                Condition::new(1, CmpOp::MaskedEq(0x7e02_0000), 0),
+                Condition::new(ArgIndex::ALL[1], CmpOp::MaskedEq(0x7e02_0000), 0),
                 Width::W32,
                 true
             )),
@@ -711,7 +712,7 @@ mod tests {
         );
         // A 32-bit arch has no high word: a value above 32 bits never equals.
         assert!(insns(
-            Condition::new(1, CmpOp::Eq, 0x1_0000_0000),
+            Condition::new(ArgIndex::ALL[1], CmpOp::Eq, 0x1_0000_0000),
             Width::W64,
             false
         )
@@ -719,7 +720,7 @@ mod tests {
         // W16: the mask is applied once.
         assert_eq!(
             codes(insns(
-                Condition::new(1, CmpOp::Ge, 0o1000),
+                Condition::new(ArgIndex::ALL[1], CmpOp::Ge, 0o1000),
                 Width::W16,
                 true
             )),
@@ -735,9 +736,11 @@ mod tests {
     fn words_are_not_reloaded_along_a_path() {
         // Two rules on the same low word: one load, two jeqs.
         let mut m = Matchers::new();
-        let rule = |v| ArgRule {
-            conditions: vec![(Condition::new(1, CmpOp::Eq, v), Width::W32)],
-            action: YES,
+        let rule = |v| {
+            ArgRule::new(
+                vec![(Condition::new(ArgIndex::ALL[1], CmpOp::Eq, v), Width::W32)],
+                YES,
+            )
         };
         let root = m.build(&[rule(0x5412), rule(0x541c)], NO, true);
         let p = program(&m, root);

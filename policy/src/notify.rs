@@ -17,9 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use crate::action::Action;
-use crate::matcher::{Matchers, Next};
 use crate::resolved::Policy;
-use crate::runs::Leaf;
 use crate::spec::{Mode, PolicySpec, Rule};
 use crate::table::SyscallTable;
 
@@ -35,7 +33,7 @@ pub fn is_denial(action: Action) -> bool {
 
 /// `policy` with every denying action ([`is_denial`]) replaced by
 /// `USER_NOTIF`, for every target arch, every region of the number space,
-/// conditional rules (whose lowered matchers are rebuilt) and foreign
+/// conditional rules and foreign
 /// arches — except the rules of `enforced` (the guards the spec was given,
 /// [`crate::guards`]): they keep their action, so the kernel enforces them
 /// whatever the supervisor answers, or whoever answers.
@@ -75,13 +73,12 @@ pub fn notify_denials(policy: &Policy, enforced: &[Rule]) -> Policy {
             let guarded = guard.and_then(|g| g.conditional.get(nr));
             for rule in rules.iter_mut() {
                 if !guarded.is_some_and(|g| g.contains(rule)) {
-                    rule.action = swap(rule.action);
+                    rule.set_action(swap(rule.action()));
                 }
             }
         }
     }
     out.foreign = swap(out.foreign);
-    relower(&mut out);
     out
 }
 
@@ -144,35 +141,12 @@ pub fn notify_calls(policy: &Policy, names: &[&str]) -> Policy {
             arch.rules.insert(nr, action);
             if let Some(rules) = arch.conditional.get_mut(&nr) {
                 for rule in rules.iter_mut() {
-                    rule.action = swap(rule.action);
+                    rule.set_action(swap(rule.action()));
                 }
             }
         }
     }
-    relower(&mut out);
     out
-}
-
-/// Rebuilds every arch's lowered conditional rules after their actions
-/// changed.
-fn relower(policy: &mut Policy) {
-    policy.matchers = Matchers::new();
-    for arch in &mut policy.arches {
-        arch.leaves.clear();
-        let arch64 = arch.arch.is_64bit();
-        let conditional: Vec<u32> = arch.conditional.keys().copied().collect();
-        for nr in conditional {
-            let fallback = arch.action(nr);
-            let leaf = match policy
-                .matchers
-                .build(&arch.conditional[&nr], fallback, arch64)
-            {
-                Next::Ret(a) => Leaf::Ret(a),
-                Next::Node(id) => Leaf::Args(id),
-            };
-            arch.leaves.insert(nr, leaf);
-        }
-    }
 }
 
 /// The `enforced` rules resolved alone for `policy`'s arches (a deny-list
@@ -296,7 +270,8 @@ mod tests {
         // a conditional denial that is not a guard notifies…
         let notified = notify_denials(&policy, &[]);
         assert_eq!(notified.evaluate(&tiocsti), Action::UserNotif);
-        assert_eq!(notified.evaluate_lowered(&tiocsti), Action::UserNotif);
+        let lowered = notified.lower(&crate::CompileOptions::default());
+        assert_eq!(lowered.evaluate(&tiocsti), Action::UserNotif);
         let prog = crate::compile(&notified, &crate::CompileOptions::default()).unwrap();
         let ret = bpf_asm::interp::run(&prog, &tiocsti).unwrap().ret;
         assert_eq!(ret, Action::UserNotif.to_raw());

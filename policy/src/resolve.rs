@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use bpf_asm::Arch;
 
 use crate::action::{Action, ENOSYS};
-use crate::condition::{CmpOp, Condition};
-use crate::matcher::{ArgRule, Matchers, Next};
-use crate::resolved::{ArchPolicy, Policy};
-use crate::runs::Leaf;
+use crate::condition::{ArgIndex, CmpOp, Condition};
+use crate::resolved::{ArchPolicy, ArgRule, Policy};
 use crate::spec::{Mode, PolicyError, PolicySpec, Warning};
 use crate::table::SyscallTable;
 use crate::twins::{deny_twins, TwinDenial};
@@ -62,14 +60,6 @@ pub fn default_denies(default: Action) -> bool {
 ///   ordinary syscalls here: named → the rule, unnamed → the default
 ///   (denied under an allow-list, allowed under a deny-list).
 pub fn resolve(spec: &PolicySpec) -> Result<(Policy, Vec<Warning>), PolicyError> {
-    for rule in &spec.rules {
-        if let Some(c) = rule.conditions.iter().find(|c| c.arg > 5) {
-            return Err(PolicyError::BadArgument {
-                name: rule.name.clone(),
-                arg: c.arg,
-            });
-        }
-    }
     let all_names = spec.names.iter().chain(spec.rules.iter().map(|r| &r.name));
     for name in all_names {
         if !SyscallTable::known_anywhere(name) {
@@ -84,19 +74,11 @@ pub fn resolve(spec: &PolicySpec) -> Result<(Policy, Vec<Warning>), PolicyError>
         return Err(PolicyError::NoArch);
     }
     let mut warnings = Vec::new();
-    let mut matchers = Matchers::new();
     let policies = arches
         .into_iter()
-        .map(|arch| resolve_arch(spec, arch, &mut warnings, &mut matchers))
+        .map(|arch| resolve_arch(spec, arch, &mut warnings))
         .collect();
-    Ok((
-        Policy {
-            arches: policies,
-            foreign: Action::KillProcess,
-            matchers,
-        },
-        warnings,
-    ))
+    Ok((Policy::new(policies, Action::KillProcess), warnings))
 }
 
 /// Deduplicated targets, the native arch first (it is the hot one).
@@ -114,12 +96,7 @@ fn target_order(arches: &[Arch]) -> Vec<Arch> {
     out
 }
 
-fn resolve_arch(
-    spec: &PolicySpec,
-    arch: Arch,
-    warnings: &mut Vec<Warning>,
-    matchers: &mut Matchers,
-) -> ArchPolicy {
+fn resolve_arch(spec: &PolicySpec, arch: Arch, warnings: &mut Vec<Warning>) -> ArchPolicy {
     let (listed, default) = match spec.mode {
         Mode::AllowList => (Action::Allow, spec.deny_action),
         Mode::DenyList => (spec.deny_action, Action::Allow),
@@ -145,12 +122,11 @@ fn resolve_arch(
     // A rule that says what the default says is no rule (clone3 was looked
     // at first, so an explicit `clone3 → default` still beats ENOSYS).
     rules.retain(|_, a| *a != default);
-    let mut p = ArchPolicy {
+    ArchPolicy {
         arch,
         default,
         rules,
-        conditional: BTreeMap::new(),
-        leaves: BTreeMap::new(),
+        conditional,
         above_table: if spec.enosys_fallback {
             enosys
         } else {
@@ -160,9 +136,7 @@ fn resolve_arch(
         table_end: SyscallTable::max_nr(arch) + 1,
         private: SyscallTable::private_range(arch),
         twins,
-    };
-    add_conditional(&mut p, conditional, matchers);
-    p
+    }
 }
 
 /// Adds the `spec.rules` of `arch`: unconditional ones to `rules`, the
@@ -184,36 +158,17 @@ fn rule_numbers(
             if rule.conditions.is_empty() {
                 rules.insert(nr, rule.action);
             } else {
-                conditional.entry(nr).or_default().push(ArgRule {
-                    conditions: rule
-                        .conditions
-                        .iter()
-                        .map(|c| (*c, arg_width(arch, &rule.name, c.arg)))
-                        .collect(),
-                    action: rule.action,
-                });
+                let conditions = (rule.conditions.iter())
+                    .map(|c| (*c, arg_width(arch, &rule.name, c.arg())))
+                    .collect();
+                conditional
+                    .entry(nr)
+                    .or_default()
+                    .push(ArgRule::new(conditions, rule.action));
             }
         }
     }
     conditional
-}
-
-/// Adds the conditional rules to `p`, each number's lowered to a matcher
-/// that falls back to what `p` does with the number otherwise.
-fn add_conditional(
-    p: &mut ArchPolicy,
-    conditional: BTreeMap<u32, Vec<ArgRule>>,
-    matchers: &mut Matchers,
-) {
-    for (nr, crules) in conditional {
-        let fallback = p.action(nr);
-        let leaf = match matchers.build(&crules, fallback, p.arch.is_64bit()) {
-            Next::Ret(a) => Leaf::Ret(a),
-            Next::Node(id) => Leaf::Args(id),
-        };
-        p.leaves.insert(nr, leaf);
-        p.conditional.insert(nr, crules);
-    }
 }
 
 /// Records (once) that `name` is skipped on `arch`, which lacks it.
@@ -376,13 +331,11 @@ fn multiplexed(
             } else {
                 CmpOp::MaskedEq(mask)
             };
-            let c = Condition::new(0, op, code);
+            let c = Condition::new(ArgIndex::ALL[0], op, code);
+            let first = ArgIndex::ALL[0];
             out.push((
                 mux_nr,
-                ArgRule {
-                    conditions: vec![(c, arg_width(arch, mux, 0))],
-                    action,
-                },
+                ArgRule::new(vec![(c, arg_width(arch, mux, first))], action),
             ));
         }
     }
@@ -702,7 +655,8 @@ mod tests {
 
     /// The reference and the compiled program agree on `data`.
     fn both(p: &Policy, data: &SeccompData) -> Action {
-        let prog = crate::compile(p, &crate::CompileOptions::default()).unwrap();
+        let lowered = p.lower(&crate::CompileOptions::default());
+        let prog = lowered.emit().unwrap();
         assert!(bpf_asm::verify(&prog).is_ok());
         let want = p.evaluate(data);
         assert_eq!(
@@ -710,7 +664,7 @@ mod tests {
             want.to_raw(),
             "{data:x?}"
         );
-        assert_eq!(p.evaluate_lowered(data), want);
+        assert_eq!(lowered.evaluate(data), want);
         want
     }
 
@@ -772,7 +726,7 @@ mod tests {
             rules: vec![crate::spec::Rule::when(
                 "socket",
                 Action::Allow,
-                vec![Condition::new(0, CmpOp::Ne, 40)],
+                vec![Condition::new(ArgIndex::ALL[0], CmpOp::Ne, 40)],
             )],
             ..PolicySpec::allow(&["read"])
         });
@@ -789,13 +743,17 @@ mod tests {
         use crate::spec::Rule;
         let (p, _) = x86_64(PolicySpec {
             rules: vec![
-                Rule::when("mmap", Action::Log, vec![Condition::new(2, CmpOp::Eq, 7)]),
+                Rule::when(
+                    "mmap",
+                    Action::Log,
+                    vec![Condition::new(ArgIndex::ALL[2], CmpOp::Eq, 7)],
+                ),
                 Rule::when(
                     "mmap",
                     Action::KillThread,
                     vec![
-                        Condition::new(2, CmpOp::MaskedEq(4), 4),
-                        Condition::new(4, CmpOp::Eq, 3),
+                        Condition::new(ArgIndex::ALL[2], CmpOp::MaskedEq(4), 4),
+                        Condition::new(ArgIndex::ALL[4], CmpOp::Eq, 3),
                     ],
                 ),
                 Rule::new("mmap", Action::Trap(1)),
@@ -827,17 +785,17 @@ mod tests {
             Rule::when(
                 "read",
                 Action::Log,
-                vec![Condition::new(2, CmpOp::Eq, 0x1_0000_0005)],
+                vec![Condition::new(ArgIndex::ALL[2], CmpOp::Eq, 0x1_0000_0005)],
             ),
             Rule::when(
                 "write",
                 Action::Log,
-                vec![Condition::new(2, CmpOp::Ne, 0x1_0000_0005)],
+                vec![Condition::new(ArgIndex::ALL[2], CmpOp::Ne, 0x1_0000_0005)],
             ),
             Rule::when(
                 "lseek",
                 Action::Log,
-                vec![Condition::new(1, CmpOp::Lt, 0x1_0000_0000)],
+                vec![Condition::new(ArgIndex::ALL[1], CmpOp::Lt, 0x1_0000_0000)],
             ),
         ];
         let (p, _) = resolve(&PolicySpec {
@@ -858,7 +816,7 @@ mod tests {
             Action::Log
         );
         assert_eq!(
-            p.arches[0].leaf(3),
+            p.lower(&crate::CompileOptions::default()).arches()[0].leaf(3),
             crate::runs::Leaf::Ret(Action::Allow),
             "folded"
         );
@@ -869,37 +827,22 @@ mod tests {
         use crate::condition::{CmpOp, Condition};
         use crate::spec::Rule;
         // read (0) and write (1): same rule, same widths -> one run.
-        let rule = |n: &str| Rule::when(n, Action::Log, vec![Condition::new(0, CmpOp::Eq, 2)]);
+        let rule = |n: &str| {
+            Rule::when(
+                n,
+                Action::Log,
+                vec![Condition::new(ArgIndex::ALL[0], CmpOp::Eq, 2)],
+            )
+        };
         let (p, _) = x86_64(PolicySpec {
             rules: vec![rule("read"), rule("write")],
             ..PolicySpec::deny::<&str>(&[])
         });
-        let a = &p.arches[0];
+        let lowered = p.lower(&crate::CompileOptions::default());
+        let a = &lowered.arches()[0];
         assert_eq!(a.leaf(0), a.leaf(1));
         assert!(matches!(a.leaf(0), crate::runs::Leaf::Args(_)));
-        let runs = crate::runs::runs(
-            a,
-            &crate::weights::SyscallWeights::empty(),
-            crate::runs::Weighting::CacheAware,
-        );
+        let runs = a.runs();
         assert_eq!((runs[0].lo, runs[0].hi), (0, 1));
-    }
-
-    #[test]
-    fn bad_argument_index_is_an_error() {
-        use crate::condition::{CmpOp, Condition};
-        let err = resolve(&PolicySpec {
-            rules: vec![crate::spec::Rule::when(
-                "read",
-                Action::Log,
-                vec![Condition::new(6, CmpOp::Eq, 0)],
-            )],
-            ..PolicySpec::default()
-        })
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "rule for 'read': no argument args[6] (syscalls have args[0] to args[5])"
-        );
     }
 }

@@ -16,6 +16,15 @@
 //! A syscall with conditional rules ([`ArchPolicy::conditional`]) gets the
 //! action of the first of them whose conditions all hold, in spec order;
 //! when none holds it gets what the table above says (its *fallback*).
+//!
+//! This is the second of the compiler's four stages
+//! ([`PolicySpec`](crate::PolicySpec) → [`Policy`] →
+//! [`LoweredPolicy`](crate::LoweredPolicy) → [`bpf_asm::Program`]): the
+//! meaning only, no dispatch tree and no matcher. Its fields are private:
+//! a `Policy` comes from [`crate::resolve`](fn@crate::resolve) (or from
+//! [`crate::notify_denials`]/[`crate::notify_calls`] of one), so it always
+//! has at least one target arch, and every argument index of its rules is
+//! an [`ArgIndex`](crate::condition::ArgIndex).
 
 use std::collections::BTreeMap;
 
@@ -23,43 +32,115 @@ use bpf_asm::seccomp::X32_SYSCALL_BIT;
 use bpf_asm::{Arch, SeccompData};
 
 use crate::action::Action;
-use crate::matcher::{ArgRule, Matchers, Next};
-use crate::runs::Leaf;
+use crate::condition::{Condition, Width};
 use crate::twins::TwinDenial;
 
-/// Start of the x32 region on x86_64 (`__X32_SYSCALL_BIT`).
+/// Start of the x32 region on x86_64 (`__X32_SYSCALL_BIT`,
+/// arch/x86/include/uapi/asm/unistd.h).
 pub const X32_START: u32 = X32_SYSCALL_BIT;
-/// `nr == -1`, the number a tracer sets to skip a syscall.
+/// `nr == -1`, the number a tracer sets to skip a syscall
+/// (kernel/seccomp.c `__seccomp_filter` lets the filter see it).
 pub const NR_SKIP: u32 = u32::MAX;
 
-/// The policy of one target arch.
+/// A conditional rule of one syscall on one arch, with the width of each
+/// condition's argument resolved ([`crate::width`]): its conditions are
+/// ANDed, and the first rule of a syscall whose conditions all hold gives
+/// its action ([`crate::spec::Rule`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ArgRule {
+    conditions: Vec<(Condition, Width)>,
+    action: Action,
+}
+
+impl ArgRule {
+    /// The rule `conditions → action` (each condition with the width the
+    /// kernel reads of its argument on the rule's arch).
+    pub(crate) fn new(conditions: Vec<(Condition, Width)>, action: Action) -> ArgRule {
+        ArgRule { conditions, action }
+    }
+
+    /// The conditions, ANDed, each with the width of its argument.
+    pub fn conditions(&self) -> &[(Condition, Width)] {
+        &self.conditions
+    }
+
+    /// The action the rule gives when its conditions hold.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The rule with another action (the notify rewrite, [`crate::notify`]).
+    pub(crate) fn set_action(&mut self, action: Action) {
+        self.action = action;
+    }
+
+    /// Whether every condition holds for `args` on an arch whose arguments
+    /// are 64 bits (`arch64`) or 32 bits (zero-extended); on an argument of
+    /// unknown width as [`Condition::selects`] reads it for this rule's action.
+    pub fn holds(&self, args: &[u64; 6], arch64: bool) -> bool {
+        self.conditions.iter().all(|(c, w)| {
+            let raw = args[usize::from(c.arg())];
+            let raw = if arch64 { raw } else { raw & 0xffff_ffff };
+            c.selects(raw, *w, self.action)
+        })
+    }
+}
+
+/// The policy of one target arch: an action for every syscall number, and
+/// the conditional rules tried before it. Read-only outside the crate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArchPolicy {
-    pub arch: Arch,
+    pub(crate) arch: Arch,
     /// Table syscalls without a rule, table holes, ARM private syscalls, `-1`.
-    pub default: Action,
+    pub(crate) default: Action,
     /// Syscall number → action, for every syscall that does not get
     /// `default` (without arguments: the fallback of conditional rules).
-    pub rules: BTreeMap<u32, Action>,
+    pub(crate) rules: BTreeMap<u32, Action>,
     /// Syscall number → its conditional rules in spec order, argument
     /// widths resolved for this arch. Tried before `rules`.
-    pub conditional: BTreeMap<u32, Vec<ArgRule>>,
-    /// Syscall number → the lowered form of its conditional rules (a
-    /// matcher in [`Policy::matchers`], or a return when they fold away).
-    pub leaves: BTreeMap<u32, Leaf>,
+    pub(crate) conditional: BTreeMap<u32, Vec<ArgRule>>,
     /// Numbers above the table (`max_nr + 1 ..`), except the regions below.
-    pub above_table: Action,
+    pub(crate) above_table: Action,
     /// x86_64: what numbers with the x32 bit get (`[0x40000000, 0xFFFFFFFE]`).
-    pub x32: Option<Action>,
+    pub(crate) x32: Option<Action>,
     /// One past the highest table syscall (`max_nr + 1`).
-    pub table_end: u32,
+    pub(crate) table_end: u32,
     /// A range above the table that still holds syscalls (ARM's private ones).
-    pub private: Option<(u32, u32)>,
+    pub(crate) private: Option<(u32, u32)>,
     /// The twins a deny-list denied here beyond its names (for `--dump`).
-    pub twins: Vec<TwinDenial>,
+    pub(crate) twins: Vec<TwinDenial>,
 }
 
 impl ArchPolicy {
+    /// The target arch this policy is for.
+    pub fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    /// Syscall number → action, for every number whose action is not the
+    /// arch's default (for a syscall with conditional rules: their fallback).
+    pub fn rules(&self) -> &BTreeMap<u32, Action> {
+        &self.rules
+    }
+
+    /// Syscall number → its conditional rules in spec order, with the
+    /// argument widths of this arch; tried before [`ArchPolicy::action`].
+    pub fn conditional(&self) -> &BTreeMap<u32, Vec<ArgRule>> {
+        &self.conditional
+    }
+
+    /// One past the highest syscall number of this arch's table
+    /// (`max_nr + 1`, the kernel's `NR_syscalls`).
+    pub fn table_end(&self) -> u32 {
+        self.table_end
+    }
+
+    /// The twins a deny-list denied on this arch beyond its names
+    /// ([`crate::twins`]).
+    pub fn twins(&self) -> &[TwinDenial] {
+        &self.twins
+    }
+
     /// The action for syscall number `nr` on this arch when no conditional
     /// rule decides (for a syscall without conditional rules: its action).
     pub fn action(&self, nr: u32) -> Action {
@@ -94,45 +175,41 @@ impl ArchPolicy {
         self.action(nr)
     }
 
-    /// [`ArchPolicy::leaf`] of every number below `table_end`, in order
-    /// (one pass over the rule maps instead of a lookup per number).
-    pub fn table_leaves(&self) -> Vec<Leaf> {
-        let mut out = vec![Leaf::Ret(self.default); self.table_end as usize];
-        for (&nr, &a) in self.rules.range(..self.table_end) {
-            out[nr as usize] = Leaf::Ret(a);
-        }
-        for (&nr, &leaf) in self.leaves.range(..self.table_end) {
-            out[nr as usize] = leaf;
-        }
-        out
-    }
-
-    /// What the dispatch tree leads `nr` to: a return, or an argument matcher.
-    pub fn leaf(&self, nr: u32) -> Leaf {
-        match self.leaves.get(&nr) {
-            Some(&leaf) => leaf,
-            None => Leaf::Ret(self.action(nr)),
-        }
-    }
-
     /// True when the kernel's action cache can cover `nr` (`nr < NR_syscalls`;
-    /// x32 numbers are never cached, `seccomp_cache_prepare_bitmap`).
+    /// x32 numbers are never cached, kernel/seccomp.c
+    /// `seccomp_cache_prepare_bitmap`).
     pub fn cacheable(&self, nr: u32) -> bool {
         nr < self.table_end
     }
 }
 
-/// A resolved policy: one [`ArchPolicy`] per target arch, native first.
+/// A resolved policy: one [`ArchPolicy`] per target arch, native first
+/// (at least one), and what calls from any other arch get.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
-    pub arches: Vec<ArchPolicy>,
+    pub(crate) arches: Vec<ArchPolicy>,
     /// What a call from an arch that is not a target gets.
-    pub foreign: Action,
-    /// The argument matchers of every arch (hash-consed, shared).
-    pub matchers: Matchers,
+    pub(crate) foreign: Action,
 }
 
 impl Policy {
+    /// A policy of `arches` (at least one: [`crate::resolve`](fn@crate::resolve)
+    /// refuses a spec without a target) and the action of foreign arches.
+    pub(crate) fn new(arches: Vec<ArchPolicy>, foreign: Action) -> Policy {
+        assert!(!arches.is_empty(), "a policy has a target arch");
+        Policy { arches, foreign }
+    }
+
+    /// The policies of the target arches, in program order (native first).
+    pub fn arches(&self) -> &[ArchPolicy] {
+        &self.arches
+    }
+
+    /// What a call from an arch that is not a target gets.
+    pub fn foreign(&self) -> Action {
+        self.foreign
+    }
+
     /// The reference evaluator: what the compiled filter must return.
     pub fn evaluate(&self, data: &SeccompData) -> Action {
         match self.arch(data.arch) {
@@ -144,19 +221,5 @@ impl Policy {
     /// The policy of the arch whose `AUDIT_ARCH_*` value is `audit`.
     pub fn arch(&self, audit: u32) -> Option<&ArchPolicy> {
         self.arches.iter().find(|p| p.arch.audit() == audit)
-    }
-
-    /// The action the lowered matchers give (a check of the lowering, not
-    /// the reference: use [`Policy::evaluate`] for that).
-    pub fn evaluate_lowered(&self, data: &SeccompData) -> Action {
-        match self.arch(data.arch) {
-            Some(p) => match p.leaf(data.nr) {
-                Leaf::Ret(a) => a,
-                Leaf::Args(id) => self
-                    .matchers
-                    .run(Next::Node(id), &data.args, p.arch.is_64bit()),
-            },
-            None => self.foreign,
-        }
     }
 }

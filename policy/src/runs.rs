@@ -2,8 +2,9 @@
 //! with the weight the tree optimizer minimises against.
 
 use crate::action::Action;
+use crate::lowered::ArchLeaves;
 use crate::matcher::MatcherId;
-use crate::resolved::{ArchPolicy, NR_SKIP, X32_START};
+use crate::resolved::{NR_SKIP, X32_START};
 use crate::table::SyscallTable;
 use crate::weights::SyscallWeights;
 
@@ -13,8 +14,10 @@ use crate::weights::SyscallWeights;
 /// neighbouring numbers with equal leaves merge into one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Leaf {
+    /// `ret` of this action (the one leaf the action cache can serve, when
+    /// it is `ALLOW`).
     Ret(Action),
-    /// The matcher rooted at this node of [`crate::Policy::matchers`]
+    /// The matcher rooted at this node of [`crate::LoweredPolicy::matchers`]
     /// (entered with A = `nr`; never cacheable: it loads arguments).
     Args(MatcherId),
 }
@@ -49,28 +52,33 @@ pub enum Weighting {
 }
 
 /// Weights are integers: counts are multiplied by `SCALE`, and every run
-/// weighs at least `EPSILON` so cold runs still get a balanced subtree.
+/// weighs at least [`EPSILON`] so cold runs still get a balanced subtree.
 pub const SCALE: u64 = 16;
+/// The least weight of a run (see [`SCALE`]).
 pub const EPSILON: u64 = 1;
 
 /// A maximal interval `lo..=hi` of numbers sharing a leaf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Run {
+    /// The first number of the run.
     pub lo: u32,
+    /// The last number of the run (inclusive).
     pub hi: u32,
+    /// What every number of the run leads to.
     pub leaf: Leaf,
     /// Optimizer weight (see [`Weighting`]), at least [`EPSILON`].
     pub weight: u64,
 }
 
 impl Run {
+    /// True for a run of one number (`jeq` can single it out).
     pub fn is_point(&self) -> bool {
         self.lo == self.hi
     }
 }
 
 /// The runs of `p`, in increasing order, covering `0..=u32::MAX` exactly.
-pub fn runs(p: &ArchPolicy, profile: &SyscallWeights, weighting: Weighting) -> Vec<Run> {
+pub(crate) fn runs(p: &ArchLeaves, profile: &SyscallWeights, weighting: Weighting) -> Vec<Run> {
     runs_weighted(
         p,
         &number_weights(p, profile, weighting),
@@ -80,12 +88,13 @@ pub fn runs(p: &ArchPolicy, profile: &SyscallWeights, weighting: Weighting) -> V
 }
 
 /// [`runs`] from the per-number weights [`number_weights`] already computed.
-pub fn runs_weighted(
-    p: &ArchPolicy,
+pub(crate) fn runs_weighted(
+    leaves: &ArchLeaves,
     table: &[u64],
     profile: &SyscallWeights,
     weighting: Weighting,
 ) -> Vec<Run> {
+    let p = leaves.policy;
     let mut out: Vec<Run> = Vec::new();
     let mut push = |lo: u32, hi: u32, leaf: Leaf, weight: u64| match out.last_mut() {
         Some(last) if last.leaf == leaf && last.hi.wrapping_add(1) == lo => {
@@ -99,7 +108,7 @@ pub fn runs_weighted(
             weight: EPSILON + weight,
         }),
     };
-    for ((nr, &w), leaf) in (0..p.table_end).zip(table).zip(p.table_leaves()) {
+    for ((nr, &w), leaf) in (0..p.table_end).zip(table).zip(leaves.table_leaves()) {
         push(nr, nr, leaf, w);
     }
     let region_weight = match weighting {
@@ -117,7 +126,7 @@ pub fn runs_weighted(
             push(above_lo, lo - 1, Leaf::Ret(p.above_table), region_weight);
         }
         for nr in lo..=hi {
-            let leaf = p.leaf(nr);
+            let leaf = leaves.leaf(nr);
             let w = match SyscallTable::name(p.arch, nr) {
                 Some(_) => call_weight(
                     weighting,
@@ -143,7 +152,12 @@ pub fn runs_weighted(
 /// per-run [`EPSILON`]): its profile count × [`SCALE`] under `weighting`,
 /// 0 for holes in the table. What the bit-test refinement
 /// ([`crate::bits::refine`]) weighs single numbers by.
-pub fn number_weights(p: &ArchPolicy, profile: &SyscallWeights, weighting: Weighting) -> Vec<u64> {
+pub(crate) fn number_weights(
+    leaves: &ArchLeaves,
+    profile: &SyscallWeights,
+    weighting: Weighting,
+) -> Vec<u64> {
+    let p = leaves.policy;
     // Counts and names by number, looked up once per name rather than once
     // per number (this is on go-jail's start-up path).
     let table_len = p.table_end as usize;
@@ -165,7 +179,7 @@ pub fn number_weights(p: &ArchPolicy, profile: &SyscallWeights, weighting: Weigh
     }
     // `CacheAware`: every named number weighs, a cached ALLOW nothing
     // (all of them are below the table end, so cacheable).
-    let leaves = p.table_leaves();
+    let leaves = leaves.table_leaves();
     for (nr, _) in SyscallTable::entries(p.arch) {
         let nr = nr as usize;
         if let Some(slot) = out.get_mut(nr) {
@@ -201,7 +215,7 @@ mod tests {
         })
         .unwrap();
         let r = runs(
-            &p.arches[0],
+            &ArchLeaves::new(&p.arches()[0], &mut crate::matcher::Matchers::new()),
             &SyscallWeights::empty(),
             Weighting::CacheAware,
         );

@@ -6,7 +6,7 @@ use std::fmt;
 use bpf_asm::Arch;
 
 use crate::action::{Action, EPERM};
-use crate::condition::{CmpOp, Condition};
+use crate::condition::{ArgIndex, CmpOp, Condition};
 
 /// How the listed names are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -49,8 +49,11 @@ pub enum Mode {
 /// `args[1] == 0x5412` also catches `0x1_0000_5412`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Rule {
+    /// The syscall's name (as the kernel's tables spell it, `openat`).
     pub name: String,
+    /// What the syscall gets when the conditions hold.
     pub action: Action,
+    /// Conditions on the arguments, ANDed; empty: the rule always applies.
     pub conditions: Vec<Condition>,
     /// The target arches the rule applies to; empty: every one. A profile
     /// whose overlapping rules libseccomp decides by another tree on a
@@ -60,6 +63,7 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// A rule that gives syscall `name` the `action` whatever its arguments.
     pub fn new(name: impl Into<String>, action: Action) -> Rule {
         Rule {
             name: name.into(),
@@ -103,15 +107,22 @@ pub fn tty_guard_rules() -> Vec<Rule> {
             Rule::when(
                 "ioctl",
                 Action::Errno(EPERM),
-                vec![Condition::new(1, CmpOp::Eq, req)],
+                vec![Condition::new(ArgIndex::ALL[1], CmpOp::Eq, req)],
             )
         })
         .collect()
 }
 
-/// A policy as the user wrote it.
+/// A policy as the user wrote it: the first of the compiler's four stages
+/// (`PolicySpec` → [`Policy`](crate::Policy) →
+/// [`LoweredPolicy`](crate::LoweredPolicy) → [`bpf_asm::Program`]).
+///
+/// Its fields are public: every value is a spec, and what a spec cannot
+/// mean (an unknown name, no target) is what [`crate::resolve`](fn@crate::resolve)
+/// reports. An argument index is valid by construction ([`crate::ArgIndex`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicySpec {
+    /// How `names` are read: an allow-list or a deny-list.
     pub mode: Mode,
     /// Allowed (allow-list) or denied (deny-list) syscalls. Duplicates are harmless.
     pub names: Vec<String>,
@@ -163,8 +174,11 @@ impl PolicySpec {
 pub enum Warning {
     /// The name is a syscall of other arches only; skipped on `arch`.
     NotOnArch {
+        /// The syscall's name.
         name: String,
+        /// The target arch that lacks it.
         arch: Arch,
+        /// The supported arches that have it.
         known_on: Vec<Arch>,
     },
 }
@@ -194,13 +208,13 @@ impl fmt::Display for Warning {
 pub enum PolicyError {
     /// No supported architecture has this syscall.
     UnknownSyscall {
+        /// The name as written.
         name: String,
+        /// Known syscalls with a close name, best first.
         suggestions: Vec<&'static str>,
     },
     /// The spec names no architecture.
     NoArch,
-    /// A condition names an argument outside `args[0..=5]`.
-    BadArgument { name: String, arg: u8 },
 }
 
 impl fmt::Display for PolicyError {
@@ -210,10 +224,6 @@ impl fmt::Display for PolicyError {
                 write_unknown(f, name, suggestions)
             }
             PolicyError::NoArch => write!(f, "no target architecture"),
-            PolicyError::BadArgument { name, arg } => write!(
-                f,
-                "rule for '{name}': no argument args[{arg}] (syscalls have args[0] to args[5])"
-            ),
         }
     }
 }

@@ -5,6 +5,8 @@ use bpf_asm::cache::cached_syscalls;
 use bpf_asm::interp::{run, RunError};
 use bpf_asm::{Arch, Program, SeccompData};
 
+use crate::lowered::ArchLeaves;
+use crate::matcher::Matchers;
 use crate::resolved::{ArchPolicy, Policy, NR_SKIP, X32_START};
 use crate::runs::{runs, Run, Weighting};
 use crate::table::SyscallTable;
@@ -13,6 +15,7 @@ use crate::weights::SyscallWeights;
 /// Figures for one target arch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArchStats {
+    /// The target arch measured.
     pub arch: Arch,
     /// Maximal runs of equal action over the number space.
     pub runs: usize,
@@ -33,6 +36,8 @@ pub struct ArchStats {
 /// Figures for a whole program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stats {
+    /// The program's length in instructions (the kernel takes at most
+    /// `BPF_MAXINSNS`, 4096).
     pub insns: usize,
     /// Per target arch, in program order.
     pub arches: Vec<ArchStats>,
@@ -52,7 +57,15 @@ impl Stats {
 /// [`crate::bits`]). Exhaustive for programs whose bit tests sit below the
 /// table end, as go-jail's do.
 pub fn interesting_numbers(p: &ArchPolicy) -> Vec<u32> {
-    numbers_around(p, &runs(p, &SyscallWeights::empty(), Weighting::Frequency))
+    numbers_around(p, &leaf_runs(p))
+}
+
+/// The runs of `p`'s leaves, unweighted. Leaves are compared within one
+/// arch only, so the arch's own matcher arena gives the same runs as the
+/// policy's shared one.
+fn leaf_runs(p: &ArchPolicy) -> Vec<Run> {
+    let leaves = ArchLeaves::new(p, &mut Matchers::new());
+    runs(&leaves, &SyscallWeights::empty(), Weighting::Frequency)
 }
 
 /// [`interesting_numbers`] for `p` with its `runs` already computed.
@@ -107,7 +120,7 @@ fn arch_stats(
         };
         Ok(run(prog, &data)?.executed)
     };
-    let runs = runs(p, &SyscallWeights::empty(), Weighting::Frequency);
+    let runs = leaf_runs(p);
     // Every table number is among the interesting ones: run each once.
     let mut table = vec![0; p.table_end as usize];
     let mut worst = 0;

@@ -22,8 +22,11 @@ use crate::table::SyscallTable;
 /// `twin` does on some ABI what `name` does; `why` says how they differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Twin {
+    /// The syscall a list names.
     pub name: &'static str,
+    /// The other syscall that does the same on some ABI.
     pub twin: &'static str,
+    /// How they differ (the ABI, the argument types).
     pub why: &'static str,
 }
 
@@ -152,8 +155,11 @@ pub const TWINS: &[Twin] = &[
 /// A twin a deny-list denied on one arch because it named `name`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TwinDenial {
+    /// The name the deny-list gave.
     pub name: String,
+    /// The twin denied with it.
     pub twin: &'static str,
+    /// The twin's number on the arch.
     pub nr: u32,
 }
 

@@ -37,13 +37,26 @@ pub struct SyscallWeights {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WeightsError {
     /// A line is not `name count`.
-    Malformed { line: usize, text: String },
+    Malformed {
+        /// The line number, from 1.
+        line: usize,
+        /// The line as written.
+        text: String,
+    },
     /// A count of decimal digits above [`MAX_COUNT`].
-    CountTooLarge { line: usize, count: String },
+    CountTooLarge {
+        /// The line number, from 1.
+        line: usize,
+        /// The count as written.
+        count: String,
+    },
     /// A name no supported architecture knows.
     UnknownSyscall {
+        /// The line number, from 1.
         line: usize,
+        /// The name as written.
         name: String,
+        /// Known syscalls with a close name, best first.
         suggestions: Vec<&'static str>,
     },
 }
@@ -180,6 +193,7 @@ impl SyscallWeights {
         &self.warnings
     }
 
+    /// True for a profile without counts (every syscall weighs the same).
     pub fn is_empty(&self) -> bool {
         self.counts.is_empty()
     }

@@ -17,7 +17,7 @@
 
 use bpf_asm::Arch;
 
-use crate::condition::Width;
+use crate::condition::{ArgIndex, Width};
 
 /// The generated table, committed with the crate.
 pub const ARG_WIDTHS_TSV: &str = include_str!("../data/arg_widths.tsv");
@@ -62,6 +62,7 @@ impl ArgWidths {
         self.len
     }
 
+    /// True for a syscall without arguments.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -91,7 +92,7 @@ pub fn arg_widths(arch: Arch, name: &str) -> Option<ArgWidths> {
 
 /// The width of `args[arg]` of `name` on `arch`: [`Width::Unknown`] when
 /// the table has no line for `name`, [`Width::W64`] past its arity.
-pub fn arg_width(arch: Arch, name: &str, arg: u8) -> Width {
+pub fn arg_width(arch: Arch, name: &str, arg: ArgIndex) -> Width {
     match arg_widths(arch, name) {
         Some(w) => w.get(usize::from(arg)).unwrap_or(Width::W64),
         None => Width::Unknown,
@@ -106,26 +107,43 @@ mod tests {
     #[test]
     fn the_kernel_reads_what_the_prototypes_say() {
         let a = Arch::X86_64;
-        assert_eq!(arg_width(a, "socket", 0), Width::W32);
-        assert_eq!(arg_width(a, "ioctl", 1), Width::W32);
-        assert_eq!(arg_width(a, "ioctl", 2), Width::W64);
-        assert_eq!(arg_width(a, "personality", 0), Width::W32);
+        assert_eq!(arg_width(a, "socket", ArgIndex::ALL[0]), Width::W32);
+        assert_eq!(arg_width(a, "ioctl", ArgIndex::ALL[1]), Width::W32);
+        assert_eq!(arg_width(a, "ioctl", ArgIndex::ALL[2]), Width::W64);
+        assert_eq!(arg_width(a, "personality", ArgIndex::ALL[0]), Width::W32);
         assert_eq!(
-            arg_width(a, "clone", 0),
+            arg_width(a, "clone", ArgIndex::ALL[0]),
             Width::W32,
             "lower_32_bits override"
         );
-        assert_eq!(arg_width(a, "clone", 1), Width::W64);
-        assert_eq!(arg_width(a, "mkdir", 1), Width::W16, "umode_t");
-        assert_eq!(arg_width(a, "read", 2), Width::W64);
-        assert_eq!(arg_width(a, "prctl", 0), Width::W32);
-        assert_eq!(arg_width(Arch::Aarch64, "ioctl", 1), Width::W32);
-        assert_eq!(arg_width(a, "no_such_call", 0), Width::Unknown);
-        assert_eq!(arg_width(a, "socket", 5), Width::W64, "beyond the arity");
+        assert_eq!(arg_width(a, "clone", ArgIndex::ALL[1]), Width::W64);
+        assert_eq!(
+            arg_width(a, "mkdir", ArgIndex::ALL[1]),
+            Width::W16,
+            "umode_t"
+        );
+        assert_eq!(arg_width(a, "read", ArgIndex::ALL[2]), Width::W64);
+        assert_eq!(arg_width(a, "prctl", ArgIndex::ALL[0]), Width::W32);
+        assert_eq!(
+            arg_width(Arch::Aarch64, "ioctl", ArgIndex::ALL[1]),
+            Width::W32
+        );
+        assert_eq!(
+            arg_width(a, "no_such_call", ArgIndex::ALL[0]),
+            Width::Unknown
+        );
+        assert_eq!(
+            arg_width(a, "socket", ArgIndex::ALL[5]),
+            Width::W64,
+            "beyond the arity"
+        );
         // i386's `setuid` is the 16-bit sys_setuid16; setuid32 is 32 bits.
-        assert_eq!(arg_width(Arch::X86, "setuid", 0), Width::W16);
-        assert_eq!(arg_width(Arch::X86, "setuid32", 0), Width::W32);
-        assert_eq!(arg_width(Arch::X86, "ioctl", 1), Width::W32);
+        assert_eq!(arg_width(Arch::X86, "setuid", ArgIndex::ALL[0]), Width::W16);
+        assert_eq!(
+            arg_width(Arch::X86, "setuid32", ArgIndex::ALL[0]),
+            Width::W32
+        );
+        assert_eq!(arg_width(Arch::X86, "ioctl", ArgIndex::ALL[1]), Width::W32);
     }
 
     /// The table syscalls without a width line, and why. Their conditions
@@ -256,7 +274,11 @@ mod tests {
                     Some(_) => {}
                     None => unexplained.push(key),
                 }
-                assert_eq!(arg_width(arch, name, 0), Width::Unknown, "{arch:?} {name}");
+                assert_eq!(
+                    arg_width(arch, name, ArgIndex::ALL[0]),
+                    Width::Unknown,
+                    "{arch:?} {name}"
+                );
             }
         }
         assert!(
@@ -295,12 +317,12 @@ mod tests {
         }
         // fs/open.c: SYSCALL_DEFINE4(fchmodat2, int dfd, const char __user *
         // filename, umode_t mode, unsigned int flags)
-        assert_eq!(arg_width(a, "fchmodat2", 2), Width::W16);
-        assert_eq!(arg_width(a, "fchmodat2", 3), Width::W32);
+        assert_eq!(arg_width(a, "fchmodat2", ArgIndex::ALL[2]), Width::W16);
+        assert_eq!(arg_width(a, "fchmodat2", ArgIndex::ALL[3]), Width::W32);
         // mm/mseal.c: unsigned long start, size_t len, unsigned long flags
-        assert_eq!(arg_width(a, "mseal", 2), Width::W64);
+        assert_eq!(arg_width(a, "mseal", ArgIndex::ALL[2]), Width::W64);
         // kernel/futex/syscalls.c: futex_wake(void *uaddr, unsigned long
         // mask, int nr, unsigned int flags)
-        assert_eq!(arg_width(a, "futex_wake", 2), Width::W32);
+        assert_eq!(arg_width(a, "futex_wake", ArgIndex::ALL[2]), Width::W32);
     }
 }

@@ -12,7 +12,7 @@ use bpf_asm::verify::verify;
 use bpf_asm::{Arch, SeccompData};
 use policy::stats::interesting_numbers;
 use policy::{
-    compile, resolve, Action, CmpOp, CompileOptions, Condition, Leaf, Mode, PolicySpec, Rule,
+    resolve, Action, ArgIndex, CmpOp, CompileOptions, Condition, Leaf, Mode, PolicySpec, Rule,
     SyscallTable,
 };
 use proptest::prelude::*;
@@ -87,7 +87,8 @@ fn op() -> impl Strategy<Value = CmpOp> {
 }
 
 fn condition() -> impl Strategy<Value = Condition> {
-    (0u8..6, op(), value()).prop_map(|(arg, op, value)| Condition { arg, op, value })
+    (0u8..6, op(), value())
+        .prop_map(|(arg, op, value)| Condition::new(ArgIndex::ALL[usize::from(arg)], op, value))
 }
 
 fn rule() -> impl Strategy<Value = Rule> {
@@ -99,7 +100,7 @@ fn rule() -> impl Strategy<Value = Rule> {
     )
         .prop_map(|(name, action, mut conditions, plain)| {
             if plain != 0 && conditions.is_empty() {
-                conditions.push(Condition::new(0, CmpOp::Eq, 1));
+                conditions.push(Condition::new(ArgIndex::ALL[0], CmpOp::Eq, 1));
             }
             Rule::when(name, action, conditions)
         })
@@ -137,7 +138,8 @@ proptest! {
     #[test]
     fn programs_with_conditions_match_the_reference(spec in spec(), seed in any::<u64>()) {
         let (policy, _) = resolve(&spec).unwrap();
-        let prog = compile(&policy, &CompileOptions::default()).unwrap();
+        let lowered = policy.lower(&CompileOptions::default());
+        let prog = lowered.emit().unwrap();
         let report = verify(&prog);
         prop_assert!(report.is_ok(), "{report:?}");
         let mut rng = seed;
@@ -145,27 +147,27 @@ proptest! {
             rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (rng >> 33) as usize % n
         };
-        for p in &policy.arches {
+        for (p, l) in policy.arches().iter().zip(lowered.arches()) {
             let check = |data: SeccompData| -> Result<(), TestCaseError> {
                 let want = policy.evaluate(&data);
-                prop_assert_eq!(policy.evaluate_lowered(&data), want, "dag {:?}", data);
+                prop_assert_eq!(lowered.evaluate(&data), want, "dag {:?}", data);
                 let got = run(&prog, &data).unwrap().ret;
-                prop_assert_eq!(got, want.to_raw(), "{:?} {:x?}", p.arch, data);
+                prop_assert_eq!(got, want.to_raw(), "{:?} {:x?}", p.arch(), data);
                 Ok(())
             };
             for nr in interesting_numbers(p) {
                 for args in [[0u64; 6], [u64::MAX; 6]] {
-                    check(SeccompData { nr, arch: p.arch.audit(), args, ..SeccompData::default() })?;
+                    check(SeccompData { nr, arch: p.arch().audit(), args, ..SeccompData::default() })?;
                 }
             }
-            for (&nr, rules) in &p.conditional {
+            for (&nr, rules) in p.conditional() {
                 // Candidate values per argument: every constant's neighbours.
                 let mut cand: Vec<Vec<u64>> = vec![vec![0, u64::MAX]; 6];
                 for r in rules {
-                    for (c, _) in &r.conditions {
-                        cand[usize::from(c.arg)].extend(variants(c.value));
-                        if let CmpOp::MaskedEq(m) = c.op {
-                            cand[usize::from(c.arg)].extend([m, c.value & m, !m]);
+                    for (c, _) in r.conditions() {
+                        cand[usize::from(c.arg())].extend(variants(c.value()));
+                        if let CmpOp::MaskedEq(m) = c.op() {
+                            cand[usize::from(c.arg())].extend([m, c.value() & m, !m]);
                         }
                     }
                 }
@@ -181,15 +183,15 @@ proptest! {
                             if round > 0 && next(4) != 0 {
                                 continue;
                             }
-                            check(SeccompData { nr, arch: p.arch.audit(), args, ..SeccompData::default() })?;
+                            check(SeccompData { nr, arch: p.arch().audit(), args, ..SeccompData::default() })?;
                         }
                     }
                 }
             }
-            let cached = cached_syscalls(&prog, p.arch.audit(), p.table_end);
-            for nr in 0..p.table_end {
-                let allow = p.leaf(nr) == Leaf::Ret(Action::Allow);
-                prop_assert_eq!(cached.binary_search(&nr).is_ok(), allow, "{:?} nr {}", p.arch, nr);
+            let cached = cached_syscalls(&prog, p.arch().audit(), p.table_end());
+            for nr in 0..p.table_end() {
+                let allow = l.leaf(nr) == Leaf::Ret(Action::Allow);
+                prop_assert_eq!(cached.binary_search(&nr).is_ok(), allow, "{:?} nr {}", p.arch(), nr);
             }
         }
     }

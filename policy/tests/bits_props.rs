@@ -6,7 +6,7 @@
 use policy::bits::refine;
 use policy::runs::{Leaf, Run, EPSILON};
 use policy::tree::{ceil_log2, optimal, Tree, DEFAULT_SIZE_PENALTY};
-use policy::{lower, resolve, Action, CompileOptions, PolicySpec, EPERM};
+use policy::{resolve, Action, CompileOptions, PolicySpec, EPERM};
 use proptest::prelude::*;
 
 use bpf_asm::Arch;
@@ -89,11 +89,11 @@ fn the_go_jail_example_sends_getdents64_through_a_bit_test() {
         ..PolicySpec::allow(&common::names(include_str!("data/go_jail_example.txt")))
     };
     let (policy, _) = resolve(&spec).unwrap();
-    let lowered = lower(&policy, &CompileOptions::default());
-    let (p, tree) = (&policy.arches[0], &lowered[0].tree);
+    let lowered = policy.lower(&CompileOptions::default());
+    let (p, tree) = (&lowered.arches()[0], lowered.arches()[0].tree());
     assert_eq!(tree.cost(217), 4, "{tree:?}");
     assert!(format!("{tree:?}").contains("Bits"), "{tree:?}");
-    for nr in 0..p.table_end + 2 {
+    for nr in 0..policy.arches()[0].table_end() + 2 {
         assert_eq!(tree.lookup(nr), p.leaf(nr), "nr {nr}");
     }
 }

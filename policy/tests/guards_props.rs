@@ -12,7 +12,7 @@ use policy::notify::is_denial;
 use policy::stats::interesting_numbers;
 use policy::{
     add_guards, compile, listener_guard_rules, notify_calls, notify_denials, resolve,
-    tty_guard_rules, userns_guard_rules, Action, CmpOp, CompileOptions, Condition, Mode,
+    tty_guard_rules, userns_guard_rules, Action, ArgIndex, CmpOp, CompileOptions, Condition, Mode,
     PolicySpec, Rule, SyscallTable,
 };
 use proptest::prelude::*;
@@ -55,7 +55,7 @@ fn rule() -> impl Strategy<Value = Rule> {
         .prop_map(|(name, action, conds)| {
             let conditions = conds
                 .into_iter()
-                .map(|(arg, v)| Condition::new(arg, CmpOp::Eq, v))
+                .map(|(arg, v)| Condition::new(ArgIndex::ALL[usize::from(arg)], CmpOp::Eq, v))
                 .collect();
             Rule::when(name, action, conditions)
         })
@@ -101,20 +101,20 @@ proptest! {
         let guarded_names: Vec<&str> = guards.iter().map(|g| g.name.as_str()).collect();
         let prog = compile(&notified, &CompileOptions::default()).unwrap();
         prop_assert!(verify(&prog).is_ok());
-        for p in &policy.arches {
+        for p in policy.arches() {
             let mut numbers = interesting_numbers(p);
-            numbers.extend(NAMES.iter().filter_map(|n| SyscallTable::lookup(p.arch, n)));
+            numbers.extend(NAMES.iter().filter_map(|n| SyscallTable::lookup(p.arch(), n)));
             for nr in numbers {
                 for a0 in VALUES {
                     for a1 in VALUES {
                         let data = SeccompData {
                             nr,
-                            arch: p.arch.audit(),
+                            arch: p.arch().audit(),
                             args: [a0, a1, 0, 0, 0, 0],
                             ..SeccompData::default()
                         };
                         let before = policy.evaluate(&data);
-                        let by_guard = SyscallTable::name(p.arch, nr)
+                        let by_guard = SyscallTable::name(p.arch(), nr)
                             .is_some_and(|n| guarded_names.contains(&n))
                             && is_denial(alone.evaluate(&data));
                         let want = if by_guard {
@@ -125,9 +125,9 @@ proptest! {
                         } else {
                             before
                         };
-                        prop_assert_eq!(notified.evaluate(&data), want, "{:?} {:x?}", p.arch, data);
+                        prop_assert_eq!(notified.evaluate(&data), want, "{:?} {:x?}", p.arch(), data);
                         let got = run(&prog, &data).unwrap().ret;
-                        prop_assert_eq!(got, want.to_raw(), "compiled {:?} {:x?}", p.arch, data);
+                        prop_assert_eq!(got, want.to_raw(), "compiled {:?} {:x?}", p.arch(), data);
                     }
                 }
             }
@@ -147,16 +147,16 @@ proptest! {
         let both = notify_calls(&notified, &named);
         let prog = compile(&both, &CompileOptions::default()).unwrap();
         prop_assert!(verify(&prog).is_ok());
-        for p in &policy.arches {
+        for p in policy.arches() {
             let mut numbers = interesting_numbers(p);
-            numbers.extend(NAMES.iter().filter_map(|n| SyscallTable::lookup(p.arch, n)));
+            numbers.extend(NAMES.iter().filter_map(|n| SyscallTable::lookup(p.arch(), n)));
             for nr in numbers {
-                let is_named = SyscallTable::name(p.arch, nr).is_some_and(|n| named.contains(&n));
+                let is_named = SyscallTable::name(p.arch(), nr).is_some_and(|n| named.contains(&n));
                 for a0 in VALUES {
                     for a1 in VALUES {
                         let data = SeccompData {
                             nr,
-                            arch: p.arch.audit(),
+                            arch: p.arch().audit(),
                             args: [a0, a1, 0, 0, 0, 0],
                             ..SeccompData::default()
                         };
@@ -166,9 +166,9 @@ proptest! {
                         } else {
                             before
                         };
-                        prop_assert_eq!(both.evaluate(&data), want, "{:?} {:x?}", p.arch, data);
+                        prop_assert_eq!(both.evaluate(&data), want, "{:?} {:x?}", p.arch(), data);
                         let got = run(&prog, &data).unwrap().ret;
-                        prop_assert_eq!(got, want.to_raw(), "compiled {:?} {:x?}", p.arch, data);
+                        prop_assert_eq!(got, want.to_raw(), "compiled {:?} {:x?}", p.arch(), data);
                     }
                 }
             }

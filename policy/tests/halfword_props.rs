@@ -7,7 +7,7 @@
 
 use policy::condition::Width;
 use policy::profile::halfword::Tree;
-use policy::{Action, CmpOp, Condition};
+use policy::{Action, ArgIndex, CmpOp, Condition};
 use proptest::prelude::*;
 
 mod strategies;
@@ -26,7 +26,7 @@ fn condition() -> impl Strategy<Value = Condition> {
             CmpOp::MaskedEq(m) => value & m,
             _ => value,
         };
-        Condition::new(arg, op, value)
+        Condition::new(ArgIndex::ALL[usize::from(arg)], op, value)
     })
 }
 
@@ -41,8 +41,8 @@ fn rules() -> impl Strategy<Value = Vec<(Vec<Condition>, Action)>> {
         ]),
     )
         .prop_map(|(mut conds, action)| {
-            conds.sort_by_key(|c| c.arg);
-            conds.dedup_by_key(|c| c.arg);
+            conds.sort_by_key(|c| c.arg());
+            conds.dedup_by_key(|c| c.arg());
             (conds, action)
         });
     prop::collection::vec(rule, 2..6)
@@ -61,7 +61,7 @@ fn args() -> impl Strategy<Value = [u64; 6]> {
 fn all_hold(conds: &[Condition], args: &[u64; 6]) -> bool {
     conds
         .iter()
-        .all(|c| c.holds(args[usize::from(c.arg)], Width::W64))
+        .all(|c| c.holds(args[usize::from(c.arg())], Width::W64))
 }
 
 proptest! {

@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 
 use policy::profile::order::{libseccomp_order, sibling_order};
-use policy::{Action, CmpOp, Condition, Rule};
+use policy::{Action, ArgIndex, CmpOp, Condition, Rule};
 use proptest::prelude::*;
 
 mod strategies;
@@ -25,7 +25,7 @@ fn condition() -> impl Strategy<Value = Condition> {
         op(),
         prop::sample::select(vec![0u64, 1, 5, 0x1_0000_0000, u64::MAX]),
     )
-        .prop_map(|(arg, op, value)| Condition::new(arg, op, value))
+        .prop_map(|(arg, op, value)| Condition::new(ArgIndex::ALL[usize::from(arg)], op, value))
 }
 
 fn rule() -> impl Strategy<Value = Rule> {
@@ -34,15 +34,15 @@ fn rule() -> impl Strategy<Value = Rule> {
         prop::sample::select(vec![Action::Allow, Action::Errno(1), Action::Log]),
     )
         .prop_map(|(mut conds, action)| {
-            conds.sort_by_key(|c| c.arg);
-            conds.dedup_by_key(|c| c.arg);
+            conds.sort_by_key(|c| c.arg());
+            conds.dedup_by_key(|c| c.arg());
             Rule::when("mmap", action, conds)
         })
 }
 
 fn sorted(r: &Rule) -> Vec<Condition> {
     let mut c = r.conditions.clone();
-    c.sort_by_key(|c| c.arg);
+    c.sort_by_key(|c| c.arg());
     c
 }
 
@@ -122,7 +122,7 @@ proptest! {
         let mut conds = sorted(&long);
         let cut = conds.len();
         // a condition on an index after the others makes `long` longer
-        conds.push(Condition { arg: 3, ..extra });
+        conds.push(Condition::new(ArgIndex::ALL[3], extra.op(), extra.value()));
         let long = Rule::when("mmap", long.action, conds.clone());
         let short = Rule::when("mmap", action, conds[..cut].to_vec());
         prop_assert_eq!(libseccomp_order(&[short.clone(), long.clone()]), vec![0, 1]);
@@ -136,7 +136,7 @@ proptest! {
 
 #[test]
 fn higher_argument_indices_and_equalities_come_first() {
-    let c = Condition::new;
+    let c = |arg: usize, op, v| Condition::new(ArgIndex::ALL[arg], op, v);
     let order = |rules: &[Rule]| libseccomp_order(rules);
     let rules = [
         Rule::when("socket", Action::Errno(1), vec![c(0, CmpOp::Eq, 16)]),

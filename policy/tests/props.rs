@@ -9,7 +9,7 @@ use bpf_asm::verify::verify;
 use bpf_asm::{Arch, SeccompData};
 use policy::stats::interesting_numbers;
 use policy::{
-    compile, resolve, Action, CompileOptions, Mode, PolicySpec, Rule, SyscallTable, SyscallWeights,
+    resolve, Action, CompileOptions, Mode, PolicySpec, Rule, SyscallTable, SyscallWeights,
     Weighting,
 };
 use proptest::prelude::*;
@@ -90,7 +90,8 @@ proptest! {
     #[test]
     fn compiled_programs_match_the_reference(spec in spec(), opts in options()) {
         let (policy, _) = resolve(&spec).unwrap();
-        let prog = compile(&policy, &opts).unwrap();
+        let lowered = policy.lower(&opts);
+        let prog = lowered.emit().unwrap();
         let report = verify(&prog);
         prop_assert!(report.is_ok(), "{report:?}");
         let foreign: Vec<u32> = Arch::ALL
@@ -99,22 +100,22 @@ proptest! {
             .filter(|&a| policy.arch(a).is_none())
             .chain([0, 0xffff_ffff, 0x4000_003e])
             .collect();
-        for p in &policy.arches {
+        for (p, l) in policy.arches().iter().zip(lowered.arches()) {
             for nr in interesting_numbers(p) {
-                let data = SeccompData { nr, arch: p.arch.audit(), ..SeccompData::default() };
+                let data = SeccompData { nr, arch: p.arch().audit(), ..SeccompData::default() };
                 let got = run(&prog, &data).unwrap().ret;
-                prop_assert_eq!(got, policy.evaluate(&data).to_raw(), "{:?} nr {:#x}", p.arch, nr);
+                prop_assert_eq!(got, policy.evaluate(&data).to_raw(), "{:?} nr {:#x}", p.arch(), nr);
                 for &arch in &foreign {
                     let data = SeccompData { nr, arch, ..SeccompData::default() };
-                    prop_assert_eq!(run(&prog, &data).unwrap().ret, policy.foreign.to_raw());
+                    prop_assert_eq!(run(&prog, &data).unwrap().ret, policy.foreign().to_raw());
                 }
             }
-            let cached = cached_syscalls(&prog, p.arch.audit(), p.table_end);
-            for nr in 0..p.table_end {
+            let cached = cached_syscalls(&prog, p.arch().audit(), p.table_end());
+            for nr in 0..p.table_end() {
                 // Unconditionally allowed: an ALLOW leaf, not a matcher
                 // (i386 socketcall/ipc may carry multiplexer conditions).
-                let allow = p.leaf(nr).is_const_allow();
-                prop_assert_eq!(cached.binary_search(&nr).is_ok(), allow, "{:?} nr {}", p.arch, nr);
+                let allow = l.leaf(nr).is_const_allow();
+                prop_assert_eq!(cached.binary_search(&nr).is_ok(), allow, "{:?} nr {}", p.arch(), nr);
             }
         }
     }

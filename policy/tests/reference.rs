@@ -61,11 +61,11 @@ fn targets() -> Vec<Target> {
 }
 
 fn check_equivalent(prog: &bpf_asm::Program, policy: &Policy) {
-    for p in &policy.arches {
+    for p in policy.arches() {
         for nr in interesting_numbers(p) {
             let data = SeccompData {
                 nr,
-                arch: p.arch.audit(),
+                arch: p.arch().audit(),
                 ..SeccompData::default()
             };
             let out = run(prog, &data).expect("runs");
@@ -134,8 +134,8 @@ fn reference_warnings_and_counts() {
         .collect();
     assert_eq!(skipped, ["mmap2", "fstat64"]);
     let (p, _) = resolve(&t[2].spec).unwrap();
-    let allowed = p.arches[0]
-        .rules
+    let allowed = p.arches()[0]
+        .rules()
         .values()
         .filter(|a| **a == Action::Allow)
         .count();
@@ -169,9 +169,8 @@ fn size_penalty_figures() {
             check_equivalent(&prog, &policy);
             let s = stats(&prog, &policy, profile).expect("runs");
             let a = s.native();
-            let tests: u32 = policy::lower(&policy, &opts)
-                .iter()
-                .map(|l| l.tree.tests())
+            let tests: u32 = (policy.lower(&opts).arches().iter())
+                .map(|l| l.tree().tests())
                 .sum();
             println!(
                 "  {:<32} {weighting:?} size_penalty {:<10.6}: length {}, tests {tests}, \

@@ -1,5 +1,5 @@
-//! Timing split of the Docker allow-list compile: resolve / runs / tree /
-//! emit (median of many iterations). A measurement that asserts nothing,
+//! Timing split of the Docker allow-list compile: resolve / lower (runs and
+//! tree) / tree / emit (median of many iterations). A measurement that asserts nothing,
 //! so it is ignored by default:
 //! `cargo test -p policy --release --test tree_timing -- --ignored --nocapture`
 //! (add `--features exhaustive` to time the exhaustive reference solver too).
@@ -8,9 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bpf_asm::Arch;
-use policy::runs::runs;
 use policy::tree::{ceil_log2, optimal};
-use policy::{compile, resolve, CompileOptions, PolicySpec, SyscallWeights, Weighting};
+use policy::{compile, resolve, CompileOptions, PolicySpec};
 
 mod common;
 
@@ -41,14 +40,12 @@ fn docker_timing_split() {
         ..PolicySpec::allow(&names)
     };
     let opts = CompileOptions::default();
-    let profile = SyscallWeights::builtin();
     let (policy, _) = resolve(&spec).unwrap();
-    let ap = &policy.arches[0];
-    let rs = runs(ap, profile, Weighting::Frequency);
+    let rs = policy.lower(&opts).arches()[0].runs().to_vec();
     let depth = ceil_log2(rs.len()) + opts.max_depth_slack;
     let n = 2000;
     let t_resolve = median(n, || resolve(&spec).unwrap());
-    let t_runs = median(n, || runs(ap, profile, Weighting::Frequency));
+    let t_lower = median(n, || policy.lower(&opts));
     let t_tree = median(n, || optimal(&rs, depth, opts.size_penalty));
     #[cfg(feature = "exhaustive")]
     let t_exh = {
@@ -62,10 +59,10 @@ fn docker_timing_split() {
     let t_compile = median(n, || compile(&policy, &opts).unwrap());
     let t_total = median(n, || compile(&resolve(&spec).unwrap().0, &opts).unwrap());
     println!(
-        "docker x86_64 ({} runs, depth cap {depth}): resolve {t_resolve:?}, runs {t_runs:?}, \
-         tree {t_tree:?} (exhaustive {t_exh}), emit ≈ {:?}; compile {t_compile:?}; \
-         resolve + compile {t_total:?}",
+        "docker x86_64 ({} runs, depth cap {depth}): resolve {t_resolve:?}, \
+         lower {t_lower:?} (of which tree {t_tree:?}; exhaustive {t_exh}), emit ≈ {:?}; \
+         compile {t_compile:?}; resolve + compile {t_total:?}",
         rs.len(),
-        t_compile.saturating_sub(t_runs + t_tree),
+        t_compile.saturating_sub(t_lower),
     );
 }

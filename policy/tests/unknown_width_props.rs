@@ -7,10 +7,10 @@
 use bpf_asm::interp::run;
 use bpf_asm::verify::verify;
 use bpf_asm::{Arch, SeccompData};
-use policy::matcher::ArgRule;
+use policy::resolved::ArgRule;
 use policy::width::arg_widths;
 use policy::{
-    compile, resolve, Action, CmpOp, CompileOptions, Condition, Mode, PolicySpec, Rule,
+    compile, resolve, Action, ArgIndex, CmpOp, CompileOptions, Condition, Mode, PolicySpec, Rule,
     SyscallTable, Width,
 };
 use proptest::prelude::*;
@@ -52,7 +52,8 @@ fn value() -> impl Strategy<Value = u64> {
 fn condition() -> impl Strategy<Value = Condition> {
     // the six plain comparisons as often each as masked `==`
     let op = prop_oneof![6 => strategies::plain_op(), 1 => value().prop_map(CmpOp::MaskedEq)];
-    (0u8..3, op, value()).prop_map(|(arg, op, value)| Condition { arg, op, value })
+    (0u8..3, op, value())
+        .prop_map(|(arg, op, value)| Condition::new(ArgIndex::ALL[usize::from(arg)], op, value))
 }
 
 prop_compose! {
@@ -84,11 +85,11 @@ fn reading(rules: &[ArgRule], fallback: Action, args: &[u64; 6], width: Width) -
     rules
         .iter()
         .find(|r| {
-            r.conditions
+            r.conditions()
                 .iter()
-                .all(|(c, _)| c.holds(args[usize::from(c.arg)], width))
+                .all(|(c, _)| c.holds(args[usize::from(c.arg())], width))
         })
-        .map_or(fallback, |r| r.action)
+        .map_or(fallback, |r| r.action())
 }
 
 /// Argument vectors around the rules' constants: each constant's low word
@@ -96,21 +97,21 @@ fn reading(rules: &[ArgRule], fallback: Action, args: &[u64; 6], width: Width) -
 fn argument_vectors(rules: &[ArgRule], seed: u64, arch64: bool) -> Vec<[u64; 6]> {
     let mut cand: Vec<Vec<u64>> = vec![vec![0, u64::MAX, 0x1_0000_0000]; 3];
     for r in rules {
-        for (c, _) in &r.conditions {
-            let lo = c.value & 0xffff_ffff;
+        for (c, _) in r.conditions() {
+            let lo = c.value() & 0xffff_ffff;
             let mut xs = vec![
-                c.value,
+                c.value(),
                 lo,
-                c.value.wrapping_add(1),
-                c.value.wrapping_sub(1),
+                c.value().wrapping_add(1),
+                c.value().wrapping_sub(1),
             ];
-            for hi in [0, 1, 0xffff_ffff, c.value >> 32, seed >> 32] {
+            for hi in [0, 1, 0xffff_ffff, c.value() >> 32, seed >> 32] {
                 xs.extend([hi << 32 | lo, hi << 32 | (lo ^ 1), hi << 32]);
             }
-            if let CmpOp::MaskedEq(m) = c.op {
-                xs.extend([m, c.value & m, !m, m & 0xffff_ffff]);
+            if let CmpOp::MaskedEq(m) = c.op() {
+                xs.extend([m, c.value() & m, !m, m & 0xffff_ffff]);
             }
-            cand[usize::from(c.arg)].extend(xs);
+            cand[usize::from(c.arg())].extend(xs);
         }
     }
     let mut rng = seed | 1;
@@ -154,16 +155,16 @@ proptest! {
         let prog = compile(&policy, &CompileOptions::default()).unwrap();
         prop_assert!(verify(&prog).is_ok());
         let name = &spec.rules[0].name;
-        for p in &policy.arches {
-            let Some(nr) = SyscallTable::lookup(p.arch, name) else { continue };
-            let Some(rules) = p.conditional.get(&nr) else { continue };
-            if arg_widths(p.arch, name).is_some() {
+        for p in policy.arches() {
+            let Some(nr) = SyscallTable::lookup(p.arch(), name) else { continue };
+            let Some(rules) = p.conditional().get(&nr) else { continue };
+            if arg_widths(p.arch(), name).is_some() {
                 continue; // i386 knows some of x86_64's retired names
             }
-            prop_assert!(rules.iter().all(|r| r.conditions.iter().all(|(_, w)| *w == Width::Unknown)));
+            prop_assert!(rules.iter().all(|r| r.conditions().iter().all(|(_, w)| *w == Width::Unknown)));
             let fallback = p.action(nr);
-            for args in argument_vectors(rules, seed, p.arch.is_64bit()) {
-                let data = SeccompData { nr, arch: p.arch.audit(), args, ..SeccompData::default() };
+            for args in argument_vectors(rules, seed, p.arch().is_64bit()) {
+                let data = SeccompData { nr, arch: p.arch().audit(), args, ..SeccompData::default() };
                 let got = run(&prog, &data).unwrap().ret;
                 prop_assert_eq!(got, policy.evaluate(&data).to_raw(), "reference {:x?}", data);
                 let low = reading(rules, fallback, &args, Width::W32);
@@ -172,7 +173,7 @@ proptest! {
                 prop_assert!(
                     !runs || (low.runs_the_call() && full.runs_the_call()),
                     "{:?} {} {:x?}: program {:#x}, 32-bit reading {}, 64-bit reading {}",
-                    p.arch, name, args, got, low, full
+                    p.arch(), name, args, got, low, full
                 );
             }
         }

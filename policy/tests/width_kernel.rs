@@ -14,7 +14,9 @@ use std::os::unix::fs::PermissionsExt;
 
 use bpf_asm::Arch;
 use policy::width::arg_widths;
-use policy::{compile, resolve, Action, CmpOp, CompileOptions, Condition, PolicySpec, Rule};
+use policy::{
+    compile, resolve, Action, ArgIndex, CmpOp, CompileOptions, Condition, PolicySpec, Rule,
+};
 use runner::probe::{run_filtered, Call};
 use runner::SockFilter;
 
@@ -78,7 +80,7 @@ fn fchmodat2_with_the_high_word_set_cannot_dodge_a_deny_on_its_mode() {
     let deny_4755 = Rule::when(
         "fchmodat2",
         Action::Errno(EPERM as u16),
-        vec![Condition::new(2, CmpOp::Eq, 0o4755)],
+        vec![Condition::new(ArgIndex::ALL[2], CmpOp::Eq, 0o4755)],
     );
     let f = filter(PolicySpec {
         rules: vec![deny_4755],
@@ -105,7 +107,7 @@ fn an_unknown_width_denies_on_the_low_word_and_allows_on_all_64_bits() {
         arg_widths(Arch::X86_64, "lookup_dcookie").is_none(),
         "the test needs a syscall without a width line"
     );
-    let is_5 = || vec![Condition::new(0, CmpOp::Eq, 5)];
+    let is_5 = || vec![Condition::new(ArgIndex::ALL[0], CmpOp::Eq, 5)];
     let calls = [
         Call::with_args(NR_LOOKUP_DCOOKIE, [5, 0, 0, 0, 0, 0]),
         Call::with_args(NR_LOOKUP_DCOOKIE, [0x1_0000_0005, 0, 0, 0, 0, 0]),

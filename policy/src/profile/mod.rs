@@ -57,7 +57,7 @@ use std::str::FromStr;
 use bpf_asm::Arch;
 
 use crate::action::{Action, EPERM};
-use crate::condition::{CmpOp, Condition};
+use crate::condition::{ArgIndex, ArgIndexError, CmpOp, Condition};
 
 /// A profile action (`SCMP_ACT_*`), before its errno is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -188,8 +188,9 @@ pub struct Arg {
 
 impl Arg {
     /// The condition this argument item stands for (`MASKED_EQ`: `value`
-    /// is the mask, `valueTwo` the compared value, as libseccomp reads them).
-    pub fn condition(&self) -> Condition {
+    /// is the mask, `valueTwo` the compared value, as libseccomp reads them);
+    /// refused for an index above 5.
+    pub fn condition(&self) -> Result<Condition, ArgIndexError> {
         let arg = self.index.min(255) as u8;
         let (op, value) = match self.op {
             ArgOp::Ne => (CmpOp::Ne, self.value),
@@ -200,7 +201,7 @@ impl Arg {
             ArgOp::Gt => (CmpOp::Gt, self.value),
             ArgOp::MaskedEq => (CmpOp::MaskedEq(self.value), self.value_two),
         };
-        Condition::new(arg, op, value)
+        Ok(Condition::new(ArgIndex::new(arg)?, op, value))
     }
 }
 

@@ -50,9 +50,9 @@ fn class(op: CmpOp) -> u8 {
 
 /// The value libseccomp compares: the datum under the mask for masked `==`.
 fn datum(c: &Condition) -> u64 {
-    match c.op {
-        CmpOp::MaskedEq(mask) | CmpOp::MaskedNe(mask) => c.value & mask,
-        _ => c.value,
+    match c.op() {
+        CmpOp::MaskedEq(mask) | CmpOp::MaskedNe(mask) => c.value() & mask,
+        _ => c.value(),
     }
 }
 
@@ -62,10 +62,10 @@ fn datum(c: &Condition) -> u64 {
 /// `Equal` for distinct conditions that tie (`>` and `>=` on one value,
 /// `==` and masked `==`): there the one added first is tried first.
 pub fn sibling_order(a: &Condition, b: &Condition) -> Ordering {
-    b.arg
-        .cmp(&a.arg)
-        .then(class(a.op).cmp(&class(b.op)))
-        .then_with(|| match class(a.op) {
+    b.arg()
+        .cmp(&a.arg())
+        .then(class(a.op()).cmp(&class(b.op())))
+        .then_with(|| match class(a.op()) {
             1 => datum(a).cmp(&datum(b)),
             _ => datum(b).cmp(&datum(a)),
         })
@@ -143,7 +143,7 @@ pub fn libseccomp_order(rules: &[Rule]) -> Vec<usize> {
     let mut root: Vec<Node> = Vec::new();
     for (i, r) in rules.iter().enumerate() {
         let mut conds = r.conditions.clone();
-        conds.sort_by_key(|c| c.arg);
+        conds.sort_by_key(|c| c.arg());
         insert(&mut root, &conds, i, rules);
     }
     let mut out = Vec::with_capacity(rules.len());

@@ -220,7 +220,9 @@ impl Translation<'_> {
     /// runtimes make of them: one group, or one per condition when an
     /// argument index repeats (with a note).
     fn condition_groups(&mut self, i: usize, e: &Entry) -> Vec<Vec<Condition>> {
-        let conditions: Vec<Condition> = e.args.iter().map(Arg::condition).collect();
+        let conditions: Vec<Condition> = (e.args.iter().map(Arg::condition))
+            .collect::<Result<_, _>>()
+            .expect("check_entry refused indices above 5");
         let repeats = (0..6u32).any(|ix| e.args.iter().filter(|a| a.index == ix).count() > 1);
         if repeats {
             self.notes.push(Note::OrSplit {
@@ -499,16 +501,16 @@ fn note_overlaps(
 /// bits the kernel reads).
 fn tree_applies(arch: Arch, name: &str, rules: &[Rule]) -> bool {
     rules.iter().flat_map(|r| &r.conditions).all(|c| {
-        let width = crate::width::arg_width(arch, name, c.arg);
+        let width = crate::width::arg_width(arch, name, c.arg());
         let read = |v: u64| match arch.is_64bit() {
             true => width.cut(v),
             false => width.cut(v) & 0xffff_ffff,
         };
         let fits = |v: u64| read(v) == v;
         width != crate::condition::Width::Unknown
-            && fits(c.value)
-            && match c.op {
-                CmpOp::MaskedEq(m) => fits(m) && c.value & !m == 0,
+            && fits(c.value())
+            && match c.op() {
+                CmpOp::MaskedEq(m) => fits(m) && c.value() & !m == 0,
                 _ => true,
             }
     })
@@ -520,10 +522,10 @@ fn tree_applies(arch: Arch, name: &str, rules: &[Rule]) -> bool {
 /// may overlap).
 fn may_both_hold(a: &[Condition], b: &[Condition]) -> bool {
     let refutes = |x: &[Condition], y: &[Condition]| {
-        x.iter().filter(|c| c.op == CmpOp::Eq).any(|pin| {
+        x.iter().filter(|c| c.op() == CmpOp::Eq).any(|pin| {
             y.iter()
-                .filter(|c| c.arg == pin.arg)
-                .any(|c| !c.holds(pin.value, crate::condition::Width::W64))
+                .filter(|c| c.arg() == pin.arg())
+                .any(|c| !c.holds(pin.value(), crate::condition::Width::W64))
         })
     };
     !refutes(a, b) && !refutes(b, a)

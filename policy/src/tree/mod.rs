@@ -48,19 +48,34 @@ pub enum Tree {
     Leaf(Leaf),
     /// `jge #k`: `nr >= k` goes to `hi`, the rest to `lo`.
     Ge {
+        /// The threshold: the first number of `hi`.
         k: u32,
+        /// The numbers below `k`.
         lo: Box<Tree>,
+        /// The numbers from `k` up.
         hi: Box<Tree>,
     },
     /// `jeq #k`: `nr == k` gets `eq`, the rest goes to `ne`.
-    Eq { k: u32, eq: Leaf, ne: Box<Tree> },
+    Eq {
+        /// The number singled out.
+        k: u32,
+        /// What `k` gets.
+        eq: Leaf,
+        /// The other numbers.
+        ne: Box<Tree>,
+    },
     /// `jset #mask`: numbers whose test (`nr & mask != 0`) comes out
     /// `when_set` get `leaf`, the rest go to `rest`. Only placed by
     /// [`crate::bits::refine`], below the table end.
     Bits {
+        /// The bits tested (`jset #mask`).
         mask: u32,
+        /// Whether `leaf` is taken when some bit of `mask` is set (`true`)
+        /// or when none is (`false`).
         when_set: bool,
+        /// What the numbers the test singles out get.
         leaf: Leaf,
+        /// The other numbers.
         rest: Box<Tree>,
     },
 }

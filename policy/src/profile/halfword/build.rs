@@ -11,22 +11,22 @@ impl Tree {
     /// `_db_rule_gen_32`'s `struct db_arg_chain_tree`, as they fill it in:
     /// datum and mask cut to the word, `datum_full` the whole value).
     fn node(&mut self, c: &Condition, hi: bool, op: Word) -> usize {
-        let (mask, datum) = match c.op {
-            CmpOp::MaskedEq(m) => (m, c.value),
-            _ => (u64::MAX, c.value),
+        let (mask, datum) = match c.op() {
+            CmpOp::MaskedEq(m) => (m, c.value()),
+            _ => (u64::MAX, c.value()),
         };
         let half = |x: u64| if hi { (x >> 32) as u32 } else { x as u32 };
-        let class = match c.op {
+        let class = match c.op() {
             CmpOp::Eq | CmpOp::Ne | CmpOp::MaskedEq(_) | CmpOp::MaskedNe(_) => 3,
             CmpOp::Lt | CmpOp::Le => 2,
             CmpOp::Gt | CmpOp::Ge => 1,
         };
         self.nodes.push(Node {
-            arg: c.arg,
+            arg: c.arg().get(),
             hi,
             op,
             class,
-            lt_or_le: matches!(c.op, CmpOp::Lt | CmpOp::Le),
+            lt_or_le: matches!(c.op(), CmpOp::Lt | CmpOp::Le),
             mask: half(mask),
             datum: half(datum) & half(mask),
             full: datum,
@@ -50,12 +50,12 @@ impl Tree {
             return self.chain_32(conds, action);
         }
         let mut conds = conds.to_vec();
-        conds.sort_by_key(|c| c.arg);
+        conds.sort_by_key(|c| c.arg());
         let mut head = None;
         // the previous condition's nodes and operator
         let mut prev: Option<([usize; 3], CmpOp)> = None;
         for c in &conds {
-            if let CmpOp::MaskedEq(0) = c.op {
+            if let CmpOp::MaskedEq(0) = c.op() {
                 continue;
             }
             let nodes = self.condition_nodes(c);
@@ -63,7 +63,7 @@ impl Tree {
                 None => head = self.get(Some(nodes[0])),
                 Some((p, op)) => self.link_next(p, op, nodes[0]),
             }
-            prev = Some((nodes, c.op));
+            prev = Some((nodes, c.op()));
         }
         let (p, op) = prev?;
         self.end_chain(p, op, action);
@@ -77,9 +77,9 @@ impl Tree {
     /// masked `==` a high-word node whose true branch is the low-word node
     /// (the third index is unused).
     fn condition_nodes(&mut self, c: &Condition) -> [usize; 3] {
-        match c.op {
+        match c.op() {
             CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le => {
-                let low = if matches!(c.op, CmpOp::Gt | CmpOp::Le) {
+                let low = if matches!(c.op(), CmpOp::Gt | CmpOp::Le) {
                     Word::Gt
                 } else {
                     Word::Ge
@@ -94,7 +94,7 @@ impl Tree {
                 n
             }
             _ => {
-                let op = if let CmpOp::MaskedEq(_) = c.op {
+                let op = if let CmpOp::MaskedEq(_) = c.op() {
                     Word::Masked
                 } else {
                     Word::Eq
@@ -162,17 +162,17 @@ impl Tree {
     /// swapped; its head.
     fn chain_32(&mut self, conds: &[Condition], action: u32) -> Option<usize> {
         let mut conds = conds.to_vec();
-        conds.sort_by_key(|c| c.arg);
+        conds.sort_by_key(|c| c.arg());
         let mut head = None;
         // the previous node, and whether the rule goes on from its true branch
         let mut prev: Option<(usize, bool)> = None;
         for c in &conds {
-            if let CmpOp::MaskedEq(m) = c.op {
+            if let CmpOp::MaskedEq(m) = c.op() {
                 if m as u32 == 0 {
                     continue;
                 }
             }
-            let (op, on_true) = match c.op {
+            let (op, on_true) = match c.op() {
                 CmpOp::Gt => (Word::Gt, true),
                 CmpOp::Le => (Word::Gt, false),
                 CmpOp::Ge => (Word::Ge, true),

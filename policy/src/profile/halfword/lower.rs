@@ -3,7 +3,7 @@
 
 use super::{Tree, Word};
 use crate::action::Action;
-use crate::condition::{CmpOp, Condition, Width};
+use crate::condition::{ArgIndex, CmpOp, Condition, Width};
 
 /// A path of the tree: the nodes passed with the branch taken, and the
 /// action it ends in.
@@ -83,7 +83,8 @@ impl Tree {
         for &(c, holds) in path {
             let n = &self.nodes[c];
             let (arg, d) = (n.arg, u64::from(n.datum));
-            let one = |op: CmpOp, v: u64| Some(Condition::new(arg, op, v));
+            let one =
+                |op: CmpOp, v: u64| Some(Condition::new(ArgIndex::ALL[usize::from(arg)], op, v));
             let mask = u64::from(n.mask);
             // the test as a condition; `None`: it cannot hold
             let test = match (n.hi, n.op, holds) {
@@ -204,12 +205,12 @@ fn and(tests: &[Condition], conditions: &[Condition]) -> Option<Vec<Condition>> 
 fn settled(t: &Condition, conditions: &[Condition]) -> Option<bool> {
     conditions
         .iter()
-        .filter(|c| c.arg == t.arg)
-        .find_map(|c| match (c.op, t.op) {
-            (CmpOp::Eq, _) => Some(t.holds(c.value, Width::W64)),
+        .filter(|c| c.arg() == t.arg())
+        .find_map(|c| match (c.op(), t.op()) {
+            (CmpOp::Eq, _) => Some(t.holds(c.value(), Width::W64)),
             (CmpOp::MaskedEq(m), CmpOp::MaskedEq(n) | CmpOp::MaskedNe(n)) if n & !m == 0 => {
-                let same = c.value & n == t.value & n;
-                Some(same == matches!(t.op, CmpOp::MaskedEq(_)))
+                let same = c.value() & n == t.value() & n;
+                Some(same == matches!(t.op(), CmpOp::MaskedEq(_)))
             }
             _ => None,
         })

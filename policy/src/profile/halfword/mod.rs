@@ -151,7 +151,7 @@ impl Tree {
     /// (`_db_rule_gen_32`).
     pub fn build_for(rules: &[(Vec<Condition>, Action)], wide: bool) -> Option<Built> {
         let conditions = || rules.iter().flat_map(|r| &r.0);
-        if conditions().any(|c| matches!(c.op, CmpOp::MaskedNe(_))) {
+        if conditions().any(|c| matches!(c.op(), CmpOp::MaskedNe(_))) {
             return None; // libseccomp has no masked `!=`
         }
         let mut tree = Tree {
@@ -366,9 +366,10 @@ impl Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::condition::ArgIndex;
 
     fn c(arg: u8, op: CmpOp, value: u64) -> Condition {
-        Condition::new(arg, op, value)
+        Condition::new(ArgIndex::new(arg).unwrap(), op, value)
     }
 
     /// Six `socket` rules on which libseccomp 2.5.4 does not finish
