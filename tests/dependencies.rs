@@ -224,3 +224,59 @@ fn no_file_is_compiled_in_by_path_except_the_runners_arch_select() {
         found.join("\n")
     );
 }
+
+/// The lines of the CLI's sources (`src/`) holding `needle` outside a
+/// comment, as `path:line: text`, except in the files `allowed` (relative
+/// to `src/`).
+fn cli_lines_with(needle: &str, allowed: &[&str]) -> Vec<String> {
+    let src = workspace().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if allowed.contains(&relative.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains(needle) {
+                found.push(format!("src/{relative}:{}: {line}", n + 1));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_computed_value_rides_in_a_clap_struct() {
+    // The run configuration (`src/run_config/`) holds what is resolved;
+    // the clap structs hold only what the command line says.
+    let found = cli_lines_with(&["arg(", "skip"].concat(), &[]);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn an_arch_list_is_parsed_only_by_the_policy_input() {
+    // `--arch` is read once, into `PolicyInput`; the others ask it.
+    let found = cli_lines_with(
+        &["parse_", "arches("].concat(),
+        &["arches.rs", "policy_input/mod.rs"],
+    );
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn the_oci_config_is_read_only_by_its_loader() {
+    // `oci::LoadedConfig::read`, called once by `RunConfig::resolve` (or
+    // by `PolicyInput::new` for the tools).
+    let found = cli_lines_with(&["oci::", "read("].concat(), &["oci.rs"]);
+    let loads = cli_lines_with(&["LoadedConfig::", "read("].concat(), &[]);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    assert_eq!(loads.len(), 2, "{}", loads.join("\n"));
+}

@@ -31,6 +31,6 @@ pub use cache::{cached_syscalls, is_const_allow};
 pub use insn::{AluOp, Insn, JmpCond, MAX_INSNS};
 pub use interp::{run, Outcome, RunError};
 pub use program::{Program, RawError};
-pub use seccomp::{Arch, SeccompData, Verdict};
+pub use seccomp::{Arch, SeccompData, Seen, Verdict};
 pub use text::{assemble, assemble_with, disassemble, AsmError, DisasmOptions};
 pub use verify::{verify, Diagnostic, DiagnosticKind, Report};

@@ -202,6 +202,33 @@ impl Verdict {
             _ => None,
         }
     }
+
+    /// What the calling thread sees of a syscall this verdict answers,
+    /// when no tracer and no listener is attached and `real` is what the
+    /// call returns when it runs (kernel/seccomp.c `__seccomp_filter`):
+    /// ALLOW and LOG run it; ERRNO returns minus its data, capped at
+    /// [`ret::MAX_ERRNO`]; TRACE and USER_NOTIF fail with `-ENOSYS`; the
+    /// kills, TRAP (`SIGSYS`, fatal unless handled) and unknown actions
+    /// end the caller.
+    pub fn seen_by_caller(self, real: isize) -> Seen {
+        match self {
+            Verdict::Allow | Verdict::Log => Seen::Returned(real),
+            Verdict::Errno(n) => Seen::Returned(-((n as isize).min(ret::MAX_ERRNO as isize))),
+            Verdict::Trace(_) | Verdict::UserNotif => Seen::Returned(-38),
+            Verdict::KillProcess | Verdict::KillThread | Verdict::Trap(_) | Verdict::Unknown(_) => {
+                Seen::Killed
+            }
+        }
+    }
+}
+
+/// What a syscall's caller sees ([`Verdict::seen_by_caller`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// The call returned this value (a negative errno on failure).
+    Returned(isize),
+    /// The caller was killed (or got a `SIGSYS` it did not handle).
+    Killed,
 }
 
 /// An audit architecture token (`AUDIT_ARCH_*`, include/uapi/linux/audit.h).

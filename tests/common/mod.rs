@@ -145,29 +145,13 @@ int main(void) { long r;
     Some(exe)
 }
 
-/// What a raw syscall returns, or that the filter killed the process.
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub enum Observed {
-    Returned(isize),
-    Killed,
+/// What a raw syscall's caller sees under a filter returning `raw`
+/// (`bpf_asm::Verdict::seen_by_caller`).
+pub fn expected(raw: u32, real: isize) -> Observed {
+    bpf_asm::Verdict::from_raw(raw).seen_by_caller(real)
 }
 
-/// What the kernel does with a filter's return value `raw` for a call whose
-/// real result is `real` (kernel/seccomp.c `__seccomp_filter`): ERRNO data
-/// capped at 4095, TRACE and USER_NOTIF without a tracer or listener give
-/// ENOSYS, unknown actions kill like KILL_PROCESS.
-pub fn expected(raw: u32, real: isize) -> Observed {
-    use bpf_asm::seccomp::ret::MAX_ERRNO;
-    use bpf_asm::Verdict;
-    match Verdict::from_raw(raw) {
-        Verdict::Allow | Verdict::Log => Observed::Returned(real),
-        Verdict::Errno(n) => Observed::Returned(-((n as isize).min(MAX_ERRNO as isize))),
-        Verdict::Trace(_) | Verdict::UserNotif => Observed::Returned(-38),
-        Verdict::KillProcess | Verdict::KillThread | Verdict::Trap(_) | Verdict::Unknown(_) => {
-            Observed::Killed
-        }
-    }
-}
+pub use bpf_asm::Seen as Observed;
 
 /// Compiles C `source` into `scratch_dir()/name` with gcc; `None` (with a
 /// printed reason) when gcc cannot build it.

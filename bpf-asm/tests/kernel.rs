@@ -5,9 +5,22 @@
 //!
 //! Case counts: `GO_JAIL_KERNEL_CASES` (default 3000 programs per test).
 
-mod common;
+use bpf_asm::Seen as Observed;
 
-use common::{expected, needs_root, Observed};
+/// Skips the test, with a printed reason, when not running as root.
+macro_rules! needs_root {
+    () => {
+        if runner::process::getuid() != 0 {
+            eprintln!("skipping: needs root (run the tests as root)");
+            return;
+        }
+    };
+}
+
+/// What the caller of a raw syscall sees under a filter returning `raw`.
+fn expected(raw: u32, real: isize) -> Observed {
+    bpf_asm::Verdict::from_raw(raw).seen_by_caller(real)
+}
 
 use bpf_asm::insn::class;
 use bpf_asm::seccomp::{offset, ret};
