@@ -172,45 +172,90 @@ pub fn outcome(action: Action) -> String {
 /// calls and forwarding signals. Past [`Outbox::MAX_QUEUED`] lines, new
 /// ones are counted and dropped, and a line says how many.
 ///
-/// `POLLOUT` alone is not enough where the command shares the pipe or
-/// socket: it can fill it between the `poll` and the `write`. There the
-/// line goes out with `RWF_NOWAIT` (`runner::supervisor::write_nowait`),
-/// which fails with `EAGAIN` instead of waiting, and the line waits for the
-/// next `POLLOUT`. A terminal, a file or `/dev/null` take a plain write.
-#[derive(Debug, Default)]
+/// `POLLOUT` alone is not enough where the command shares stderr: it can
+/// fill a pipe or socket, or stop a terminal's output (`tcflow(TCOOFF)`),
+/// between the `poll` and the `write` (docs/threats.md S41). So a line
+/// never goes out with a write that can wait:
+/// - a pipe or a socket: `RWF_NOWAIT` (`runner::supervisor::write_nowait`),
+///   which fails with `EAGAIN` instead of waiting;
+/// - a terminal: through an open file description of the supervisor's own
+///   with `O_NONBLOCK` (`/proc/self/fd/2` opened again, `O_NOCTTY`), on
+///   which `n_tty_write` fails with `EAGAIN` (drivers/tty/n_tty.c); the
+///   shared description keeps its flags, since the caller's shell uses it;
+/// - a file or `/dev/null`: a plain write, which does not wait for a reader.
+///
+/// On `EAGAIN` the line waits for the next `POLLOUT`.
+#[derive(Debug)]
 pub struct Outbox {
     queue: std::collections::VecDeque<Vec<u8>>,
     dropped: u64,
-    sink: Option<Sink>,
+    sink: Sink,
 }
 
 /// How stderr is written: decided once, from its file type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 enum Sink {
     /// A pipe or a socket, which others may fill: `RWF_NOWAIT`.
     NoWait,
+    /// A terminal, through the supervisor's own non-blocking description.
+    Terminal(std::fs::File),
     /// Anything else: a plain `write` after `POLLOUT`.
     Plain,
 }
 
 impl Sink {
     fn of_stderr() -> Sink {
+        use std::io::IsTerminal as _;
         use std::os::fd::AsFd as _;
-        use std::os::unix::fs::FileTypeExt as _;
-        let kind = std::io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
+        use std::os::unix::fs::MetadataExt as _;
+        use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+        let stderr = std::io::stderr();
+        let meta = (stderr.as_fd().try_clone_to_owned())
             .map(std::fs::File::from)
-            .and_then(|f| f.metadata())
-            .map(|m| m.file_type());
-        match kind {
-            Ok(t) if t.is_fifo() || t.is_socket() => Sink::NoWait,
+            .and_then(|f| f.metadata());
+        let Ok(meta) = meta else {
+            return Sink::Plain;
+        };
+        if stderr.is_terminal() {
+            let flags = nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_NOCTTY;
+            let own = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(flags.bits())
+                .open("/proc/self/fd/2");
+            // the same terminal (opening a pty master's path makes a new pty)
+            let same = |f: &std::fs::File| f.metadata().is_ok_and(|m| m.rdev() == meta.rdev());
+            return match own {
+                Ok(own) if same(&own) => Sink::Terminal(own),
+                _ => Sink::Plain,
+            };
+        }
+        match meta.file_type() {
+            t if t.is_fifo() || t.is_socket() => Sink::NoWait,
             _ => Sink::Plain,
         }
     }
 }
 
 impl Outbox {
+    /// The outbox of go-jail's stderr. Made before the supervisor confines
+    /// itself: its own descriptor of a terminal ([`Outbox::fd`]) must be
+    /// kept open through the confinement.
+    pub fn for_stderr() -> Outbox {
+        Outbox {
+            queue: std::collections::VecDeque::new(),
+            dropped: 0,
+            sink: Sink::of_stderr(),
+        }
+    }
+
+    /// The descriptor the outbox owns (its own of a terminal), if any.
+    pub fn fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd as _;
+        match &self.sink {
+            Sink::Terminal(own) => Some(own.as_fd()),
+            _ => None,
+        }
+    }
     /// The most lines kept waiting.
     pub const MAX_QUEUED: usize = 4096;
     /// The longest line written (one `write` to a pipe with room for a
@@ -248,8 +293,7 @@ impl Outbox {
         let Some(mut line) = self.queue.pop_front() else {
             return;
         };
-        let sink = *self.sink.get_or_insert_with(Sink::of_stderr);
-        let written = match sink {
+        let written = match &mut self.sink {
             Sink::NoWait => {
                 use std::os::fd::AsFd as _;
                 match runner::supervisor::write_nowait(std::io::stderr().as_fd(), &line) {
@@ -257,12 +301,19 @@ impl Outbox {
                     // filled since the poll: the line waits for the next
                     Err(runner::Errno::EAGAIN | runner::Errno::EINTR) => Some(0),
                     Err(runner::Errno::EOPNOTSUPP) => {
-                        self.sink = Some(Sink::Plain);
+                        self.sink = Sink::Plain;
                         Some(0)
                     }
                     Err(_) => None,
                 }
             }
+            Sink::Terminal(own) => match own.write(&line) {
+                Ok(n) => Some(n),
+                // stopped since the poll: the line waits for the next
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Some(0),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Some(0),
+                Err(_) => None,
+            },
             Sink::Plain => std::io::stderr().write(&line).ok(),
         };
         if let Some(n) = written {

@@ -247,6 +247,7 @@ pub fn supervise(
     let relayed = relay.as_ref().map(Relay::master_fd);
     let keep_fds: Vec<BorrowedFd<'_>> = [listener.as_fd(), sigfd.as_fd(), child.pidfd.as_fd()]
         .into_iter()
+        .chain(session.outbox.fd())
         .chain(relayed)
         .chain(keep_fd)
         .chain(plan.fds())
@@ -254,7 +255,10 @@ pub fn supervise(
     reaper::confine_parent(SUPERVISOR_CAPS, &keep_fds);
     // the start gate: the command runs only now, so it never sees its
     // supervisor before this confinement
-    child.start();
+    if let Err(e) = child.start() {
+        let _ = child.wait();
+        return Err(Failure::input(e.to_string()));
+    }
     let mut watch = Watch {
         listener: listener.as_fd(),
         signals: sigfd.as_fd(),
@@ -435,7 +439,7 @@ impl<'a> Session<'a> {
             landlock,
             seen_access: HashSet::new(),
             draining: false,
-            outbox: report::Outbox::default(),
+            outbox: report::Outbox::for_stderr(),
             killed_child: false,
             crlf: false,
         }

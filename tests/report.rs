@@ -393,3 +393,98 @@ fn strace_installed() -> bool {
     }
     installed
 }
+
+/// The command stops the output of the terminal it shares with the
+/// supervisor (`tcflow(TCOOFF)`, which the command may do on a terminal that
+/// is not its controlling one), turns it on just long enough for the
+/// supervisor's `poll` to see room, and off again before its `write`. A
+/// blocking write then stalled the supervisor for good: the denied call was
+/// never answered, signals were not forwarded and leftovers not killed.
+/// Found by an attacker review (S41) with random on/off pulses under load;
+/// here strace holds every `ppoll` of go-jail 250 ms on its way out, so the
+/// output is off again when the write comes. The supervisor now writes to a
+/// terminal through its own `O_NONBLOCK` description.
+const TTY_STALL: &str = r#"
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+static atomic_int done;
+static void *deny(void *a) { syscall(SYS_getpid); atomic_store(&done, 1); return a; }
+int main(int argc, char **argv) {
+  if (argc < 2 || !isatty(2)) return 2;
+  ioctl(2, TCXONC, TCOOFF);
+  syscall(SYS_getpid);                 /* its report line waits: output is off */
+  ioctl(2, TCXONC, TCOON);             /* the supervisor's poll sees room... */
+  usleep(100000);
+  ioctl(2, TCXONC, TCOOFF);            /* ...and its write comes after this */
+  pthread_t t; pthread_create(&t, 0, deny, 0);
+  int answered = 0;
+  for (int i = 0; i < 5000 && !answered; i++) { usleep(1000); answered = atomic_load(&done); }
+  int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  dprintf(fd, "answered %d\n", answered);
+  close(fd);
+  _exit(0);                            /* output left off */
+}
+"#;
+
+#[test]
+fn a_command_stopping_the_shared_terminal_never_stalls_the_supervisor() {
+    needs_root!();
+    if !strace_installed() {
+        return;
+    }
+    let Some(probe) = common::build_c("tty_stall", TTY_STALL) else {
+        return;
+    };
+    let dir = common::scratch_dir();
+    common::chmod(&dir, 0o777);
+    let log = dir.join("tty_stall.log");
+    let _ = std::fs::remove_file(&log);
+    let command = format!(
+        "exec strace -qq -o /dev/null -e trace=ppoll -e inject=ppoll:delay_exit=250000 \
+         {} -user nobody -q --report-denied=all -syscall-deny=getpid -- {} {}",
+        common::bin(),
+        probe.display(),
+        log.display()
+    );
+    let Some(out) = common::in_pty(&command, &[], 30.0) else {
+        return;
+    };
+    let answered = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(
+        answered.trim(),
+        "answered 1",
+        "the denied call went unanswered: {out}"
+    );
+    assert!(out.ends_with("STATUS=0\n"), "go-jail did not exit: {out}");
+}
+
+/// A supervisor held up past the child's wait at the start gate (strace
+/// delays its `capset` by 120 s; the child gives up after `SPIN_LIMIT`
+/// rounds, about a minute) fails closed with one line and 125, not a
+/// silent 132 (the child's SIGILL). Found by an attacker review. Slow:
+/// `.ci/run` runs it (`--ignored`).
+#[test]
+#[ignore = "takes two minutes; .ci/run runs it"]
+fn a_supervisor_too_slow_for_the_start_gate_says_so_and_fails_closed() {
+    needs_root!();
+    if !strace_installed() {
+        return;
+    }
+    let r = Run::new(
+        Command::new("strace")
+            .args(["-qq", "-o", "/dev/null", "-e", "trace=capset"])
+            .args(["-e", "inject=capset:delay_enter=120000000", common::bin()])
+            .args(["-user", "nobody", "--report-denied", "-syscall-deny=mkdir"])
+            .args(["--", "/bin/echo", "ran"]),
+    );
+    r.assert_code(125);
+    assert_eq!(r.stdout, "", "{r:?}");
+    assert!(r.stderr.contains("start gate"), "{r:?}");
+}

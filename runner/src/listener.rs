@@ -33,9 +33,10 @@
 //!    kernel until the parent reads them.
 //!
 //! If the parent dies meanwhile the child gets SIGKILL; if the parent never
-//! answers (the spin bound, tens of seconds, expires) the child ends itself
-//! with `ud2` (SIGILL), a way out that makes no syscall. If `pidfd_getfd`
-//! fails, the parent kills the child.
+//! answers (the spin bound, [`SPIN_LIMIT`], expires) the child ends itself
+//! with `ud2` (SIGILL), a way out that makes no syscall, and a late
+//! [`Supervised::start`] says so ([`SpawnError::GateTimedOut`]). If
+//! `pidfd_getfd` fails, the parent kills the child.
 
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -49,10 +50,11 @@ const SLOT_TAKEN: usize = 1; // 0: wait; 1: go on
 const SLOT_PARENT: usize = 2; // the supervisor's pid
 const SLOTS: usize = 3;
 
-/// How many `spin_loop` rounds the child waits for the parent: 2^30, far
-/// longer than the parent's answer takes (it polls with a 50 µs timeout,
-/// module docs, step 4).
-const SPIN_LIMIT: u64 = 1 << 30;
+/// How many `spin_loop` rounds the child waits for the parent: 2^32, about
+/// a minute (2^30 rounds took 12-20 s on an x86_64 Xeon), far longer than
+/// the parent's answer and its confinement take (it polls with a 50 µs
+/// timeout, module docs, step 4).
+pub const SPIN_LIMIT: u64 = 1 << 32;
 
 /// The shared page of the listener hand-off (see the module docs).
 #[derive(Debug)]
@@ -117,6 +119,9 @@ pub enum SpawnError {
     /// over a child that changed uid, or Yama's `ptrace_scope` 3); the child
     /// was killed.
     GetListener(Errno),
+    /// [`Supervised::start`] came after the child stopped waiting at the
+    /// start gate ([`SPIN_LIMIT`]) and ended itself: COMMAND never ran.
+    GateTimedOut,
 }
 
 impl fmt::Display for SpawnError {
@@ -129,6 +134,9 @@ impl fmt::Display for SpawnError {
             SpawnError::GetListener(e) => {
                 write!(f, "pidfd_getfd of the seccomp listener: {e}")
             }
+            SpawnError::GateTimedOut => f.write_str(
+                "the command's start gate: the child stopped waiting for its supervisor (stopped or too slow to confine itself); COMMAND did not run",
+            ),
         }
     }
 }
@@ -152,9 +160,14 @@ pub struct Supervised<'p> {
 impl Supervised<'_> {
     /// Lets the child go on to `execve` (the start gate, module docs step
     /// 5). Call it once the supervisor has confined itself; the child waits
-    /// for it, making no syscall, for tens of seconds before it ends itself.
-    pub fn start(&self) {
+    /// for it, making no syscall, for [`SPIN_LIMIT`] rounds before it ends
+    /// itself, which a late call reports as [`SpawnError::GateTimedOut`].
+    pub fn start(&self) -> Result<(), SpawnError> {
+        if self.listener.is_some() && exited(&self.pidfd) {
+            return Err(SpawnError::GateTimedOut);
+        }
         self.handoff.release();
+        Ok(())
     }
 
     /// Waits for the child (after its pidfd turned readable this does not block).

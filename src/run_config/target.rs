@@ -42,11 +42,12 @@ fn asked(args: &RunArgs, defaults: &RunDefaults) -> Asked {
     asked
 }
 
-/// How an id asked for is named in a message.
-fn named(flag: &str, spec: &IdSpec) -> String {
+/// How an id asked for is named in a message: the option that gave it,
+/// or the config field.
+fn named(flag: &str, field: &str, spec: &IdSpec) -> String {
     match spec {
         IdSpec::Written(text) => format!("{flag} {text}"),
-        IdSpec::Number(n) => format!("{flag} #{n}, from --oci-config"),
+        IdSpec::Number(n) => format!("--oci-config process.user.{field} {n}"),
     }
 }
 
@@ -94,21 +95,21 @@ pub(super) fn refuse_root(
     let mut root = Vec::new();
     if target.uid == 0 {
         root.push(match &asked.user {
-            Some(u) => format!("uid 0 ({})", named("-user", u)),
+            Some(u) => format!("uid 0 ({})", named("-user", "uid", u)),
             None => "uid 0 (no -user given: your own)".to_owned(),
         });
     }
     if target.gid == 0 {
         root.push(match (&asked.group, &asked.user) {
-            (Some(g), _) => format!("gid 0 ({})", named("-group", g)),
-            (None, Some(u)) => format!("gid 0 (the primary group of {})", named("-user", u)),
+            (Some(g), _) => format!("gid 0 ({})", named("-group", "gid", g)),
+            (None, Some(u)) => format!("gid 0 (the primary group of {})", named("-user", "uid", u)),
             (None, None) => "gid 0 (no -group given: your own)".to_owned(),
         });
     }
     if target.groups.contains(&0) {
         root.push(match &args.groups {
             Some(list) => format!("group 0 in --groups {list}"),
-            None => "group 0 in process.user.additionalGids, from --oci-config".to_owned(),
+            None => "group 0 in --oci-config process.user.additionalGids".to_owned(),
         });
     }
     if root.is_empty() {
