@@ -42,6 +42,20 @@ use crate::action::Action;
 use crate::condition::{CmpOp, Condition, Threshold, Width};
 use crate::resolved::ArgRule;
 
+/// Whether `earlier` holds whenever `later` does, so that `later`, tried
+/// after it, never decides: each condition of `earlier` is one of
+/// `later`'s, and selects at least what it selects there. That holds but
+/// for a [`Width::Unknown`] argument under a rule that runs the call (both
+/// readings must hold, [`Matchers::build`]'s `selecting`) while `later`
+/// refuses it (either reading suffices).
+fn shadows(earlier: &ArgRule, later: &ArgRule) -> bool {
+    let narrower = earlier.action().runs_the_call() && !later.action().runs_the_call();
+    earlier
+        .conditions()
+        .iter()
+        .all(|(c, w)| later.conditions().contains(&(*c, *w)) && !(narrower && *w == Width::Unknown))
+}
+
 /// A node of the shared matcher arena; also the id of the matcher rooted there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MatcherId(pub u32);
@@ -211,10 +225,18 @@ impl Matchers {
         Next::Node(MatcherId(id))
     }
 
-    /// The matcher of one syscall: `rules` in order, then `fallback`.
+    /// The matcher of one syscall: `rules` in order, then `fallback`. A
+    /// rule an earlier one shadows ([`shadows`]) can never give its action
+    /// and is left out.
     pub fn build(&mut self, rules: &[ArgRule], fallback: Action, arch64: bool) -> Next {
+        let mut kept: Vec<&ArgRule> = Vec::with_capacity(rules.len());
+        for rule in rules {
+            if !kept.iter().any(|earlier| shadows(earlier, rule)) {
+                kept.push(rule);
+            }
+        }
         let mut next = Next::Ret(fallback);
-        for rule in rules.iter().rev() {
+        for rule in kept.into_iter().rev() {
             let mut cur = Next::Ret(rule.action());
             for (c, w) in rule.conditions().iter().rev() {
                 cur = self.selecting(c, *w, rule.action(), arch64, cur, next);
@@ -479,6 +501,35 @@ mod tests {
     use crate::condition::ArgIndex;
     use bpf_asm::interp::run;
     use bpf_asm::SeccompData;
+
+    #[test]
+    fn a_rule_an_earlier_one_shadows_is_left_out() {
+        let eq =
+            |arg: usize, v: u64, w: Width| (Condition::new(ArgIndex::ALL[arg], CmpOp::Eq, v), w);
+        let allow = ArgRule::new(vec![eq(0, 1, Width::W64)], Action::Allow);
+        let narrower = ArgRule::new(
+            vec![eq(1, 2, Width::W64), eq(0, 1, Width::W64)],
+            Action::Errno(1),
+        );
+        let other = ArgRule::new(vec![eq(0, 2, Width::W64)], Action::Log);
+        let mut m = Matchers::new();
+        let alone = m.build(&[allow.clone(), other.clone()], Action::KillProcess, true);
+        let nodes = m.len();
+        let repeated = [allow.clone(), narrower, allow.clone(), other.clone(), other];
+        assert_eq!(m.build(&repeated, Action::KillProcess, true), alone);
+        assert_eq!(m.len(), nodes, "no node was added for a shadowed rule");
+        // On an argument of unknown width an ALLOW needs both readings and
+        // an ERRNO either: the ALLOW does not shadow the ERRNO.
+        let both = ArgRule::new(vec![eq(0, 1, Width::Unknown)], Action::Allow);
+        let either = ArgRule::new(vec![eq(0, 1, Width::Unknown)], Action::Errno(1));
+        let one = m.build(std::slice::from_ref(&both), Action::KillProcess, true);
+        assert_ne!(
+            m.build(&[both.clone(), either.clone()], Action::KillProcess, true),
+            one
+        );
+        let first = m.build(std::slice::from_ref(&either), Action::KillProcess, true);
+        assert_eq!(m.build(&[either, both], Action::KillProcess, true), first);
+    }
 
     const YES: Action = Action::Errno(1);
     const NO: Action = Action::Allow;

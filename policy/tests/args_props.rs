@@ -137,62 +137,110 @@ proptest! {
 
     #[test]
     fn programs_with_conditions_match_the_reference(spec in spec(), seed in any::<u64>()) {
-        let (policy, _) = resolve(&spec).unwrap();
-        let lowered = policy.lower(&CompileOptions::default());
-        let prog = lowered.emit().unwrap();
-        let report = verify(&prog);
-        prop_assert!(report.is_ok(), "{report:?}");
-        let mut rng = seed;
-        let mut next = move |n: usize| {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (rng >> 33) as usize % n
+        matches_the_reference(&spec, seed)?;
+    }
+
+    /// Rules repeated later, alone, with one more condition or another
+    /// action: the matcher leaves out the ones an earlier rule shadows.
+    #[test]
+    fn shadowed_rules_change_nothing_but_the_size(
+        spec in spec(),
+        repeats in proptest::collection::vec((any::<usize>(), condition(), action(), 0u8..3), 1..8),
+        seed in any::<u64>(),
+    ) {
+        let mut spec = spec;
+        for (i, extra, action, how) in repeats {
+            let mut copy = spec.rules[i % spec.rules.len()].clone();
+            if how == 1 {
+                copy.conditions.push(extra);
+            }
+            if how == 2 {
+                copy.action = action;
+            }
+            spec.rules.push(copy);
+        }
+        matches_the_reference(&spec, seed)?;
+    }
+}
+
+/// Compiles `spec` and checks the lowered policy and the program against
+/// the reference semantics (`Policy::evaluate`) on the values each
+/// condition makes interesting, and the action cache's allow set.
+fn matches_the_reference(spec: &PolicySpec, seed: u64) -> Result<(), TestCaseError> {
+    let (policy, _) = resolve(spec).unwrap();
+    let lowered = policy.lower(&CompileOptions::default());
+    let prog = lowered.emit().unwrap();
+    let report = verify(&prog);
+    prop_assert!(report.is_ok(), "{report:?}");
+    let mut rng = seed;
+    let mut next = move |n: usize| {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (rng >> 33) as usize % n
+    };
+    for (p, l) in policy.arches().iter().zip(lowered.arches()) {
+        let check = |data: SeccompData| -> Result<(), TestCaseError> {
+            let want = policy.evaluate(&data);
+            prop_assert_eq!(lowered.evaluate(&data), want, "dag {:?}", data);
+            let got = run(&prog, &data).unwrap().ret;
+            prop_assert_eq!(got, want.to_raw(), "{:?} {:x?}", p.arch(), data);
+            Ok(())
         };
-        for (p, l) in policy.arches().iter().zip(lowered.arches()) {
-            let check = |data: SeccompData| -> Result<(), TestCaseError> {
-                let want = policy.evaluate(&data);
-                prop_assert_eq!(lowered.evaluate(&data), want, "dag {:?}", data);
-                let got = run(&prog, &data).unwrap().ret;
-                prop_assert_eq!(got, want.to_raw(), "{:?} {:x?}", p.arch(), data);
-                Ok(())
-            };
-            for nr in interesting_numbers(p) {
-                for args in [[0u64; 6], [u64::MAX; 6]] {
-                    check(SeccompData { nr, arch: p.arch().audit(), args, ..SeccompData::default() })?;
-                }
-            }
-            for (&nr, rules) in p.conditional() {
-                // Candidate values per argument: every constant's neighbours.
-                let mut cand: Vec<Vec<u64>> = vec![vec![0, u64::MAX]; 6];
-                for r in rules {
-                    for (c, _) in r.conditions() {
-                        cand[usize::from(c.arg())].extend(variants(c.value()));
-                        if let CmpOp::MaskedEq(m) = c.op() {
-                            cand[usize::from(c.arg())].extend([m, c.value() & m, !m]);
-                        }
-                    }
-                }
-                let mut base = [0u64; 6];
-                for round in 0..8 {
-                    for (i, c) in cand.iter().enumerate() {
-                        base[i] = c[next(c.len())];
-                    }
-                    for i in 0..6 {
-                        for &x in &cand[i] {
-                            let mut args = base;
-                            args[i] = x;
-                            if round > 0 && next(4) != 0 {
-                                continue;
-                            }
-                            check(SeccompData { nr, arch: p.arch().audit(), args, ..SeccompData::default() })?;
-                        }
-                    }
-                }
-            }
-            let cached = cached_syscalls(&prog, p.arch().audit(), p.table_end());
-            for nr in 0..p.table_end() {
-                let allow = l.leaf(nr) == Leaf::Ret(Action::Allow);
-                prop_assert_eq!(cached.binary_search(&nr).is_ok(), allow, "{:?} nr {}", p.arch(), nr);
+        for nr in interesting_numbers(p) {
+            for args in [[0u64; 6], [u64::MAX; 6]] {
+                check(SeccompData {
+                    nr,
+                    arch: p.arch().audit(),
+                    args,
+                    ..SeccompData::default()
+                })?;
             }
         }
+        for (&nr, rules) in p.conditional() {
+            // Candidate values per argument: every constant's neighbours.
+            let mut cand: Vec<Vec<u64>> = vec![vec![0, u64::MAX]; 6];
+            for r in rules {
+                for (c, _) in r.conditions() {
+                    cand[usize::from(c.arg())].extend(variants(c.value()));
+                    if let CmpOp::MaskedEq(m) = c.op() {
+                        cand[usize::from(c.arg())].extend([m, c.value() & m, !m]);
+                    }
+                }
+            }
+            let mut base = [0u64; 6];
+            for round in 0..8 {
+                for (i, c) in cand.iter().enumerate() {
+                    base[i] = c[next(c.len())];
+                }
+                for i in 0..6 {
+                    for &x in &cand[i] {
+                        let mut args = base;
+                        args[i] = x;
+                        if round > 0 && next(4) != 0 {
+                            continue;
+                        }
+                        check(SeccompData {
+                            nr,
+                            arch: p.arch().audit(),
+                            args,
+                            ..SeccompData::default()
+                        })?;
+                    }
+                }
+            }
+        }
+        let cached = cached_syscalls(&prog, p.arch().audit(), p.table_end());
+        for nr in 0..p.table_end() {
+            let allow = l.leaf(nr) == Leaf::Ret(Action::Allow);
+            prop_assert_eq!(
+                cached.binary_search(&nr).is_ok(),
+                allow,
+                "{:?} nr {}",
+                p.arch(),
+                nr
+            );
+        }
     }
+    Ok(())
 }
