@@ -226,7 +226,7 @@ impl Matchers {
     }
 
     /// The matcher of one syscall: `rules` in order, then `fallback`. A
-    /// rule an earlier one shadows ([`shadows`]) can never give its action
+    /// rule an earlier one shadows (see `shadows`) can never give its action
     /// and is left out.
     pub fn build(&mut self, rules: &[ArgRule], fallback: Action, arch64: bool) -> Next {
         let mut kept: Vec<&ArgRule> = Vec::with_capacity(rules.len());

@@ -187,14 +187,15 @@ fn matches_the_reference(spec: &PolicySpec, seed: u64) -> Result<(), TestCaseErr
             prop_assert_eq!(got, want.to_raw(), "{:?} {:x?}", p.arch(), data);
             Ok(())
         };
+        let data = |nr: u32, args: [u64; 6]| SeccompData {
+            nr,
+            arch: p.arch().audit(),
+            args,
+            ..SeccompData::default()
+        };
         for nr in interesting_numbers(p) {
             for args in [[0u64; 6], [u64::MAX; 6]] {
-                check(SeccompData {
-                    nr,
-                    arch: p.arch().audit(),
-                    args,
-                    ..SeccompData::default()
-                })?;
+                check(data(nr, args))?;
             }
         }
         for (&nr, rules) in p.conditional() {
@@ -220,12 +221,7 @@ fn matches_the_reference(spec: &PolicySpec, seed: u64) -> Result<(), TestCaseErr
                         if round > 0 && next(4) != 0 {
                             continue;
                         }
-                        check(SeccompData {
-                            nr,
-                            arch: p.arch().audit(),
-                            args,
-                            ..SeccompData::default()
-                        })?;
+                        check(data(nr, args))?;
                     }
                 }
             }
