@@ -58,8 +58,7 @@ fn explain_filter(a: &ExplainArgs) -> Result<(), Failure> {
                     path.display()
                 )));
             }
-            let input = PolicyInput::new(p, None, None)?;
-            let targets = input.arches().map(<[Arch]>::to_vec);
+            let targets = PolicyInput::arches_of(p)?;
             (prog, targets)
         }
         None => {

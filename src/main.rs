@@ -46,10 +46,12 @@ fn main() -> ExitCode {
 /// runs as the options ask.
 fn run(args: &args::RunArgs) -> Result<i32, Failure> {
     let config = RunConfig::resolve(args)?;
-    match () {
-        _ if config.supervised() => supervise::run(&config),
-        _ if config.pty => pty_parent::run(&config),
-        _ => cmd_run::run(&config),
+    if config.supervised() {
+        supervise::run(&config)
+    } else if config.pty {
+        pty_parent::run(&config)
+    } else {
+        cmd_run::run(&config)
     }
 }
 

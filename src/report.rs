@@ -282,7 +282,7 @@ impl Outbox {
     /// Writes the next line (after `poll` said stderr is writable); a
     /// stderr that fails (closed) loses the line.
     pub fn write_one(&mut self) {
-        use std::io::Write as _;
+        use std::io::{ErrorKind, Write as _};
         if self.queue.is_empty() && self.dropped > 0 {
             let message = format!(
                 "{} report lines dropped: stderr was not read",
@@ -310,8 +310,9 @@ impl Outbox {
             Sink::Terminal(own) => match own.write(&line) {
                 Ok(n) => Some(n),
                 // stopped since the poll: the line waits for the next
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Some(0),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Some(0),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                    Some(0)
+                }
                 Err(_) => None,
             },
             Sink::Plain => std::io::stderr().write(&line).ok(),

@@ -72,7 +72,7 @@ impl PolicyInput {
         config: Option<&LoadedConfig>,
         caps: Option<u64>,
     ) -> Result<PolicyInput, Failure> {
-        let arches = args.arch.as_deref().map(arches::parse_arches).transpose()?;
+        let arches = PolicyInput::arches_of(args)?;
         let source = match (&args.syscall_allow, &args.syscall_deny) {
             (Some(_), Some(_)) => {
                 return Err(Failure::input(
@@ -109,6 +109,12 @@ impl PolicyInput {
                 no_unix: args.no_unix,
             },
         })
+    }
+
+    /// `--arch` of `args`, parsed (the one place an arch list is), without
+    /// reading the rest of the policy options (`explain --bpf` has only it).
+    pub fn arches_of(args: &PolicyArgs) -> Result<Option<Vec<Arch>>, Failure> {
+        args.arch.as_deref().map(arches::parse_arches).transpose()
     }
 
     /// `--arch`, when given.

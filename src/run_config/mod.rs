@@ -95,8 +95,9 @@ impl RunConfig {
             base_env,
             cwd,
         } = command_of(args, &defaults)?;
-        let target = target::identity(args, &defaults)?;
-        target::refuse_root(args, &defaults, &target)?;
+        let asked = target::asked(args, &defaults);
+        let target = target::identity(&asked)?;
+        target::refuse_root(args, &asked, &target)?;
         let caps = target::capabilities(args, &defaults, &target)?;
         let policy = PolicyInput::new(&args.policy, config.as_ref(), Some(caps.bounding))?;
         check_native_arch(args, &policy)?;

@@ -18,13 +18,13 @@ pub struct CapSet {
 
 /// What was asked for: the command line's user, group and groups, or,
 /// when it names no user, the config's `process.user`.
-struct Asked {
+pub(super) struct Asked {
     user: Option<IdSpec>,
     group: Option<IdSpec>,
     groups: Option<GroupsSpec>,
 }
 
-fn asked(args: &RunArgs, defaults: &RunDefaults) -> Asked {
+pub(super) fn asked(args: &RunArgs, defaults: &RunDefaults) -> Asked {
     let written = |s: &Option<String>| s.clone().map(IdSpec::Written);
     let mut asked = Asked {
         user: written(&args.user),
@@ -56,9 +56,8 @@ fn named(flag: &str, field: &str, spec: &IdSpec) -> String {
 /// it keeps its supplementary groups (`setgroups` needs `CAP_SETGID`), and
 /// `-user`/`-group`/`--groups` are accepted only when they name the caller's
 /// own ids.
-pub(super) fn identity(args: &RunArgs, defaults: &RunDefaults) -> Result<Target, Failure> {
+pub(super) fn identity(asked: &Asked) -> Result<Target, Failure> {
     let input = |e: identity::IdentityError| Failure::input(e.to_string());
-    let asked = asked(args, defaults);
     let mut target = identity::resolve(
         asked.user.as_ref(),
         asked.group.as_ref(),
@@ -83,15 +82,10 @@ pub(super) fn identity(args: &RunArgs, defaults: &RunDefaults) -> Result<Target,
 /// Refuses a target holding a root identity (uid 0, gid 0, or group 0
 /// among the supplementary groups) without `--allow-root`: root owns
 /// root's files, and the root group many more (docs/threats.md S36).
-pub(super) fn refuse_root(
-    args: &RunArgs,
-    defaults: &RunDefaults,
-    target: &Target,
-) -> Result<(), Failure> {
+pub(super) fn refuse_root(args: &RunArgs, asked: &Asked, target: &Target) -> Result<(), Failure> {
     if args.allow_root {
         return Ok(());
     }
-    let asked = asked(args, defaults);
     let mut root = Vec::new();
     if target.uid == 0 {
         root.push(match &asked.user {
