@@ -34,7 +34,8 @@ use bpf_asm::insn::class;
 use bpf_asm::seccomp::{offset, ret};
 use bpf_asm::testgen::{self, Rng};
 use bpf_asm::{Arch, Insn, Program, SeccompData};
-use common::{expected, needs_root, Observed};
+use bpf_asm::{Seen, Verdict};
+use common::needs_root;
 use policy::{
     resolve, Action, ArgIndex, CmpOp, CompileOptions, Condition, Mode, Policy, PolicySpec, Rule,
     SyscallWeights,
@@ -110,7 +111,7 @@ fn to_kernel(prog: &Program) -> Vec<SockFilter> {
 struct Batch {
     abi: Arch,
     calls: Vec<Call>,
-    predicted: Vec<Observed>,
+    predicted: Vec<Seen>,
 }
 
 impl Batch {
@@ -123,10 +124,10 @@ impl Batch {
     }
 
     /// Records a call; false once a predicted kill ends the batch.
-    fn push(&mut self, call: Call, predicted: Observed) -> bool {
+    fn push(&mut self, call: Call, predicted: Seen) -> bool {
         self.calls.push(call);
         self.predicted.push(predicted);
-        predicted != Observed::Killed
+        predicted != Seen::Killed
     }
 
     /// Runs the batch under `prog` in the kernel; returns the inputs
@@ -143,7 +144,7 @@ impl Batch {
         let n = outcome.results.len();
         for (i, &r) in outcome.results.iter().enumerate() {
             assert_eq!(
-                Observed::Returned(r),
+                Seen::Returned(r),
                 self.predicted[i],
                 "call {i} {:x?}: kernel and interpreter disagree on {}",
                 self.calls[i],
@@ -154,7 +155,7 @@ impl Batch {
         if killed {
             assert_eq!(
                 self.predicted[n],
-                Observed::Killed,
+                Seen::Killed,
                 "call {n} {:x?}: the child died, the interpreter predicted {:?}; {}",
                 self.calls[n],
                 self.predicted[n],
@@ -229,7 +230,7 @@ fn random_programs(rng: &mut Rng, calls: &[Safe], budget: usize) -> (usize, usiz
             let out = bpf_asm::interp::run(&prog, &data).expect("verified programs run");
             if !batch.push(
                 Call::with_args(k.nr, data.args),
-                expected(out.ret, k.result),
+                Verdict::from_raw(out.ret).seen_by_caller(k.result),
             ) {
                 break;
             }
@@ -424,7 +425,10 @@ fn random_policies(rng: &mut Rng, calls: &[Safe], budget: usize) -> (usize, usiz
                 .ret;
             let want = policy.evaluate(&data);
             assert_eq!(got, want.to_raw(), "{data:x?}: {spec:?}");
-            if !batch.push(Call::with_args(k.nr, args), expected(got, k.result)) {
+            if !batch.push(
+                Call::with_args(k.nr, args),
+                Verdict::from_raw(got).seen_by_caller(k.result),
+            ) {
                 break;
             }
         }

@@ -637,12 +637,24 @@ impl Pfc {
     }
 }
 
-fn gojail_program(p: &Profile, ctx: &Context, arches: &[Arch]) -> (Program, policy::Policy) {
-    let (mut spec, _) = p.to_spec(ctx).unwrap();
+/// go-jail's program of `p` for `arches`, and the (syscall, arch) pairs
+/// whose rules it builds from libseccomp's tree (its `Note::WordOrder`),
+/// for [`Tally::followed`].
+fn gojail_program(p: &Profile, ctx: &Context, arches: &[Arch]) -> (Program, Vec<(String, Arch)>) {
+    let (mut spec, notes) = p.to_spec(ctx).unwrap();
     spec.arches = arches.to_vec();
     let (policy, _) = policy::resolve(&spec).unwrap();
     let prog = policy::compile(&policy, &policy::CompileOptions::default()).unwrap();
-    (prog, policy)
+    let followed = notes
+        .iter()
+        .flat_map(|n| match n {
+            policy::profile::Note::WordOrder { name, arches, .. } => {
+                arches.iter().map(|a| (name.clone(), *a)).collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect();
+    (prog, followed)
 }
 
 // --------------------------------------------------------- the vectors
@@ -750,7 +762,8 @@ struct Tally {
     word_order_apart: u64,
     /// The (syscall, arch) pairs of the profile under comparison whose
     /// rules go-jail says it builds from libseccomp's tree (its
-    /// `Note::WordOrder`); set by [`overlap_run`].
+    /// `Note::WordOrder`, from [`gojail_program`]); set before each
+    /// comparison.
     followed: Vec<(String, Arch)>,
     /// The other cases of `half-word-order` where go-jail answers
     /// otherwise: a condition's value or the call's argument has bits the
@@ -1213,7 +1226,8 @@ fn profile_in_contexts(helper: &Path, label: &str, p: &Profile, caps: &[u64]) ->
         for arch in [Arch::X86_64, Arch::X86] {
             let (default, rules) = runc_rules(p, &ctx);
             let arches = [Arch::X86_64, arch];
-            let (ours, _) = gojail_program(p, &ctx, &arches);
+            let (ours, followed) = gojail_program(p, &ctx, &arches);
+            tally.followed = followed;
             let lib =
                 libseccomp_program_refusing(helper, &rule_file(default, &rules, &arches), label);
             compare(
@@ -1296,7 +1310,8 @@ fn random_profiles_against_libseccomp() {
     for i in 0..count {
         let p = random_profile(&mut rng);
         let (default, rules) = runc_rules(&p, &ctx);
-        let (ours, _) = gojail_program(&p, &ctx, &[Arch::X86_64]);
+        let (ours, followed) = gojail_program(&p, &ctx, &[Arch::X86_64]);
+        tally.followed = followed;
         let lib = libseccomp_program_refusing(
             &helper,
             &rule_file(default, &rules, &[Arch::X86_64]),
@@ -1549,15 +1564,6 @@ fn overlap_run(
             .collect();
         let (default, rules) = runc_rules(&p, &ctx);
         let (_, notes) = p.to_spec(&ctx).unwrap();
-        run.tally.followed = notes
-            .iter()
-            .flat_map(|n| match n {
-                policy::profile::Note::WordOrder { name, arches, .. } => {
-                    arches.iter().map(|a| (name.clone(), *a)).collect()
-                }
-                _ => Vec::new(),
-            })
-            .collect();
         run.noted += notes
             .iter()
             .map(|n| match n {
@@ -1566,7 +1572,8 @@ fn overlap_run(
                 _ => 0,
             })
             .sum::<usize>();
-        let (ours, _) = gojail_program(&p, &ctx, arches);
+        let (ours, followed) = gojail_program(&p, &ctx, arches);
+        run.tally.followed = followed;
         let text = rule_file(default, &rules, arches);
         let Some(lib) = libseccomp_program_within(helper, &text, tag) else {
             run.hangs += 1;

@@ -634,7 +634,7 @@ fn a_profile_that_lists_its_rules_twice_compiles_as_if_once() {
             "raw",
         ]);
         run.assert_code(0);
-        run.stdout
+        run.output.stdout
     };
     let once = program(1);
     assert!(once.len() > 8 * 1000, "{} bytes", once.len());

@@ -5,7 +5,7 @@
 //!
 //! Case counts: `GO_JAIL_KERNEL_CASES` (default 3000 programs per test).
 
-use bpf_asm::Seen as Observed;
+use bpf_asm::{Seen, Verdict};
 
 /// Skips the test, with a printed reason, when not running as root.
 macro_rules! needs_root {
@@ -15,11 +15,6 @@ macro_rules! needs_root {
             return;
         }
     };
-}
-
-/// What the caller of a raw syscall sees under a filter returning `raw`.
-fn expected(raw: u32, real: isize) -> Observed {
-    bpf_asm::Verdict::from_raw(raw).seen_by_caller(real)
 }
 
 use bpf_asm::insn::class;
@@ -186,7 +181,7 @@ fn interpreter_result_equals_the_kernels_for_real_syscalls() {
             let data = testgen::call_data(&mut rng, &prog, abi_arch, k.nr);
             let out = bpf_asm::interp::run(&prog, &data).expect("verified programs run to a ret");
             probe_calls.push(Call::with_args(k.nr, data.args));
-            predicted.push(expected(out.ret, (k.result)()));
+            predicted.push(Verdict::from_raw(out.ret).seen_by_caller((k.result)()));
         }
         let filter = to_kernel(&prog);
         let outcome = if abi_arch == Arch::X86 {
@@ -196,11 +191,7 @@ fn interpreter_result_equals_the_kernels_for_real_syscalls() {
         }
         .expect("probe runs");
         assert_eq!(outcome.load, Ok(()), "kernel refused a verified program");
-        let observed: Vec<Observed> = outcome
-            .results
-            .iter()
-            .map(|&r| Observed::Returned(r))
-            .collect();
+        let observed: Vec<Seen> = outcome.results.iter().map(|&r| Seen::Returned(r)).collect();
         let n = observed.len();
         let listing = || bpf_asm::text::disassemble(&prog, &Default::default());
         assert_eq!(
@@ -212,7 +203,7 @@ fn interpreter_result_equals_the_kernels_for_real_syscalls() {
         if n < predicted.len() {
             assert_eq!(
                 predicted[n],
-                Observed::Killed,
+                Seen::Killed,
                 "case {case}: died early\n{}",
                 listing()
             );

@@ -294,7 +294,7 @@ mod tests {
             assert_eq!(notified.evaluate(&listener), Action::Errno(EPERM));
             let lowered = notified.lower(&crate::CompileOptions::default());
             assert_eq!(lowered.evaluate(&listener), Action::Errno(EPERM));
-            let prog = crate::compile(&notified, &crate::CompileOptions::default()).unwrap();
+            let prog = lowered.emit().unwrap();
             let ret = bpf_asm::interp::run(&prog, &listener).unwrap().ret;
             assert_eq!(ret, Action::Errno(EPERM).to_raw(), "{arch:?}");
             // the rest of the denied seccomp calls and mkdir still notify

@@ -49,6 +49,9 @@ use crate::resolved::ArgRule;
 /// readings must hold, [`Matchers::build`]'s `selecting`) while `later`
 /// refuses it (either reading suffices).
 fn shadows(earlier: &ArgRule, later: &ArgRule) -> bool {
+    if earlier.conditions().len() > later.conditions().len() {
+        return false; // not a subset (a repeated condition only makes it stricter)
+    }
     let narrower = earlier.action().runs_the_call() && !later.action().runs_the_call();
     earlier
         .conditions()

@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(notified.evaluate(&tiocsti), Action::UserNotif);
         let lowered = notified.lower(&crate::CompileOptions::default());
         assert_eq!(lowered.evaluate(&tiocsti), Action::UserNotif);
-        let prog = crate::compile(&notified, &crate::CompileOptions::default()).unwrap();
+        let prog = lowered.emit().unwrap();
         let ret = bpf_asm::interp::run(&prog, &tiocsti).unwrap().ret;
         assert_eq!(ret, Action::UserNotif.to_raw());
         assert_eq!(notified.evaluate(&data(Arch::X86_64, 16)), Action::Allow);

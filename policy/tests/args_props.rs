@@ -13,7 +13,7 @@ use bpf_asm::{Arch, SeccompData};
 use policy::stats::interesting_numbers;
 use policy::{
     resolve, Action, ArgIndex, CmpOp, CompileOptions, Condition, Leaf, Mode, PolicySpec, Rule,
-    SyscallTable,
+    SyscallTable, Width,
 };
 use proptest::prelude::*;
 
@@ -148,9 +148,14 @@ proptest! {
         repeats in proptest::collection::vec((any::<usize>(), condition(), action(), 0u8..3), 1..8),
         seed in any::<u64>(),
     ) {
+        let original = spec.clone();
         let mut spec = spec;
+        // a copy of an unconditional rule is not a matcher's rule to leave
+        // out: that rule decides the call outright (`resolve`)
+        let mut copies_conditional = true;
         for (i, extra, action, how) in repeats {
             let mut copy = spec.rules[i % spec.rules.len()].clone();
+            copies_conditional &= !copy.conditions.is_empty();
             if how == 1 {
                 copy.conditions.push(extra);
             }
@@ -160,6 +165,23 @@ proptest! {
             spec.rules.push(copy);
         }
         matches_the_reference(&spec, seed)?;
+        // every repeat of a conditional rule is shadowed by the rule it
+        // copies: where every argument's width is known, the program is
+        // the original's
+        let (policy, _) = resolve(&spec).unwrap();
+        let known = policy.arches().iter().all(|p| {
+            p.conditional().values().flatten().all(|r| {
+                r.conditions().iter().all(|(_, w)| *w != Width::Unknown)
+            })
+        });
+        if known && copies_conditional {
+            let (plain, _) = resolve(&original).unwrap();
+            let opts = CompileOptions::default();
+            prop_assert_eq!(
+                policy.lower(&opts).emit().unwrap(),
+                plain.lower(&opts).emit().unwrap()
+            );
+        }
     }
 }
 

@@ -18,9 +18,7 @@ macro_rules! needs_root {
 pub(crate) use needs_root;
 
 pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| status_field(&s, "Uid").split_whitespace().next() == Some("0"))
-        .unwrap_or(false)
+    runner::process::getuid() == 0
 }
 
 /// The built go-jail binary.
@@ -73,14 +71,8 @@ pub fn jail(args: &[&str]) -> Run {
     Run::new(Command::new(bin()).args(args))
 }
 
-/// The value of a `/proc/PID/status` field, without the tab after the colon.
-pub fn status_field<'a>(status: &'a str, field: &str) -> &'a str {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field).and_then(|r| r.strip_prefix(':')))
-        .map(|v| v.trim_start_matches('\t').trim_end())
-        .unwrap_or_else(|| panic!("no {field} in status"))
-}
+#[allow(unused_imports)] // not every test file reads a status field
+pub use runner::probe::status_field;
 
 /// A path a command may create; world-writable directory so any uid can.
 pub struct Marker(PathBuf);
@@ -144,14 +136,6 @@ int main(void) { long r;
     }
     Some(exe)
 }
-
-/// What a raw syscall's caller sees under a filter returning `raw`
-/// (`bpf_asm::Verdict::seen_by_caller`).
-pub fn expected(raw: u32, real: isize) -> Observed {
-    bpf_asm::Verdict::from_raw(raw).seen_by_caller(real)
-}
-
-pub use bpf_asm::Seen as Observed;
 
 /// Compiles C `source` into `scratch_dir()/name` with gcc; `None` (with a
 /// printed reason) when gcc cannot build it.

@@ -131,7 +131,7 @@ impl Tree {
     }
 
     /// go-jail's rules for one syscall whose conditional rules are `rules`
-    /// (in profile order, as [`Tree::build`] takes them), for a 64-bit
+    /// (in profile order, as [`Tree::build_for`] takes them), for a 64-bit
     /// arch (`wide`) or a 32-bit one ([`Tree::build_for`]), and whose
     /// whole-condition order ([`super::super::order`]) is `order`: the
     /// action libseccomp's tree reaches, where a rule with that action
@@ -218,7 +218,11 @@ fn settled(t: &Condition, conditions: &[Condition]) -> Option<bool> {
 
 /// Adds `rule` to first-match `rules` unless an earlier rule holds
 /// wherever it does (its conditions are a subset of `rule`'s), so that
-/// it could never answer.
+/// it could never answer. The matcher checks this again on the lowered
+/// rules (`crate::matcher`'s `shadows`); here it keeps unreachable rules
+/// out of the `MAX_RULES`/`MAX_CONDITIONS` bounds. It needs no width
+/// exception: a tree is followed only where every argument's width is
+/// known (`translate::tree_applies`).
 fn push_reachable(rules: &mut Vec<(Vec<Condition>, Action)>, rule: (Vec<Condition>, Action)) {
     let shadowed = rules
         .iter()

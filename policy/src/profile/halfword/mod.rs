@@ -128,7 +128,7 @@ pub struct Tree {
     narrow: bool,
 }
 
-/// The outcome of [`Tree::build`]: the tree and the indices of the rules
+/// The outcome of [`Tree::build_for`]: the tree and the indices of the rules
 /// libseccomp refuses.
 pub struct Built {
     /// The tree of the rules libseccomp accepts.
@@ -140,15 +140,10 @@ pub struct Built {
 
 impl Tree {
     /// libseccomp's tree for `rules` (conditional rules of one syscall,
-    /// in profile order, as `(conditions, action)`); `None` where this
-    /// model stops (`Stop::Unmodelled`).
-    pub fn build(rules: &[(Vec<Condition>, Action)]) -> Option<Built> {
-        Tree::build_for(rules, true)
-    }
-
-    /// [`Tree::build`] for a 64-bit arch (`wide`) or a 32-bit one, where
-    /// libseccomp makes one node of the low words per condition
-    /// (`_db_rule_gen_32`).
+    /// in profile order, as `(conditions, action)`) on a 64-bit arch
+    /// (`wide`) or a 32-bit one, where libseccomp makes one node of the low
+    /// words per condition (`_db_rule_gen_32`); `None` where this model
+    /// stops (`Stop::Unmodelled`).
     pub fn build_for(rules: &[(Vec<Condition>, Action)], wide: bool) -> Option<Built> {
         let conditions = || rules.iter().flat_map(|r| &r.0);
         if conditions().any(|c| matches!(c.op(), CmpOp::MaskedNe(_))) {
@@ -401,7 +396,7 @@ mod tests {
             ),
         ];
         let start = std::time::Instant::now();
-        let built = Tree::build(&rules);
+        let built = Tree::build_for(&rules, true);
         assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
         assert!(built.is_none());
     }
