@@ -295,7 +295,8 @@ fn check_entry(i: usize, e: &Entry) -> Result<(), SeccompProfileError> {
     if e.names.is_empty() {
         return Err(SeccompProfileError::NoNames { entry: i });
     }
-    if let Some(a) = e.args.iter().find(|a| a.index > 5) {
+    // the 0..=5 rule is `ArgIndex::new`'s, through `Arg::condition`
+    if let Some(a) = e.args.iter().find(|a| a.condition().is_err()) {
         return Err(SeccompProfileError::BadIndex {
             entry: i,
             index: a.index,
