@@ -286,7 +286,7 @@ fn complain_runs_a_list_without_execve_and_names_execve() {
 /// command see CapEff 000001fffeffffff; under load it happened by itself in
 /// about 2 runs of 1,000. The plain run mode's parent (its own gate,
 /// `runner::reaper::Jailed::start`) is checked the same way: it keeps only
-/// CAP_KILL.
+/// CAP_KILL. Each with and without `--pty` where the mode has both.
 #[test]
 fn the_command_never_sees_its_supervisor_before_its_confinement() {
     needs_root!();
@@ -294,14 +294,15 @@ fn the_command_never_sees_its_supervisor_before_its_confinement() {
         return;
     }
     let probe = "grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs):' /proc/$PPID/status";
-    let modes: [(&[&str], &str); 4] = [
-        (
-            &["-syscall-deny=mkdir", "--report-denied"],
-            "0000000000080024",
-        ),
+    let report: &[&str] = &["-syscall-deny=mkdir", "--report-denied"];
+    let report_pty: &[&str] = &["-syscall-deny=mkdir", "--report-denied", "--pty"];
+    let modes: [(&[&str], &str); 6] = [
+        (report, "0000000000080024"),
+        (report_pty, "0000000000080024"),
         (&["-syscall-deny=mkdir", "--complain"], "0000000000080024"),
         (&["learn", "-o", "/dev/null"], "0000000000080024"),
         (&["-syscall-deny=mkdir"], "0000000000000020"),
+        (&["-syscall-deny=mkdir", "--pty"], "0000000000000020"),
     ];
     for (mode, caps) in modes {
         let mut args: Vec<&str> = vec![
